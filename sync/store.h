@@ -1,0 +1,175 @@
+/*
+ * store — the kiosk's local SQLite database.
+ *
+ * One file holds members, events, check-ins, the outbox and settings. All SQL of
+ * the kiosk lives in sync/store*.c; callers see plain C structs. See store.c for
+ * the schema and the durability rules.
+ *
+ * Promises:
+ *  - WAL journal, synchronous=FULL: when a write function returns STORE_OK the
+ *    row is on disk and survives power loss.
+ *  - A check-in row and its outbox row commit in one transaction, or neither does.
+ *  - A file that is not a database, is corrupt, or has a schema newer than this
+ *    program is refused with an error; it is never reset or overwritten.
+ *
+ * A store handle belongs to one thread at a time.
+ */
+#ifndef TINGZI_STORE_H
+#define TINGZI_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct store store;
+
+typedef enum store_err {
+	STORE_OK = 0,
+	STORE_ERR_OPEN,      /* the file cannot be opened or created */
+	STORE_ERR_NOTADB,    /* the file is not a tingzi database, or is corrupt */
+	STORE_ERR_TOO_NEW,   /* the schema is newer than this program */
+	STORE_ERR_READONLY,  /* the database or its folder is not writable */
+	STORE_ERR_FULL,      /* the disk is full */
+	STORE_ERR_IO,        /* an I/O error */
+	STORE_ERR_BUSY,      /* another process holds a lock for too long */
+	STORE_ERR_NOT_FOUND, /* no such member / event */
+	STORE_ERR_EXISTS,    /* a unique value (code, phone) is taken */
+	STORE_ERR_INVALID,   /* an argument is out of range */
+	STORE_ERR_INTERNAL,  /* anything else; see store_errmsg() */
+} store_err;
+
+/* The schema version this program writes (PRAGMA user_version). */
+#define STORE_SCHEMA_VERSION 1
+
+/* Size limits for text fields, in bytes including the terminating NUL. */
+#define STORE_NAME_MAX 128
+#define STORE_PHONE_MAX 24
+#define STORE_CODE_MAX 64
+#define STORE_TIER_MAX 32
+#define STORE_DATE_MAX 11 /* YYYY-MM-DD */
+#define STORE_TITLE_MAX 160
+#define STORE_ID_MAX 33 /* 128-bit id as 32 lowercase hex digits */
+#define STORE_METHOD_MAX 16
+
+enum { STORE_OPEN_CREATE = 1 << 0, STORE_OPEN_READONLY_OK = 1 << 1 };
+
+const char *store_strerror(store_err err);
+
+/*
+ * Open (and with STORE_OPEN_CREATE create) the database at path, applying
+ * forward migrations. Without STORE_OPEN_READONLY_OK a database that cannot be
+ * written is refused with STORE_ERR_READONLY; with it, the store opens and every
+ * write fails with STORE_ERR_READONLY. On success the caller must call
+ * store_close(). On failure *out is NULL and, when errbuf is not NULL, a
+ * sentence naming the file and the reason is written there.
+ */
+store_err store_open(const char *path, int flags, store **out, char *errbuf, size_t errlen);
+void store_close(store *s); /* store_close(NULL) does nothing */
+
+/* The SQLite message of the last failure on this handle (never NULL). */
+const char *store_errmsg(const store *s);
+int store_is_readonly(const store *s);
+/* This device's id (generated when the database is created). */
+const char *store_device_id(const store *s);
+
+/* ---- settings ---- */
+/* Copies the value into buf; STORE_ERR_NOT_FOUND when unset. */
+store_err store_setting_get(store *s, const char *key, char *buf, size_t len);
+store_err store_setting_set(store *s, const char *key, const char *value);
+
+/* ---- members ---- */
+typedef struct store_member {
+	int64_t id;
+	char name[STORE_NAME_MAX];
+	char phone[STORE_PHONE_MAX]; /* digits only, may be empty */
+	char code[STORE_CODE_MAX];   /* member code as scanned, may be empty */
+	char tier[STORE_TIER_MAX];   /* may be empty */
+	char expires[STORE_DATE_MAX]; /* YYYY-MM-DD or empty */
+	int provisional;             /* registered as a walk-in at the kiosk */
+} store_member;
+
+/* Calls fn for every member in id order; stops early if fn returns non-zero. */
+store_err store_members_foreach(store *s, int (*fn)(const store_member *m, void *ctx), void *ctx);
+store_err store_member_get(store *s, int64_t id, store_member *out);
+int64_t store_member_count(store *s);
+
+/*
+ * Batch import: store_import_begin() opens a transaction; each
+ * store_import_member() inserts, or updates the member with the same code
+ * (or, when the row has no code, the same phone), and reports which in
+ * *updated. store_import_commit() makes it durable; store_import_rollback()
+ * undoes everything since begin. Nothing is visible to other connections
+ * before commit.
+ */
+store_err store_import_begin(store *s);
+store_err store_import_member(store *s, const store_member *m, int *updated);
+store_err store_import_commit(store *s);
+void store_import_rollback(store *s);
+
+/*
+ * Register a walk-in: a provisional member with a phone and a name. If a
+ * member already has that phone, STORE_ERR_EXISTS and *out is that member.
+ */
+store_err store_member_register(store *s, const char *name, const char *phone, int64_t now_ms,
+				store_member *out);
+
+/* ---- events ---- */
+typedef struct store_event {
+	int64_t id; /* 0 for a drop-in visit (no event running) */
+	char title[STORE_TITLE_MAX];
+	int64_t start_ms; /* Unix time, milliseconds */
+	int64_t end_ms;
+} store_event;
+
+store_err store_event_add(store *s, const char *title, int64_t start_ms, int64_t end_ms, int64_t *id_out);
+/* The event whose window contains now_ms (the latest started if several);
+ * STORE_ERR_NOT_FOUND when none. */
+store_err store_event_current(store *s, int64_t now_ms, store_event *out);
+store_err store_event_get(store *s, int64_t id, store_event *out);
+store_err store_events_foreach(store *s, int (*fn)(const store_event *e, void *ctx), void *ctx);
+
+/* ---- check-ins ---- */
+typedef struct store_checkin {
+	char id[STORE_ID_MAX]; /* client-generated 128-bit id */
+	int64_t member_id;
+	int64_t event_id; /* 0 for a drop-in visit */
+	char method[STORE_METHOD_MAX]; /* scan, phone, name, walkin, cli */
+	int64_t wall_ms;  /* device wall clock */
+	int64_t mono_ms;  /* CLOCK_MONOTONIC */
+	char boot_id[40]; /* /proc/sys/kernel/random/boot_id */
+	int64_t device_seq;
+	int visit_no;        /* this member's visit count including this one */
+	int expired;         /* membership had expired at check-in time */
+} store_checkin;
+
+typedef enum store_checkin_status {
+	STORE_CHECKIN_RECORDED = 0, /* a new row was committed */
+	STORE_CHECKIN_ALREADY,      /* the member was already checked in to this event */
+} store_checkin_status;
+
+/*
+ * Record that member checked in to event (or, when event is NULL or has id 0,
+ * a drop-in visit on now_ms's local date). Writes the check-in and its outbox
+ * record in one transaction. Returns STORE_OK with *status RECORDED and *out
+ * filled from the new row, or STORE_OK with *status ALREADY and *out filled
+ * from the earlier row (nothing written). Any error means nothing was written.
+ * today is the local date of now_ms (YYYY-MM-DD), used for membership expiry
+ * and drop-in keys.
+ */
+store_err store_checkin_record(store *s, int64_t member_id, const store_event *event, const char *method,
+			       int64_t now_ms, const char *today, store_checkin_status *status,
+			       store_checkin *out);
+
+typedef struct store_checkin_row {
+	store_checkin c;
+	char member_name[STORE_NAME_MAX];
+	char member_code[STORE_CODE_MAX];
+	char event_title[STORE_TITLE_MAX];
+} store_checkin_row;
+
+/* All check-ins, or those of one event when event_id > 0, in time order. */
+store_err store_checkins_foreach(store *s, int64_t event_id, int (*fn)(const store_checkin_row *r, void *ctx),
+				 void *ctx);
+int store_member_visits(store *s, int64_t member_id);
+int64_t store_outbox_count(store *s);
+
+#endif
