@@ -1,0 +1,33 @@
+/*
+ * checkin — the one path from "this member is here" to a saved check-in, used
+ * by every screen and by `tingzi checkin`. It reads the event happening now,
+ * commits the check-in and its outbox row, and logs the outcome.
+ */
+#ifndef TINGZI_CHECKIN_H
+#define TINGZI_CHECKIN_H
+
+#include "sync/store.h"
+
+typedef enum checkin_outcome {
+	CHECKIN_RECORDED = 0, /* a new check-in was committed */
+	CHECKIN_ALREADY,      /* already checked in to this event; nothing written */
+	CHECKIN_UNKNOWN,      /* no member with that code or phone */
+	CHECKIN_AMBIGUOUS,    /* several members share those phone digits */
+	CHECKIN_FAILED,       /* not saved: see err */
+} checkin_outcome;
+
+typedef struct checkin_result {
+	checkin_outcome outcome;
+	store_err err;
+	store_member member;
+	store_event event;     /* id 0: a drop-in visit */
+	store_checkin checkin; /* the new row, or the earlier one when ALREADY */
+} checkin_result;
+
+/* Check member_id in to the event happening now; method is how they were
+ * identified (scan, phone, name, walkin, cli). Fills *out; logs the outcome. */
+void checkin_member(store *db, int64_t member_id, const char *method, checkin_result *out);
+/* A short name for an outcome ("recorded", "already", ...). */
+const char *checkin_outcome_name(checkin_outcome o);
+
+#endif

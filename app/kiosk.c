@@ -1,0 +1,504 @@
+/*
+ * kiosk — the main loop and everything between an input and a screen.
+ *
+ * The loop waits for events (SDL_WaitEventTimeout up to the next timer) and
+ * draws only when something changed, so an idle kiosk sleeps. Timers are few
+ * and derived, not stored: the scanner's hold-back deadline, the timeout of
+ * the screen shown, and the next minute for the clock on the home screen.
+ *
+ * Every input that identifies a member ends in kiosk_checkin(), which is the
+ * one path to the database: the outcome screen is chosen only from what the
+ * commit returned, so the screen never shows a check-in that was not saved.
+ *
+ * The roster (the in-memory search index) is built on a worker thread with its
+ * own database connection, so the first frame does not wait for 100 000
+ * members; a lookup that comes before it is ready waits for it.
+ */
+#include "kiosk.h"
+
+#include "checkin.h"
+#include "log.h"
+#include "screens/screen.h"
+#include "sound.h"
+#include "sync/clock.h"
+#include "utf8.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define KIOSK_DEFAULT_RESULT_MS 8000
+#define KIOSK_DEFAULT_INPUT_MS 30000
+
+static const char *const screen_names[SCREEN_COUNT] = {
+	[SCREEN_HOME] = "home",       [SCREEN_IDENTIFY] = "identify", [SCREEN_KEYPAD] = "keypad",
+	[SCREEN_SEARCH] = "search",   [SCREEN_PICK] = "pick",         [SCREEN_WELCOME] = "welcome",
+	[SCREEN_ALREADY] = "already", [SCREEN_UNKNOWN] = "unknown",   [SCREEN_ERROR] = "error",
+	[SCREEN_REG_PHONE] = "register_phone", [SCREEN_REG_NAME] = "register_name",
+};
+
+static int is_result(screen_id s)
+{
+	return s == SCREEN_WELCOME || s == SCREEN_ALREADY || s == SCREEN_UNKNOWN || s == SCREEN_ERROR;
+}
+
+/* ---- roster loading ---- */
+
+static int add_member(const store_member *m, void *ctx)
+{
+	return roster_add(ctx, m->id, m->name, m->phone, m->code) != 0;
+}
+
+static int load_roster(void *arg)
+{
+	kiosk *k = arg;
+	store *db = NULL;
+	roster *r = roster_new();
+	char err[256];
+	if (!r || store_open(k->db_path, STORE_OPEN_READONLY_OK, &db, err, sizeof err) != STORE_OK)
+		goto fail;
+	if (store_members_foreach(db, add_member, r) != STORE_OK || roster_finish(r) != 0)
+		goto fail;
+	store_close(db);
+	k->loaded = r;
+	return 0;
+fail:
+	store_close(db);
+	roster_free(r);
+	k->loader_failed = 1;
+	return -1;
+}
+
+static void start_loader(kiosk *k)
+{
+	if (k->loader)
+		return;
+	k->loaded = NULL;
+	k->loader_failed = 0;
+	k->loader = SDL_CreateThread(load_roster, "roster", k);
+	if (!k->loader)
+		load_roster(k);
+}
+
+/* Take the loader's roster if it has finished (or wait when asked to). */
+static void collect_roster(kiosk *k, int wait)
+{
+	if (k->loader) {
+		if (!wait && !k->loaded && !k->loader_failed)
+			return;
+		SDL_WaitThread(k->loader, NULL);
+		k->loader = NULL;
+	}
+	if (k->loaded) {
+		roster_free(k->members);
+		k->members = k->loaded;
+		k->loaded = NULL;
+		log_event("roster.ready", json_pack("{s:I}", "members", (json_int_t)roster_count(k->members)));
+	} else if (k->loader_failed) {
+		k->loader_failed = 0;
+		log_event("roster.failed", json_pack("{s:s}", "db", k->db_path));
+	}
+}
+
+void kiosk_reload_roster(kiosk *k)
+{
+	collect_roster(k, 1);
+	start_loader(k);
+}
+
+roster *kiosk_roster(kiosk *k)
+{
+	collect_roster(k, 1);
+	return k->members;
+}
+
+/* ---- screens ---- */
+
+void kiosk_button(kiosk *k, SDL_Rect r, action act, int arg)
+{
+	if (k->nbuttons < KIOSK_MAX_BUTTONS)
+		k->buttons[k->nbuttons++] = (button){r, act, arg};
+}
+
+static void refresh_event(kiosk *k)
+{
+	int64_t now = clock_wall_ms();
+	if (store_event_current(k->db, now, &k->event) != STORE_OK)
+		memset(&k->event, 0, sizeof k->event);
+}
+
+void kiosk_show(kiosk *k, screen_id s)
+{
+	if (s == SCREEN_HOME || s == SCREEN_KEYPAD || s == SCREEN_SEARCH || s == SCREEN_REG_PHONE ||
+	    s == SCREEN_REG_NAME) {
+		k->input[0] = '\0';
+		k->nresults = k->nmatches = 0;
+	}
+	if (s == SCREEN_HOME)
+		refresh_event(k);
+	k->screen = s;
+	k->screen_since_ms = k->last_input_ms = clock_mono_ms();
+	k->dirty = 1;
+	log_event("screen", json_pack("{s:s}", "screen", screen_names[s]));
+}
+
+void kiosk_set_lang(kiosk *k, i18n_lang lang)
+{
+	i18n_set(lang);
+	ui_text_set_script(k->text, lang == LANG_ZH_HANT ? UI_SCRIPT_HANT : UI_SCRIPT_HANS);
+	k->dirty = 1;
+	log_event("lang", json_pack("{s:s}", "lang", i18n_tag(lang)));
+}
+
+void kiosk_checkin(kiosk *k, int64_t member_id, const char *method)
+{
+	checkin_result r;
+	checkin_member(k->db, member_id, method, &r);
+	memset(&k->result, 0, sizeof k->result);
+	k->result.member = r.member;
+	k->result.checkin = r.checkin;
+	k->event = r.event;
+	switch (r.outcome) {
+	case CHECKIN_RECORDED:
+		sound_play(SOUND_OK);
+		kiosk_show(k, SCREEN_WELCOME);
+		break;
+	case CHECKIN_ALREADY:
+		sound_play(SOUND_ERROR);
+		kiosk_show(k, SCREEN_ALREADY);
+		break;
+	default:
+		snprintf(k->result.detail, sizeof k->result.detail, "%s", store_strerror(r.err));
+		sound_play(SOUND_ERROR);
+		kiosk_show(k, SCREEN_ERROR);
+		break;
+	}
+}
+
+void kiosk_scan(kiosk *k, const char *code)
+{
+	roster *r = kiosk_roster(k);
+	const roster_entry *e = r ? roster_find_code(r, code) : NULL;
+	if (!e) {
+		log_event("checkin.unknown", json_pack("{s:s,s:i}", "method", "scan", "length", (int)strlen(code)));
+		sound_play(SOUND_ERROR);
+		memset(&k->result, 0, sizeof k->result);
+		kiosk_show(k, SCREEN_UNKNOWN);
+		return;
+	}
+	kiosk_checkin(k, e->id, "scan");
+}
+
+/* ---- the scanner wedge's outputs ---- */
+
+static void on_typed(void *ctx, const char *text)
+{
+	screen_typed(ctx, text);
+}
+
+static void on_enter(void *ctx)
+{
+	screen_enter(ctx);
+}
+
+static void on_scan(void *ctx, const char *code)
+{
+	kiosk_scan(ctx, code);
+}
+
+static void on_reject(void *ctx, wedge_reject why, size_t len)
+{
+	kiosk *k = ctx;
+	log_event("scan.rejected", json_pack("{s:s,s:I}", "reason", why == WEDGE_REJECT_TOO_LONG ? "too_long" : "garbled",
+					     "length", (json_int_t)len));
+	memset(&k->result, 0, sizeof k->result);
+	snprintf(k->result.detail, sizeof k->result.detail, "scan");
+	sound_play(SOUND_ERROR);
+	kiosk_show(k, SCREEN_ERROR);
+}
+
+/* ---- drawing and input ---- */
+
+void kiosk_draw(kiosk *k)
+{
+	k->nbuttons = 0;
+	ui_fill(k->ren, (SDL_Rect){0, 0, k->w, k->h}, UI_BG);
+	switch (k->screen) {
+	case SCREEN_HOME:
+		screen_home_draw(k);
+		break;
+	case SCREEN_IDENTIFY:
+		screen_identify_draw(k);
+		break;
+	case SCREEN_KEYPAD:
+		screen_keypad_draw(k);
+		break;
+	case SCREEN_SEARCH:
+		screen_search_draw(k);
+		break;
+	case SCREEN_PICK:
+		screen_pick_draw(k);
+		break;
+	case SCREEN_REG_PHONE:
+	case SCREEN_REG_NAME:
+		screen_register_draw(k);
+		break;
+	default:
+		screen_result_draw(k);
+		break;
+	}
+}
+
+int kiosk_frame(kiosk *k)
+{
+	if (!k->dirty)
+		return 0;
+	kiosk_draw(k);
+	SDL_RenderPresent(k->ren);
+	k->dirty = 0;
+	return 1;
+}
+
+void kiosk_tap(kiosk *k, int x, int y)
+{
+	SDL_Point p = {x, y};
+	k->last_input_ms = clock_mono_ms();
+	for (int i = k->nbuttons - 1; i >= 0; i--)
+		if (SDL_PointInRect(&p, &k->buttons[i].r)) {
+			screen_action(k, k->buttons[i].act, k->buttons[i].arg);
+			return;
+		}
+}
+
+/* SDL's 32-bit event time as 64-bit milliseconds on SDL_GetTicks64()'s clock. */
+static uint64_t event_ms(Uint32 ts)
+{
+	uint64_t now = SDL_GetTicks64();
+	return now - (Uint32)((Uint32)now - ts);
+}
+
+static void on_resize(kiosk *k)
+{
+	SDL_GetRendererOutputSize(k->ren, &k->w, &k->h);
+	k->dirty = 1;
+}
+
+void kiosk_event(kiosk *k, const SDL_Event *ev)
+{
+	switch (ev->type) {
+	case SDL_QUIT:
+		k->running = 0;
+		break;
+	case SDL_WINDOWEVENT:
+		if (ev->window.event == SDL_WINDOWEVENT_SIZE_CHANGED)
+			on_resize(k);
+		else if (ev->window.event == SDL_WINDOWEVENT_EXPOSED)
+			k->dirty = 1;
+		break;
+	case SDL_TEXTINPUT: {
+		const char *s = ev->text.text;
+		size_t len = strlen(s), i = 0;
+		while (i < len) {
+			uint32_t cp;
+			size_t n = utf8_next(s + i, len - i, &cp);
+			char one[8] = {0};
+			memcpy(one, s + i, n);
+			wedge_text(&k->scanner, one, event_ms(ev->text.timestamp));
+			i += n;
+		}
+		break;
+	}
+	case SDL_KEYDOWN:
+		switch (ev->key.keysym.sym) {
+		case SDLK_RETURN:
+		case SDLK_KP_ENTER:
+			wedge_enter(&k->scanner, event_ms(ev->key.timestamp));
+			break;
+		case SDLK_BACKSPACE:
+			wedge_other(&k->scanner, event_ms(ev->key.timestamp));
+			screen_action(k, ACT_BACKSPACE, 0);
+			break;
+		case SDLK_ESCAPE:
+			wedge_other(&k->scanner, event_ms(ev->key.timestamp));
+			if (k->screen != SCREEN_HOME)
+				kiosk_show(k, SCREEN_HOME);
+			break;
+		default:
+			break;
+		}
+		break;
+	case SDL_FINGERDOWN:
+		kiosk_tap(k, (int)(ev->tfinger.x * (float)k->w), (int)(ev->tfinger.y * (float)k->h));
+		break;
+	case SDL_MOUSEBUTTONDOWN:
+		if (ev->button.which != SDL_TOUCH_MOUSEID && ev->button.button == SDL_BUTTON_LEFT)
+			kiosk_tap(k, ev->button.x, ev->button.y);
+		break;
+	default:
+		break;
+	}
+}
+
+static int64_t screen_deadline(const kiosk *k)
+{
+	if (is_result(k->screen))
+		return k->screen_since_ms + k->result_timeout_ms;
+	if (k->screen != SCREEN_HOME)
+		return k->last_input_ms + k->input_timeout_ms;
+	return -1;
+}
+
+int kiosk_next_timeout(kiosk *k)
+{
+	int64_t now = clock_mono_ms(), best = -1;
+	uint64_t w = wedge_deadline(&k->scanner);
+	if (w) {
+		int64_t d = (int64_t)w - (int64_t)SDL_GetTicks64();
+		best = d < 0 ? 0 : d;
+	}
+	int64_t s = screen_deadline(k);
+	if (s >= 0 && (best < 0 || s - now < best))
+		best = s - now < 0 ? 0 : s - now;
+	if (k->screen == SCREEN_HOME) {
+		int64_t to_minute = 60000 - clock_wall_ms() % 60000 + 5;
+		if (best < 0 || to_minute < best)
+			best = to_minute;
+	}
+	if (k->loader && (best < 0 || best > 20))
+		best = 20; /* look for the finished roster soon */
+	return (int)best;
+}
+
+void kiosk_tick(kiosk *k)
+{
+	wedge_tick(&k->scanner, SDL_GetTicks64());
+	collect_roster(k, 0);
+	int64_t s = screen_deadline(k);
+	if (s >= 0 && clock_mono_ms() >= s)
+		kiosk_show(k, SCREEN_HOME);
+	int minute = (int)(clock_wall_ms() / 60000);
+	if (k->screen == SCREEN_HOME && minute != k->last_minute) {
+		k->last_minute = minute;
+		refresh_event(k);
+		k->dirty = 1;
+	}
+}
+
+/* ---- open, run, close ---- */
+
+int kiosk_open(kiosk *k, const kiosk_config *cfg)
+{
+	char err[512];
+	memset(k, 0, sizeof *k);
+	k->db_path = cfg->db_path;
+	k->result_timeout_ms = cfg->result_timeout_ms > 0 ? cfg->result_timeout_ms : KIOSK_DEFAULT_RESULT_MS;
+	k->input_timeout_ms = cfg->input_timeout_ms > 0 ? cfg->input_timeout_ms : KIOSK_DEFAULT_INPUT_MS;
+	store_err se = store_open(cfg->db_path, STORE_OPEN_CREATE | STORE_OPEN_READONLY_OK, &k->db, err, sizeof err);
+	if (se != STORE_OK) {
+		fprintf(stderr, "tingzi: %s\n", err);
+		log_event("store.open_failed", json_pack("{s:s,s:s}", "db", cfg->db_path, "error", err));
+		return -1;
+	}
+	if (store_is_readonly(k->db))
+		log_event("store.readonly", json_pack("{s:s}", "db", cfg->db_path));
+	if (store_setting_get(k->db, "venue_name", k->venue, sizeof k->venue) != STORE_OK)
+		snprintf(k->venue, sizeof k->venue, "tingzi");
+	i18n_lang lang = LANG_ZH_HANS;
+	char saved[16];
+	if (cfg->lang)
+		i18n_parse(cfg->lang, &lang);
+	else if (store_setting_get(k->db, "language", saved, sizeof saved) == STORE_OK)
+		i18n_parse(saved, &lang);
+	i18n_init();
+	i18n_set(lang);
+	start_loader(k);
+
+	SDL_SetHint(SDL_HINT_VIDEO_ALLOW_SCREENSAVER, "0");
+	SDL_SetHint(SDL_HINT_VIDEO_MINIMIZE_ON_FOCUS_LOSS, "0");
+	if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0) {
+		fprintf(stderr, "tingzi: cannot open the display: %s\n", SDL_GetError());
+		goto fail;
+	}
+	int w = cfg->width > 0 ? cfg->width : 1280, h = cfg->height > 0 ? cfg->height : 800;
+	Uint32 flags = SDL_WINDOW_SHOWN | (cfg->windowed ? 0 : SDL_WINDOW_FULLSCREEN_DESKTOP);
+	k->win = SDL_CreateWindow("tingzi", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, w, h, flags);
+	if (!k->win) {
+		fprintf(stderr, "tingzi: cannot create the window: %s\n", SDL_GetError());
+		goto fail;
+	}
+	k->ren = SDL_CreateRenderer(k->win, -1, SDL_RENDERER_ACCELERATED);
+	if (!k->ren)
+		k->ren = SDL_CreateRenderer(k->win, -1, SDL_RENDERER_SOFTWARE);
+	if (!k->ren) {
+		fprintf(stderr, "tingzi: cannot draw in the window: %s\n", SDL_GetError());
+		goto fail;
+	}
+	SDL_SetRenderDrawBlendMode(k->ren, SDL_BLENDMODE_BLEND);
+	on_resize(k);
+	k->text = ui_text_new(k->ren, err, sizeof err);
+	if (!k->text) {
+		fprintf(stderr, "tingzi: %s\n", err);
+		log_event("font.missing", json_pack("{s:s}", "error", err));
+		goto fail;
+	}
+	if (ui_text_cjk_missing(k->text))
+		log_event("font.cjk_missing", json_pack("{s:s}", "using", ui_text_primary_file(k->text)));
+	ui_text_set_script(k->text, lang == LANG_ZH_HANT ? UI_SCRIPT_HANT : UI_SCRIPT_HANS);
+	wedge_init(&k->scanner, NULL,
+		   &(wedge_sink){.typed = on_typed, .enter = on_enter, .scan = on_scan, .reject = on_reject, .ctx = k});
+	sound_open();
+	SDL_StartTextInput();
+	if (!cfg->windowed)
+		SDL_ShowCursor(SDL_DISABLE);
+	k->running = 1;
+	k->last_minute = (int)(clock_wall_ms() / 60000);
+	kiosk_show(k, SCREEN_HOME);
+	log_event("kiosk.started", json_pack("{s:s,s:i,s:i,s:s,s:s}", "db", cfg->db_path, "width", k->w, "height",
+					     k->h, "lang", i18n_tag(lang), "font", ui_text_primary_file(k->text)));
+	return 0;
+fail:
+	kiosk_close(k);
+	return -1;
+}
+
+void kiosk_close(kiosk *k)
+{
+	if (k->loader)
+		SDL_WaitThread(k->loader, NULL);
+	k->loader = NULL;
+	roster_free(k->loaded);
+	roster_free(k->members);
+	sound_close();
+	ui_text_free(k->text);
+	if (k->ren)
+		SDL_DestroyRenderer(k->ren);
+	if (k->win)
+		SDL_DestroyWindow(k->win);
+	store_close(k->db);
+	memset(k, 0, sizeof *k);
+	SDL_Quit();
+}
+
+int kiosk_run(const kiosk_config *cfg)
+{
+	static kiosk k; /* large (buttons, results); one per process */
+	if (kiosk_open(&k, cfg) != 0)
+		return 1;
+	int first = 1;
+	while (k.running) {
+		if (kiosk_frame(&k) && first) {
+			first = 0;
+			log_event("kiosk.first_frame", NULL);
+		}
+		SDL_Event ev;
+		int timeout = kiosk_next_timeout(&k);
+		int got = timeout < 0 ? SDL_WaitEvent(&ev) : SDL_WaitEventTimeout(&ev, timeout);
+		while (got) {
+			kiosk_event(&k, &ev);
+			got = SDL_PollEvent(&ev);
+		}
+		kiosk_tick(&k);
+	}
+	log_event("kiosk.stopped", NULL);
+	kiosk_close(&k);
+	return 0;
+}

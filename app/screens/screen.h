@@ -1,0 +1,147 @@
+/*
+ * screen — what every screen of the kiosk shares: the kiosk state, buttons
+ * registered while drawing (so a tap hits exactly what was drawn), and the
+ * drawing kit. Screens decide what is shown; ui/ decides how.
+ */
+#ifndef TINGZI_SCREEN_H
+#define TINGZI_SCREEN_H
+
+#include "i18n.h"
+#include "input/wedge.h"
+#include "roster/roster.h"
+#include "sync/store.h"
+#include "ui/draw.h"
+#include "ui/text.h"
+
+#include <SDL.h>
+
+typedef enum screen_id {
+	SCREEN_HOME = 0,
+	SCREEN_IDENTIFY,   /* choose: phone digits or name (scanning works anywhere) */
+	SCREEN_KEYPAD,     /* last 4 digits of a phone */
+	SCREEN_SEARCH,     /* name by pinyin on an on-screen keyboard */
+	SCREEN_PICK,       /* several members share the phone digits */
+	SCREEN_WELCOME,    /* checked in */
+	SCREEN_ALREADY,    /* already checked in to this event */
+	SCREEN_UNKNOWN,    /* code or phone not recognised */
+	SCREEN_ERROR,      /* not saved, or a refused scan */
+	SCREEN_REG_PHONE,  /* walk-in: full phone */
+	SCREEN_REG_NAME,   /* walk-in: name in Latin letters or pinyin */
+	SCREEN_COUNT
+} screen_id;
+
+#define KIOSK_MAX_BUTTONS 64
+#define KIOSK_MAX_RESULTS 8
+#define KIOSK_INPUT_MAX 64
+
+/* What a tap on a button does; arg carries a digit, a letter or a list row. */
+typedef enum action {
+	ACT_NONE = 0,
+	ACT_HOME,
+	ACT_CHECKIN,     /* home: the big button */
+	ACT_LANG,        /* arg: i18n_lang */
+	ACT_BY_PHONE,
+	ACT_BY_NAME,
+	ACT_KEY,         /* arg: character */
+	ACT_BACKSPACE,
+	ACT_OK,
+	ACT_PICK,        /* arg: row */
+	ACT_REGISTER,
+	ACT_DISMISS,     /* a result screen: tap anywhere */
+} action;
+
+typedef struct button {
+	SDL_Rect r;
+	action act;
+	int arg;
+} button;
+
+typedef struct result_info {
+	store_member member;
+	store_checkin checkin;
+	char detail[160]; /* error detail for the log; not shown */
+	int is_walkin;
+} result_info;
+
+typedef struct kiosk kiosk;
+struct kiosk {
+	SDL_Window *win;
+	SDL_Renderer *ren;
+	ui_text *text;
+	store *db;
+	const char *db_path;
+	roster *members;         /* NULL while loading */
+	SDL_Thread *loader;      /* builds the next roster */
+	roster *loaded;          /* handed over by the loader */
+	int loader_failed;
+	wedge scanner;
+	int w, h;
+	screen_id screen;
+	int64_t screen_since_ms; /* monotonic ms when the screen changed */
+	int64_t last_input_ms;
+	int result_timeout_ms, input_timeout_ms;
+	int dirty;
+	int running;
+	char venue[STORE_TITLE_MAX];
+	store_event event;       /* the current event, or id 0 for a drop-in */
+	char input[KIOSK_INPUT_MAX]; /* digits or letters being typed */
+	char reg_phone[STORE_PHONE_MAX];
+	const roster_entry *results[KIOSK_MAX_RESULTS];
+	size_t nresults;
+	size_t nmatches;         /* total matches, may exceed nresults */
+	result_info result;
+	button buttons[KIOSK_MAX_BUTTONS];
+	int nbuttons;
+	int last_minute;         /* to redraw the clock */
+};
+
+/* Register a tappable area for the frame being drawn. */
+void kiosk_button(kiosk *k, SDL_Rect r, action act, int arg);
+/* Switch screens (resets the input line on input screens) and log it. */
+void kiosk_show(kiosk *k, screen_id s);
+/* Check a member in by the same path as every input; shows the outcome. */
+void kiosk_checkin(kiosk *k, int64_t member_id, const char *method);
+/* The roster, waiting for the loader if it is still building (NULL if it failed). */
+roster *kiosk_roster(kiosk *k);
+/* Switch the language of every screen (not saved). */
+void kiosk_set_lang(kiosk *k, i18n_lang lang);
+/* Rebuild the roster in the background (after a walk-in joined). */
+void kiosk_reload_roster(kiosk *k);
+/* Draw the current screen into k->ren (does not present). */
+void kiosk_draw(kiosk *k);
+/* Handle a tap at window coordinates. */
+void kiosk_tap(kiosk *k, int x, int y);
+/* The screens' drawing and action functions. */
+void screen_home_draw(kiosk *k);
+void screen_identify_draw(kiosk *k);
+void screen_keypad_draw(kiosk *k);
+void screen_search_draw(kiosk *k);
+void screen_pick_draw(kiosk *k);
+void screen_result_draw(kiosk *k);
+void screen_register_draw(kiosk *k);
+void screen_action(kiosk *k, action act, int arg);
+/* Typed text and Enter from a person (physical keyboard), per screen. */
+void screen_typed(kiosk *k, const char *text);
+void screen_enter(kiosk *k);
+/*
+ * The loop in pieces, for kiosk_run() and for tests and benchmarks that drive
+ * a real kiosk under the dummy video driver. kiosk_open() opens the database,
+ * the window and the fonts and starts loading the roster; on failure it
+ * prints why to stderr, cleans up and returns -1. Call kiosk_close() after a
+ * successful open.
+ */
+struct kiosk_config;
+int kiosk_open(kiosk *k, const struct kiosk_config *cfg);
+void kiosk_close(kiosk *k);
+/* Draw and present when something changed. Returns 1 if a frame was presented. */
+int kiosk_frame(kiosk *k);
+/* Handle one SDL event. */
+void kiosk_event(kiosk *k, const SDL_Event *ev);
+/* Time-driven work (scanner hold-back, screen timeouts, the clock). */
+void kiosk_tick(kiosk *k);
+/* Milliseconds until kiosk_tick() has work, or -1 for none. */
+int kiosk_next_timeout(kiosk *k);
+/* A code from a scanner or card reader. */
+void kiosk_scan(kiosk *k, const char *code);
+
+#endif
