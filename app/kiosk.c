@@ -21,9 +21,9 @@
 #include "screens/screen.h"
 #include "sound.h"
 #include "sync/clock.h"
-#include "utf8.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define KIOSK_DEFAULT_RESULT_MS 8000
@@ -248,6 +248,25 @@ void kiosk_draw(kiosk *k)
 	}
 }
 
+static const char *const action_names[] = {
+	[ACT_NONE] = "none",       [ACT_HOME] = "home",       [ACT_CHECKIN] = "checkin", [ACT_LANG] = "lang",
+	[ACT_BY_PHONE] = "phone",  [ACT_BY_NAME] = "name",    [ACT_KEY] = "key",         [ACT_BACKSPACE] = "backspace",
+	[ACT_OK] = "ok",           [ACT_PICK] = "pick",       [ACT_REGISTER] = "register", [ACT_DISMISS] = "dismiss",
+};
+
+/* With TINGZI_LOG_LAYOUT=1, log where every button of the frame is, so that
+ * end-to-end tests can tap them at any screen size. */
+static void log_layout(const kiosk *k)
+{
+	json_t *a = json_array();
+	for (int i = 0; i < k->nbuttons; i++) {
+		const button *b = &k->buttons[i];
+		json_array_append_new(a, json_pack("{s:s,s:i,s:i,s:i,s:i,s:i}", "act", action_names[b->act], "arg",
+						   b->arg, "x", b->r.x, "y", b->r.y, "w", b->r.w, "h", b->r.h));
+	}
+	log_event("layout", json_pack("{s:s,s:o}", "screen", screen_names[k->screen], "buttons", a));
+}
+
 int kiosk_frame(kiosk *k)
 {
 	if (!k->dirty)
@@ -255,6 +274,8 @@ int kiosk_frame(kiosk *k)
 	kiosk_draw(k);
 	SDL_RenderPresent(k->ren);
 	k->dirty = 0;
+	if (k->log_layout)
+		log_layout(k);
 	return 1;
 }
 
@@ -294,19 +315,10 @@ void kiosk_event(kiosk *k, const SDL_Event *ev)
 		else if (ev->window.event == SDL_WINDOWEVENT_EXPOSED)
 			k->dirty = 1;
 		break;
-	case SDL_TEXTINPUT: {
-		const char *s = ev->text.text;
-		size_t len = strlen(s), i = 0;
-		while (i < len) {
-			uint32_t cp;
-			size_t n = utf8_next(s + i, len - i, &cp);
-			char one[8] = {0};
-			memcpy(one, s + i, n);
-			wedge_text(&k->scanner, one, event_ms(ev->text.timestamp));
-			i += n;
-		}
+	case SDL_TEXTINPUT:
+		/* One key, or an input method's whole commit: the wedge tells them apart. */
+		wedge_text(&k->scanner, ev->text.text, event_ms(ev->text.timestamp));
 		break;
-	}
 	case SDL_KEYDOWN:
 		switch (ev->key.keysym.sym) {
 		case SDLK_RETURN:
@@ -449,6 +461,8 @@ int kiosk_open(kiosk *k, const kiosk_config *cfg)
 	SDL_StartTextInput();
 	if (!cfg->windowed)
 		SDL_ShowCursor(SDL_DISABLE);
+	const char *ll = getenv("TINGZI_LOG_LAYOUT");
+	k->log_layout = ll && strcmp(ll, "1") == 0;
 	k->running = 1;
 	k->last_minute = (int)(clock_wall_ms() / 60000);
 	kiosk_show(k, SCREEN_HOME);

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Install what tingzi needs on Debian 12: `deps.sh build` for building and
+# running, `deps.sh test` adds what the test suite drives (Xvfb, xdotool, ...).
+set -euo pipefail
+what=${1:-build}
+build=(build-essential cmake pkg-config gettext libsdl2-dev libsdl2-ttf-dev libsqlite3-dev
+	libqrencode-dev libfontconfig-dev libjansson-dev libcsv-dev fonts-noto-cjk)
+test=(libcmocka-dev xvfb xauth xdotool x11-utils imagemagick zbar-tools sqlite3 procps jq)
+pkgs=("${build[@]}")
+[ "$what" = test ] && pkgs+=("${test[@]}")
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "installing: ${missing[*]}"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+echo "dependencies ($what) are installed"

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Install what is needed, build, and run every test: the suite as built for
+# use, then again under AddressSanitizer and UndefinedBehaviorSanitizer.
+# A run that finds no tests fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash packaging/deps.sh test
+jobs=$(nproc)
+
+echo "== build (RelWithDebInfo) =="
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTINGZI_WERROR=ON >/dev/null
+cmake --build build -j "$jobs"
+echo "== tests =="
+(cd build && ctest --no-tests=error --output-on-failure -j "$jobs" --timeout 600)
+
+echo "== build (ASan + UBSan) =="
+cmake -S . -B build-san -DCMAKE_BUILD_TYPE=Debug -DTINGZI_ASAN=ON -DTINGZI_UBSAN=ON -DTINGZI_WERROR=ON >/dev/null
+cmake --build build-san -j "$jobs"
+echo "== tests under ASan + UBSan (benchmarks excluded) =="
+(cd build-san && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	ctest --no-tests=error --output-on-failure -j "$jobs" -LE bench --timeout 600)

@@ -1,0 +1,353 @@
+/*
+ * bench_kiosk — the kiosk's budgets on 100 000 members and 1 000 000 past
+ * check-ins, printed as BENCH lines:
+ *
+ *   first_frame_ms        process start to the first home frame (the real
+ *                         tingzi binary, dummy video driver), median of runs
+ *   roster_ready_ms       process start to the member index being searchable
+ *   lookup_us p50/p99     one keystroke's lookup: code, phone suffix, pinyin
+ *   scan_to_welcome_ms    a scan, its durable commit, and the welcome frame
+ *   rss_mib               resident memory of the running kiosk, fonts loaded
+ *   idle_cpu_pct          CPU of the idle kiosk on its home screen
+ *
+ * The database is built once in a temporary folder (or TINGZI_BENCH_DB) and
+ * kept there between runs of the benchmark.
+ */
+#include "kiosk.h"
+#include "log.h"
+#include "roster/roster.h"
+#include "screens/screen.h"
+#include "sync/clock.h"
+#include "sync/store.h"
+
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MEMBERS 100000
+#define PAST_CHECKINS 1000000
+#define WIDTH 1280
+#define HEIGHT 800
+
+static const char *const surnames[] = {"王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙",
+				       "马", "朱", "胡", "郭", "何", "高", "林", "罗", "郑", "梁", "谢", "宋",
+				       "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾", "萧", "田", "董", "潘",
+				       "袁", "蔡", "蒋", "余", "于", "杜", "叶", "程", "苏", "魏", "吕", "丁",
+				       "任", "沈", "单", "解", "区", "張", "陳", "黃", "劉", "歐陽", "司馬"};
+static const char *const given[] = {"伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳",
+				    "杰", "娟", "涛", "明", "超", "秀", "霞", "平", "刚", "桂", "英", "华",
+				    "玉", "兰", "文", "辉", "建", "国", "雄", "信", "晓", "东", "志", "宇",
+				    "嘉", "欣", "怡", "君", "美", "玲", "宏", "淑", "芬", "子", "涵", "轩"};
+
+#define NS (sizeof surnames / sizeof surnames[0])
+#define NG (sizeof given / sizeof given[0])
+
+static double now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double pct(double *v, size_t n, double p)
+{
+	qsort(v, n, sizeof *v, cmp_double);
+	size_t i = (size_t)(p / 100.0 * (double)(n - 1) + 0.5);
+	return v[i < n ? i : n - 1];
+}
+
+static void member_name(unsigned i, char *buf, size_t len)
+{
+	unsigned x = i * 2654435761u;
+	snprintf(buf, len, "%s%s%s", surnames[x % NS], given[(x / NS) % NG], (x >> 20) % 3 ? given[(x >> 8) % NG] : "");
+}
+
+static void die(const char *what)
+{
+	fprintf(stderr, "bench_kiosk: %s\n", what);
+	exit(1);
+}
+
+/* 100 000 members through the store's import, then 1 000 000 past
+ * check-ins in bulk (history of earlier days; one transaction). */
+static void build_db(const char *path)
+{
+	store *s;
+	char err[256];
+	double t0 = now_ms();
+	if (store_open(path, STORE_OPEN_CREATE, &s, err, sizeof err) != STORE_OK)
+		die(err);
+	if (store_import_begin(s) != STORE_OK)
+		die("import begin");
+	for (unsigned i = 0; i < MEMBERS; i++) {
+		store_member m = {0};
+		int updated;
+		member_name(i, m.name, sizeof m.name);
+		snprintf(m.phone, sizeof m.phone, "13%09u", (i * 7919u) % 1000000000u);
+		snprintf(m.code, sizeof m.code, "M%06u", i);
+		snprintf(m.tier, sizeof m.tier, "%s", i % 3 ? "standard" : "gold");
+		if (store_import_member(s, &m, &updated) != STORE_OK)
+			die(store_errmsg(s));
+	}
+	if (store_import_commit(s) != STORE_OK)
+		die("import commit");
+	int64_t now = clock_wall_ms(), id;
+	if (store_event_add(s, "周末茶话会", now - 3600000, now + 4 * 3600000, &id) != STORE_OK)
+		die("event");
+	store_close(s);
+
+	/* History: 1 000 000 check-ins on 100 earlier days, written directly
+	 * with SQLite for speed (the kiosk itself writes them one by one). */
+	sqlite3 *db;
+	if (sqlite3_open(path, &db) != SQLITE_OK)
+		die("sqlite open");
+	sqlite3_exec(db, "PRAGMA synchronous=OFF; BEGIN", NULL, NULL, NULL);
+	sqlite3_stmt *st;
+	if (sqlite3_prepare_v2(db,
+			       "INSERT INTO checkins(id, member_id, event_id, attendance_key, method, wall_ms, mono_ms,"
+			       " boot_id, device_id, device_seq, expired) VALUES(?,?,NULL,?,'scan',?,0,'bench','bench',?,0)",
+			       -1, &st, NULL) != SQLITE_OK)
+		die(sqlite3_errmsg(db));
+	for (unsigned i = 0; i < PAST_CHECKINS; i++) {
+		char cid[40], key[24];
+		unsigned day = i / 10000, member = (i * 7u + day) % MEMBERS;
+		snprintf(cid, sizeof cid, "%032x", i);
+		snprintf(key, sizeof key, "d:2025-%02u-%02u", 1 + day / 28, 1 + day % 28);
+		sqlite3_bind_text(st, 1, cid, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 2, member + 1);
+		sqlite3_bind_text(st, 3, key, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(st, 4, now - (int64_t)(100 - day) * 86400000);
+		sqlite3_bind_int64(st, 5, i + 1);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			die(sqlite3_errmsg(db));
+		sqlite3_reset(st);
+	}
+	sqlite3_finalize(st);
+	if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+		die(sqlite3_errmsg(db));
+	sqlite3_close(db);
+	fprintf(stderr, "bench_kiosk: built %s in %.1f s\n", path, (now_ms() - t0) / 1000);
+}
+
+/* ---- the real binary: first frame, memory, idle CPU ---- */
+
+typedef struct child {
+	pid_t pid;
+	FILE *log;
+} child;
+
+static void spawn(const char *db, child *c)
+{
+	int fd[2];
+	if (pipe(fd) != 0)
+		die("pipe");
+	c->pid = fork();
+	if (c->pid == 0) {
+		dup2(fd[1], 2);
+		close(fd[0]);
+		close(fd[1]);
+		setenv("SDL_VIDEODRIVER", "dummy", 1);
+		setenv("SDL_AUDIODRIVER", "dummy", 1);
+		execl(TINGZI_BIN, TINGZI_BIN, "--db", db, "--windowed", "--size", "1280x800", (char *)NULL);
+		_exit(127);
+	}
+	close(fd[1]);
+	c->log = fdopen(fd[0], "r");
+}
+
+/* Read the child's log until a line with event; returns ms since t0. */
+static double wait_for(child *c, const char *event, double t0)
+{
+	char line[4096], pat[64];
+	snprintf(pat, sizeof pat, "\"event\":\"%s\"", event);
+	while (fgets(line, sizeof line, c->log))
+		if (strstr(line, pat))
+			return now_ms() - t0;
+	die("the kiosk exited early");
+	return 0;
+}
+
+static void stop(child *c)
+{
+	kill(c->pid, SIGTERM);
+	waitpid(c->pid, NULL, 0);
+	fclose(c->log);
+}
+
+static long proc_field(pid_t pid, const char *file, const char *key)
+{
+	char path[64], line[256];
+	snprintf(path, sizeof path, "/proc/%d/%s", (int)pid, file);
+	FILE *f = fopen(path, "r");
+	long v = -1;
+	while (f && fgets(line, sizeof line, f))
+		if (strncmp(line, key, strlen(key)) == 0)
+			v = strtol(line + strlen(key), NULL, 10);
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static double cpu_seconds(pid_t pid)
+{
+	char path[64], buf[1024];
+	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f || !fgets(buf, sizeof buf, f))
+		die("proc stat");
+	fclose(f);
+	char *p = strrchr(buf, ')');
+	unsigned long ut = 0, st = 0;
+	/* fields after the command: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
+		die("proc stat fields");
+	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
+}
+
+static void bench_process(const char *db)
+{
+	enum { RUNS = 7 };
+	double first[RUNS], ready[RUNS];
+	for (int i = 0; i < RUNS; i++) {
+		child c;
+		double t0 = now_ms();
+		spawn(db, &c);
+		first[i] = wait_for(&c, "kiosk.first_frame", t0);
+		ready[i] = wait_for(&c, "roster.ready", t0);
+		if (i < RUNS - 1) {
+			stop(&c);
+			continue;
+		}
+		/* The last run stays up: memory and idle CPU on the home screen. */
+		usleep(1500 * 1000);
+		long rss = proc_field(c.pid, "status", "VmRSS:"), hwm = proc_field(c.pid, "status", "VmHWM:");
+		double c0 = cpu_seconds(c.pid), w0 = now_ms();
+		sleep(10);
+		double cpu = (cpu_seconds(c.pid) - c0) / ((now_ms() - w0) / 1000) * 100;
+		printf("BENCH rss_mib %.1f MiB\n", (double)rss / 1024);
+		printf("BENCH rss_peak_mib %.1f MiB\n", (double)hwm / 1024);
+		printf("BENCH idle_cpu_pct %.2f %%\n", cpu);
+		stop(&c);
+	}
+	printf("BENCH first_frame_ms_p50 %.1f ms\n", pct(first, RUNS, 50));
+	printf("BENCH first_frame_ms_max %.1f ms\n", pct(first, RUNS, 100));
+	printf("BENCH roster_ready_ms_p50 %.1f ms\n", pct(ready, RUNS, 50));
+}
+
+/* ---- in process: lookups and scan to welcome ---- */
+
+static int add_member(const store_member *m, void *ctx)
+{
+	return roster_add(ctx, m->id, m->name, m->phone, m->code) != 0;
+}
+
+static void bench_lookup(const char *db)
+{
+	enum { N = 3000 };
+	static double t[N];
+	store *s;
+	char err[256];
+	if (store_open(db, 0, &s, err, sizeof err) != STORE_OK)
+		die(err);
+	roster *r = roster_new();
+	if (!r || store_members_foreach(s, add_member, r) != STORE_OK || roster_finish(r) != 0)
+		die("roster");
+	store_close(s);
+	static const char *const queries[] = {"z", "zh", "zha", "zhang", "zhangw", "zw", "l", "li", "liw", "lw",
+					      "w", "wang", "wangf", "s", "sh", "shan", "dan", "x", "xie", "jie",
+					      "ou", "qu", "ouyang", "oy", "sima", "smg", "c", "chen", "cheng", "zeng"};
+	const size_t nq = sizeof queries / sizeof queries[0];
+	const roster_entry *out[8];
+	size_t found = 0;
+	for (int i = 0; i < N; i++) {
+		char buf[16];
+		double t0 = now_ms();
+		switch (i % 3) {
+		case 0:
+			found += roster_search_name(r, queries[(size_t)i % nq], out, 8);
+			break;
+		case 1:
+			snprintf(buf, sizeof buf, "%04u", ((unsigned)i * 7919u) % 10000);
+			found += roster_find_phone(r, buf, out, 8) > 0;
+			break;
+		default:
+			snprintf(buf, sizeof buf, "M%06u", ((unsigned)i * 31u) % MEMBERS);
+			found += roster_find_code(r, buf) != NULL;
+			break;
+		}
+		t[i] = (now_ms() - t0) * 1000;
+	}
+	if (found == 0)
+		die("no lookup found anything");
+	printf("BENCH lookup_us_p50 %.1f us\n", pct(t, N, 50));
+	printf("BENCH lookup_us_p99 %.1f us\n", pct(t, N, 99));
+	roster_free(r);
+}
+
+static void bench_scan(const char *db)
+{
+	enum { N = 400 };
+	static double t[N];
+	static kiosk k;
+	kiosk_config cfg = {.db_path = db, .windowed = 1, .width = WIDTH, .height = HEIGHT};
+	if (kiosk_open(&k, &cfg) != 0)
+		die("kiosk_open");
+	kiosk_roster(&k);
+	kiosk_frame(&k);
+	/* Members checked in by earlier runs of the benchmark are skipped. */
+	unsigned start = (unsigned)(clock_wall_ms() / 1000 % 200) * N;
+	for (int i = 0; i < N; i++) {
+		char code[16];
+		snprintf(code, sizeof code, "M%06u", (start + (unsigned)i * 13u) % MEMBERS);
+		double t0 = now_ms();
+		kiosk_scan(&k, code);
+		kiosk_frame(&k);
+		t[i] = now_ms() - t0;
+		if (k.screen != SCREEN_WELCOME && k.screen != SCREEN_ALREADY)
+			die("a scan did not reach the welcome screen");
+		kiosk_show(&k, SCREEN_HOME);
+		kiosk_frame(&k);
+	}
+	printf("BENCH scan_to_welcome_ms_p50 %.2f ms\n", pct(t, N, 50));
+	printf("BENCH scan_to_welcome_ms_p99 %.2f ms\n", pct(t, N, 99));
+	kiosk_close(&k);
+}
+
+int main(void)
+{
+	char path[512];
+	const char *env = getenv("TINGZI_BENCH_DB");
+	if (env && env[0])
+		snprintf(path, sizeof path, "%s", env);
+	else
+		snprintf(path, sizeof path, "/tmp/tingzi-bench-100k-v%d.db", STORE_SCHEMA_VERSION);
+	struct stat st;
+	if (stat(path, &st) != 0) {
+		/* Built under another name and renamed, so an interrupted build is never reused. */
+		char tmp[600];
+		snprintf(tmp, sizeof tmp, "%s.building", path);
+		unlink(tmp);
+		build_db(tmp);
+		if (rename(tmp, path) != 0)
+			die("cannot rename the benchmark database");
+	}
+	setenv("SDL_VIDEODRIVER", "dummy", 1);
+	setenv("SDL_AUDIODRIVER", "dummy", 1);
+	log_set_quiet(1);
+	bench_lookup(path);
+	bench_scan(path);
+	bench_process(path);
+	return 0;
+}

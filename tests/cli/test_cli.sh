@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# The command line against real database files: what a staff script or an
+# organizer sees (output, exit status, rows stored).
+set -uo pipefail
+TINGZI=$1
+FIXTURES=$2
+DEMO=$FIXTURES/../../assets/demo/members.csv
+WORK=$(mktemp -d /tmp/tingzi-cli.XXXXXX)
+trap 'rm -rf "$WORK"' EXIT
+DB=$WORK/t.db
+export TINGZI_DB=$DB
+failures=0
+passes=0
+
+check() { # check NAME EXPECTED_STATUS COMMAND...: run, compare the exit status
+	local name=$1 want=$2
+	shift 2
+	"$@" >"$WORK/out" 2>"$WORK/err"
+	local got=$?
+	if [ "$got" != "$want" ]; then
+		echo "FAIL $name: exit $got, expected $want"
+		sed 's/^/  out: /' "$WORK/out" | head -5
+		sed 's/^/  err: /' "$WORK/err" | head -5
+		failures=$((failures + 1))
+	else
+		passes=$((passes + 1))
+	fi
+}
+has() { # has NAME FILE PATTERN: the output of the last check contains PATTERN
+	if grep -q -- "$3" "$WORK/$2"; then passes=$((passes + 1)); else
+		echo "FAIL $1: \"$3\" not in $2:"
+		sed 's/^/  /' "$WORK/$2" | head -10
+		failures=$((failures + 1))
+	fi
+}
+equals() { # equals NAME GOT WANT
+	if [ "$2" = "$3" ]; then passes=$((passes + 1)); else
+		echo "FAIL $1: got \"$2\", expected \"$3\""
+		failures=$((failures + 1))
+	fi
+}
+
+# Help on every command tells the truth and exits 0.
+for cmd in "" "members" "events" "checkin" "checkins" "venue" "demo"; do
+	check "help $cmd" 0 $TINGZI $cmd --help
+	has "help $cmd" out "Usage: tingzi"
+done
+check "version" 0 $TINGZI --version
+has "version" out "tingzi "
+check "unknown command" 2 $TINGZI frobnicate
+has "unknown command" err 'unknown command "frobnicate"'
+
+# Import the demo members; counts are printed.
+check "import" 0 $TINGZI members import "$DEMO"
+has "import counts" out "40"
+equals "members stored" "$(sqlite3 "$DB" 'SELECT count(*) FROM members')" 40
+
+# Events: times are checked and named in the error.
+check "event bad time" 2 $TINGZI events add --title X --start 2026-13-01T10:00 --end 2026-11-22T12:00
+has "event bad time" err '2026-13-01T10:00'
+check "event end before start" 2 $TINGZI events add --title X --start "2026-11-22 12:00" --end 2026-11-22T10:00
+start=$(date -d '-1 hour' '+%Y-%m-%d %H:%M')
+end=$(date -d '+2 hours' +%Y-%m-%dT%H:%M)
+check "event add" 0 $TINGZI events add --title "读书会" --start "$start" --end "$end"
+check "events list" 0 $TINGZI events list
+has "events list" out "读书会"
+
+# Check-ins by code and by phone digits, with the documented exit statuses.
+check "checkin code" 0 $TINGZI checkin --code TZ1001
+has "checkin code" out "张三"
+check "checkin again" 3 $TINGZI checkin --code TZ1001
+check "checkin unknown" 4 $TINGZI checkin --code NOPE
+check "checkin ambiguous" 5 $TINGZI checkin --phone 5678
+check "checkin phone" 0 $TINGZI checkin --phone 3351 --format json
+has "checkin json" out '"outcome": "recorded"'
+check "checkin both" 2 $TINGZI checkin --code A --phone 1234
+check "checkin short phone" 2 $TINGZI checkin --phone 12
+equals "check-ins stored" "$(sqlite3 "$DB" 'SELECT count(*) FROM checkins')" 2
+equals "outbox rows" "$(sqlite3 "$DB" "SELECT count(*) FROM outbox WHERE kind='checkin'")" 2
+
+# Listing check-ins.
+check "checkins csv" 0 $TINGZI checkins list --format csv
+has "checkins csv header" out "^id,at,event,event_title,name,code,method,visit,expired"
+equals "checkins csv rows" "$(($(wc -l <"$WORK/out") - 1))" 2
+check "checkins json" 0 $TINGZI checkins list --event 1 --format json
+equals "checkins json" "$(jq length "$WORK/out")" 2
+check "checkins bad event" 2 $TINGZI checkins list --event abc
+
+# A bad CSV is refused whole, each bad row named by line; nothing changes.
+printf 'name,phone,code,expires\n好人,13800000001,OK1,\n,13800000002,BAD1,\n坏日期,13800000003,BAD2,2026-02-30\n' >"$WORK/bad.csv"
+check "import bad" 1 $TINGZI members import "$WORK/bad.csv"
+has "import bad line 3" err "line 3"
+has "import bad line 4" err "line 4"
+equals "members unchanged" "$(sqlite3 "$DB" 'SELECT count(*) FROM members')" 40
+check "import missing file" 1 $TINGZI members import "$WORK/nope.csv"
+has "import missing file" err "nope.csv"
+
+# A database from a newer tingzi, or a file that is not one, is refused untouched.
+cp "$DB" "$WORK/new.db"
+sqlite3 "$WORK/new.db" 'PRAGMA user_version=99'
+sum=$(sha256sum <"$WORK/new.db")
+check "newer schema" 1 $TINGZI --db "$WORK/new.db" members list
+has "newer schema" err "new.db"
+equals "newer schema untouched" "$(sha256sum <"$WORK/new.db")" "$sum"
+head -c 4096 /dev/urandom >"$WORK/junk.db"
+sum=$(sha256sum <"$WORK/junk.db")
+check "not a database" 1 $TINGZI --db "$WORK/junk.db" members list
+has "not a database" err "junk.db"
+equals "junk untouched" "$(sha256sum <"$WORK/junk.db")" "$sum"
+
+echo "$passes passed, $failures failed"
+[ "$failures" -eq 0 ]

@@ -1,0 +1,144 @@
+# End-to-end helpers: a real kiosk in a real X server (Xvfb), driven with
+# xdotool like a member would (taps; a scanner is fast typing ending in Enter),
+# checked in the database (sqlite3), in the structured log (jq) and in
+# screenshots (import). Sourced by tests/e2e/test_*.sh with the tingzi binary
+# and the fixtures folder as $1 and $2.
+set -euo pipefail
+TINGZI=$1
+FIXTURES=$2
+WORK=$(mktemp -d /tmp/tingzi-e2e.XXXXXX)
+SHOTS=${TINGZI_E2E_SHOTS:-$WORK/shots}
+mkdir -p "$SHOTS"
+DB=$WORK/tingzi.db
+LOG=$WORK/kiosk.log
+XPID=""
+KPID=""
+export SDL_AUDIODRIVER=dummy
+
+cleanup() {
+	local rc=$?
+	[ -n "$KPID" ] && kill "$KPID" 2>/dev/null && wait "$KPID" 2>/dev/null
+	[ -n "$XPID" ] && kill "$XPID" 2>/dev/null && wait "$XPID" 2>/dev/null
+	if [ $rc -ne 0 ]; then
+		echo "---- kiosk log (last 40 lines) ----"
+		tail -n 40 "$LOG" 2>/dev/null || true
+		echo "work folder kept: $WORK"
+	else
+		rm -rf "$WORK"
+	fi
+	exit $rc
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+# start_x WIDTH HEIGHT: a fresh Xvfb on a free display.
+start_x() {
+	local n
+	for n in $(seq 91 140); do
+		[ -e /tmp/.X$n-lock ] || [ -e /tmp/.X11-unix/X$n ] && continue
+		Xvfb :$n -screen 0 "$1x$2x24" -nolisten tcp >/dev/null 2>&1 &
+		XPID=$!
+		export DISPLAY=:$n
+		for _ in $(seq 50); do
+			xdpyinfo >/dev/null 2>&1 && return 0
+			kill -0 $XPID 2>/dev/null || break
+			sleep 0.1
+		done
+		XPID=""
+	done
+	fail "could not start Xvfb"
+}
+
+# seed: a database with the fixture members and an event happening now.
+seed() {
+	"$TINGZI" --db "$DB" members import "$FIXTURES/../../assets/demo/members.csv" >/dev/null
+	local start end
+	start=$(date -d '-1 hour' +%Y-%m-%dT%H:%M)
+	end=$(date -d '+3 hours' +%Y-%m-%dT%H:%M)
+	"$TINGZI" --db "$DB" events add --title "周末茶话会" --start "$start" --end "$end" >/dev/null
+	"$TINGZI" --db "$DB" venue set-name "听雨茶馆" >/dev/null
+}
+
+# start_kiosk [ARGS]: the kiosk fullscreen on the X display; waits for the roster.
+start_kiosk() {
+	: >"$LOG"
+	TINGZI_LOG_LAYOUT=1 "$TINGZI" --db "$DB" --result-timeout 600 "$@" 2>>"$LOG" &
+	KPID=$!
+	wait_log 'select(.event=="roster.ready")' 1 20
+	wait_log 'select(.event=="layout" and .screen=="home")' 1 10
+	xdotool mousemove 5 5
+}
+
+stop_kiosk() {
+	kill "$KPID"
+	wait "$KPID" || true
+	KPID=""
+}
+
+# count FILTER: how many log lines match a jq filter.
+count() {
+	grep '^{' "$LOG" | jq -c "$1" 2>/dev/null | wc -l
+}
+
+# wait_log FILTER N [SECONDS]: until at least N log lines match.
+wait_log() {
+	local deadline=$(($(date +%s) + ${3:-10}))
+	while [ "$(count "$1")" -lt "$2" ]; do
+		[ "$(date +%s)" -lt $deadline ] || fail "timed out waiting for $2 x $1"
+		kill -0 "$KPID" 2>/dev/null || fail "the kiosk exited"
+		sleep 0.05
+	done
+}
+
+# layouts: the number of frames drawn so far (to wait for the next one).
+frames() {
+	count 'select(.event=="layout")'
+}
+
+# tap ACTION [ARG]: tap the centre of that button on the last frame drawn.
+tap() {
+	local before xy
+	before=$(frames)
+	xy=$(grep '^{' "$LOG" | jq -c 'select(.event=="layout")' | tail -n 1 |
+		jq -r --arg a "$1" --argjson g "${2:-null}" \
+			'[.buttons[] | select(.act==$a and ($g==null or .arg==$g))] | last |
+			 select(.) | "\(.x + (.w/2|floor)) \(.y + (.h/2|floor))"')
+	[ -n "$xy" ] || fail "no button \"$1 ${2:-}\" on screen $(screen)"
+	xdotool mousemove $xy click 1
+	wait_log 'select(.event=="layout")' $((before + 1)) 10
+}
+
+# screen: the screen on the last frame.
+screen() {
+	grep '^{' "$LOG" | jq -r 'select(.event=="layout") | .screen' | tail -n 1
+}
+
+# key_letters TEXT: tap on-screen keys one by one.
+tap_keys() {
+	local s=$1 i c
+	for ((i = 0; i < ${#s}; i++)); do
+		c=$(printf '%d' "'${s:i:1}")
+		tap key "$c"
+	done
+}
+
+# scan CODE: what a wedge scanner does: the code in a 5 ms/key burst and Enter.
+scan() {
+	xdotool type --delay 5 "$1"$'\n'
+}
+
+shot() {
+	import -window root "$SHOTS/$1.png"
+}
+
+sql() {
+	sqlite3 "$DB" "$1"
+}
+
+expect_eq() {
+	[ "$1" = "$2" ] || fail "$3: expected \"$2\", got \"$1\""
+}
