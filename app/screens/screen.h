@@ -93,6 +93,7 @@ struct kiosk {
 	button buttons[KIOSK_MAX_BUTTONS];
 	int nbuttons;
 	int last_minute;         /* to redraw the clock */
+	int log_layout;          /* TINGZI_LOG_LAYOUT=1: log button places */
 };
 
 /* Register a tappable area for the frame being drawn. */
