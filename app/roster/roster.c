@@ -345,7 +345,7 @@ static size_t pick_combos(const struct tokens *tk, combo out[COMBOS_MAX])
 }
 
 /* Write combination c's readings run together (initials only when initials)
- * to buf, cut to KEY_MAX - 1 bytes. */
+ * to buf, cut to KEY_MAX - 1 bytes, with v written as u. */
 static void combo_key(const struct tokens *tk, const combo c, int initials, char buf[KEY_MAX])
 {
 	size_t len = 0;
@@ -354,7 +354,10 @@ static void combo_key(const struct tokens *tk, const combo c, int initials, char
 		size_t n = initials ? 1 : strlen(rd);
 		if (n > KEY_MAX - 1 - len)
 			n = KEY_MAX - 1 - len;
-		memcpy(buf + len, rd, n);
+		/* ü is typed "v" or "u" (lv, lu -> 吕): both are stored and
+		 * searched as "u", in names and queries alike. */
+		for (size_t j = 0; j < n; j++)
+			buf[len + j] = rd[j] == 'v' ? 'u' : rd[j];
 		len += n;
 	}
 	buf[len] = '\0';

@@ -87,6 +87,7 @@ static const struct name_case name_cases[] = {
     {"ouzhiqiang", {"区志强", NULL}},
     {"quzhiq", {"区志强", NULL}},
     {"lvxiaoming", {"吕小明", NULL}},
+    {"luxiaoming", {"吕小明", NULL}},
     {"lxm", {"吕小明", NULL}},
     {"johnsmith", {"John Smith", NULL}},
     {"john smith", {"John Smith", NULL}},
