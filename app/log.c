@@ -26,7 +26,7 @@ void log_event(const char *event, json_t *fields)
 		return;
 	}
 	json_t *o = json_object();
-	char ts[40];
+	char ts[64];
 	int64_t ms = clock_wall_ms();
 	time_t t = (time_t)(ms / 1000);
 	struct tm tm;

@@ -21,6 +21,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,11 +102,14 @@ static const char usage_demo[] =
 	"Fill the database with a demo venue: members with Chinese names, and an\n"
 	"event happening now. Running it again adds nothing twice.\n";
 
-static int usage_error(const char *usage, const char *fmt, const char *arg)
+__attribute__((format(printf, 2, 3))) static int usage_error(const char *usage, const char *fmt, ...)
 {
+	va_list ap;
+	va_start(ap, fmt);
 	fprintf(stderr, "tingzi: ");
-	fprintf(stderr, fmt, arg);
+	vfprintf(stderr, fmt, ap);
 	fprintf(stderr, "\n%s", usage);
+	va_end(ap);
 	return EXIT_USAGE;
 }
 

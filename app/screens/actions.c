@@ -99,7 +99,8 @@ static void on_ok(kiosk *k)
 		break;
 	case SCREEN_REG_PHONE:
 		if (screen_register_phone_ok(k->input)) {
-			snprintf(k->reg_phone, sizeof k->reg_phone, "%s", k->input);
+			size_t n = strlen(k->input); /* at most REG_PHONE_DIGITS_MAX < STORE_PHONE_MAX */
+			memcpy(k->reg_phone, k->input, n + 1);
 			kiosk_show(k, SCREEN_REG_NAME);
 		}
 		break;

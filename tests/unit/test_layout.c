@@ -88,6 +88,7 @@ static void test_all_screens_at_all_sizes(void **state)
 	(void)state;
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
 		static kiosk k;
+		make_db(); /* fresh: every size checks the same member in anew */
 		kiosk_config cfg = {.db_path = db_path, .windowed = 1, .width = sizes[i].w, .height = sizes[i].h};
 		assert_int_equal(kiosk_open(&k, &cfg), 0);
 		assert_int_equal(k.w, sizes[i].w);
@@ -164,7 +165,6 @@ int main(void)
 	setenv("SDL_VIDEODRIVER", "dummy", 1);
 	setenv("SDL_AUDIODRIVER", "dummy", 1);
 	log_set_quiet(1);
-	make_db();
 	const struct CMUnitTest tests[] = {cmocka_unit_test(test_all_screens_at_all_sizes)};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	unlink(db_path);
