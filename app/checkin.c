@@ -40,13 +40,13 @@ void checkin_member(store *db, int64_t member_id, const char *method, checkin_re
 		out->outcome = CHECKIN_ALREADY;
 		clock_local_hhmm(out->checkin.wall_ms, at, sizeof at);
 		log_event("checkin.already", json_pack("{s:I,s:s,s:I,s:s,s:s}", "member", (json_int_t)member_id,
-						       "method", method, "event", (json_int_t)out->event.id, "first_id",
+						       "method", method, "event_id", (json_int_t)out->event.id, "first_id",
 						       out->checkin.id, "first_at", at));
 		return;
 	}
 	out->outcome = CHECKIN_RECORDED;
 	log_event("checkin.recorded",
 		  json_pack("{s:s,s:I,s:s,s:I,s:i,s:b}", "id", out->checkin.id, "member", (json_int_t)member_id,
-			    "method", method, "event", (json_int_t)out->event.id, "visit", out->checkin.visit_no,
+			    "method", method, "event_id", (json_int_t)out->event.id, "visit", out->checkin.visit_no,
 			    "expired", out->checkin.expired));
 }

@@ -431,8 +431,17 @@ int kiosk_open(kiosk *k, const kiosk_config *cfg)
 		goto fail;
 	}
 	int w = cfg->width > 0 ? cfg->width : 1280, h = cfg->height > 0 ? cfg->height : 800;
-	Uint32 flags = SDL_WINDOW_SHOWN | (cfg->windowed ? 0 : SDL_WINDOW_FULLSCREEN_DESKTOP);
-	k->win = SDL_CreateWindow("tingzi", SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED, w, h, flags);
+	int x = SDL_WINDOWPOS_CENTERED, y = SDL_WINDOWPOS_CENTERED;
+	Uint32 flags = SDL_WINDOW_SHOWN;
+	SDL_DisplayMode mode;
+	if (!cfg->windowed) {
+		/* Cover the display exactly, so it is right even with no window
+		 * manager to honour the fullscreen request (a bare X server, cage). */
+		flags |= SDL_WINDOW_FULLSCREEN_DESKTOP;
+		if (SDL_GetDesktopDisplayMode(0, &mode) == 0)
+			x = 0, y = 0, w = mode.w, h = mode.h;
+	}
+	k->win = SDL_CreateWindow("tingzi", x, y, w, h, flags);
 	if (!k->win) {
 		fprintf(stderr, "tingzi: cannot create the window: %s\n", SDL_GetError());
 		goto fail;

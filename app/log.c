@@ -35,8 +35,12 @@ void log_event(const char *event, json_t *fields)
 		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(ms % 1000));
 	json_object_set_new(o, "ts", json_string(ts));
 	json_object_set_new(o, "event", json_string(event));
-	if (fields)
+	if (fields) {
 		json_object_update(o, fields);
+		/* "ts" and "event" are the log's own: a field cannot replace them. */
+		json_object_set_new(o, "ts", json_string(ts));
+		json_object_set_new(o, "event", json_string(event));
+	}
 	json_decref(fields);
 	char *line = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);

@@ -70,7 +70,10 @@ start_kiosk() {
 	KPID=$!
 	wait_log 'select(.event=="roster.ready")' 1 20
 	wait_log 'select(.event=="layout" and .screen=="home")' 1 10
+	# Until the window is mapped, X delivers no input to it.
+	xdotool search --sync --onlyvisible --pid "$KPID" >/dev/null
 	xdotool mousemove 5 5
+	sleep 0.3
 }
 
 stop_kiosk() {
