@@ -22,40 +22,76 @@ static const char *milestone(int visit)
 	return NULL;
 }
 
-/* Draw lines centred from the top down; returns the next y. */
-static int line(kiosk *k, const char *s, int px, ui_color c, int y)
+/* A result screen is a short column of centred lines, scaled down together
+ * when they would not fit above the footer. */
+#define MAX_LINES 8
+
+typedef struct line {
+	const char *text;
+	int px;
+	int boxed; /* on an amber box: the expired-membership notice */
+} line;
+
+typedef struct column {
+	line l[MAX_LINES];
+	int n;
+	char buf[4][192];
+} column;
+
+static void add(column *c, const char *text, int px, int boxed)
 {
-	int u = ui_unit(k->w, k->h);
-	if (!s || !s[0])
-		return y;
-	int size = ui_text_fit(k->text, s, px, k->w - 2 * u);
-	int w, h;
-	ui_text_size(k->text, s, size, &w, &h);
-	ui_text_draw(k->text, s, size, ui_rgb(c), k->w / 2, y, UI_ALIGN_CENTER, 0);
-	return y + h + u / 2;
+	if (text && text[0] && c->n < MAX_LINES)
+		c->l[c->n++] = (line){text, px, boxed};
 }
 
-static void welcome(kiosk *k, int u)
+/* Draw the column between top and bottom; returns the y under its last line. */
+static int draw_column(kiosk *k, const column *c, int top, int bottom)
+{
+	int u = ui_unit(k->w, k->h), gap = u / 2, px[MAX_LINES], hh[MAX_LINES], total;
+	for (int scale = 100; scale >= 40; scale -= 10) {
+		total = 0;
+		for (int i = 0; i < c->n; i++) {
+			int w;
+			px[i] = ui_text_fit(k->text, c->l[i].text, c->l[i].px * scale / 100, k->w - 3 * u);
+			ui_text_size(k->text, c->l[i].text, px[i], &w, &hh[i]);
+			total += hh[i] + gap;
+		}
+		if (total <= bottom - top)
+			break;
+	}
+	int y = top + (bottom - top - total) / 2;
+	if (y < top)
+		y = top;
+	for (int i = 0; i < c->n; i++) {
+		if (c->l[i].boxed) {
+			int w, h;
+			ui_text_size(k->text, c->l[i].text, px[i], &w, &h);
+			ui_fill(k->ren, (SDL_Rect){k->w / 2 - w / 2 - u / 2, y - u / 8, w + u, h + u / 4}, UI_WARN);
+		}
+		ui_text_draw(k->text, c->l[i].text, px[i], ui_rgb(UI_TEXT), k->w / 2, y, UI_ALIGN_CENTER, 0);
+		y += hh[i] + gap;
+	}
+	return y;
+}
+
+static void welcome(kiosk *k, column *c, int u)
 {
 	const result_info *r = &k->result;
-	char buf[192], ord[16];
-	int y = u * 2;
-	y = line(k, _("Welcome"), u * 2, UI_TEXT, y);
-	y = line(k, r->member.name, u * 4, UI_TEXT, y);
+	char ord[16];
+	add(c, _("Welcome"), u * 2, 0);
+	add(c, r->member.name, u * 4, 0);
 	i18n_ordinal(r->checkin.visit_no, ord, sizeof ord);
-	snprintf(buf, sizeof buf, _("This is your %s visit"), ord);
-	y = line(k, buf, u * 3 / 2, UI_TEXT, y + u / 2);
-	y = line(k, milestone(r->checkin.visit_no), u * 3 / 2, UI_TEXT, y);
+	snprintf(c->buf[0], sizeof c->buf[0], _("This is your %s visit"), ord);
+	add(c, c->buf[0], u * 3 / 2, 0);
+	add(c, milestone(r->checkin.visit_no), u * 3 / 2, 0);
 	if (r->member.tier[0]) {
-		snprintf(buf, sizeof buf, _("Membership: %s"), r->member.tier);
-		y = line(k, buf, u, UI_TEXT, y);
+		snprintf(c->buf[1], sizeof c->buf[1], _("Membership: %s"), r->member.tier);
+		add(c, c->buf[1], u, 0);
 	}
 	if (r->checkin.expired) {
-		snprintf(buf, sizeof buf, _("Membership expired on %s. Please see staff to renew."), r->member.expires);
-		int size = ui_text_fit(k->text, buf, u * 6 / 5, k->w - 4 * u), w, h;
-		ui_text_size(k->text, buf, size, &w, &h);
-		ui_fill(k->ren, (SDL_Rect){k->w / 2 - w / 2 - u / 2, y, w + u, h + u / 2}, UI_WARN);
-		ui_text_draw(k->text, buf, size, ui_rgb(UI_TEXT), k->w / 2, y + u / 4, UI_ALIGN_CENTER, 0);
+		snprintf(c->buf[2], sizeof c->buf[2], _("Membership expired on %s. Please see staff to renew."),
+			 r->member.expires);
+		add(c, c->buf[2], u * 6 / 5, 1);
 	}
 }
 
@@ -66,36 +102,42 @@ void screen_result_draw(kiosk *k)
 	ui_color bg = k->screen == SCREEN_WELCOME ? UI_OK : k->screen == SCREEN_ALREADY ? UI_WARN : UI_ERROR;
 	ui_fill(k->ren, (SDL_Rect){0, 0, k->w, k->h}, bg);
 	kiosk_button(k, (SDL_Rect){0, 0, k->w, k->h}, ACT_DISMISS, 0);
-	char buf[192], at[8];
-	int y = u * 3;
+	column c = {0};
+	char at[8];
+	int footer = k->h - u * 2, bottom = footer - u / 2;
+	int bh = u * 3 < UI_MIN_TARGET ? UI_MIN_TARGET : u * 3;
 	switch (k->screen) {
 	case SCREEN_WELCOME:
-		welcome(k, u);
+		welcome(k, &c, u);
 		break;
 	case SCREEN_ALREADY:
 		clock_local_hhmm(r->checkin.wall_ms, at, sizeof at);
-		y = line(k, r->member.name, u * 3, UI_TEXT, y);
-		snprintf(buf, sizeof buf, _("Already checked in at %s"), at);
-		line(k, buf, u * 2, UI_TEXT, y + u);
+		add(&c, r->member.name, u * 3, 0);
+		snprintf(c.buf[0], sizeof c.buf[0], _("Already checked in at %s"), at);
+		add(&c, c.buf[0], u * 2, 0);
 		break;
-	case SCREEN_UNKNOWN: {
-		y = line(k, _("Not recognised"), u * 3, UI_TEXT, y);
-		y = line(k, _("Please see staff, or register as a new member."), u * 3 / 2, UI_TEXT, y + u);
-		int bh = u * 3, bw = k->w > k->h ? k->w / 2 : k->w * 4 / 5;
-		SDL_Rect reg = {(k->w - bw) / 2, y + u, bw, bh};
-		ui_button(k->ren, k->text, reg, UI_PRIMARY, _("Register as a new member"), u * 3 / 2);
-		kiosk_button(k, reg, ACT_REGISTER, 0);
+	case SCREEN_UNKNOWN:
+		add(&c, _("Not recognised"), u * 3, 0);
+		add(&c, _("Please see staff, or register as a new member."), u * 3 / 2, 0);
+		bottom -= bh + u;
 		break;
-	}
 	default:
 		if (strcmp(r->detail, "scan") == 0) {
-			y = line(k, _("Could not read that code"), u * 5 / 2, UI_TEXT, y);
-			line(k, _("Please scan again, or see staff."), u * 3 / 2, UI_TEXT, y + u);
+			add(&c, _("Could not read that code"), u * 5 / 2, 0);
+			add(&c, _("Please scan again, or see staff."), u * 3 / 2, 0);
 		} else {
-			y = line(k, _("Not saved"), u * 3, UI_TEXT, y);
-			line(k, _("Your check-in was not recorded. Please see staff."), u * 3 / 2, UI_TEXT, y + u);
+			add(&c, _("Not saved"), u * 3, 0);
+			add(&c, _("Your check-in was not recorded. Please see staff."), u * 3 / 2, 0);
 		}
 		break;
 	}
-	line(k, _("Tap anywhere to continue"), u, UI_TEXT, k->h - u * 2);
+	int y = draw_column(k, &c, u, bottom);
+	if (k->screen == SCREEN_UNKNOWN) {
+		int bw = k->w > k->h ? k->w / 2 : k->w * 4 / 5;
+		SDL_Rect reg = {(k->w - bw) / 2, y + u / 2, bw, bh};
+		ui_button(k->ren, k->text, reg, UI_PRIMARY, _("Register as a new member"), u * 3 / 2);
+		kiosk_button(k, reg, ACT_REGISTER, 0);
+	}
+	ui_text_draw(k->text, _("Tap anywhere to continue"), u, ui_rgb(UI_TEXT), k->w / 2, footer, UI_ALIGN_CENTER,
+		     k->w - 2 * u);
 }
