@@ -375,6 +375,9 @@ int kiosk_next_timeout(kiosk *k)
 		if (best < 0 || to_minute < best)
 			best = to_minute;
 	}
+	int tone = sound_busy_ms();
+	if (tone >= 0 && (best < 0 || tone < best))
+		best = tone;
 	if (k->loader && (best < 0 || best > 20))
 		best = 20; /* look for the finished roster soon */
 	return (int)best;

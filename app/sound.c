@@ -17,6 +17,7 @@ static SDL_AudioDeviceID dev;
 static int16_t *pcm[2];
 static size_t pcm_len[2];
 static int enabled = 1;
+static Uint32 pause_at; /* SDL ticks when the played-out device pauses */
 
 /* Append a tone of freq Hz for ms milliseconds (freq 0 = silence). */
 static size_t tone(int16_t *out, size_t at, double freq, int ms, double vol)
@@ -57,8 +58,7 @@ int sound_open(void)
 	at = tone(pcm[SOUND_ERROR], 0, 196.0, 150, 0.45);
 	at = tone(pcm[SOUND_ERROR], at, 0, 70, 0);
 	pcm_len[SOUND_ERROR] = tone(pcm[SOUND_ERROR], at, 196.0, 220, 0.45);
-	SDL_PauseAudioDevice(dev, 0);
-	return 0;
+	return 0; /* paused until a tone plays: an idle device costs CPU */
 }
 
 void sound_set_enabled(int on)
@@ -72,6 +72,27 @@ void sound_play(sound_kind kind)
 		return;
 	SDL_ClearQueuedAudio(dev);
 	SDL_QueueAudio(dev, pcm[kind], (Uint32)(pcm_len[kind] * sizeof(int16_t)));
+	SDL_PauseAudioDevice(dev, 0);
+}
+
+int sound_busy_ms(void)
+{
+	if (!dev || SDL_GetAudioDeviceStatus(dev) != SDL_AUDIO_PLAYING)
+		return -1;
+	Uint32 queued = SDL_GetQueuedAudioSize(dev), now = SDL_GetTicks();
+	if (queued > 0) {
+		pause_at = 0;
+		return (int)(queued / sizeof(int16_t) * 1000 / RATE) + 1;
+	}
+	/* The queue is empty; the device still plays out its own buffer (1024
+	 * samples, 46 ms). Pause it after that. */
+	if (!pause_at)
+		pause_at = now + 100;
+	if ((Sint32)(pause_at - now) > 0)
+		return (int)(pause_at - now);
+	SDL_PauseAudioDevice(dev, 1);
+	pause_at = 0;
+	return -1;
 }
 
 void sound_close(void)
