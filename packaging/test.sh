@@ -11,7 +11,9 @@ echo "== build (RelWithDebInfo) =="
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTINGZI_WERROR=ON >/dev/null
 cmake --build build -j "$jobs"
 echo "== tests =="
-(cd build && ctest --no-tests=error --output-on-failure -j "$jobs" --timeout 600)
+(cd build && ctest --no-tests=error --output-on-failure -j "$jobs" -LE bench --timeout 600)
+echo "== benchmarks (BENCH lines) =="
+(cd build && ctest --no-tests=error --output-on-failure -L bench -V --timeout 600 | grep -E 'BENCH|tests passed')
 
 echo "== build (ASan + UBSan) =="
 cmake -S . -B build-san -DCMAKE_BUILD_TYPE=Debug -DTINGZI_ASAN=ON -DTINGZI_UBSAN=ON -DTINGZI_WERROR=ON >/dev/null

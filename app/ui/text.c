@@ -210,6 +210,7 @@ void ui_text_free(ui_text *t)
 	for (int i = 0; i < t->nfaces; i++)
 		TTF_CloseFont(t->faces[i].font);
 	free(t);
+	FcFini(); /* fontconfig's caches; FcInit() in the next ui_text_new() loads them again */
 }
 
 int ui_text_cjk_missing(const ui_text *t)

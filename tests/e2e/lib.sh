@@ -17,8 +17,8 @@ export SDL_AUDIODRIVER=dummy
 
 cleanup() {
 	local rc=$?
-	[ -n "$KPID" ] && kill "$KPID" 2>/dev/null && wait "$KPID" 2>/dev/null
-	[ -n "$XPID" ] && kill "$XPID" 2>/dev/null && wait "$XPID" 2>/dev/null
+	if [ -n "$KPID" ]; then kill "$KPID" 2>/dev/null; wait "$KPID" 2>/dev/null || true; fi
+	if [ -n "$XPID" ]; then kill "$XPID" 2>/dev/null; wait "$XPID" 2>/dev/null || true; fi
 	if [ $rc -ne 0 ]; then
 		echo "---- kiosk log (last 40 lines) ----"
 		tail -n 40 "$LOG" 2>/dev/null || true
@@ -76,10 +76,13 @@ start_kiosk() {
 	sleep 0.3
 }
 
+# stop_kiosk: end the kiosk as its service would (SIGTERM); it must exit cleanly.
 stop_kiosk() {
 	kill "$KPID"
-	wait "$KPID" || true
+	local rc=0
+	wait "$KPID" || rc=$?
 	KPID=""
+	[ $rc -eq 0 ] || fail "the kiosk exited with status $rc"
 }
 
 # count FILTER: how many log lines match a jq filter.

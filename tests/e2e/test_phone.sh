@@ -30,4 +30,5 @@ expect_eq "$rows" 3 "rows in the pick list"
 tap pick 1
 wait_log 'select(.event=="checkin.recorded")' 2
 expect_eq "$(sql "SELECT count(*) FROM checkins WHERE method='phone'")" 2 "phone check-ins"
+stop_kiosk
 echo "PASS phone"

@@ -37,4 +37,5 @@ expect_eq "$(sql "SELECT count(*) FROM checkins")" 1 "rows after an over-long bu
 
 # No full phone number ever reaches the log.
 if grep -E '1[3-9][0-9]{9}' "$LOG"; then fail "a full phone number is in the log"; fi
+stop_kiosk
 echo "PASS scan"

@@ -23,4 +23,5 @@ tap pick 0
 wait_log 'select(.event=="checkin.recorded" and .method=="name")' 1
 expect_eq "$(sql "SELECT m.name FROM checkins c JOIN members m ON m.id=c.member_id WHERE c.method='name'")" "单雄信" "member found by pinyin"
 shot search-welcome
+stop_kiosk
 echo "PASS search"

@@ -32,4 +32,5 @@ tap name
 tap_keys ll
 n=$(grep '^{' "$LOG" | jq -c 'select(.event=="layout" and .screen=="search") | [.buttons[] | select(.act=="pick")] | length' | tail -n 1)
 [ "$n" -ge 1 ] || fail "the walk-in is not found by name"
+stop_kiosk
 echo "PASS walkin"

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# A check-in that cannot be saved is never shown as a success: with a full
+# disk, and with a read-only database file, a scan shows "not saved, please
+# see staff", logs checkin.failed, and every row saved before is still there.
+. "$(dirname "$0")/lib.sh"
+MNT=$WORK/small
+undo() {
+	chattr -i "$DB" 2>/dev/null || true
+	mountpoint -q "$MNT" && umount "$MNT"
+	return 0
+}
+trap 'rc=$?; undo; (exit $rc); cleanup' EXIT
+start_x 1280 800
+
+# 1. A full disk: the database on a small tmpfs that is then filled up.
+mkdir -p "$MNT"
+mount -t tmpfs -o size=2m tmpfs "$MNT" || { echo "SKIP: cannot mount a tmpfs (needs root)"; exit 77; }
+DB=$MNT/tingzi.db
+seed
+start_kiosk
+scan TZ1001
+wait_log 'select(.event=="checkin.recorded")' 1
+tap dismiss
+dd if=/dev/zero of="$MNT/filler" bs=4k >/dev/null 2>&1 || true
+scan TZ1002
+wait_log 'select(.event=="checkin.failed" and .error=="the disk is full")' 1
+wait_log 'select(.event=="layout" and .screen=="error")' 1
+shot not-saved-full
+expect_eq "$(count 'select(.event=="screen" and .screen=="welcome")')" 1 "welcome screens shown"
+rm -f "$MNT/filler"
+expect_eq "$(sql 'SELECT count(*) FROM checkins')" 1 "rows after a full disk"
+expect_eq "$(sql "SELECT m.code FROM checkins c JOIN members m ON m.id=c.member_id")" TZ1001 "the saved row"
+stop_kiosk
+
+# 2. A read-only database file (immutable, so even root cannot write it).
+chattr +i "$DB" || { echo "SKIP: chattr +i is not supported here"; exit 77; }
+start_kiosk
+wait_log 'select(.event=="store.readonly")' 1
+scan TZ1003
+wait_log 'select(.event=="checkin.failed" and .error=="the database is read-only")' 1
+wait_log 'select(.event=="layout" and .screen=="error")' 1
+shot not-saved-readonly
+stop_kiosk
+chattr -i "$DB"
+expect_eq "$(sql 'SELECT count(*) FROM checkins')" 1 "rows after a read-only database"
+echo "PASS not saved"
