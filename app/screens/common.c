@@ -32,9 +32,12 @@ SDL_Rect screen_input_line(kiosk *k, SDL_Rect area, const char *text, const char
 	int lh = u * 2 < UI_MIN_TARGET ? UI_MIN_TARGET : u * 2;
 	SDL_Rect line = {area.x, area.y, area.w, lh};
 	ui_fill(k->ren, line, UI_PANEL);
-	int empty = !text[0];
-	ui_text_draw(k->text, empty ? placeholder : text, u * 3 / 2, ui_rgb(empty ? UI_MUTED : UI_TEXT),
-		     line.x + line.w / 2, line.y + (lh - u * 2) / 2 + u / 8, UI_ALIGN_CENTER, line.w - u);
+	int empty = !text[0], tw, th;
+	const char *s = empty ? placeholder : text;
+	int px = ui_text_fit(k->text, s, u * 3 / 2, line.w - u);
+	ui_text_size(k->text, s, px, &tw, &th);
+	ui_text_draw(k->text, s, px, ui_rgb(empty ? UI_MUTED : UI_TEXT), line.x + line.w / 2, line.y + (lh - th) / 2,
+		     UI_ALIGN_CENTER, 0);
 	return (SDL_Rect){area.x, area.y + lh + u / 2, area.w, area.h - lh - u / 2};
 }
 

@@ -11,7 +11,7 @@ void screen_keypad_draw(kiosk *k)
 {
 	int u = ui_unit(k->w, k->h);
 	SDL_Rect body = screen_header(k, _("Last 4 digits of your phone"));
-	SDL_Rect rest = screen_input_line(k, body, k->input, "_ _ _ _");
+	SDL_Rect rest = screen_input_line(k, body, k->input, "· · · ·");
 	if (k->nmatches > KIOSK_MAX_RESULTS) {
 		char msg[128];
 		snprintf(msg, sizeof msg, _("%zu members match — type more digits"), k->nmatches);
