@@ -12,7 +12,7 @@ int sound_open(void); /* 0, or -1 when no audio device (logged) */
 void sound_play(sound_kind kind);
 void sound_set_enabled(int on);
 /* Milliseconds until the tone playing ends (call again then: the device is
- * paused once it has played out), or -1 when nothing plays. */
+ * closed once it has played out), or -1 when nothing plays. */
 int sound_busy_ms(void);
 void sound_close(void);
 
