@@ -282,15 +282,22 @@ static int split_runs(ui_text *t, const char *s, run *runs)
 	return n;
 }
 
+/* Copy run r of s into buf as a string (cut at len - 1 bytes) and return its
+ * font at px pixels. */
+static TTF_Font *run_font(ui_text *t, const char *s, const run *r, int px, char *buf, size_t len)
+{
+	size_t l = r->len < len - 1 ? r->len : len - 1;
+	memcpy(buf, s + r->off, l);
+	buf[l] = '\0';
+	return font_at(t, r->face, px);
+}
+
 static int measure(ui_text *t, const char *s, int px, int *w, int *h, run *runs, int n)
 {
 	int tw = 0, asc = 0, desc = 0;
 	char buf[1024];
 	for (int i = 0; i < n; i++) {
-		TTF_Font *f = font_at(t, runs[i].face, px);
-		size_t l = runs[i].len < sizeof buf - 1 ? runs[i].len : sizeof buf - 1;
-		memcpy(buf, s + runs[i].off, l);
-		buf[l] = '\0';
+		TTF_Font *f = run_font(t, s, &runs[i], px, buf, sizeof buf);
 		int rw, rh;
 		if (TTF_SizeUTF8(f, buf, &rw, &rh) != 0)
 			return -1;
@@ -342,10 +349,7 @@ static SDL_Surface *render(ui_text *t, const char *s, int px, SDL_Color c)
 	int x = 0;
 	char buf[1024];
 	for (int i = 0; i < n; i++) {
-		TTF_Font *f = font_at(t, runs[i].face, px);
-		size_t l = runs[i].len < sizeof buf - 1 ? runs[i].len : sizeof buf - 1;
-		memcpy(buf, s + runs[i].off, l);
-		buf[l] = '\0';
+		TTF_Font *f = run_font(t, s, &runs[i], px, buf, sizeof buf);
 		SDL_Surface *rs = TTF_RenderUTF8_Blended(f, buf, c);
 		if (!rs)
 			continue;
