@@ -4,7 +4,7 @@
 set -uo pipefail
 TINGZI=$1
 FIXTURES=$2
-DEMO=$FIXTURES/../../assets/demo/members.csv
+DEMO=$(cd "$(dirname "$0")/../.." && pwd)/assets/demo/members.csv
 WORK=$(mktemp -d /tmp/tingzi-cli.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
 DB=$WORK/t.db

@@ -55,7 +55,7 @@ start_x() {
 
 # seed: a database with the fixture members and an event happening now.
 seed() {
-	"$TINGZI" --db "$DB" members import "$FIXTURES/../../assets/demo/members.csv" >/dev/null
+	"$TINGZI" --db "$DB" members import "$(dirname "${BASH_SOURCE[0]}")/../../assets/demo/members.csv" >/dev/null
 	local start end
 	start=$(date -d '-1 hour' +%Y-%m-%dT%H:%M)
 	end=$(date -d '+3 hours' +%Y-%m-%dT%H:%M)
