@@ -17,8 +17,9 @@ export SDL_AUDIODRIVER=dummy
 
 cleanup() {
 	local rc=$?
-	if [ -n "$KPID" ]; then kill "$KPID" 2>/dev/null; wait "$KPID" 2>/dev/null || true; fi
-	if [ -n "$XPID" ]; then kill "$XPID" 2>/dev/null; wait "$XPID" 2>/dev/null || true; fi
+	set +e # cleaning up what may already have ended
+	if [ -n "$KPID" ]; then kill "$KPID" 2>/dev/null; wait "$KPID" 2>/dev/null; fi
+	if [ -n "$XPID" ]; then kill "$XPID" 2>/dev/null; wait "$XPID" 2>/dev/null; fi
 	if [ $rc -ne 0 ]; then
 		echo "---- kiosk log (last 40 lines) ----"
 		tail -n 40 "$LOG" 2>/dev/null || true
