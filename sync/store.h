@@ -71,6 +71,28 @@ int store_is_readonly(const store *s);
 /* This device's id (generated when the database is created). */
 const char *store_device_id(const store *s);
 
+/*
+ * How this handle writes, for the start-up log and for tests: the journal
+ * mode ("wal") into mode, and PRAGMA synchronous into *synchronous (2 = FULL).
+ */
+store_err store_journal_info(store *s, char *mode, size_t len, int *synchronous);
+/*
+ * Copy what the write-ahead log holds back into the database, as far as no
+ * reader stands in the way (a passive checkpoint; it never waits). Never
+ * needed for correctness: call it when the kiosk is idle (no check-in on
+ * screen), so that check-ins do not meet the automatic checkpoint SQLite
+ * runs inside a commit once the log passes 100 pages. Does nothing on a
+ * read-only store.
+ */
+store_err store_checkpoint(store *s);
+/*
+ * Let the database grow by at most extra_pages more pages on this handle
+ * (PRAGMA max_page_count): a write that needs more fails with STORE_ERR_FULL,
+ * exactly as on a full disk. For tests of the full-disk path, and for a kiosk
+ * that must leave room on a small card. Lasts until store_close().
+ */
+store_err store_limit_growth(store *s, int64_t extra_pages);
+
 /* ---- settings ---- */
 /* Copies the value into buf; STORE_ERR_NOT_FOUND when unset. */
 store_err store_setting_get(store *s, const char *key, char *buf, size_t len);
@@ -95,18 +117,26 @@ int64_t store_member_count(store *s);
 /*
  * Batch import: store_import_begin() opens a transaction; each
  * store_import_member() inserts, or updates the member with the same code
- * (or, when the row has no code, the same phone), and reports which in
- * *updated. store_import_commit() makes it durable; store_import_rollback()
+ * (or, when no member has the row's code, the same phone), and reports which
+ * in *updated (STORE_IMPORT_*). m->id and m->provisional are ignored; an
+ * imported member is never provisional. Empty phone or code in m keep the
+ * member's present one; name, tier and expires are taken as given.
+ * STORE_ERR_INVALID for a row without a name, or without a phone and a code,
+ * or with a phone that is not 1..23 digits, or expires not a real YYYY-MM-DD;
+ * STORE_ERR_EXISTS when the phone belongs to another member (store_errmsg()
+ * says which). store_import_commit() makes it durable; store_import_rollback()
  * undoes everything since begin. Nothing is visible to other connections
- * before commit.
+ * before commit. Imported members are not put in the outbox.
  */
+enum { STORE_IMPORT_ADDED = 0, STORE_IMPORT_UPDATED = 1, STORE_IMPORT_UNCHANGED = 2 }; /* *updated */
 store_err store_import_begin(store *s);
 store_err store_import_member(store *s, const store_member *m, int *updated);
 store_err store_import_commit(store *s);
 void store_import_rollback(store *s);
 
 /*
- * Register a walk-in: a provisional member with a phone and a name. If a
+ * Register a walk-in: a provisional member with a phone (digits only) and a
+ * name, and its outbox record (kind 'member'), in one transaction. If a
  * member already has that phone, STORE_ERR_EXISTS and *out is that member.
  */
 store_err store_member_register(store *s, const char *name, const char *phone, int64_t now_ms,

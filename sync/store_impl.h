@@ -1,0 +1,85 @@
+/*
+ * store_impl — what the store's own files share: the handle, its prepared
+ * statements and the transaction helpers. Nothing outside sync/store*.c
+ * includes this header; everyone else sees sync/store.h.
+ *
+ * store.c owns the schema, every SQL statement (the table sql[] there, in
+ * the order of the enum below), opening, errors and settings;
+ * store_member.c the members and the CSV import's writes; store_checkin.c
+ * events, check-ins and the outbox.
+ */
+#ifndef TINGZI_STORE_IMPL_H
+#define TINGZI_STORE_IMPL_H
+
+#include "sync/store.h"
+
+#include <sqlite3.h>
+
+/* Every statement a handle prepares once when it opens (see sql[] in store.c). */
+enum store_stmt {
+	Q_BEGIN,
+	Q_COMMIT,
+	Q_ROLLBACK,
+	Q_SETTING_GET,
+	Q_SETTING_SET,
+	Q_MEMBER_GET,
+	Q_MEMBERS_ALL,
+	Q_MEMBER_COUNT,
+	Q_MEMBER_BY_CODE,
+	Q_MEMBER_BY_PHONE,
+	Q_MEMBER_INSERT,
+	Q_MEMBER_UPDATE,
+	Q_EVENT_INSERT,
+	Q_EVENT_CURRENT,
+	Q_EVENT_GET,
+	Q_EVENT_UID,
+	Q_EVENTS_ALL,
+	Q_ATTENDANCE,
+	Q_VISITS,
+	Q_CHECKIN_INSERT,
+	Q_OUTBOX_CHECKIN,
+	Q_OUTBOX_MEMBER,
+	Q_OUTBOX_COUNT,
+	Q_CHECKINS_ALL,
+	Q_CHECKINS_EVENT,
+	Q_COUNT
+};
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *stmt[Q_COUNT];
+	int readonly; /* every write answers STORE_ERR_READONLY */
+	char device_id[STORE_ID_MAX];
+	char errmsg[256];
+};
+
+/* Map an SQLite result code to a store error and keep SQLite's message. */
+store_err store_fail(store *s, int rc);
+/* What sqlite3_step() of a one-row query said: SQLITE_ROW is STORE_OK,
+ * SQLITE_DONE STORE_ERR_NOT_FOUND, anything else the mapped error. */
+store_err store_row_err(store *s, int rc);
+/* Refuse a write on a read-only handle. */
+store_err store_refuse_readonly(store *s);
+
+/* Statement i, reset and with its bindings cleared, ready to bind. */
+sqlite3_stmt *store_stmt(store *s, enum store_stmt i);
+void store_bind_text(sqlite3_stmt *st, int i, const char *v); /* NULL binds "" */
+void store_copy_col(sqlite3_stmt *st, int col, char *buf, size_t len);
+/* Step a statement that returns no row, then reset it. */
+store_err store_step_done(store *s, sqlite3_stmt *st);
+
+/* BEGIN IMMEDIATE (the write lock is taken now, not at the first write). */
+store_err store_tx_begin(store *s);
+/* COMMIT; when it fails the transaction is rolled back. */
+store_err store_tx_commit(store *s);
+/* ROLLBACK if a transaction is open; keeps the error message of the failure. */
+void store_tx_rollback(store *s);
+/* Take this device's next sequence number, inside the caller's transaction. */
+store_err store_next_seq(store *s, int64_t *seq);
+
+/* 1 when s is a non-empty string of digits shorter than STORE_PHONE_MAX. */
+int store_phone_valid(const char *s);
+/* 1 when s is a NUL-terminated string shorter than max bytes. */
+int store_fits(const char *s, size_t max);
+
+#endif
