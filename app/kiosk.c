@@ -133,8 +133,13 @@ void kiosk_show(kiosk *k, screen_id s)
 		k->input[0] = '\0';
 		k->nresults = k->nmatches = 0;
 	}
-	if (s == SCREEN_HOME)
+	if (s == SCREEN_HOME) {
 		refresh_event(k);
+		/* Back home the kiosk is idle: move the WAL into the database now
+		 * rather than inside a later check-in's commit. */
+		if (!store_is_readonly(k->db))
+			store_checkpoint(k->db);
+	}
 	k->screen = s;
 	k->screen_since_ms = k->last_input_ms = clock_mono_ms();
 	k->dirty = 1;

@@ -33,6 +33,8 @@
 
 #define MEMBERS 100000
 #define PAST_CHECKINS 1000000
+/* Bump when the benchmark database must be built anew (schema or data changed). */
+#define BENCH_DB_FORMAT 2
 #define WIDTH 1280
 #define HEIGHT 800
 
@@ -118,9 +120,11 @@ static void build_db(const char *path)
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db,
 			       "INSERT INTO checkins(id, member_id, event_id, attendance_key, method, wall_ms, mono_ms,"
-			       " boot_id, device_id, device_seq, expired) VALUES(?,?,NULL,?,'scan',?,0,'bench','bench',?,0)",
+			       " boot_id, device_id, device_seq, visit_no, expired)"
+			       " VALUES(?,?,NULL,?,'scan',?,0,'bench','bench',?,?,0)",
 			       -1, &st, NULL) != SQLITE_OK)
 		die(sqlite3_errmsg(db));
+	static int visits[MEMBERS];
 	for (unsigned i = 0; i < PAST_CHECKINS; i++) {
 		char cid[40], key[24];
 		unsigned day = i / 10000, member = (i * 7u + day) % MEMBERS;
@@ -131,6 +135,7 @@ static void build_db(const char *path)
 		sqlite3_bind_text(st, 3, key, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(st, 4, now - (int64_t)(100 - day) * 86400000);
 		sqlite3_bind_int64(st, 5, i + 1);
+		sqlite3_bind_int(st, 6, ++visits[member]);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			die(sqlite3_errmsg(db));
 		sqlite3_reset(st);
@@ -373,7 +378,7 @@ int main(void)
 	if (env && env[0])
 		snprintf(path, sizeof path, "%s", env);
 	else
-		snprintf(path, sizeof path, "/tmp/tingzi-bench-100k-v%d.db", STORE_SCHEMA_VERSION);
+		snprintf(path, sizeof path, "/tmp/tingzi-bench-100k-v%d-%d.db", STORE_SCHEMA_VERSION, BENCH_DB_FORMAT);
 	struct stat st;
 	if (stat(path, &st) != 0) {
 		/* Built under another name and renamed, so an interrupted build is never reused. */
