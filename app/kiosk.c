@@ -11,8 +11,9 @@
  * commit returned, so the screen never shows a check-in that was not saved.
  *
  * The roster (the in-memory search index) is built on a worker thread with its
- * own database connection, so the first frame does not wait for 100 000
- * members; a lookup that comes before it is ready waits for it.
+ * own database connection, started once the first frame is shown, so the
+ * first frame does not wait for 100 000 members; a lookup that comes before
+ * it is ready waits for it.
  */
 #include "kiosk.h"
 
@@ -107,6 +108,8 @@ void kiosk_reload_roster(kiosk *k)
 
 roster *kiosk_roster(kiosk *k)
 {
+	if (!k->members && !k->loader)
+		start_loader(k);
 	collect_roster(k, 1);
 	return k->members;
 }
@@ -430,7 +433,6 @@ int kiosk_open(kiosk *k, const kiosk_config *cfg)
 		i18n_parse(saved, &lang);
 	i18n_init();
 	i18n_set(lang);
-	start_loader(k);
 
 	SDL_SetHint(SDL_HINT_VIDEO_ALLOW_SCREENSAVER, "0");
 	SDL_SetHint(SDL_HINT_VIDEO_MINIMIZE_ON_FOCUS_LOSS, "0");
@@ -519,6 +521,9 @@ int kiosk_run(const kiosk_config *cfg)
 		if (kiosk_frame(&k) && first) {
 			first = 0;
 			log_event("kiosk.first_frame", NULL);
+			/* Only now build the member index, so it does not compete with
+			 * the first frame for the CPU. */
+			start_loader(&k);
 		}
 		SDL_Event ev;
 		int timeout = kiosk_next_timeout(&k);
