@@ -26,27 +26,29 @@ void checkin_member(store *db, int64_t member_id, const char *method, checkin_re
 		memset(&out->event, 0, sizeof out->event);
 	store_err err = store_member_get(db, member_id, &out->member);
 	if (err == STORE_OK)
-		err = store_checkin_record(db, member_id, out->event.id ? &out->event : NULL, method, now, today, &st,
-					   &out->checkin);
+		err = store_checkin_record(db, member_id, out->event.id ? &out->event : NULL, method, now,
+					   today, &st, &out->checkin);
 	out->err = err;
 	if (err != STORE_OK) {
 		out->outcome = CHECKIN_FAILED;
-		log_event("checkin.failed", json_pack("{s:I,s:s,s:s,s:s}", "member", (json_int_t)member_id, "method",
-						      method, "error", store_strerror(err), "detail", store_errmsg(db)));
+		log_event("checkin.failed",
+			  json_pack("{s:I,s:s,s:s,s:s}", "member", (json_int_t)member_id, "method", method,
+				    "error", store_strerror(err), "detail", store_errmsg(db)));
 		return;
 	}
 	if (st == STORE_CHECKIN_ALREADY) {
 		char at[8];
 		out->outcome = CHECKIN_ALREADY;
 		clock_local_hhmm(out->checkin.wall_ms, at, sizeof at);
-		log_event("checkin.already", json_pack("{s:I,s:s,s:I,s:s,s:s}", "member", (json_int_t)member_id,
-						       "method", method, "event_id", (json_int_t)out->event.id, "first_id",
-						       out->checkin.id, "first_at", at));
+		log_event("checkin.already",
+			  json_pack("{s:I,s:s,s:I,s:s,s:s}", "member", (json_int_t)member_id, "method",
+				    method, "event_id", (json_int_t)out->event.id, "first_id",
+				    out->checkin.id, "first_at", at));
 		return;
 	}
 	out->outcome = CHECKIN_RECORDED;
 	log_event("checkin.recorded",
-		  json_pack("{s:s,s:I,s:s,s:I,s:i,s:b}", "id", out->checkin.id, "member", (json_int_t)member_id,
-			    "method", method, "event_id", (json_int_t)out->event.id, "visit", out->checkin.visit_no,
-			    "expired", out->checkin.expired));
+		  json_pack("{s:s,s:I,s:s,s:I,s:i,s:b}", "id", out->checkin.id, "member",
+			    (json_int_t)member_id, "method", method, "event_id", (json_int_t)out->event.id,
+			    "visit", out->checkin.visit_no, "expired", out->checkin.expired));
 }

@@ -11,7 +11,7 @@
 #include <libintl.h>
 #include <stddef.h>
 
-#define _(s) gettext(s)
+#define _(s)  gettext(s)
 #define N_(s) (s)
 
 typedef enum i18n_lang { LANG_ZH_HANS = 0, LANG_ZH_HANT = 1, LANG_EN = 2, LANG_COUNT } i18n_lang;

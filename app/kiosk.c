@@ -28,13 +28,20 @@
 #include <string.h>
 
 #define KIOSK_DEFAULT_RESULT_MS 8000
-#define KIOSK_DEFAULT_INPUT_MS 30000
+#define KIOSK_DEFAULT_INPUT_MS  30000
 
 static const char *const screen_names[SCREEN_COUNT] = {
-	[SCREEN_HOME] = "home",       [SCREEN_IDENTIFY] = "identify", [SCREEN_KEYPAD] = "keypad",
-	[SCREEN_SEARCH] = "search",   [SCREEN_PICK] = "pick",         [SCREEN_WELCOME] = "welcome",
-	[SCREEN_ALREADY] = "already", [SCREEN_UNKNOWN] = "unknown",   [SCREEN_ERROR] = "error",
-	[SCREEN_REG_PHONE] = "register_phone", [SCREEN_REG_NAME] = "register_name",
+    [SCREEN_HOME] = "home",
+    [SCREEN_IDENTIFY] = "identify",
+    [SCREEN_KEYPAD] = "keypad",
+    [SCREEN_SEARCH] = "search",
+    [SCREEN_PICK] = "pick",
+    [SCREEN_WELCOME] = "welcome",
+    [SCREEN_ALREADY] = "already",
+    [SCREEN_UNKNOWN] = "unknown",
+    [SCREEN_ERROR] = "error",
+    [SCREEN_REG_PHONE] = "register_phone",
+    [SCREEN_REG_NAME] = "register_name",
 };
 
 static int is_result(screen_id s)
@@ -93,7 +100,8 @@ static void collect_roster(kiosk *k, int wait)
 		roster_free(k->members);
 		k->members = k->loaded;
 		k->loaded = NULL;
-		log_event("roster.ready", json_pack("{s:I}", "members", (json_int_t)roster_count(k->members)));
+		log_event("roster.ready",
+			  json_pack("{s:I}", "members", (json_int_t)roster_count(k->members)));
 	} else if (k->loader_failed) {
 		k->loader_failed = 0;
 		log_event("roster.failed", json_pack("{s:s}", "db", k->db_path));
@@ -187,7 +195,8 @@ void kiosk_scan(kiosk *k, const char *code)
 	roster *r = kiosk_roster(k);
 	const roster_entry *e = r ? roster_find_code(r, code) : NULL;
 	if (!e) {
-		log_event("checkin.unknown", json_pack("{s:s,s:i}", "method", "scan", "length", (int)strlen(code)));
+		log_event("checkin.unknown",
+			  json_pack("{s:s,s:i}", "method", "scan", "length", (int)strlen(code)));
 		sound_play(SOUND_ERROR);
 		memset(&k->result, 0, sizeof k->result);
 		kiosk_show(k, SCREEN_UNKNOWN);
@@ -216,8 +225,9 @@ static void on_scan(void *ctx, const char *code)
 static void on_reject(void *ctx, wedge_reject why, size_t len)
 {
 	kiosk *k = ctx;
-	log_event("scan.rejected", json_pack("{s:s,s:I}", "reason", why == WEDGE_REJECT_TOO_LONG ? "too_long" : "garbled",
-					     "length", (json_int_t)len));
+	log_event("scan.rejected",
+		  json_pack("{s:s,s:I}", "reason", why == WEDGE_REJECT_TOO_LONG ? "too_long" : "garbled",
+			    "length", (json_int_t)len));
 	memset(&k->result, 0, sizeof k->result);
 	snprintf(k->result.detail, sizeof k->result.detail, "scan");
 	sound_play(SOUND_ERROR);
@@ -257,9 +267,10 @@ void kiosk_draw(kiosk *k)
 }
 
 static const char *const action_names[] = {
-	[ACT_NONE] = "none",       [ACT_HOME] = "home",       [ACT_CHECKIN] = "checkin", [ACT_LANG] = "lang",
-	[ACT_BY_PHONE] = "phone",  [ACT_BY_NAME] = "name",    [ACT_KEY] = "key",         [ACT_BACKSPACE] = "backspace",
-	[ACT_OK] = "ok",           [ACT_PICK] = "pick",       [ACT_REGISTER] = "register", [ACT_DISMISS] = "dismiss",
+    [ACT_NONE] = "none", [ACT_HOME] = "home",           [ACT_CHECKIN] = "checkin",
+    [ACT_LANG] = "lang", [ACT_BY_PHONE] = "phone",      [ACT_BY_NAME] = "name",
+    [ACT_KEY] = "key",   [ACT_BACKSPACE] = "backspace", [ACT_OK] = "ok",
+    [ACT_PICK] = "pick", [ACT_REGISTER] = "register",   [ACT_DISMISS] = "dismiss",
 };
 
 /* With TINGZI_LOG_LAYOUT=1, log where every button of the frame is, so that
@@ -269,8 +280,9 @@ static void log_layout(const kiosk *k)
 	json_t *a = json_array();
 	for (int i = 0; i < k->nbuttons; i++) {
 		const button *b = &k->buttons[i];
-		json_array_append_new(a, json_pack("{s:s,s:i,s:i,s:i,s:i,s:i}", "act", action_names[b->act], "arg",
-						   b->arg, "x", b->r.x, "y", b->r.y, "w", b->r.w, "h", b->r.h));
+		json_array_append_new(a, json_pack("{s:s,s:i,s:i,s:i,s:i,s:i}", "act", action_names[b->act],
+						   "arg", b->arg, "x", b->r.x, "y", b->r.y, "w", b->r.w, "h",
+						   b->r.h));
 	}
 	log_event("layout", json_pack("{s:s,s:o}", "screen", screen_names[k->screen], "buttons", a));
 }
@@ -415,7 +427,8 @@ int kiosk_open(kiosk *k, const kiosk_config *cfg)
 	k->db_path = cfg->db_path;
 	k->result_timeout_ms = cfg->result_timeout_ms > 0 ? cfg->result_timeout_ms : KIOSK_DEFAULT_RESULT_MS;
 	k->input_timeout_ms = cfg->input_timeout_ms > 0 ? cfg->input_timeout_ms : KIOSK_DEFAULT_INPUT_MS;
-	store_err se = store_open(cfg->db_path, STORE_OPEN_CREATE | STORE_OPEN_READONLY_OK, &k->db, err, sizeof err);
+	store_err se =
+	    store_open(cfg->db_path, STORE_OPEN_CREATE | STORE_OPEN_READONLY_OK, &k->db, err, sizeof err);
 	if (se != STORE_OK) {
 		fprintf(stderr, "tingzi: %s\n", err);
 		log_event("store.open_failed", json_pack("{s:s,s:s}", "db", cfg->db_path, "error", err));
@@ -475,7 +488,8 @@ int kiosk_open(kiosk *k, const kiosk_config *cfg)
 		log_event("font.cjk_missing", json_pack("{s:s}", "using", ui_text_primary_file(k->text)));
 	ui_text_set_script(k->text, lang == LANG_ZH_HANT ? UI_SCRIPT_HANT : UI_SCRIPT_HANS);
 	wedge_init(&k->scanner, NULL,
-		   &(wedge_sink){.typed = on_typed, .enter = on_enter, .scan = on_scan, .reject = on_reject, .ctx = k});
+		   &(wedge_sink){
+		       .typed = on_typed, .enter = on_enter, .scan = on_scan, .reject = on_reject, .ctx = k});
 	sound_open();
 	SDL_StartTextInput();
 	if (!cfg->windowed)
@@ -485,8 +499,9 @@ int kiosk_open(kiosk *k, const kiosk_config *cfg)
 	k->running = 1;
 	k->last_minute = (int)(clock_wall_ms() / 60000);
 	kiosk_show(k, SCREEN_HOME);
-	log_event("kiosk.started", json_pack("{s:s,s:i,s:i,s:s,s:s}", "db", cfg->db_path, "width", k->w, "height",
-					     k->h, "lang", i18n_tag(lang), "font", ui_text_primary_file(k->text)));
+	log_event("kiosk.started",
+		  json_pack("{s:s,s:i,s:i,s:s,s:s}", "db", cfg->db_path, "width", k->w, "height", k->h,
+			    "lang", i18n_tag(lang), "font", ui_text_primary_file(k->text)));
 	return 0;
 fail:
 	kiosk_close(k);

@@ -30,77 +30,75 @@
 enum { EXIT_USAGE = 2, EXIT_ALREADY = 3, EXIT_UNKNOWN = 4, EXIT_AMBIGUOUS = 5 };
 
 static const char usage_main[] =
-	"Usage: tingzi [--db PATH] [--windowed] [--size WxH] [--lang zh-Hans|zh-Hant|en]\n"
-	"       tingzi [--db PATH] COMMAND [ARGS]\n"
-	"\n"
-	"With no command, run the check-in kiosk (fullscreen unless --windowed).\n"
-	"\n"
-	"Commands:\n"
-	"  members import FILE.csv     add or update members from a CSV file\n"
-	"  members list                list members\n"
-	"  events add --title T --start TIME --end TIME\n"
-	"                              add an event (TIME: 2026-11-22T19:30, local time)\n"
-	"  events list                 list events\n"
-	"  checkin --code CODE | --phone DIGITS [--format text|json]\n"
-	"                              check a member in, as the kiosk screen does\n"
-	"  checkins list [--event ID] [--format text|csv|json]\n"
-	"                              list check-ins\n"
-	"  venue set-name NAME         the venue name shown on the home screen\n"
-	"  demo                        fill the database with a demo venue\n"
-	"\n"
-	"Options:\n"
-	"  --db PATH        the database file (default: $TINGZI_DB, else\n"
-	"                   $XDG_DATA_HOME/tingzi/tingzi.db)\n"
-	"  --windowed       run in a window instead of fullscreen\n"
-	"  --size WxH       window size (default 1280x800)\n"
-	"  --lang L         start in zh-Hans, zh-Hant or en\n"
-	"  --result-timeout SECONDS  result screens return home after this (default 8)\n"
-	"  -h, --help       show this help; COMMAND --help shows a command's help\n"
-	"  -V, --version    show the version\n"
-	"\n"
-	"The kiosk writes one JSON line per outcome to standard error.\n"
-	"Run 'tingzi COMMAND --help' for a command's options and exit codes.\n";
+    "Usage: tingzi [--db PATH] [--windowed] [--size WxH] [--lang zh-Hans|zh-Hant|en]\n"
+    "       tingzi [--db PATH] COMMAND [ARGS]\n"
+    "\n"
+    "With no command, run the check-in kiosk (fullscreen unless --windowed).\n"
+    "\n"
+    "Commands:\n"
+    "  members import FILE.csv     add or update members from a CSV file\n"
+    "  members list                list members\n"
+    "  events add --title T --start TIME --end TIME\n"
+    "                              add an event (TIME: 2026-11-22T19:30, local time)\n"
+    "  events list                 list events\n"
+    "  checkin --code CODE | --phone DIGITS [--format text|json]\n"
+    "                              check a member in, as the kiosk screen does\n"
+    "  checkins list [--event ID] [--format text|csv|json]\n"
+    "                              list check-ins\n"
+    "  venue set-name NAME         the venue name shown on the home screen\n"
+    "  demo                        fill the database with a demo venue\n"
+    "\n"
+    "Options:\n"
+    "  --db PATH        the database file (default: $TINGZI_DB, else\n"
+    "                   $XDG_DATA_HOME/tingzi/tingzi.db)\n"
+    "  --windowed       run in a window instead of fullscreen\n"
+    "  --size WxH       window size (default 1280x800)\n"
+    "  --lang L         start in zh-Hans, zh-Hant or en\n"
+    "  --result-timeout SECONDS  result screens return home after this (default 8)\n"
+    "  -h, --help       show this help; COMMAND --help shows a command's help\n"
+    "  -V, --version    show the version\n"
+    "\n"
+    "The kiosk writes one JSON line per outcome to standard error.\n"
+    "Run 'tingzi COMMAND --help' for a command's options and exit codes.\n";
 
 static const char usage_checkin[] =
-	"Usage: tingzi checkin (--code CODE | --phone DIGITS) [--format text|json]\n"
-	"\n"
-	"Check a member in to the event happening now (a drop-in visit when none),\n"
-	"through the same code path as the kiosk screen.\n"
-	"  --code CODE      the member code (as a scanner reads it)\n"
-	"  --phone DIGITS   the last 4 or more digits of the member's phone\n"
-	"  --format F       text (default) or json\n"
-	"\n"
-	"Exit status: 0 recorded, 1 error (not saved), 2 bad usage, 3 already checked\n"
-	"in to this event, 4 unknown member, 5 several members match the digits.\n";
+    "Usage: tingzi checkin (--code CODE | --phone DIGITS) [--format text|json]\n"
+    "\n"
+    "Check a member in to the event happening now (a drop-in visit when none),\n"
+    "through the same code path as the kiosk screen.\n"
+    "  --code CODE      the member code (as a scanner reads it)\n"
+    "  --phone DIGITS   the last 4 or more digits of the member's phone\n"
+    "  --format F       text (default) or json\n"
+    "\n"
+    "Exit status: 0 recorded, 1 error (not saved), 2 bad usage, 3 already checked\n"
+    "in to this event, 4 unknown member, 5 several members match the digits.\n";
 
 static const char usage_members[] =
-	"Usage: tingzi members import FILE.csv\n"
-	"       tingzi members list [--format text|csv|json]\n"
-	"\n"
-	"import: a UTF-8 CSV file with a header row naming the columns\n"
-	"  name,phone,code,tier,expires   (any order; other columns are ignored)\n"
-	"  name is required, and a phone or a code; expires is YYYY-MM-DD or empty.\n"
-	"  A member with the same code (or, without a code, the same phone) is\n"
-	"  updated. The whole file imports or nothing does: every rejected row is\n"
-	"  reported with its line number and reason.\n";
+    "Usage: tingzi members import FILE.csv\n"
+    "       tingzi members list [--format text|csv|json]\n"
+    "\n"
+    "import: a UTF-8 CSV file with a header row naming the columns\n"
+    "  name,phone,code,tier,expires   (any order; other columns are ignored)\n"
+    "  name is required, and a phone or a code; expires is YYYY-MM-DD or empty.\n"
+    "  A member with the same code (or, without a code, the same phone) is\n"
+    "  updated. The whole file imports or nothing does: every rejected row is\n"
+    "  reported with its line number and reason.\n";
 
 static const char usage_events[] =
-	"Usage: tingzi events add --title TITLE --start TIME --end TIME\n"
-	"       tingzi events list [--format text|json]\n"
-	"\n"
-	"TIME is ISO 8601 local time: 2026-11-22T19:30 (a space may replace the T).\n";
+    "Usage: tingzi events add --title TITLE --start TIME --end TIME\n"
+    "       tingzi events list [--format text|json]\n"
+    "\n"
+    "TIME is ISO 8601 local time: 2026-11-22T19:30 (a space may replace the T).\n";
 
-static const char usage_checkins[] =
-	"Usage: tingzi checkins list [--event ID] [--format text|csv|json]\n"
-	"\n"
-	"List check-ins in time order, all or those of one event.\n";
+static const char usage_checkins[] = "Usage: tingzi checkins list [--event ID] [--format text|csv|json]\n"
+				     "\n"
+				     "List check-ins in time order, all or those of one event.\n";
 
 static const char usage_venue[] = "Usage: tingzi venue set-name NAME\n";
-static const char usage_demo[] =
-	"Usage: tingzi demo\n"
-	"\n"
-	"Fill the database with a demo venue: members with Chinese names, and an\n"
-	"event happening now. Running it again adds nothing twice.\n";
+static const char usage_demo[] = "Usage: tingzi demo\n"
+				 "\n"
+				 "Fill the database with a demo venue: members with Chinese names, and an\n"
+				 "event happening now. Running it again adds nothing twice.\n";
 
 __attribute__((format(printf, 2, 3))) static int usage_error(const char *usage, const char *fmt, ...)
 {
@@ -197,8 +195,8 @@ static int list_member(const store_member *m, void *ctx)
 		const char *f[] = {m->name, m->phone, m->code, m->tier, m->expires};
 		csv_row(stdout, f, 5);
 	} else {
-		printf("%6lld  %-16s  %-12s  %-12s  %-8s  %s%s\n", (long long)m->id, m->name, m->phone, m->code,
-		       m->tier, m->expires, m->provisional ? "  (walk-in)" : "");
+		printf("%6lld  %-16s  %-12s  %-12s  %-8s  %s%s\n", (long long)m->id, m->name, m->phone,
+		       m->code, m->tier, m->expires, m->provisional ? "  (walk-in)" : "");
 	}
 	return 0;
 }
@@ -206,8 +204,8 @@ static int list_member(const store_member *m, void *ctx)
 static int list_member_json(const store_member *m, void *ctx)
 {
 	json_array_append_new(ctx, json_pack("{s:I,s:s,s:s,s:s,s:s,s:s,s:b}", "id", (json_int_t)m->id, "name",
-					     m->name, "phone", m->phone, "code", m->code, "tier", m->tier, "expires",
-					     m->expires, "provisional", m->provisional));
+					     m->name, "phone", m->phone, "code", m->code, "tier", m->tier,
+					     "expires", m->expires, "provisional", m->provisional));
 	return 0;
 }
 
@@ -280,8 +278,8 @@ static int list_event(const store_event *e, void *ctx)
 	clock_local_iso(e->start_ms, a, sizeof a);
 	clock_local_iso(e->end_ms, b, sizeof b);
 	if (ctx)
-		json_array_append_new(ctx, json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)e->id, "title", e->title,
-						     "start", a, "end", b));
+		json_array_append_new(ctx, json_pack("{s:I,s:s,s:s,s:s}", "id", (json_int_t)e->id, "title",
+						     e->title, "start", a, "end", b));
 	else
 		printf("%6lld  %s  %s  %s\n", (long long)e->id, a, b, e->title);
 	return 0;
@@ -294,12 +292,10 @@ static int cmd_events(const char *db, int argc, char **argv)
 		return argc < 2 ? EXIT_USAGE : 0;
 	}
 	const char *title = NULL, *start = NULL, *end = NULL, *format = "text";
-	static const struct option opts[] = {{"title", required_argument, 0, 't'},
-					      {"start", required_argument, 0, 's'},
-					      {"end", required_argument, 0, 'e'},
-					      {"format", required_argument, 0, 'f'},
-					      {"help", no_argument, 0, 'h'},
-					      {0, 0, 0, 0}};
+	static const struct option opts[] = {
+	    {"title", required_argument, 0, 't'}, {"start", required_argument, 0, 's'},
+	    {"end", required_argument, 0, 'e'},   {"format", required_argument, 0, 'f'},
+	    {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
 	int c;
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -333,10 +329,11 @@ static int cmd_events(const char *db, int argc, char **argv)
 		if (!title[0] || strlen(title) >= STORE_TITLE_MAX)
 			return usage_error(usage_events, "the title must be 1 to 159 bytes: \"%s\"", title);
 		if (clock_parse_local(start, &a))
-			return usage_error(usage_events, "--start \"%s\" is not a local time like 2026-11-22T19:30",
-					   start);
+			return usage_error(usage_events,
+					   "--start \"%s\" is not a local time like 2026-11-22T19:30", start);
 		if (clock_parse_local(end, &b))
-			return usage_error(usage_events, "--end \"%s\" is not a local time like 2026-11-22T21:30", end);
+			return usage_error(usage_events,
+					   "--end \"%s\" is not a local time like 2026-11-22T21:30", end);
 		if (b <= a)
 			return usage_error(usage_events, "--end \"%s\" is not after --start", end);
 		store *s = open_db(db, 1);
@@ -430,10 +427,10 @@ static int cmd_checkin(const char *db, int argc, char **argv)
 {
 	const char *code = NULL, *phone = NULL, *format = "text";
 	static const struct option opts[] = {{"code", required_argument, 0, 'c'},
-					      {"phone", required_argument, 0, 'p'},
-					      {"format", required_argument, 0, 'f'},
-					      {"help", no_argument, 0, 'h'},
-					      {0, 0, 0, 0}};
+					     {"phone", required_argument, 0, 'p'},
+					     {"format", required_argument, 0, 'f'},
+					     {"help", no_argument, 0, 'h'},
+					     {0, 0, 0, 0}};
 	int c, fmt;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -491,8 +488,10 @@ static int cmd_checkin(const char *db, int argc, char **argv)
 			  json_pack("{s:s,s:s}", "method", "cli", "by", code ? "code" : "phone"));
 	}
 	print_checkin(&res, fmt == 1, code ? code : phone);
-	static const int codes[] = {[CHECKIN_RECORDED] = 0, [CHECKIN_ALREADY] = EXIT_ALREADY,
-				    [CHECKIN_UNKNOWN] = EXIT_UNKNOWN, [CHECKIN_AMBIGUOUS] = EXIT_AMBIGUOUS,
+	static const int codes[] = {[CHECKIN_RECORDED] = 0,
+				    [CHECKIN_ALREADY] = EXIT_ALREADY,
+				    [CHECKIN_UNKNOWN] = EXIT_UNKNOWN,
+				    [CHECKIN_AMBIGUOUS] = EXIT_AMBIGUOUS,
 				    [CHECKIN_FAILED] = 1};
 	rc = codes[res.outcome];
 out:
@@ -513,13 +512,20 @@ static int list_checkin(const store_checkin_row *r, void *ctx)
 	snprintf(visit, sizeof visit, "%d", r->c.visit_no);
 	const char *title = r->c.event_id ? r->event_title : "(drop-in)";
 	if (ctx) {
-		json_array_append_new(ctx, json_pack("{s:s,s:s,s:I,s:s,s:I,s:s,s:s,s:s,s:i,s:b}", "id", r->c.id,
-						     "at", at, "event", (json_int_t)r->c.event_id, "event_title",
-						     title, "member", (json_int_t)r->c.member_id, "name",
-						     r->member_name, "code", r->member_code, "method", r->c.method,
-						     "visit", r->c.visit_no, "expired", r->c.expired));
+		json_array_append_new(
+		    ctx, json_pack("{s:s,s:s,s:I,s:s,s:I,s:s,s:s,s:s,s:i,s:b}", "id", r->c.id, "at", at,
+				   "event", (json_int_t)r->c.event_id, "event_title", title, "member",
+				   (json_int_t)r->c.member_id, "name", r->member_name, "code", r->member_code,
+				   "method", r->c.method, "visit", r->c.visit_no, "expired", r->c.expired));
 	} else if (list_csv) {
-		const char *f[] = {r->c.id, at, ev, title, r->member_name, r->member_code, r->c.method, visit,
+		const char *f[] = {r->c.id,
+				   at,
+				   ev,
+				   title,
+				   r->member_name,
+				   r->member_code,
+				   r->c.method,
+				   visit,
 				   r->c.expired ? "1" : "0"};
 		csv_row(stdout, f, 9);
 	} else {
@@ -539,9 +545,9 @@ static int cmd_checkins(const char *db, int argc, char **argv)
 	const char *format = "text";
 	long long event = 0;
 	static const struct option opts[] = {{"event", required_argument, 0, 'e'},
-					      {"format", required_argument, 0, 'f'},
-					      {"help", no_argument, 0, 'h'},
-					      {0, 0, 0, 0}};
+					     {"format", required_argument, 0, 'f'},
+					     {"help", no_argument, 0, 'h'},
+					     {0, 0, 0, 0}};
 	int c, fmt;
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -551,7 +557,8 @@ static int cmd_checkins(const char *db, int argc, char **argv)
 			errno = 0;
 			event = strtoll(optarg, &end, 10);
 			if (errno || *end || end == optarg || event <= 0)
-				return usage_error(usage_checkins, "--event \"%s\" is not an event id", optarg);
+				return usage_error(usage_checkins, "--event \"%s\" is not an event id",
+						   optarg);
 			break;
 		case 'f':
 			format = optarg;
@@ -581,7 +588,8 @@ static int cmd_checkins(const char *db, int argc, char **argv)
 	json_t *a = fmt == 1 ? json_array() : NULL;
 	list_csv = fmt == 2;
 	if (list_csv) {
-		const char *h[] = {"id", "at", "event", "event_title", "name", "code", "method", "visit", "expired"};
+		const char *h[] = {"id",   "at",     "event", "event_title", "name",
+				   "code", "method", "visit", "expired"};
 		csv_row(stdout, h, 9);
 	}
 	err = store_checkins_foreach(s, event, list_checkin, a);
@@ -645,7 +653,8 @@ static int cmd_demo(const char *db, int argc, char **argv)
 	int64_t now = clock_wall_ms();
 	if (rc == 0 && store_event_current(s, now, &e) != STORE_OK) {
 		int64_t start = now - now % 3600000 - 3600000, id;
-		store_err err = store_event_add(s, "周末茶话会 · Weekend Tea Social", start, start + 6 * 3600000, &id);
+		store_err err =
+		    store_event_add(s, "周末茶话会 · Weekend Tea Social", start, start + 6 * 3600000, &id);
 		if (err != STORE_OK) {
 			fprintf(stderr, "tingzi: cannot add the demo event: %s\n", store_strerror(err));
 			rc = 1;
@@ -683,12 +692,12 @@ static int run_kiosk(const char *db, int argc, char **argv)
 {
 	kiosk_config cfg = {.db_path = db};
 	static const struct option opts[] = {{"windowed", no_argument, 0, 'w'},
-					      {"size", required_argument, 0, 's'},
-					      {"lang", required_argument, 0, 'l'},
-					      {"result-timeout", required_argument, 0, 'r'},
-					      {"help", no_argument, 0, 'h'},
-					      {"version", no_argument, 0, 'V'},
-					      {0, 0, 0, 0}};
+					     {"size", required_argument, 0, 's'},
+					     {"lang", required_argument, 0, 'l'},
+					     {"result-timeout", required_argument, 0, 'r'},
+					     {"help", no_argument, 0, 'h'},
+					     {"version", no_argument, 0, 'V'},
+					     {0, 0, 0, 0}};
 	int c;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
@@ -701,19 +710,20 @@ static int run_kiosk(const char *db, int argc, char **argv)
 			break;
 		case 's':
 			if (parse_size(optarg, &cfg.width, &cfg.height))
-				return usage_error(usage_main, "--size \"%s\" is not WIDTHxHEIGHT (e.g. 1024x600)",
-						   optarg);
+				return usage_error(
+				    usage_main, "--size \"%s\" is not WIDTHxHEIGHT (e.g. 1024x600)", optarg);
 			break;
 		case 'l':
 			if (i18n_parse(optarg, &lang))
-				return usage_error(usage_main, "--lang \"%s\" is not zh-Hans, zh-Hant or en", optarg);
+				return usage_error(usage_main, "--lang \"%s\" is not zh-Hans, zh-Hant or en",
+						   optarg);
 			cfg.lang = optarg;
 			break;
 		case 'r':
 			v = strtol(optarg, &end, 10);
 			if (end == optarg || *end || v < 1 || v > 600)
-				return usage_error(usage_main, "--result-timeout \"%s\" is not 1 to 600 seconds",
-						   optarg);
+				return usage_error(usage_main,
+						   "--result-timeout \"%s\" is not 1 to 600 seconds", optarg);
 			cfg.result_timeout_ms = (int)v * 1000;
 			break;
 		case 'h':

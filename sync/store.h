@@ -41,13 +41,13 @@ typedef enum store_err {
 #define STORE_SCHEMA_VERSION 1
 
 /* Size limits for text fields, in bytes including the terminating NUL. */
-#define STORE_NAME_MAX 128
-#define STORE_PHONE_MAX 24
-#define STORE_CODE_MAX 64
-#define STORE_TIER_MAX 32
-#define STORE_DATE_MAX 11 /* YYYY-MM-DD */
-#define STORE_TITLE_MAX 160
-#define STORE_ID_MAX 33 /* 128-bit id as 32 lowercase hex digits */
+#define STORE_NAME_MAX   128
+#define STORE_PHONE_MAX  24
+#define STORE_CODE_MAX   64
+#define STORE_TIER_MAX   32
+#define STORE_DATE_MAX   11 /* YYYY-MM-DD */
+#define STORE_TITLE_MAX  160
+#define STORE_ID_MAX     33 /* 128-bit id as 32 lowercase hex digits */
 #define STORE_METHOD_MAX 16
 
 enum { STORE_OPEN_CREATE = 1 << 0, STORE_OPEN_READONLY_OK = 1 << 1 };
@@ -102,11 +102,11 @@ store_err store_setting_set(store *s, const char *key, const char *value);
 typedef struct store_member {
 	int64_t id;
 	char name[STORE_NAME_MAX];
-	char phone[STORE_PHONE_MAX]; /* digits only, may be empty */
-	char code[STORE_CODE_MAX];   /* member code as scanned, may be empty */
-	char tier[STORE_TIER_MAX];   /* may be empty */
+	char phone[STORE_PHONE_MAX];  /* digits only, may be empty */
+	char code[STORE_CODE_MAX];    /* member code as scanned, may be empty */
+	char tier[STORE_TIER_MAX];    /* may be empty */
 	char expires[STORE_DATE_MAX]; /* YYYY-MM-DD or empty */
-	int provisional;             /* registered as a walk-in at the kiosk */
+	int provisional;              /* registered as a walk-in at the kiosk */
 } store_member;
 
 /* Calls fn for every member in id order; stops early if fn returns non-zero. */
@@ -161,14 +161,14 @@ store_err store_events_foreach(store *s, int (*fn)(const store_event *e, void *c
 typedef struct store_checkin {
 	char id[STORE_ID_MAX]; /* client-generated 128-bit id */
 	int64_t member_id;
-	int64_t event_id; /* 0 for a drop-in visit */
+	int64_t event_id;              /* 0 for a drop-in visit */
 	char method[STORE_METHOD_MAX]; /* scan, phone, name, walkin, cli */
-	int64_t wall_ms;  /* device wall clock */
-	int64_t mono_ms;  /* CLOCK_MONOTONIC */
-	char boot_id[40]; /* /proc/sys/kernel/random/boot_id */
+	int64_t wall_ms;               /* device wall clock */
+	int64_t mono_ms;               /* CLOCK_MONOTONIC */
+	char boot_id[40];              /* /proc/sys/kernel/random/boot_id */
 	int64_t device_seq;
-	int visit_no;        /* this member's visit count including this one */
-	int expired;         /* membership had expired at check-in time */
+	int visit_no; /* this member's visit count including this one */
+	int expired;  /* membership had expired at check-in time */
 } store_checkin;
 
 typedef enum store_checkin_status {

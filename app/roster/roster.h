@@ -32,8 +32,8 @@ typedef struct roster_entry {
 	const char *code;  /* may be "" */
 } roster_entry;
 
-roster *roster_new(void);      /* NULL when out of memory */
-void roster_free(roster *r);   /* roster_free(NULL) does nothing */
+roster *roster_new(void);    /* NULL when out of memory */
+void roster_free(roster *r); /* roster_free(NULL) does nothing */
 
 /* Copy one member in. Returns 0, or -1 when out of memory. Not valid after
  * roster_finish(). */

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #define KEYPAD_MAX_DIGITS 11
-#define NAME_MAX_CHARS 40
+#define NAME_MAX_CHARS    40
 
 static void append(kiosk *k, char c, size_t max)
 {
@@ -35,14 +35,15 @@ static void phone_lookup(kiosk *k)
 	k->nmatches = r ? roster_find_phone(r, k->input, k->results, KIOSK_MAX_RESULTS) : 0;
 	k->nresults = k->nmatches < KIOSK_MAX_RESULTS ? k->nmatches : KIOSK_MAX_RESULTS;
 	if (k->nmatches == 0) {
-		log_event("checkin.unknown", json_pack("{s:s,s:i}", "method", "phone", "digits", (int)strlen(k->input)));
+		log_event("checkin.unknown",
+			  json_pack("{s:s,s:i}", "method", "phone", "digits", (int)strlen(k->input)));
 		memset(&k->result, 0, sizeof k->result);
 		kiosk_show(k, SCREEN_UNKNOWN);
 	} else if (k->nmatches == 1) {
 		kiosk_checkin(k, k->results[0]->id, "phone");
 	} else if (k->nmatches <= KIOSK_MAX_RESULTS) {
-		log_event("checkin.ambiguous", json_pack("{s:s,s:I}", "method", "phone", "matches",
-							 (json_int_t)k->nmatches));
+		log_event("checkin.ambiguous",
+			  json_pack("{s:s,s:I}", "method", "phone", "matches", (json_int_t)k->nmatches));
 		kiosk_show(k, SCREEN_PICK);
 	} else {
 		k->dirty = 1; /* the keypad says: type more digits */
@@ -76,7 +77,8 @@ static void register_walkin(kiosk *k)
 	char masked[32];
 	roster_mask_phone(k->reg_phone, masked, sizeof masked);
 	if (err == STORE_ERR_EXISTS) {
-		log_event("register.existing", json_pack("{s:I,s:s}", "member", (json_int_t)m.id, "phone", masked));
+		log_event("register.existing",
+			  json_pack("{s:I,s:s}", "member", (json_int_t)m.id, "phone", masked));
 	} else if (err != STORE_OK) {
 		log_event("register.failed", json_pack("{s:s,s:s}", "error", store_strerror(err), "detail",
 						       store_errmsg(k->db)));
@@ -84,7 +86,8 @@ static void register_walkin(kiosk *k)
 		kiosk_show(k, SCREEN_ERROR);
 		return;
 	} else {
-		log_event("register.recorded", json_pack("{s:I,s:s}", "member", (json_int_t)m.id, "phone", masked));
+		log_event("register.recorded",
+			  json_pack("{s:I,s:s}", "member", (json_int_t)m.id, "phone", masked));
 		kiosk_reload_roster(k);
 	}
 	kiosk_checkin(k, m.id, "walkin");

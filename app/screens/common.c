@@ -36,8 +36,8 @@ SDL_Rect screen_input_line(kiosk *k, SDL_Rect area, const char *text, const char
 	const char *s = empty ? placeholder : text;
 	int px = ui_text_fit(k->text, s, u * 3 / 2, line.w - u);
 	ui_text_size(k->text, s, px, &tw, &th);
-	ui_text_draw(k->text, s, px, ui_rgb(empty ? UI_MUTED : UI_TEXT), line.x + line.w / 2, line.y + (lh - th) / 2,
-		     UI_ALIGN_CENTER, 0);
+	ui_text_draw(k->text, s, px, ui_rgb(empty ? UI_MUTED : UI_TEXT), line.x + line.w / 2,
+		     line.y + (lh - th) / 2, UI_ALIGN_CENTER, 0);
 	return (SDL_Rect){area.x, area.y + lh + u / 2, area.w, area.h - lh - u / 2};
 }
 
@@ -48,7 +48,8 @@ void screen_keypad(kiosk *k, SDL_Rect area, int ok_enabled)
 	int kh = (area.h - 3 * gap) / 4, kw = kh * 8 / 5;
 	if (kw * 3 + 2 * gap > area.w)
 		kw = (area.w - 2 * gap) / 3;
-	SDL_Rect grid = {area.x + (area.w - (3 * kw + 2 * gap)) / 2, area.y, 3 * kw + 2 * gap, 4 * kh + 3 * gap};
+	SDL_Rect grid = {area.x + (area.w - (3 * kw + 2 * gap)) / 2, area.y, 3 * kw + 2 * gap,
+			 4 * kh + 3 * gap};
 	static const char keys[12] = {'1', '2', '3', '4', '5', '6', '7', '8', '9', '<', '0', '>'};
 	for (int i = 0; i < 12; i++) {
 		SDL_Rect r = ui_grid(grid, 4, 3, gap, i);
@@ -96,7 +97,8 @@ void screen_keyboard(kiosk *k, SDL_Rect area, int with_space, int ok_enabled)
 	}
 	if (with_space) {
 		int bw = 3 * kw + 2 * gap;
-		SDL_Rect space = {area.x + (area.w - (5 * kw + 4 * gap) - bw - gap) / 2, y, 5 * kw + 4 * gap, kh};
+		SDL_Rect space = {area.x + (area.w - (5 * kw + 4 * gap) - bw - gap) / 2, y, 5 * kw + 4 * gap,
+				  kh};
 		SDL_Rect ok = {space.x + space.w + gap, y, bw, kh};
 		ui_button(k->ren, k->text, space, UI_KEY, _("Space"), u);
 		kiosk_button(k, space, ACT_KEY, ' ');

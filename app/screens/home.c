@@ -34,8 +34,8 @@ void screen_home_draw(kiosk *k)
 		ui_text_draw(k->text, span, u, ui_rgb(UI_MUTED), k->w / 2, y, UI_ALIGN_CENTER, 0);
 	} else {
 		y += u * 3 / 2;
-		ui_text_draw(k->text, _("Drop-in visit"), u * 2, ui_rgb(UI_TEXT), k->w / 2, y, UI_ALIGN_CENTER,
-			     k->w - 2 * m);
+		ui_text_draw(k->text, _("Drop-in visit"), u * 2, ui_rgb(UI_TEXT), k->w / 2, y,
+			     UI_ALIGN_CENTER, k->w - 2 * m);
 		y += u * 11 / 4;
 	}
 	y += u * 2;
@@ -59,8 +59,8 @@ void screen_home_draw(kiosk *k)
 	SDL_Rect big = {(k->w - bw) / 2, y + (avail - bh) / 2, bw, bh};
 	ui_button(k->ren, k->text, big, UI_PRIMARY, _("Check in"), bh * 2 / 5);
 	kiosk_button(k, big, ACT_CHECKIN, 0);
-	ui_text_draw(k->text, _("Or scan your member code"), u, ui_rgb(UI_MUTED), k->w / 2, big.y + big.h + u / 2,
-		     UI_ALIGN_CENTER, k->w - 2 * m);
+	ui_text_draw(k->text, _("Or scan your member code"), u, ui_rgb(UI_MUTED), k->w / 2,
+		     big.y + big.h + u / 2, UI_ALIGN_CENTER, k->w - 2 * m);
 }
 
 void screen_identify_draw(kiosk *k)

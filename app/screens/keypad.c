@@ -32,5 +32,6 @@ void screen_pick_draw(kiosk *k)
 	if (n > fit)
 		n = fit;
 	for (int i = 0; i < n; i++)
-		screen_member_row(k, (SDL_Rect){body.x, body.y + i * (rh + gap), body.w, rh}, k->results[i], i);
+		screen_member_row(k, (SDL_Rect){body.x, body.y + i * (rh + gap), body.w, rh}, k->results[i],
+				  i);
 }

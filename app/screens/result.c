@@ -66,7 +66,8 @@ static int draw_column(kiosk *k, const column *c, int top, int bottom)
 		if (c->l[i].boxed) {
 			int w, h;
 			ui_text_size(k->text, c->l[i].text, px[i], &w, &h);
-			ui_fill(k->ren, (SDL_Rect){k->w / 2 - w / 2 - u / 2, y - u / 8, w + u, h + u / 4}, UI_WARN);
+			ui_fill(k->ren, (SDL_Rect){k->w / 2 - w / 2 - u / 2, y - u / 8, w + u, h + u / 4},
+				UI_WARN);
 		}
 		ui_text_draw(k->text, c->l[i].text, px[i], ui_rgb(UI_TEXT), k->w / 2, y, UI_ALIGN_CENTER, 0);
 		y += hh[i] + gap;
@@ -89,8 +90,8 @@ static void welcome(kiosk *k, column *c, int u)
 		add(c, c->buf[1], u, 0);
 	}
 	if (r->checkin.expired) {
-		snprintf(c->buf[2], sizeof c->buf[2], _("Membership expired on %s. Please see staff to renew."),
-			 r->member.expires);
+		snprintf(c->buf[2], sizeof c->buf[2],
+			 _("Membership expired on %s. Please see staff to renew."), r->member.expires);
 		add(c, c->buf[2], u * 6 / 5, 1);
 	}
 }
@@ -138,6 +139,6 @@ void screen_result_draw(kiosk *k)
 		ui_button(k->ren, k->text, reg, UI_PRIMARY, _("Register as a new member"), u * 3 / 2);
 		kiosk_button(k, reg, ACT_REGISTER, 0);
 	}
-	ui_text_draw(k->text, _("Tap anywhere to continue"), u, ui_rgb(UI_TEXT), k->w / 2, footer, UI_ALIGN_CENTER,
-		     k->w - 2 * u);
+	ui_text_draw(k->text, _("Tap anywhere to continue"), u, ui_rgb(UI_TEXT), k->w / 2, footer,
+		     UI_ALIGN_CENTER, k->w - 2 * u);
 }

@@ -17,37 +17,37 @@
 
 typedef enum screen_id {
 	SCREEN_HOME = 0,
-	SCREEN_IDENTIFY,   /* choose: phone digits or name (scanning works anywhere) */
-	SCREEN_KEYPAD,     /* last 4 digits of a phone */
-	SCREEN_SEARCH,     /* name by pinyin on an on-screen keyboard */
-	SCREEN_PICK,       /* several members share the phone digits */
-	SCREEN_WELCOME,    /* checked in */
-	SCREEN_ALREADY,    /* already checked in to this event */
-	SCREEN_UNKNOWN,    /* code or phone not recognised */
-	SCREEN_ERROR,      /* not saved, or a refused scan */
-	SCREEN_REG_PHONE,  /* walk-in: full phone */
-	SCREEN_REG_NAME,   /* walk-in: name in Latin letters or pinyin */
+	SCREEN_IDENTIFY,  /* choose: phone digits or name (scanning works anywhere) */
+	SCREEN_KEYPAD,    /* last 4 digits of a phone */
+	SCREEN_SEARCH,    /* name by pinyin on an on-screen keyboard */
+	SCREEN_PICK,      /* several members share the phone digits */
+	SCREEN_WELCOME,   /* checked in */
+	SCREEN_ALREADY,   /* already checked in to this event */
+	SCREEN_UNKNOWN,   /* code or phone not recognised */
+	SCREEN_ERROR,     /* not saved, or a refused scan */
+	SCREEN_REG_PHONE, /* walk-in: full phone */
+	SCREEN_REG_NAME,  /* walk-in: name in Latin letters or pinyin */
 	SCREEN_COUNT
 } screen_id;
 
 #define KIOSK_MAX_BUTTONS 64
 #define KIOSK_MAX_RESULTS 8
-#define KIOSK_INPUT_MAX 64
+#define KIOSK_INPUT_MAX   64
 
 /* What a tap on a button does; arg carries a digit, a letter or a list row. */
 typedef enum action {
 	ACT_NONE = 0,
 	ACT_HOME,
-	ACT_CHECKIN,     /* home: the big button */
-	ACT_LANG,        /* arg: i18n_lang */
+	ACT_CHECKIN, /* home: the big button */
+	ACT_LANG,    /* arg: i18n_lang */
 	ACT_BY_PHONE,
 	ACT_BY_NAME,
-	ACT_KEY,         /* arg: character */
+	ACT_KEY, /* arg: character */
 	ACT_BACKSPACE,
 	ACT_OK,
-	ACT_PICK,        /* arg: row */
+	ACT_PICK, /* arg: row */
 	ACT_REGISTER,
-	ACT_DISMISS,     /* a result screen: tap anywhere */
+	ACT_DISMISS, /* a result screen: tap anywhere */
 } action;
 
 typedef struct button {
@@ -70,9 +70,9 @@ struct kiosk {
 	ui_text *text;
 	store *db;
 	const char *db_path;
-	roster *members;         /* NULL while loading */
-	SDL_Thread *loader;      /* builds the next roster */
-	roster *loaded;          /* handed over by the loader */
+	roster *members;    /* NULL while loading */
+	SDL_Thread *loader; /* builds the next roster */
+	roster *loaded;     /* handed over by the loader */
 	int loader_failed;
 	wedge scanner;
 	int w, h;
@@ -83,17 +83,17 @@ struct kiosk {
 	int dirty;
 	int running;
 	char venue[STORE_TITLE_MAX];
-	store_event event;       /* the current event, or id 0 for a drop-in */
+	store_event event;           /* the current event, or id 0 for a drop-in */
 	char input[KIOSK_INPUT_MAX]; /* digits or letters being typed */
 	char reg_phone[STORE_PHONE_MAX];
 	const roster_entry *results[KIOSK_MAX_RESULTS];
 	size_t nresults;
-	size_t nmatches;         /* total matches, may exceed nresults */
+	size_t nmatches; /* total matches, may exceed nresults */
 	result_info result;
 	button buttons[KIOSK_MAX_BUTTONS];
 	int nbuttons;
-	int last_minute;         /* to redraw the clock */
-	int log_layout;          /* TINGZI_LOG_LAYOUT=1: log button places */
+	int last_minute; /* to redraw the clock */
+	int log_layout;  /* TINGZI_LOG_LAYOUT=1: log button places */
 };
 
 /* Register a tappable area for the frame being drawn. */

@@ -18,11 +18,11 @@ typedef enum ui_color {
 	UI_PANEL,
 	UI_TEXT,
 	UI_MUTED,
-	UI_PRIMARY,  /* the check-in button */
-	UI_KEY,      /* keypad and keyboard keys */
-	UI_OK,       /* success: green */
-	UI_WARN,     /* already checked in, expired: amber */
-	UI_ERROR,    /* not recognised, not saved: red */
+	UI_PRIMARY, /* the check-in button */
+	UI_KEY,     /* keypad and keyboard keys */
+	UI_OK,      /* success: green */
+	UI_WARN,    /* already checked in, expired: amber */
+	UI_ERROR,   /* not recognised, not saved: red */
 	UI_DARK_TEXT,
 	UI_COLOR_COUNT
 } ui_color;

@@ -19,10 +19,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TEXT_MAX_FACES 8
-#define TEXT_CACHE_SLOTS 256
-#define TEXT_CACHE_BYTES (8u << 20)
-#define TEXT_MAX_RUNS 64
+#define TEXT_MAX_FACES     8
+#define TEXT_CACHE_SLOTS   256
+#define TEXT_CACHE_BYTES   (8u << 20)
+#define TEXT_MAX_RUNS      64
 #define TEXT_MISSING_SLOTS 64
 
 typedef struct face {
@@ -72,7 +72,8 @@ static int fc_find(FcPattern *p, uint32_t probe, const char *family, char *file,
 	int idx = 0;
 	if (FcPatternGetString(m, FC_FILE, 0, &f) != FcResultMatch)
 		goto out;
-	if (probe && (FcPatternGetCharSet(m, FC_CHARSET, 0, &cs) != FcResultMatch || !FcCharSetHasChar(cs, probe)))
+	if (probe &&
+	    (FcPatternGetCharSet(m, FC_CHARSET, 0, &cs) != FcResultMatch || !FcCharSetHasChar(cs, probe)))
 		goto out;
 	if (family) {
 		int found = 0;

@@ -31,18 +31,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MEMBERS 100000
+#define MEMBERS       100000
 #define PAST_CHECKINS 1000000
 /* Bump when the benchmark database must be built anew (schema or data changed). */
 #define BENCH_DB_FORMAT 2
-#define WIDTH 1280
-#define HEIGHT 800
+#define WIDTH           1280
+#define HEIGHT          800
 
-static const char *const surnames[] = {"王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙",
-				       "马", "朱", "胡", "郭", "何", "高", "林", "罗", "郑", "梁", "谢", "宋",
-				       "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾", "萧", "田", "董", "潘",
-				       "袁", "蔡", "蒋", "余", "于", "杜", "叶", "程", "苏", "魏", "吕", "丁",
-				       "任", "沈", "单", "解", "区", "張", "陳", "黃", "劉", "歐陽", "司馬"};
+static const char *const surnames[] = {
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马",   "朱",  "胡",
+    "郭", "何", "高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯",   "邓",  "曹",
+    "彭", "曾", "萧", "田", "董", "潘", "袁", "蔡", "蒋", "余", "于", "杜", "叶",   "程",  "苏",
+    "魏", "吕", "丁", "任", "沈", "单", "解", "区", "張", "陳", "黃", "劉", "歐陽", "司馬"};
 static const char *const given[] = {"伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳",
 				    "杰", "娟", "涛", "明", "超", "秀", "霞", "平", "刚", "桂", "英", "华",
 				    "玉", "兰", "文", "辉", "建", "国", "雄", "信", "晓", "东", "志", "宇",
@@ -74,7 +74,8 @@ static double pct(double *v, size_t n, double p)
 static void member_name(unsigned i, char *buf, size_t len)
 {
 	unsigned x = i * 2654435761u;
-	snprintf(buf, len, "%s%s%s", surnames[x % NS], given[(x / NS) % NG], (x >> 20) % 3 ? given[(x >> 8) % NG] : "");
+	snprintf(buf, len, "%s%s%s", surnames[x % NS], given[(x / NS) % NG],
+		 (x >> 20) % 3 ? given[(x >> 8) % NG] : "");
 }
 
 static void die(const char *what)
@@ -118,11 +119,12 @@ static void build_db(const char *path)
 		die("sqlite open");
 	sqlite3_exec(db, "PRAGMA synchronous=OFF; BEGIN", NULL, NULL, NULL);
 	sqlite3_stmt *st;
-	if (sqlite3_prepare_v2(db,
-			       "INSERT INTO checkins(id, member_id, event_id, attendance_key, method, wall_ms, mono_ms,"
-			       " boot_id, device_id, device_seq, visit_no, expired)"
-			       " VALUES(?,?,NULL,?,'scan',?,0,'bench','bench',?,?,0)",
-			       -1, &st, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		db,
+		"INSERT INTO checkins(id, member_id, event_id, attendance_key, method, wall_ms, mono_ms,"
+		" boot_id, device_id, device_seq, visit_no, expired)"
+		" VALUES(?,?,NULL,?,'scan',?,0,'bench','bench',?,?,0)",
+		-1, &st, NULL) != SQLITE_OK)
 		die(sqlite3_errmsg(db));
 	static int visits[MEMBERS];
 	for (unsigned i = 0; i < PAST_CHECKINS; i++) {
@@ -222,7 +224,8 @@ static double cpu_seconds(pid_t pid)
 	fclose(f);
 	char *p = strrchr(buf, ')');
 	unsigned long ut = 0, st = 0;
-	/* fields after the command: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime */
+	/* fields after the command: state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt
+	 * utime stime */
 	if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &ut, &st) != 2)
 		die("proc stat fields");
 	return (double)(ut + st) / (double)sysconf(_SC_CLK_TCK);
@@ -245,8 +248,8 @@ static void bench_idle(const char *db)
 			int devnull = open("/dev/null", O_WRONLY);
 			dup2(devnull, 1);
 			dup2(devnull, 2);
-			execl("/usr/bin/Xvfb", "Xvfb", ":87", "-screen", "0", "1280x800x24", "-nolisten", "tcp",
-			      (char *)NULL);
+			execl("/usr/bin/Xvfb", "Xvfb", ":87", "-screen", "0", "1280x800x24", "-nolisten",
+			      "tcp", (char *)NULL);
 			_exit(127);
 		}
 		display = ":87";
@@ -258,7 +261,8 @@ static void bench_idle(const char *db)
 	double c0 = cpu_seconds(c.pid), w0 = now_ms();
 	sleep(10);
 	double cpu = (cpu_seconds(c.pid) - c0) / ((now_ms() - w0) / 1000) * 100;
-	printf("BENCH idle_cpu_pct %.2f %% (%s)\n", cpu, display ? "x11 on Xvfb" : "dummy video, which polls");
+	printf("BENCH idle_cpu_pct %.2f %% (%s)\n", cpu,
+	       display ? "x11 on Xvfb" : "dummy video, which polls");
 	stop(&c);
 	if (x > 0) {
 		kill(x, SIGTERM);
@@ -311,9 +315,10 @@ static void bench_lookup(const char *db)
 	if (!r || store_members_foreach(s, add_member, r) != STORE_OK || roster_finish(r) != 0)
 		die("roster");
 	store_close(s);
-	static const char *const queries[] = {"z", "zh", "zha", "zhang", "zhangw", "zw", "l", "li", "liw", "lw",
-					      "w", "wang", "wangf", "s", "sh", "shan", "dan", "x", "xie", "jie",
-					      "ou", "qu", "ouyang", "oy", "sima", "smg", "c", "chen", "cheng", "zeng"};
+	static const char *const queries[] = {
+	    "z",  "zh",   "zha",    "zhang", "zhangw", "zw",   "l",   "li",   "liw",   "lw",
+	    "w",  "wang", "wangf",  "s",     "sh",     "shan", "dan", "x",    "xie",   "jie",
+	    "ou", "qu",   "ouyang", "oy",    "sima",   "smg",  "c",   "chen", "cheng", "zeng"};
 	const size_t nq = sizeof queries / sizeof queries[0];
 	const roster_entry *out[8];
 	size_t found = 0;
@@ -378,7 +383,8 @@ int main(void)
 	if (env && env[0])
 		snprintf(path, sizeof path, "%s", env);
 	else
-		snprintf(path, sizeof path, "/tmp/tingzi-bench-100k-v%d-%d.db", STORE_SCHEMA_VERSION, BENCH_DB_FORMAT);
+		snprintf(path, sizeof path, "/tmp/tingzi-bench-100k-v%d-%d.db", STORE_SCHEMA_VERSION,
+			 BENCH_DB_FORMAT);
 	struct stat st;
 	if (stat(path, &st) != 0) {
 		/* Built under another name and renamed, so an interrupted build is never reused. */

@@ -133,9 +133,9 @@ tap_keys() {
 	done
 }
 
-# scan CODE: what a wedge scanner does: the code in a 5 ms/key burst and Enter.
+# scan CODE: what a wedge scanner does: the code in a burst (2 ms/key) and Enter.
 scan() {
-	xdotool type --delay 5 "$1"$'\n'
+	xdotool type --delay 2 "$1"$'\n'
 }
 
 shot() {

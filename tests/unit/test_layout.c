@@ -7,6 +7,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+
 #include <cmocka.h>
 
 #include "kiosk.h"
@@ -47,8 +48,8 @@ static void make_db(void)
 	}
 	assert_int_equal(store_import_commit(s), STORE_OK);
 	int64_t now = clock_wall_ms(), id;
-	assert_int_equal(store_event_add(s, "一个名字非常非常长的活动：城市漫步与茶文化分享会（第二十七期）", now - 3600000,
-					 now + 3600000, &id),
+	assert_int_equal(store_event_add(s, "一个名字非常非常长的活动：城市漫步与茶文化分享会（第二十七期）",
+					 now - 3600000, now + 3600000, &id),
 			 STORE_OK);
 	store_close(s);
 }
@@ -65,8 +66,8 @@ static void check_buttons(const kiosk *k, const char *what)
 		SDL_Rect r = k->buttons[i].r;
 		if (r.x < 0 || r.y < 0 || r.x + r.w > k->w || r.y + r.h > k->h || r.w < UI_MIN_TARGET ||
 		    r.h < UI_MIN_TARGET)
-			fail_msg("%dx%d %s: button %d (action %d) at %d,%d %dx%d is off screen or too small", k->w,
-				 k->h, what, i, k->buttons[i].act, r.x, r.y, r.w, r.h);
+			fail_msg("%dx%d %s: button %d (action %d) at %d,%d %dx%d is off screen or too small",
+				 k->w, k->h, what, i, k->buttons[i].act, r.x, r.y, r.w, r.h);
 		if (k->buttons[i].act == ACT_DISMISS)
 			continue; /* the whole result screen, under its buttons */
 		for (int j = i + 1; j < k->nbuttons; j++)
@@ -89,7 +90,8 @@ static void test_all_screens_at_all_sizes(void **state)
 	for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
 		static kiosk k;
 		make_db(); /* fresh: every size checks the same member in anew */
-		kiosk_config cfg = {.db_path = db_path, .windowed = 1, .width = sizes[i].w, .height = sizes[i].h};
+		kiosk_config cfg = {
+		    .db_path = db_path, .windowed = 1, .width = sizes[i].w, .height = sizes[i].h};
 		assert_int_equal(kiosk_open(&k, &cfg), 0);
 		assert_int_equal(k.w, sizes[i].w);
 		assert_int_equal(k.h, sizes[i].h);
