@@ -64,8 +64,8 @@ void clock_local_iso(int64_t ms, char *buf, size_t len)
 {
 	struct tm tm;
 	local_tm(ms, &tm);
-	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-		 tm.tm_min);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_hour, tm.tm_min);
 }
 
 /* Read exactly n decimal digits from *p. */
@@ -122,8 +122,13 @@ int clock_parse_local(const char *s, int64_t *ms)
 		return -1;
 	if (*s || h > 23 || mi > 59 || sec > 59)
 		return -1;
-	struct tm tm = {.tm_year = y - 1900, .tm_mon = mo - 1, .tm_mday = d, .tm_hour = h, .tm_min = mi,
-			.tm_sec = sec, .tm_isdst = -1};
+	struct tm tm = {.tm_year = y - 1900,
+			.tm_mon = mo - 1,
+			.tm_mday = d,
+			.tm_hour = h,
+			.tm_min = mi,
+			.tm_sec = sec,
+			.tm_isdst = -1};
 	time_t t = mktime(&tm);
 	if (t == (time_t)-1)
 		return -1;
