@@ -68,11 +68,13 @@ static int load_roster(void *arg)
 		goto fail;
 	store_close(db);
 	k->loaded = r;
+	SDL_AtomicSet(&k->loader_done, 1); /* publishes loaded to the UI thread */
 	return 0;
 fail:
 	store_close(db);
 	roster_free(r);
 	k->loader_failed = 1;
+	SDL_AtomicSet(&k->loader_done, 1);
 	return -1;
 }
 
@@ -82,6 +84,7 @@ static void start_loader(kiosk *k)
 		return;
 	k->loaded = NULL;
 	k->loader_failed = 0;
+	SDL_AtomicSet(&k->loader_done, 0);
 	k->loader = SDL_CreateThread(load_roster, "roster", k);
 	if (!k->loader)
 		load_roster(k);
@@ -91,7 +94,7 @@ static void start_loader(kiosk *k)
 static void collect_roster(kiosk *k, int wait)
 {
 	if (k->loader) {
-		if (!wait && !k->loaded && !k->loader_failed)
+		if (!wait && !SDL_AtomicGet(&k->loader_done))
 			return;
 		SDL_WaitThread(k->loader, NULL);
 		k->loader = NULL;

@@ -60,7 +60,6 @@ typedef struct result_info {
 	store_member member;
 	store_checkin checkin;
 	char detail[160]; /* error detail for the log; not shown */
-	int is_walkin;
 } result_info;
 
 typedef struct kiosk kiosk;
@@ -74,6 +73,7 @@ struct kiosk {
 	SDL_Thread *loader; /* builds the next roster */
 	roster *loaded;     /* handed over by the loader */
 	int loader_failed;
+	SDL_atomic_t loader_done; /* set by the loader after loaded/loader_failed */
 	wedge scanner;
 	int w, h;
 	screen_id screen;

@@ -53,16 +53,3 @@ SDL_Rect ui_grid(SDL_Rect area, int rows, int cols, int gap, int i)
 	int row = i / cols, col = i % cols;
 	return (SDL_Rect){area.x + col * (cw + gap), area.y + row * (ch + gap), cw, ch};
 }
-
-SDL_Rect ui_inset(SDL_Rect a, int m)
-{
-	return (SDL_Rect){a.x + m, a.y + m, a.w - 2 * m, a.h - 2 * m};
-}
-
-void ui_split_v(SDL_Rect a, int top_px, int gap, SDL_Rect *top, SDL_Rect *rest)
-{
-	if (top_px > a.h)
-		top_px = a.h;
-	*top = (SDL_Rect){a.x, a.y, a.w, top_px};
-	*rest = (SDL_Rect){a.x, a.y + top_px + gap, a.w, a.h - top_px - gap};
-}

@@ -35,9 +35,5 @@ void ui_fill(SDL_Renderer *r, SDL_Rect rc, ui_color c);
 void ui_button(SDL_Renderer *r, ui_text *t, SDL_Rect rc, ui_color bg, const char *label, int px);
 /* Cell i of a rows x cols grid filling area with gap pixels between cells. */
 SDL_Rect ui_grid(SDL_Rect area, int rows, int cols, int gap, int i);
-/* area with margin m taken off every side. */
-SDL_Rect ui_inset(SDL_Rect area, int m);
-/* Split area into a top part top_px high and the rest below it, gap apart. */
-void ui_split_v(SDL_Rect area, int top_px, int gap, SDL_Rect *top, SDL_Rect *rest);
 
 #endif
