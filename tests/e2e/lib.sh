@@ -101,6 +101,15 @@ wait_log() {
 	done
 }
 
+# poll_log FILTER N SECONDS: like wait_log, but returns 1 on timeout.
+poll_log() {
+	local deadline=$(($(date +%s) + $3))
+	while [ "$(count "$1")" -lt "$2" ]; do
+		[ "$(date +%s)" -lt $deadline ] || return 1
+		sleep 0.05
+	done
+}
+
 # layouts: the number of frames drawn so far (to wait for the next one).
 frames() {
 	count 'select(.event=="layout")'
