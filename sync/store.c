@@ -20,7 +20,7 @@
  * An empty file, or one that does not exist yet (with STORE_OPEN_CREATE),
  * is a new database: migrations take it to the current version.
  *
- * SCHEMA, VERSION 1
+ * SCHEMA, VERSION 2
  *
  *   settings(key TEXT PRIMARY KEY, value TEXT)
  *       device_id   32 hex digits, random, written with the database; names
@@ -59,6 +59,15 @@
  *       'member'; body is a JSON object made by SQLite's json_object() from
  *       the committed row, so it says exactly what the row says. seq never
  *       goes back, even after sent rows are deleted.
+ *
+ *   links(id INTEGER PRIMARY KEY, uid UNIQUE, platform, label, url, expires_ms,
+ *         member_cap, event_id REFERENCES events, is_default, created_ms,
+ *         updated_ms)                                          (version 2)
+ *       The group links that join QR codes carry. platform is one of wechat,
+ *       line, telegram, discord, url; url is http(s), at most 1024 bytes;
+ *       expires_ms NULL means it does not expire; event_id NULL means the
+ *       whole venue. At most one link is the venue default (a partial unique
+ *       index). app/links.c decides which links apply at a given time.
  *
  * DURABILITY
  *
@@ -152,9 +161,22 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "CREATE TABLE outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL,"
     " record_id TEXT NOT NULL UNIQUE, body TEXT NOT NULL CHECK(json_valid(body)),"
     " created_ms INTEGER NOT NULL);",
+    /* 1 -> 2: group links */
+    "CREATE TABLE links(id INTEGER PRIMARY KEY, uid TEXT NOT NULL UNIQUE CHECK(length(uid) = 32),"
+    " platform TEXT NOT NULL CHECK(platform IN ('wechat', 'line', 'telegram', 'discord', 'url')),"
+    " label TEXT NOT NULL CHECK(label <> '' AND length(CAST(label AS BLOB)) < 160),"
+    " url TEXT NOT NULL CHECK(url GLOB 'http*://?*' AND length(CAST(url AS BLOB)) <= 1024),"
+    " expires_ms INTEGER, member_cap INTEGER CHECK(member_cap > 0),"
+    " event_id INTEGER REFERENCES events(id) ON DELETE CASCADE,"
+    " is_default INTEGER NOT NULL DEFAULT 0 CHECK(is_default IN (0, 1)),"
+    " created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
+    "CREATE UNIQUE INDEX links_one_default ON links(is_default) WHERE is_default = 1;"
+    "CREATE INDEX links_event ON links(event_id);",
 };
 
-#define MEMBER_COLS "id, name, ifnull(phone, ''), ifnull(code, ''), tier, expires, provisional"
+#define MEMBER_COLS "id, name, ifnull(phone, ''), ifnull(code, ''), tier, expires, provisional, uid"
+#define LINK_COLS                                                                                            \
+	"id, platform, label, url, ifnull(expires_ms, 0), ifnull(member_cap, 0), ifnull(event_id, 0), is_default"
 #define CHECKIN_COLS                                                                                         \
 	"c.id, c.member_id, ifnull(c.event_id, 0), c.method, c.wall_ms, c.mono_ms, c.boot_id, c.device_seq," \
 	" c.visit_no, c.expired"
@@ -208,6 +230,14 @@ static const char *const sql[Q_COUNT] = {
     [Q_CHECKINS_ALL] = "SELECT " ROW_COLS ROW_FROM " ORDER BY c.wall_ms, c.device_seq",
     [Q_CHECKINS_EVENT] =
 	"SELECT " ROW_COLS ROW_FROM " WHERE c.event_id = ?1 ORDER BY c.wall_ms, c.device_seq",
+    [Q_LINK_INSERT] = "INSERT INTO links(uid, platform, label, url, expires_ms, member_cap, event_id,"
+		      " is_default, created_ms, updated_ms)"
+		      " VALUES(?1, ?2, ?3, ?4, nullif(?5, 0), nullif(?6, 0), nullif(?7, 0), ?8, ?9, ?9)",
+    [Q_LINK_CLEAR_DEFAULT] = "UPDATE links SET is_default = 0, updated_ms = ?1 WHERE is_default = 1",
+    [Q_LINK_SET_DEFAULT] = "UPDATE links SET is_default = 1, updated_ms = ?2 WHERE id = ?1",
+    [Q_LINK_DELETE] = "DELETE FROM links WHERE id = ?1",
+    [Q_LINK_GET] = "SELECT " LINK_COLS " FROM links WHERE id = ?1",
+    [Q_LINKS_ALL] = "SELECT " LINK_COLS " FROM links ORDER BY is_default DESC, id",
 };
 
 /* ---- errors ---- */

@@ -38,7 +38,7 @@ typedef enum store_err {
 } store_err;
 
 /* The schema version this program writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 /* Size limits for text fields, in bytes including the terminating NUL. */
 #define STORE_NAME_MAX   128
@@ -107,6 +107,7 @@ typedef struct store_member {
 	char tier[STORE_TIER_MAX];    /* may be empty */
 	char expires[STORE_DATE_MAX]; /* YYYY-MM-DD or empty */
 	int provisional;              /* registered as a walk-in at the kiosk */
+	char uid[STORE_ID_MAX];       /* the member's id on the wire (read only) */
 } store_member;
 
 /* Calls fn for every member in id order; stops early if fn returns non-zero. */
@@ -201,5 +202,34 @@ store_err store_checkins_foreach(store *s, int64_t event_id, int (*fn)(const sto
 				 void *ctx);
 int store_member_visits(store *s, int64_t member_id);
 int64_t store_outbox_count(store *s);
+
+/* ---- group links ---- */
+#define STORE_URL_MAX      1025 /* at most 1024 bytes */
+#define STORE_PLATFORM_MAX 16
+
+typedef struct store_link {
+	int64_t id;
+	char platform[STORE_PLATFORM_MAX]; /* wechat, line, telegram, discord, url */
+	char label[STORE_TITLE_MAX];
+	char url[STORE_URL_MAX];
+	int64_t expires_ms; /* Unix ms; 0: does not expire */
+	int64_t member_cap; /* 0: no cap */
+	int64_t event_id;   /* 0: the whole venue */
+	int is_default;     /* the venue default link */
+} store_link;
+
+/*
+ * Add a link (l->id is ignored; the new id goes to *id_out). The caller has
+ * validated it (app/links.c); the schema's CHECKs refuse what slips through
+ * with STORE_ERR_INVALID, an unknown event with STORE_ERR_NOT_FOUND. A link
+ * added with is_default takes the default from any other, in one transaction.
+ */
+store_err store_link_add(store *s, const store_link *l, int64_t now_ms, int64_t *id_out);
+store_err store_link_get(store *s, int64_t id, store_link *out);
+/* STORE_ERR_NOT_FOUND when there is no such link. */
+store_err store_link_remove(store *s, int64_t id);
+store_err store_link_set_default(store *s, int64_t id, int64_t now_ms);
+/* Every link, the default first, then in id order. */
+store_err store_links_foreach(store *s, int (*fn)(const store_link *l, void *ctx), void *ctx);
 
 #endif

@@ -6,7 +6,7 @@
  * store.c owns the schema, every SQL statement (the table sql[] there, in
  * the order of the enum below), opening, errors and settings;
  * store_member.c the members and the CSV import's writes; store_checkin.c
- * events, check-ins and the outbox.
+ * events, check-ins and the outbox; store_link.c the group links.
  */
 #ifndef TINGZI_STORE_IMPL_H
 #define TINGZI_STORE_IMPL_H
@@ -42,6 +42,12 @@ enum store_stmt {
 	Q_OUTBOX_COUNT,
 	Q_CHECKINS_ALL,
 	Q_CHECKINS_EVENT,
+	Q_LINK_INSERT,
+	Q_LINK_CLEAR_DEFAULT,
+	Q_LINK_SET_DEFAULT,
+	Q_LINK_DELETE,
+	Q_LINK_GET,
+	Q_LINKS_ALL,
 	Q_COUNT
 };
 

@@ -27,6 +27,7 @@ static void read_member(sqlite3_stmt *st, store_member *m)
 	store_copy_col(st, 4, m->tier, sizeof m->tier);
 	store_copy_col(st, 5, m->expires, sizeof m->expires);
 	m->provisional = sqlite3_column_int(st, 6);
+	store_copy_col(st, 7, m->uid, sizeof m->uid);
 }
 
 /* Step a member query that gives at most one row; out may be NULL. */
