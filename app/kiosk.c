@@ -42,6 +42,7 @@ static const char *const screen_names[SCREEN_COUNT] = {
     [SCREEN_ERROR] = "error",
     [SCREEN_REG_PHONE] = "register_phone",
     [SCREEN_REG_NAME] = "register_name",
+    [SCREEN_JOIN] = "join",
 };
 
 static int is_result(screen_id s)
@@ -146,6 +147,12 @@ void kiosk_show(kiosk *k, screen_id s)
 	    s == SCREEN_REG_NAME) {
 		k->input[0] = '\0';
 		k->nresults = k->nmatches = 0;
+	}
+	if (s == SCREEN_JOIN) {
+		kiosk_links_refresh(k, 1);
+		k->join_index = 0;
+		k->join_rotated_ms = clock_mono_ms();
+		k->shown_link = 0;
 	}
 	if (s == SCREEN_HOME) {
 		refresh_event(k);
@@ -263,6 +270,9 @@ void kiosk_draw(kiosk *k)
 	case SCREEN_REG_NAME:
 		screen_register_draw(k);
 		break;
+	case SCREEN_JOIN:
+		screen_join_draw(k);
+		break;
 	default:
 		screen_result_draw(k);
 		break;
@@ -274,6 +284,7 @@ static const char *const action_names[] = {
     [ACT_LANG] = "lang", [ACT_BY_PHONE] = "phone",      [ACT_BY_NAME] = "name",
     [ACT_KEY] = "key",   [ACT_BACKSPACE] = "backspace", [ACT_OK] = "ok",
     [ACT_PICK] = "pick", [ACT_REGISTER] = "register",   [ACT_DISMISS] = "dismiss",
+    [ACT_JOIN] = "join", [ACT_NEXT_LINK] = "next_link",
 };
 
 /* With TINGZI_LOG_LAYOUT=1, log where every button of the frame is, so that
@@ -326,8 +337,27 @@ static void on_resize(kiosk *k)
 	k->dirty = 1;
 }
 
+/* A press that ends far enough sideways on the join screen is a swipe. */
+static void press(kiosk *k, int down, int x, int y)
+{
+	if (down) {
+		k->pressing = 1;
+		k->press_x = x, k->press_y = y;
+		return;
+	}
+	int dx = x - k->press_x, dy = y - k->press_y;
+	if (k->pressing && k->screen == SCREEN_JOIN && !k->show_qr && SDL_abs(dx) >= k->w / 8 &&
+	    SDL_abs(dx) > 2 * SDL_abs(dy)) {
+		k->last_input_ms = clock_mono_ms();
+		kiosk_join_step(k, dx < 0 ? 1 : -1);
+	}
+	k->pressing = 0;
+}
+
 void kiosk_event(kiosk *k, const SDL_Event *ev)
 {
+	if (k->show_qr && ev->type != SDL_QUIT && ev->type != SDL_WINDOWEVENT)
+		return; /* a display: nothing a passer-by does changes it */
 	switch (ev->type) {
 	case SDL_QUIT:
 		k->running = 0;
@@ -362,11 +392,20 @@ void kiosk_event(kiosk *k, const SDL_Event *ev)
 		}
 		break;
 	case SDL_FINGERDOWN:
-		kiosk_tap(k, (int)(ev->tfinger.x * (float)k->w), (int)(ev->tfinger.y * (float)k->h));
+	case SDL_FINGERUP: {
+		int x = (int)(ev->tfinger.x * (float)k->w), y = (int)(ev->tfinger.y * (float)k->h);
+		press(k, ev->type == SDL_FINGERDOWN, x, y);
+		if (ev->type == SDL_FINGERDOWN)
+			kiosk_tap(k, x, y);
 		break;
+	}
 	case SDL_MOUSEBUTTONDOWN:
-		if (ev->button.which != SDL_TOUCH_MOUSEID && ev->button.button == SDL_BUTTON_LEFT)
-			kiosk_tap(k, ev->button.x, ev->button.y);
+	case SDL_MOUSEBUTTONUP:
+		if (ev->button.which != SDL_TOUCH_MOUSEID && ev->button.button == SDL_BUTTON_LEFT) {
+			press(k, ev->type == SDL_MOUSEBUTTONDOWN, ev->button.x, ev->button.y);
+			if (ev->type == SDL_MOUSEBUTTONDOWN)
+				kiosk_tap(k, ev->button.x, ev->button.y);
+		}
 		break;
 	default:
 		break;
@@ -375,6 +414,8 @@ void kiosk_event(kiosk *k, const SDL_Event *ev)
 
 static int64_t screen_deadline(const kiosk *k)
 {
+	if (k->show_qr)
+		return -1;
 	if (is_result(k->screen))
 		return k->screen_since_ms + k->result_timeout_ms;
 	if (k->screen != SCREEN_HOME)
@@ -398,6 +439,17 @@ int kiosk_next_timeout(kiosk *k)
 		if (best < 0 || to_minute < best)
 			best = to_minute;
 	}
+	if (k->screen == SCREEN_JOIN) {
+		/* the next turn of the links, or a look for new or expired ones */
+		int64_t d = k->join_rotated_ms + JOIN_ROTATE_MS - now;
+		int64_t r = k->links_loaded_ms + JOIN_RELOAD_MS - now;
+		if (r < d)
+			d = r;
+		if (d < 0)
+			d = 0;
+		if (best < 0 || d < best)
+			best = d;
+	}
 	int tone = sound_busy_ms();
 	if (tone >= 0 && (best < 0 || tone < best))
 		best = tone;
@@ -413,6 +465,16 @@ void kiosk_tick(kiosk *k)
 	int64_t s = screen_deadline(k);
 	if (s >= 0 && clock_mono_ms() >= s)
 		kiosk_show(k, SCREEN_HOME);
+	if (k->screen == SCREEN_JOIN) {
+		int64_t now = clock_mono_ms();
+		if (now - k->links_loaded_ms >= JOIN_RELOAD_MS) {
+			kiosk_links_refresh(k, 1);
+			refresh_event(k);
+			k->dirty = 1;
+		}
+		if (now - k->join_rotated_ms >= JOIN_ROTATE_MS)
+			kiosk_join_step(k, 1);
+	}
 	int minute = (int)(clock_wall_ms() / 60000);
 	if (k->screen == SCREEN_HOME && minute != k->last_minute) {
 		k->last_minute = minute;
@@ -439,6 +501,12 @@ int kiosk_open(kiosk *k, const kiosk_config *cfg)
 	}
 	if (store_is_readonly(k->db))
 		log_event("store.readonly", json_pack("{s:s}", "db", cfg->db_path));
+	store_link only;
+	if (cfg->show_qr_link && store_link_get(k->db, cfg->show_qr_link, &only) != STORE_OK) {
+		fprintf(stderr, "tingzi: there is no link %lld ('tingzi links list' shows them)\n",
+			(long long)cfg->show_qr_link);
+		goto fail;
+	}
 	if (store_setting_get(k->db, "venue_name", k->venue, sizeof k->venue) != STORE_OK)
 		snprintf(k->venue, sizeof k->venue, "tingzi");
 	i18n_lang lang = LANG_ZH_HANS;
@@ -490,6 +558,15 @@ int kiosk_open(kiosk *k, const kiosk_config *cfg)
 	if (ui_text_cjk_missing(k->text))
 		log_event("font.cjk_missing", json_pack("{s:s}", "using", ui_text_primary_file(k->text)));
 	ui_text_set_script(k->text, lang == LANG_ZH_HANT ? UI_SCRIPT_HANT : UI_SCRIPT_HANS);
+	k->qr = qr_cache_new(k->ren);
+	if (!k->qr) {
+		fprintf(stderr, "tingzi: out of memory\n");
+		goto fail;
+	}
+	char ref[8];
+	k->referral_qr = store_setting_get(k->db, "referral_qr", ref, sizeof ref) == STORE_OK && strcmp(ref, "1") == 0;
+	k->show_qr = cfg->show_qr;
+	k->show_qr_link = cfg->show_qr_link;
 	wedge_init(&k->scanner, NULL,
 		   &(wedge_sink){
 		       .typed = on_typed, .enter = on_enter, .scan = on_scan, .reject = on_reject, .ctx = k});
@@ -501,7 +578,9 @@ int kiosk_open(kiosk *k, const kiosk_config *cfg)
 	k->log_layout = ll && strcmp(ll, "1") == 0;
 	k->running = 1;
 	k->last_minute = (int)(clock_wall_ms() / 60000);
-	kiosk_show(k, SCREEN_HOME);
+	refresh_event(k);
+	kiosk_links_refresh(k, 1);
+	kiosk_show(k, k->show_qr ? SCREEN_JOIN : SCREEN_HOME);
 	log_event("kiosk.started",
 		  json_pack("{s:s,s:i,s:i,s:s,s:s}", "db", cfg->db_path, "width", k->w, "height", k->h,
 			    "lang", i18n_tag(lang), "font", ui_text_primary_file(k->text)));
@@ -519,6 +598,7 @@ void kiosk_close(kiosk *k)
 	roster_free(k->loaded);
 	roster_free(k->members);
 	sound_close();
+	qr_cache_free(k->qr);
 	ui_text_free(k->text);
 	if (k->ren)
 		SDL_DestroyRenderer(k->ren);

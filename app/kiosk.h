@@ -13,6 +13,8 @@ typedef struct kiosk_config {
 	const char *lang;      /* "zh-Hans", "zh-Hant", "en"; NULL: the saved setting */
 	int result_timeout_ms; /* result screens go home after this (default 8000) */
 	int input_timeout_ms;  /* input screens go home after this idle (default 30000) */
+	int show_qr;           /* display-only: the join QR codes and nothing else */
+	int64_t show_qr_link;  /* with show_qr: only this link (0: every current one) */
 } kiosk_config;
 
 /* Run until the window is closed. Returns a process exit status. */

@@ -8,6 +8,7 @@
  * checked in, 4 unknown member, 5 ambiguous phone.
  */
 #include "checkin.h"
+#include "cli.h"
 #include "i18n.h"
 #include "kiosk.h"
 #include "log.h"
@@ -27,7 +28,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-enum { EXIT_USAGE = 2, EXIT_ALREADY = 3, EXIT_UNKNOWN = 4, EXIT_AMBIGUOUS = 5 };
+enum { EXIT_ALREADY = 3, EXIT_UNKNOWN = 4, EXIT_AMBIGUOUS = 5 };
 
 static const char usage_main[] =
     "Usage: tingzi [--db PATH] [--windowed] [--size WxH] [--lang zh-Hans|zh-Hant|en]\n"
@@ -45,7 +46,14 @@ static const char usage_main[] =
     "                              check a member in, as the kiosk screen does\n"
     "  checkins list [--event ID] [--format text|csv|json]\n"
     "                              list check-ins\n"
+    "  links add|list|remove|set-default\n"
+    "                              group links shown as join QR codes\n"
+    "  show-qr [--link ID] [--windowed] [--size WxH] [--lang L]\n"
+    "                              a display for a second screen: the join QR\n"
+    "                              codes, taking turns, and nothing else\n"
     "  venue set-name NAME         the venue name shown on the home screen\n"
+    "  venue set-referral on|off   a returning member's welcome screen shows\n"
+    "                              their personal invite QR (off by default)\n"
     "  demo                        fill the database with a demo venue\n"
     "\n"
     "Options:\n"
@@ -94,13 +102,27 @@ static const char usage_checkins[] = "Usage: tingzi checkins list [--event ID] [
 				     "\n"
 				     "List check-ins in time order, all or those of one event.\n";
 
-static const char usage_venue[] = "Usage: tingzi venue set-name NAME\n";
+static const char usage_venue[] = "Usage: tingzi venue set-name NAME\n"
+				  "       tingzi venue set-referral on|off\n"
+				  "\n"
+				  "set-referral on: a returning member's welcome screen shows their personal\n"
+				  "invite QR, the venue's group link with ?ref=THEIR-CODE added.\n";
+
+static const char usage_show_qr[] =
+    "Usage: tingzi show-qr [--link ID] [--windowed] [--size WxH] [--lang L]\n"
+    "\n"
+    "A display for a TV or a second screen by the door: the join QR codes of the\n"
+    "links that apply now (the current event's, then the venue's), taking turns\n"
+    "every 10 seconds. Taps and keys do nothing. Links are read again every 30\n"
+    "seconds, so new ones appear and expired ones go.\n"
+    "  --link ID        show only this link (see 'tingzi links list')\n"
+    "  --windowed, --size WxH, --lang L   as for the kiosk\n";
 static const char usage_demo[] = "Usage: tingzi demo\n"
 				 "\n"
 				 "Fill the database with a demo venue: members with Chinese names, and an\n"
 				 "event happening now. Running it again adds nothing twice.\n";
 
-__attribute__((format(printf, 2, 3))) static int usage_error(const char *usage, const char *fmt, ...)
+int usage_error(const char *usage, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -141,7 +163,7 @@ static const char *default_db(char *buf, size_t len)
 	return buf;
 }
 
-static store *open_db(const char *path, int create)
+store *open_db(const char *path, int create)
 {
 	store *s = NULL;
 	char err[512];
@@ -152,7 +174,7 @@ static store *open_db(const char *path, int create)
 	return s;
 }
 
-static int parse_format(const char *s, const char *usage, int allow_csv, int *out)
+int parse_format(const char *s, const char *usage, int allow_csv, int *out)
 {
 	if (strcmp(s, "text") == 0)
 		*out = 0;
@@ -165,7 +187,7 @@ static int parse_format(const char *s, const char *usage, int allow_csv, int *ou
 	return 0;
 }
 
-static int print_json(json_t *j)
+int print_json(json_t *j)
 {
 	char *s = json_dumps(j, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
 	json_decref(j);
@@ -610,8 +632,10 @@ static int cmd_venue(const char *db, int argc, char **argv)
 		fputs(usage_venue, stdout);
 		return 0;
 	}
+	if (argc == 3 && strcmp(argv[1], "set-referral") == 0)
+		return cmd_referral(db, argv[2]);
 	if (argc != 3 || strcmp(argv[1], "set-name") != 0)
-		return usage_error(usage_venue, "%s", "venue takes: set-name NAME");
+		return usage_error(usage_venue, "%s", "venue takes: set-name NAME, or set-referral on|off");
 	if (!argv[2][0] || strlen(argv[2]) >= STORE_TITLE_MAX)
 		return usage_error(usage_venue, "the venue name must be 1 to 159 bytes: \"%s\"", argv[2]);
 	store *s = open_db(db, 1);
@@ -688,10 +712,12 @@ static int parse_size(const char *s, int *w, int *h)
 	return 0;
 }
 
-static int run_kiosk(const char *db, int argc, char **argv)
+static int run_kiosk(const char *db, int argc, char **argv, int show_qr)
 {
-	kiosk_config cfg = {.db_path = db};
+	kiosk_config cfg = {.db_path = db, .show_qr = show_qr};
+	const char *usage = show_qr ? usage_show_qr : usage_main;
 	static const struct option opts[] = {{"windowed", no_argument, 0, 'w'},
+					     {"link", required_argument, 0, 'k'},
 					     {"size", required_argument, 0, 's'},
 					     {"lang", required_argument, 0, 'l'},
 					     {"result-timeout", required_argument, 0, 'r'},
@@ -699,7 +725,7 @@ static int run_kiosk(const char *db, int argc, char **argv)
 					     {"version", no_argument, 0, 'V'},
 					     {0, 0, 0, 0}};
 	int c;
-	optind = 1;
+	optind = show_qr ? 2 : 1;
 	while ((c = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
 		i18n_lang lang;
 		char *end;
@@ -708,37 +734,43 @@ static int run_kiosk(const char *db, int argc, char **argv)
 		case 'w':
 			cfg.windowed = 1;
 			break;
+		case 'k':
+			v = strtol(optarg, &end, 10);
+			if (!show_qr || end == optarg || *end || v < 1)
+				return usage_error(usage, "--link \"%s\" is not a link id", optarg);
+			cfg.show_qr_link = v;
+			break;
 		case 's':
 			if (parse_size(optarg, &cfg.width, &cfg.height))
 				return usage_error(
-				    usage_main, "--size \"%s\" is not WIDTHxHEIGHT (e.g. 1024x600)", optarg);
+				    usage, "--size \"%s\" is not WIDTHxHEIGHT (e.g. 1024x600)", optarg);
 			break;
 		case 'l':
 			if (i18n_parse(optarg, &lang))
-				return usage_error(usage_main, "--lang \"%s\" is not zh-Hans, zh-Hant or en",
+				return usage_error(usage, "--lang \"%s\" is not zh-Hans, zh-Hant or en",
 						   optarg);
 			cfg.lang = optarg;
 			break;
 		case 'r':
 			v = strtol(optarg, &end, 10);
 			if (end == optarg || *end || v < 1 || v > 600)
-				return usage_error(usage_main,
+				return usage_error(usage,
 						   "--result-timeout \"%s\" is not 1 to 600 seconds", optarg);
 			cfg.result_timeout_ms = (int)v * 1000;
 			break;
 		case 'h':
-			fputs(usage_main, stdout);
+			fputs(usage, stdout);
 			return 0;
 		case 'V':
 			printf("tingzi %s\n", TINGZI_VERSION);
 			return 0;
 		default:
-			fputs(usage_main, stderr);
+			fputs(usage, stderr);
 			return EXIT_USAGE;
 		}
 	}
 	if (optind < argc)
-		return usage_error(usage_main, "unknown command \"%s\"", argv[optind]);
+		return usage_error(usage, "unknown command \"%s\"", argv[optind]);
 	return kiosk_run(&cfg);
 }
 
@@ -773,7 +805,7 @@ int main(int argc, char **argv)
 	if (!db)
 		db = default_db(dbbuf, sizeof dbbuf);
 	if (argc < 2 || argv[1][0] == '-')
-		return run_kiosk(db, argc, argv);
+		return run_kiosk(db, argc, argv, 0);
 	const char *cmd = argv[1];
 	if (strcmp(cmd, "members") == 0)
 		return cmd_members(db, argc - 1, argv + 1);
@@ -783,6 +815,10 @@ int main(int argc, char **argv)
 		return cmd_checkin(db, argc - 1, argv + 1);
 	if (strcmp(cmd, "checkins") == 0)
 		return cmd_checkins(db, argc - 1, argv + 1);
+	if (strcmp(cmd, "links") == 0)
+		return cmd_links(db, argc - 1, argv + 1);
+	if (strcmp(cmd, "show-qr") == 0)
+		return run_kiosk(db, argc, argv, 1);
 	if (strcmp(cmd, "venue") == 0)
 		return cmd_venue(db, argc - 1, argv + 1);
 	if (strcmp(cmd, "demo") == 0)

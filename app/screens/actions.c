@@ -202,6 +202,12 @@ void screen_action(kiosk *k, action act, int arg)
 	case ACT_REGISTER:
 		kiosk_show(k, SCREEN_REG_PHONE);
 		break;
+	case ACT_JOIN:
+		kiosk_show(k, SCREEN_JOIN);
+		break;
+	case ACT_NEXT_LINK:
+		kiosk_join_step(k, arg);
+		break;
 	case ACT_NONE:
 		break;
 	}

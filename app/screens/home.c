@@ -51,7 +51,11 @@ void screen_home_draw(kiosk *k)
 		kiosk_button(k, r, ACT_LANG, i);
 	}
 	int hint_h = u * 2;
-	int avail = langs.y - u - hint_h - y;
+	/* "Join our group", between the check-in button and the languages,
+	 * when a group link applies now */
+	const store_link *links[1];
+	int join_h = kiosk_links_now(k, links, 1) ? lh : 0;
+	int avail = langs.y - u - hint_h - y - (join_h ? join_h + u / 2 : 0);
 	int bh = avail < u * 5 ? avail : u * 5;
 	if (bh < UI_MIN_TARGET * 2)
 		bh = UI_MIN_TARGET * 2;
@@ -61,6 +65,12 @@ void screen_home_draw(kiosk *k)
 	kiosk_button(k, big, ACT_CHECKIN, 0);
 	ui_text_draw(k->text, _("Or scan your member code"), u, ui_rgb(UI_MUTED), k->w / 2,
 		     big.y + big.h + u / 2, UI_ALIGN_CENTER, k->w - 2 * m);
+	if (join_h) {
+		int jw = bw * 3 / 4;
+		SDL_Rect join = {(k->w - jw) / 2, langs.y - u - join_h, jw, join_h};
+		ui_button(k->ren, k->text, join, UI_KEY, _("Join our group"), u);
+		kiosk_button(k, join, ACT_JOIN, 0);
+	}
 }
 
 void screen_identify_draw(kiosk *k)

@@ -44,15 +44,16 @@ static void add(column *c, const char *text, int px, int boxed)
 		c->l[c->n++] = (line){text, px, boxed};
 }
 
-/* Draw the column between top and bottom; returns the y under its last line. */
-static int draw_column(kiosk *k, const column *c, int top, int bottom)
+/* Draw the column centred in area; returns the y under its last line. */
+static int draw_column(kiosk *k, const column *c, SDL_Rect area)
 {
 	int u = ui_unit(k->w, k->h), gap = u / 2, px[MAX_LINES], hh[MAX_LINES], total;
+	int top = area.y, bottom = area.y + area.h, cx = area.x + area.w / 2;
 	for (int scale = 100; scale >= 40; scale -= 10) {
 		total = 0;
 		for (int i = 0; i < c->n; i++) {
 			int w;
-			px[i] = ui_text_fit(k->text, c->l[i].text, c->l[i].px * scale / 100, k->w - 3 * u);
+			px[i] = ui_text_fit(k->text, c->l[i].text, c->l[i].px * scale / 100, area.w - u);
 			ui_text_size(k->text, c->l[i].text, px[i], &w, &hh[i]);
 			total += hh[i] + gap;
 		}
@@ -66,10 +67,10 @@ static int draw_column(kiosk *k, const column *c, int top, int bottom)
 		if (c->l[i].boxed) {
 			int w, h;
 			ui_text_size(k->text, c->l[i].text, px[i], &w, &h);
-			ui_fill(k->ren, (SDL_Rect){k->w / 2 - w / 2 - u / 2, y - u / 8, w + u, h + u / 4},
+			ui_fill(k->ren, (SDL_Rect){cx - w / 2 - u / 2, y - u / 8, w + u, h + u / 4},
 				UI_WARN);
 		}
-		ui_text_draw(k->text, c->l[i].text, px[i], ui_rgb(UI_TEXT), k->w / 2, y, UI_ALIGN_CENTER, 0);
+		ui_text_draw(k->text, c->l[i].text, px[i], ui_rgb(UI_TEXT), cx, y, UI_ALIGN_CENTER, 0);
 		y += hh[i] + gap;
 	}
 	return y;
@@ -94,6 +95,44 @@ static void welcome(kiosk *k, column *c, int u)
 			 _("Membership expired on %s. Please see staff to renew."), r->member.expires);
 		add(c, c->buf[2], u * 6 / 5, 1);
 	}
+}
+
+/*
+ * The QR a welcome screen carries: for a first visit or a walk-in, the
+ * group link of the event (or the venue's); for a returning member, when
+ * the venue has turned referrals on, the member's personal invite address.
+ * Returns 1 and fills url, caption and sub, or 0 for none.
+ */
+static int welcome_qr(kiosk *k, char *url, size_t len, const char **caption, char *sub, size_t sublen,
+		      int64_t *link_id, const char **kind)
+{
+	const result_info *r = &k->result;
+	const store_link *l[LINKS_MAX];
+	size_t n = kiosk_links_now(k, l, LINKS_MAX);
+	if (n == 0)
+		return 0;
+	if (r->checkin.visit_no == 1 || strcmp(r->checkin.method, "walkin") == 0) {
+		snprintf(url, len, "%s", l[0]->url);
+		*caption = _("Join our group");
+		snprintf(sub, sublen, "%s · %s", l[0]->label, links_platform_name(l[0]->platform));
+		*link_id = l[0]->id;
+		*kind = "join";
+		return 1;
+	}
+	if (!k->referral_qr)
+		return 0;
+	const store_link *base = NULL; /* the venue's link, not an event's */
+	for (size_t i = 0; i < n && !base; i++)
+		if (!l[i]->event_id)
+			base = l[i];
+	const char *ref = r->member.code[0] ? r->member.code : r->member.uid;
+	if (!base || !ref[0] || links_referral_url(base->url, ref, url, len) != 0)
+		return 0;
+	*caption = _("Invite a friend");
+	snprintf(sub, sublen, "%s", _("Your personal invite code"));
+	*link_id = base->id;
+	*kind = "referral";
+	return 1;
 }
 
 void screen_result_draw(kiosk *k)
@@ -132,7 +171,26 @@ void screen_result_draw(kiosk *k)
 		}
 		break;
 	}
-	int y = draw_column(k, &c, u, bottom);
+	SDL_Rect col = {u, u, k->w - 2 * u, bottom - u};
+	char url[LINKS_URL_MAX + 1], sub[200];
+	const char *caption = NULL, *kind = NULL;
+	int64_t link_id = 0;
+	if (k->screen == SCREEN_WELCOME &&
+	    welcome_qr(k, url, sizeof url, &caption, sub, sizeof sub, &link_id, &kind)) {
+		SDL_Rect panel;
+		if (k->w > k->h) { /* the welcome on the left, the code on the right */
+			col.w = (k->w - 3 * u) * 11 / 20;
+			panel = (SDL_Rect){col.x + col.w + u, u, k->w - col.w - 3 * u, bottom - u};
+		} else { /* the welcome above, the code below */
+			col.h = (bottom - u) * 2 / 5;
+			panel = (SDL_Rect){u, col.y + col.h + u, k->w - 2 * u, bottom - col.h - 2 * u};
+		}
+		ui_fill(k->ren, (SDL_Rect){panel.x - u / 2, panel.y - u / 2, panel.w + u, panel.h + u}, UI_BG);
+		screen_qr_panel(k, panel, url, caption, sub, link_id, kind);
+	} else {
+		k->shown_link = 0;
+	}
+	int y = draw_column(k, &c, col);
 	if (k->screen == SCREEN_UNKNOWN) {
 		int bw = k->w > k->h ? k->w / 2 : k->w * 4 / 5;
 		SDL_Rect reg = {(k->w - bw) / 2, y + u / 2, bw, bh};

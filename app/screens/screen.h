@@ -8,9 +8,11 @@
 
 #include "i18n.h"
 #include "input/wedge.h"
+#include "links.h"
 #include "roster/roster.h"
 #include "sync/store.h"
 #include "ui/draw.h"
+#include "ui/qr.h"
 #include "ui/text.h"
 
 #include <SDL.h>
@@ -27,6 +29,7 @@ typedef enum screen_id {
 	SCREEN_ERROR,     /* not saved, or a refused scan */
 	SCREEN_REG_PHONE, /* walk-in: full phone */
 	SCREEN_REG_NAME,  /* walk-in: name in Latin letters or pinyin */
+	SCREEN_JOIN,      /* join QR codes of the community's groups */
 	SCREEN_COUNT
 } screen_id;
 
@@ -48,6 +51,8 @@ typedef enum action {
 	ACT_PICK, /* arg: row */
 	ACT_REGISTER,
 	ACT_DISMISS, /* a result screen: tap anywhere */
+	ACT_JOIN,      /* home: the join-our-group button */
+	ACT_NEXT_LINK, /* join: arg +1 or -1 */
 } action;
 
 typedef struct button {
@@ -94,6 +99,18 @@ struct kiosk {
 	int nbuttons;
 	int last_minute; /* to redraw the clock */
 	int log_layout;  /* TINGZI_LOG_LAYOUT=1: log button places */
+	/* join QR codes */
+	qr_cache *qr;
+	link_set links;           /* as loaded from the store */
+	int64_t links_loaded_ms;  /* monotonic */
+	size_t join_index;        /* which applicable link the join screen shows */
+	int64_t join_rotated_ms;  /* monotonic, when join_index last moved */
+	int64_t shown_link;       /* the link whose QR was last logged as shown */
+	int show_qr;              /* display-only mode (tingzi show-qr) */
+	int64_t show_qr_link;     /* show-qr --link ID, or 0 for every current link */
+	int referral_qr;          /* setting referral_qr = 1 */
+	int press_x, press_y;     /* where a press began, for swipes */
+	int pressing;
 };
 
 /* Register a tappable area for the frame being drawn. */
@@ -120,6 +137,7 @@ void screen_search_draw(kiosk *k);
 void screen_pick_draw(kiosk *k);
 void screen_result_draw(kiosk *k);
 void screen_register_draw(kiosk *k);
+void screen_join_draw(kiosk *k);
 void screen_action(kiosk *k, action act, int arg);
 /* Typed text and Enter from a person (physical keyboard), per screen. */
 void screen_typed(kiosk *k, const char *text);
@@ -144,5 +162,22 @@ void kiosk_tick(kiosk *k);
 int kiosk_next_timeout(kiosk *k);
 /* A code from a scanner or card reader. */
 void kiosk_scan(kiosk *k, const char *code);
+
+/* ---- join links (join.c) ---- */
+#define JOIN_ROTATE_MS 10000 /* several links take turns this long each */
+#define JOIN_RELOAD_MS 30000 /* links are read again (expiry, new links) */
+/* Read the links again if they are older than JOIN_RELOAD_MS (or force). */
+void kiosk_links_refresh(kiosk *k, int force);
+/* The links that apply now to the current event, best first (see links_applicable). */
+size_t kiosk_links_now(kiosk *k, const store_link **out, size_t max);
+/* Move the join screen to the next (+1) or previous (-1) link. */
+void kiosk_join_step(kiosk *k, int dir);
+/*
+ * Draw text's QR code in area with caption lines under or beside it; logs
+ * "qr.shown" the first time link_id is shown. Returns 0, or -1 when the
+ * code did not fit (a message is drawn instead).
+ */
+int screen_qr_panel(kiosk *k, SDL_Rect area, const char *url, const char *caption, const char *sub,
+		    int64_t link_id, const char *kind);
 
 #endif
