@@ -51,6 +51,18 @@ static void make_db(void)
 	assert_int_equal(store_event_add(s, "一个名字非常非常长的活动：城市漫步与茶文化分享会（第二十七期）",
 					 now - 3600000, now + 3600000, &id),
 			 STORE_OK);
+	/* two links apply: the event's and the venue default, so the join screen
+	 * has its arrows and the first visit's welcome its QR panel */
+	store_link l = {.event_id = id, .expires_ms = now + 3 * 24 * 3600000LL};
+	snprintf(l.platform, sizeof l.platform, "wechat");
+	snprintf(l.label, sizeof l.label, "城市漫步与茶文化分享会 · 第二十七期微信群（满 500 人前有效）");
+	snprintf(l.url, sizeof l.url, "https://weixin.qq.com/g/AQYAAExampleGroupCode0123456789");
+	assert_int_equal(store_link_add(s, &l, now, NULL), STORE_OK);
+	store_link d = {.is_default = 1};
+	snprintf(d.platform, sizeof d.platform, "url");
+	snprintf(d.label, sizeof d.label, "Tingyu Teahouse community");
+	snprintf(d.url, sizeof d.url, "https://example.org/join?venue=tingyu&utm_source=kiosk");
+	assert_int_equal(store_link_add(s, &d, now, NULL), STORE_OK);
 	store_close(s);
 }
 
@@ -102,6 +114,7 @@ static void test_all_screens_at_all_sizes(void **state)
 		check_buttons(&k, "home");
 		assert_int_equal(count_action(&k, ACT_CHECKIN), 1);
 		assert_int_equal(count_action(&k, ACT_LANG), 3);
+		assert_int_equal(count_action(&k, ACT_JOIN), 1);
 
 		kiosk_show(&k, SCREEN_IDENTIFY);
 		kiosk_draw(&k);
@@ -158,6 +171,12 @@ static void test_all_screens_at_all_sizes(void **state)
 		kiosk_draw(&k);
 		check_buttons(&k, "register name");
 		assert_int_equal(count_action(&k, ACT_KEY), 27); /* 26 letters and space */
+
+		kiosk_show(&k, SCREEN_JOIN);
+		kiosk_draw(&k);
+		check_buttons(&k, "join");
+		assert_int_equal(count_action(&k, ACT_NEXT_LINK), 2);
+		assert_int_equal(count_action(&k, ACT_HOME), 1);
 		kiosk_close(&k);
 	}
 }
