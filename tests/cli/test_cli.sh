@@ -41,7 +41,7 @@ equals() { # equals NAME GOT WANT
 }
 
 # Help on every command tells the truth and exits 0.
-for cmd in "" "members" "events" "checkin" "checkins" "venue" "demo"; do
+for cmd in "" "members" "events" "checkin" "checkins" "venue" "demo" "links" "show-qr"; do
 	check "help $cmd" 0 $TINGZI $cmd --help
 	has "help $cmd" out "Usage: tingzi"
 done
@@ -107,6 +107,51 @@ sum=$(sha256sum <"$WORK/junk.db")
 check "not a database" 1 $TINGZI --db "$WORK/junk.db" members list
 has "not a database" err "junk.db"
 equals "junk untouched" "$(sha256sum <"$WORK/junk.db")" "$sum"
+
+# Group links: a bad URL, label, platform, expiry or event gets a clear error
+# and stores nothing; list flags what expires within 48 hours.
+links() { sqlite3 "$DB" 'SELECT count(*) FROM links'; }
+check "link bad scheme" 2 $TINGZI links add --label G --url "ftp://example.org/g"
+has "link bad scheme" err "must start with https:// or http://"
+check "link space" 2 $TINGZI links add --label G --url "https://example.org/a b"
+has "link space" err "space"
+check "link control" 2 $TINGZI links add --label G --url "$(printf 'https://example.org/\tx')"
+has "link control" err "control character"
+check "link too long" 2 $TINGZI links add --label G --url "https://example.org/$(head -c 1005 /dev/zero | tr '\0' a)"
+has "link too long" err "1024"
+check "link no host" 2 $TINGZI links add --label G --url "https://"
+has "link no host" err "no host"
+check "link empty label" 2 $TINGZI links add --label "" --url "https://example.org/"
+check "link bad platform" 2 $TINGZI links add --label G --url "https://example.org/" --platform qq
+has "link bad platform" err '"qq"'
+check "wechat over 7 days" 2 $TINGZI links add --label G --url "https://weixin.qq.com/g/x" --expires +8d
+has "wechat over 7 days" err "7 days"
+check "link past expiry" 2 $TINGZI links add --label G --url "https://example.org/" --expires 2020-01-01T00:00
+has "link past expiry" err "past"
+check "link no event" 1 $TINGZI links add --label G --url "https://example.org/" --event 999
+has "link no event" err "no event 999"
+equals "no link stored" "$(links)" 0
+check "link 1024 bytes" 0 $TINGZI links add --label G --url "https://example.org/$(head -c 1004 /dev/zero | tr '\0' a)"
+check "wechat link" 0 $TINGZI links add --label "茶会群" --url "https://weixin.qq.com/g/AbC"
+has "wechat link" out "WeChat"
+equals "wechat 7 days" "$(sqlite3 "$DB" "SELECT platform || ' ' || ((expires_ms - CAST(strftime('%s','now') AS INTEGER) * 1000 + 60000) / 86400000) FROM links WHERE url LIKE '%weixin%'")" "wechat 7"
+check "soon link" 0 $TINGZI links add --label Soon --url "https://t.me/+x" --expires +47h --default
+check "links list" 0 $TINGZI links list
+has "links list flags" out "Soon.*EXPIRES SOON"
+has "links list warns" err "expires in 46 hours"
+has "links list default" out "venue default"
+check "links json" 0 $TINGZI links list --format json
+equals "links json states" "$(jq -r '[.[].state] | sort | join(",")' "$WORK/out")" "expiring,live,live"
+check "link remove" 0 $TINGZI links remove 1
+check "link remove again" 1 $TINGZI links remove 1
+has "link remove again" err "no link 1"
+check "link remove junk" 2 $TINGZI links remove one
+equals "links left" "$(links)" 2
+check "referral on" 0 $TINGZI venue set-referral on
+equals "referral setting" "$(sqlite3 "$DB" "SELECT value FROM settings WHERE key='referral_qr'")" 1
+check "referral bad" 2 $TINGZI venue set-referral maybe
+check "show-qr no such link" 1 env SDL_VIDEODRIVER=dummy $TINGZI show-qr --link 999
+has "show-qr no such link" err "no link 999"
 
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]
