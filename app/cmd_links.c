@@ -13,28 +13,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char usage_links[] =
-    "Usage: tingzi links add --label LABEL --url URL [--platform P] [--expires TIME]\n"
-    "                        [--event ID] [--cap N] [--default]\n"
-    "       tingzi links list [--format text|json]\n"
-    "       tingzi links remove ID\n"
-    "       tingzi links set-default ID\n"
-    "\n"
-    "Group links are shown as join QR codes on the kiosk and by 'tingzi show-qr'.\n"
-    "  --label LABEL    what members read beside the code (1 to 159 bytes)\n"
-    "  --url URL        http:// or https://, at most 1024 bytes, no spaces\n"
-    "  --platform P     wechat, line, telegram, discord or url (default: from the\n"
-    "                   URL's host: weixin.qq.com, line.me, t.me, discord.gg, ...)\n"
-    "  --expires TIME   local time 2026-12-01T18:00, or +7d, +36h, +90m from now,\n"
-    "                   or never. WeChat group codes and Discord invites live at\n"
-    "                   most 7 days and default to 7 days from now.\n"
-    "  --event ID       show the link only during that event (default: the venue)\n"
-    "  --cap N          the group's member limit, for the record\n"
-    "  --default        make it the venue's default link\n"
-    "\n"
-    "An expired link is never shown. 'links list' flags links that expire within\n"
-    "48 hours, and the kiosk logs them (event link.expiring) when it starts.\n"
-    "Exit status: 0 done, 1 error, 2 bad usage (nothing is stored).\n";
+const char usage_links[] = "Usage: tingzi links add --label LABEL --url URL [--platform P] [--expires TIME]\n"
+			   "                        [--event ID] [--cap N] [--default]\n"
+			   "       tingzi links list [--format text|json]\n"
+			   "       tingzi links remove ID\n"
+			   "       tingzi links set-default ID\n"
+			   "\n"
+			   "Group links are shown as join QR codes on the kiosk and by 'tingzi show-qr'.\n"
+			   "  --label LABEL    what members read beside the code (1 to 159 bytes)\n"
+			   "  --url URL        http:// or https://, at most 1024 bytes, no spaces\n"
+			   "  --platform P     wechat, line, telegram, discord or url (default: from the\n"
+			   "                   URL's host: weixin.qq.com, line.me, t.me, discord.gg, ...)\n"
+			   "  --expires TIME   local time 2026-12-01T18:00, or +7d, +36h, +90m from now,\n"
+			   "                   or never. WeChat group codes and Discord invites live at\n"
+			   "                   most 7 days and default to 7 days from now.\n"
+			   "  --event ID       show the link only during that event (default: the venue)\n"
+			   "  --cap N          the group's member limit, for the record\n"
+			   "  --default        make it the venue's default link\n"
+			   "\n"
+			   "An expired link is never shown. 'links list' flags links that expire within\n"
+			   "48 hours, and the kiosk logs them (event link.expiring) when it starts.\n"
+			   "Exit status: 0 done, 1 error, 2 bad usage (nothing is stored).\n";
 
 static int parse_id(const char *s, int64_t *id)
 {
@@ -62,12 +61,15 @@ static int links_add(const char *db, int argc, char **argv)
 	const char *label = NULL, *url = NULL, *platform = NULL, *expires = NULL;
 	int64_t event_id = 0, cap = 0;
 	int is_default = 0;
-	static const struct option opts[] = {
-	    {"label", required_argument, 0, 'l'}, {"url", required_argument, 0, 'u'},
-	    {"platform", required_argument, 0, 'p'}, {"expires", required_argument, 0, 'x'},
-	    {"event", required_argument, 0, 'e'}, {"cap", required_argument, 0, 'c'},
-	    {"default", no_argument, 0, 'd'},    {"help", no_argument, 0, 'h'},
-	    {0, 0, 0, 0}};
+	static const struct option opts[] = {{"label", required_argument, 0, 'l'},
+					     {"url", required_argument, 0, 'u'},
+					     {"platform", required_argument, 0, 'p'},
+					     {"expires", required_argument, 0, 'x'},
+					     {"event", required_argument, 0, 'e'},
+					     {"cap", required_argument, 0, 'c'},
+					     {"default", no_argument, 0, 'd'},
+					     {"help", no_argument, 0, 'h'},
+					     {0, 0, 0, 0}};
 	int c;
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -113,8 +115,8 @@ static int links_add(const char *db, int argc, char **argv)
 	if (links_check_url(url, why, sizeof why))
 		return usage_error(usage_links, "--url: %s", why);
 	if (platform && !links_platform_valid(platform))
-		return usage_error(usage_links, "--platform \"%s\" is not wechat, line, telegram, discord or url",
-				   platform);
+		return usage_error(
+		    usage_links, "--platform \"%s\" is not wechat, line, telegram, discord or url", platform);
 	if (!platform)
 		platform = links_guess_platform(url);
 	int64_t now = clock_wall_ms();
@@ -145,7 +147,8 @@ static int links_add(const char *db, int argc, char **argv)
 		printf("added link %lld: %s (%s, expires %s)%s\n", (long long)id, label,
 		       links_platform_name(platform), when, is_default ? ", the venue default" : "");
 	} else {
-		fprintf(stderr, "tingzi: cannot add the link: %s (%s)\n", store_strerror(err), store_errmsg(s));
+		fprintf(stderr, "tingzi: cannot add the link: %s (%s)\n", store_strerror(err),
+			store_errmsg(s));
 	}
 	store_close(s);
 	return err == STORE_OK ? 0 : 1;
@@ -179,8 +182,8 @@ static int list_link(const store_link *l, void *arg)
 		    ctx->json,
 		    json_pack("{s:I,s:s,s:s,s:s,s:o,s:s,s:o,s:o,s:b}", "id", (json_int_t)l->id, "platform",
 			      l->platform, "label", l->label, "url", l->url, "expires",
-			      l->expires_ms ? json_string(when) : json_null(), "state", state_name(st), "event",
-			      l->event_id ? json_integer(l->event_id) : json_null(), "cap",
+			      l->expires_ms ? json_string(when) : json_null(), "state", state_name(st),
+			      "event", l->event_id ? json_integer(l->event_id) : json_null(), "cap",
 			      l->member_cap ? json_integer(l->member_cap) : json_null(), "default",
 			      l->is_default));
 		return 0;
@@ -191,7 +194,10 @@ static int list_link(const store_link *l, void *arg)
 	else
 		snprintf(scope, sizeof scope, "%s", l->is_default ? "venue default" : "venue");
 	printf("%lld\t%s\t%s\t%s\texpires %s%s\t%s\n", (long long)l->id, l->platform, l->label, scope, when,
-	       st == LINK_EXPIRED ? " EXPIRED" : st == LINK_EXPIRING ? " EXPIRES SOON" : "", l->url);
+	       st == LINK_EXPIRED    ? " EXPIRED"
+	       : st == LINK_EXPIRING ? " EXPIRES SOON"
+				     : "",
+	       l->url);
 	return 0;
 }
 
@@ -231,15 +237,18 @@ static int links_by_id(const char *db, int argc, char **argv, int remove)
 		return 0;
 	}
 	if (argc != 3 || parse_id(argv[2], &id))
-		return usage_error(usage_links, "links %s takes one link ID (see 'tingzi links list')", argv[1]);
+		return usage_error(usage_links, "links %s takes one link ID (see 'tingzi links list')",
+				   argv[1]);
 	store *s = open_db(db, 0);
 	if (!s)
 		return 1;
 	store_err err = remove ? store_link_remove(s, id) : store_link_set_default(s, id, clock_wall_ms());
 	if (err == STORE_OK)
-		printf(remove ? "removed link %lld\n" : "link %lld is now the venue default\n", (long long)id);
+		printf(remove ? "removed link %lld\n" : "link %lld is now the venue default\n",
+		       (long long)id);
 	else if (err == STORE_ERR_NOT_FOUND)
-		fprintf(stderr, "tingzi: there is no link %lld ('tingzi links list' shows them)\n", (long long)id);
+		fprintf(stderr, "tingzi: there is no link %lld ('tingzi links list' shows them)\n",
+			(long long)id);
 	else
 		fprintf(stderr, "tingzi: cannot change the link: %s\n", store_strerror(err));
 	store_close(s);

@@ -564,7 +564,8 @@ int kiosk_open(kiosk *k, const kiosk_config *cfg)
 		goto fail;
 	}
 	char ref[8];
-	k->referral_qr = store_setting_get(k->db, "referral_qr", ref, sizeof ref) == STORE_OK && strcmp(ref, "1") == 0;
+	k->referral_qr =
+	    store_setting_get(k->db, "referral_qr", ref, sizeof ref) == STORE_OK && strcmp(ref, "1") == 0;
 	k->show_qr = cfg->show_qr;
 	k->show_qr_link = cfg->show_qr_link;
 	wedge_init(&k->scanner, NULL,

@@ -67,8 +67,9 @@ int links_check_url(const char *url, char *why, size_t len)
 	}
 	size_t n = strnlen(url, LINKS_URL_MAX + 1);
 	if (n > LINKS_URL_MAX) {
-		say(why, len, "the URL is longer than 1024 bytes; a QR code that large cannot be scanned from "
-			      "a screen");
+		say(why, len,
+		    "the URL is longer than 1024 bytes; a QR code that large cannot be scanned from "
+		    "a screen");
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -175,7 +176,8 @@ int links_parse_expiry(const char *text, const char *platform, int64_t now_ms, i
 	}
 	if (strcmp(text, "never") == 0) {
 		if (life) {
-			say(why, len, "a WeChat group code or Discord invite lives at most 7 days; give --expires");
+			say(why, len,
+			    "a WeChat group code or Discord invite lives at most 7 days; give --expires");
 			return -1;
 		}
 		*expires_ms = 0;
@@ -183,7 +185,8 @@ int links_parse_expiry(const char *text, const char *platform, int64_t now_ms, i
 	}
 	int rc = text[0] == '+' ? parse_relative(text, now_ms, &t) : clock_parse_local(text, &t);
 	if (rc != 0) {
-		say(why, len, "the expiry must be a local time like 2026-12-01 18:00, or +7d, +36h, +90m from now");
+		say(why, len,
+		    "the expiry must be a local time like 2026-12-01 18:00, or +7d, +36h, +90m from now");
 		return -1;
 	}
 	if (t <= now_ms) {
@@ -191,8 +194,9 @@ int links_parse_expiry(const char *text, const char *platform, int64_t now_ms, i
 		return -1;
 	}
 	if (life && t > now_ms + life) {
-		say(why, len, "a WeChat group code or Discord invite lives at most 7 days from now; give an earlier "
-			      "--expires");
+		say(why, len,
+		    "a WeChat group code or Discord invite lives at most 7 days from now; give an earlier "
+		    "--expires");
 		return -1;
 	}
 	*expires_ms = t;
@@ -263,8 +267,8 @@ int links_referral_url(const char *base, const char *ref, char *out, size_t len)
 	size_t hash = strcspn(base, "#");
 	const char *q = memchr(base, '?', hash);
 	char sep = !q ? '?' : (base[hash - 1] == '?' || base[hash - 1] == '&') ? '\0' : '&';
-	int n = snprintf(out, len, "%.*s%s%s=%s%s", (int)hash, base, sep ? (char[]){sep, 0} : "", LINKS_REF_PARAM,
-			 enc, base + hash);
+	int n = snprintf(out, len, "%.*s%s%s=%s%s", (int)hash, base, sep ? (char[]){sep, 0} : "",
+			 LINKS_REF_PARAM, enc, base + hash);
 	if (n < 0 || (size_t)n >= len || n > LINKS_URL_MAX)
 		return -1;
 	return 0;

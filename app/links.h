@@ -14,16 +14,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define LINKS_MAX           64                      /* links a screen considers */
-#define LINKS_URL_MAX       1024                    /* bytes */
-#define LINKS_WARN_MS       (48LL * 3600 * 1000)    /* "expires soon" */
-#define LINKS_WEEK_MS       (7LL * 24 * 3600 * 1000) /* WeChat group codes, Discord invites */
-#define LINKS_REF_PARAM     "ref"
+#define LINKS_MAX       64                       /* links a screen considers */
+#define LINKS_URL_MAX   1024                     /* bytes */
+#define LINKS_WARN_MS   (48LL * 3600 * 1000)     /* "expires soon" */
+#define LINKS_WEEK_MS   (7LL * 24 * 3600 * 1000) /* WeChat group codes, Discord invites */
+#define LINKS_REF_PARAM "ref"
 
 typedef enum link_state {
-	LINK_LIVE = 0,  /* shown */
-	LINK_EXPIRING,  /* shown, and flagged: expires within 48 hours */
-	LINK_EXPIRED,   /* never shown to members */
+	LINK_LIVE = 0, /* shown */
+	LINK_EXPIRING, /* shown, and flagged: expires within 48 hours */
+	LINK_EXPIRED,  /* never shown to members */
 } link_state;
 
 /*

@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "i18n.h"
 #include "kiosk.h"
+#include "links.h"
 #include "log.h"
 #include "members_csv.h"
 #include "roster/roster.h"
@@ -102,11 +103,12 @@ static const char usage_checkins[] = "Usage: tingzi checkins list [--event ID] [
 				     "\n"
 				     "List check-ins in time order, all or those of one event.\n";
 
-static const char usage_venue[] = "Usage: tingzi venue set-name NAME\n"
-				  "       tingzi venue set-referral on|off\n"
-				  "\n"
-				  "set-referral on: a returning member's welcome screen shows their personal\n"
-				  "invite QR, the venue's group link with ?ref=THEIR-CODE added.\n";
+static const char usage_venue[] =
+    "Usage: tingzi venue set-name NAME\n"
+    "       tingzi venue set-referral on|off\n"
+    "\n"
+    "set-referral on: a returning member's welcome screen shows their personal\n"
+    "invite QR, the venue's group link with ?ref=THEIR-CODE added.\n";
 
 static const char usage_show_qr[] =
     "Usage: tingzi show-qr [--link ID] [--windowed] [--size WxH] [--lang L]\n"
@@ -119,8 +121,9 @@ static const char usage_show_qr[] =
     "  --windowed, --size WxH, --lang L   as for the kiosk\n";
 static const char usage_demo[] = "Usage: tingzi demo\n"
 				 "\n"
-				 "Fill the database with a demo venue: members with Chinese names, and an\n"
-				 "event happening now. Running it again adds nothing twice.\n";
+				 "Fill the database with a demo venue: members with Chinese names, an\n"
+				 "event happening now and a group link for the join QR. Running it again\n"
+				 "adds nothing twice.\n";
 
 int usage_error(const char *usage, const char *fmt, ...)
 {
@@ -686,6 +689,21 @@ static int cmd_demo(const char *db, int argc, char **argv)
 			printf("added event %lld, happening now\n", (long long)id);
 		}
 	}
+	link_set links;
+	if (rc == 0 && links_load(s, &links) == STORE_OK && links.n == 0) {
+		/* a join QR for the demo venue, so the join screen has something to show */
+		store_link l = {.is_default = 1};
+		snprintf(l.platform, sizeof l.platform, "url");
+		snprintf(l.label, sizeof l.label, "听雨茶馆社群 · Tingyu Teahouse community");
+		snprintf(l.url, sizeof l.url, "https://example.org/tingyu/join");
+		int64_t id;
+		if (store_link_add(s, &l, now, &id) != STORE_OK) {
+			fprintf(stderr, "tingzi: cannot add the demo link: %s\n", store_errmsg(s));
+			rc = 1;
+		} else {
+			printf("added link %lld, the venue's join QR\n", (long long)id);
+		}
+	}
 	char name[STORE_TITLE_MAX];
 	if (rc == 0 && store_setting_get(s, "venue_name", name, sizeof name) != STORE_OK)
 		rc = store_setting_set(s, "venue_name", "听雨茶馆 Tingyu Teahouse") == STORE_OK ? 0 : 1;
@@ -742,8 +760,8 @@ static int run_kiosk(const char *db, int argc, char **argv, int show_qr)
 			break;
 		case 's':
 			if (parse_size(optarg, &cfg.width, &cfg.height))
-				return usage_error(
-				    usage, "--size \"%s\" is not WIDTHxHEIGHT (e.g. 1024x600)", optarg);
+				return usage_error(usage, "--size \"%s\" is not WIDTHxHEIGHT (e.g. 1024x600)",
+						   optarg);
 			break;
 		case 'l':
 			if (i18n_parse(optarg, &lang))
@@ -754,8 +772,8 @@ static int run_kiosk(const char *db, int argc, char **argv, int show_qr)
 		case 'r':
 			v = strtol(optarg, &end, 10);
 			if (end == optarg || *end || v < 1 || v > 600)
-				return usage_error(usage,
-						   "--result-timeout \"%s\" is not 1 to 600 seconds", optarg);
+				return usage_error(usage, "--result-timeout \"%s\" is not 1 to 600 seconds",
+						   optarg);
 			cfg.result_timeout_ms = (int)v * 1000;
 			break;
 		case 'h':

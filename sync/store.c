@@ -176,7 +176,8 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 
 #define MEMBER_COLS "id, name, ifnull(phone, ''), ifnull(code, ''), tier, expires, provisional, uid"
 #define LINK_COLS                                                                                            \
-	"id, platform, label, url, ifnull(expires_ms, 0), ifnull(member_cap, 0), ifnull(event_id, 0), is_default"
+	"id, platform, label, url, ifnull(expires_ms, 0), ifnull(member_cap, 0), ifnull(event_id, 0), "      \
+	"is_default"
 #define CHECKIN_COLS                                                                                         \
 	"c.id, c.member_id, ifnull(c.event_id, 0), c.method, c.wall_ms, c.mono_ms, c.boot_id, c.device_seq," \
 	" c.visit_no, c.expired"

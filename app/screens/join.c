@@ -25,8 +25,8 @@ void kiosk_links_refresh(kiosk *k, int force)
 	store_err err = links_load(k->db, fresh);
 	if (err != STORE_OK) {
 		fresh->n = 0;
-		log_event("links.load_failed",
-			  json_pack("{s:s,s:s}", "error", store_strerror(err), "detail", store_errmsg(k->db)));
+		log_event("links.load_failed", json_pack("{s:s,s:s}", "error", store_strerror(err), "detail",
+							 store_errmsg(k->db)));
 	}
 	int64_t wall = clock_wall_ms();
 	for (size_t i = 0; i < fresh->n; i++)
@@ -100,24 +100,25 @@ int screen_qr_panel(kiosk *k, SDL_Rect area, const char *url, const char *captio
 			     code.w);
 		if (k->shown_link != link_id) {
 			k->shown_link = link_id;
-			log_event("qr.too_large", json_pack("{s:I,s:s,s:I,s:i,s:i}", "link", (json_int_t)link_id,
-							    "kind", kind, "bytes", (json_int_t)strlen(url),
-							    "space", code.w, "px", plan.px));
+			log_event("qr.too_large",
+				  json_pack("{s:I,s:s,s:I,s:i,s:i}", "link", (json_int_t)link_id, "kind",
+					    kind, "bytes", (json_int_t)strlen(url), "space", code.w, "px",
+					    plan.px));
 		}
 	} else if (k->shown_link != link_id) {
 		k->shown_link = link_id;
-		log_event("qr.shown", json_pack("{s:I,s:s,s:s,s:i,s:i,s:i,s:i,s:i,s:i}", "link",
-						(json_int_t)link_id, "kind", kind, "level",
-						plan.level == 'Q' ? "Q" : "M", "version", plan.version, "px",
-						plan.px, "quiet", plan.quiet, "x", drawn.x, "y", drawn.y, "side",
-						drawn.w));
+		log_event("qr.shown",
+			  json_pack("{s:I,s:s,s:s,s:i,s:i,s:i,s:i,s:i,s:i}", "link", (json_int_t)link_id,
+				    "kind", kind, "level", plan.level == 'Q' ? "Q" : "M", "version",
+				    plan.version, "px", plan.px, "quiet", plan.quiet, "x", drawn.x, "y",
+				    drawn.y, "side", drawn.w));
 	}
 	if (side_by_side) {
 		int y = text.y + (text.h - ch - sh - u) / 2;
 		ui_text_draw(k->text, caption, cap_px, ui_rgb(UI_TEXT), text.x, y, UI_ALIGN_LEFT, text.w);
 		if (sub)
-			ui_text_draw(k->text, sub, sub_px, ui_rgb(UI_MUTED), text.x, y + ch + u, UI_ALIGN_LEFT,
-				     text.w);
+			ui_text_draw(k->text, sub, sub_px, ui_rgb(UI_MUTED), text.x, y + ch + u,
+				     UI_ALIGN_LEFT, text.w);
 	} else {
 		ui_text_draw(k->text, caption, cap_px, ui_rgb(UI_TEXT), text.x + text.w / 2, text.y,
 			     UI_ALIGN_CENTER, text.w);
@@ -163,8 +164,8 @@ void screen_join_draw(kiosk *k)
 		body.h -= bh + u / 2;
 		char page[48];
 		snprintf(page, sizeof page, "%zu / %zu", k->join_index + 1, n);
-		ui_text_draw(k->text, page, u, ui_rgb(UI_MUTED), row.x + row.w / 2, row.y + (bh - u * 3 / 2) / 2,
-			     UI_ALIGN_CENTER, 0);
+		ui_text_draw(k->text, page, u, ui_rgb(UI_MUTED), row.x + row.w / 2,
+			     row.y + (bh - u * 3 / 2) / 2, UI_ALIGN_CENTER, 0);
 		if (!k->show_qr) {
 			int bw = u * 4 < UI_MIN_TARGET ? UI_MIN_TARGET : u * 4;
 			SDL_Rect prev = {row.x + row.w / 2 - u * 3 - bw, row.y, bw, bh};

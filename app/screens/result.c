@@ -67,8 +67,7 @@ static int draw_column(kiosk *k, const column *c, SDL_Rect area)
 		if (c->l[i].boxed) {
 			int w, h;
 			ui_text_size(k->text, c->l[i].text, px[i], &w, &h);
-			ui_fill(k->ren, (SDL_Rect){cx - w / 2 - u / 2, y - u / 8, w + u, h + u / 4},
-				UI_WARN);
+			ui_fill(k->ren, (SDL_Rect){cx - w / 2 - u / 2, y - u / 8, w + u, h + u / 4}, UI_WARN);
 		}
 		ui_text_draw(k->text, c->l[i].text, px[i], ui_rgb(UI_TEXT), cx, y, UI_ALIGN_CENTER, 0);
 		y += hh[i] + gap;
@@ -185,7 +184,8 @@ void screen_result_draw(kiosk *k)
 			col.h = (bottom - u) * 2 / 5;
 			panel = (SDL_Rect){u, col.y + col.h + u, k->w - 2 * u, bottom - col.h - 2 * u};
 		}
-		ui_fill(k->ren, (SDL_Rect){panel.x - u / 2, panel.y - u / 2, panel.w + u, panel.h + u}, UI_BG);
+		ui_fill(k->ren, (SDL_Rect){panel.x - u / 2, panel.y - u / 2, panel.w + u, panel.h + u},
+			UI_BG);
 		screen_qr_panel(k, panel, url, caption, sub, link_id, kind);
 	} else {
 		k->shown_link = 0;

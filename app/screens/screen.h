@@ -50,7 +50,7 @@ typedef enum action {
 	ACT_OK,
 	ACT_PICK, /* arg: row */
 	ACT_REGISTER,
-	ACT_DISMISS, /* a result screen: tap anywhere */
+	ACT_DISMISS,   /* a result screen: tap anywhere */
 	ACT_JOIN,      /* home: the join-our-group button */
 	ACT_NEXT_LINK, /* join: arg +1 or -1 */
 } action;
@@ -101,15 +101,15 @@ struct kiosk {
 	int log_layout;  /* TINGZI_LOG_LAYOUT=1: log button places */
 	/* join QR codes */
 	qr_cache *qr;
-	link_set links;           /* as loaded from the store */
-	int64_t links_loaded_ms;  /* monotonic */
-	size_t join_index;        /* which applicable link the join screen shows */
-	int64_t join_rotated_ms;  /* monotonic, when join_index last moved */
-	int64_t shown_link;       /* the link whose QR was last logged as shown */
-	int show_qr;              /* display-only mode (tingzi show-qr) */
-	int64_t show_qr_link;     /* show-qr --link ID, or 0 for every current link */
-	int referral_qr;          /* setting referral_qr = 1 */
-	int press_x, press_y;     /* where a press began, for swipes */
+	link_set links;          /* as loaded from the store */
+	int64_t links_loaded_ms; /* monotonic */
+	size_t join_index;       /* which applicable link the join screen shows */
+	int64_t join_rotated_ms; /* monotonic, when join_index last moved */
+	int64_t shown_link;      /* the link whose QR was last logged as shown */
+	int show_qr;             /* display-only mode (tingzi show-qr) */
+	int64_t show_qr_link;    /* show-qr --link ID, or 0 for every current link */
+	int referral_qr;         /* setting referral_qr = 1 */
+	int press_x, press_y;    /* where a press began, for swipes */
 	int pressing;
 };
 

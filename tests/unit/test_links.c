@@ -117,7 +117,8 @@ static void test_expiry_rules(void **state)
 	assert_int_equal(links_parse_expiry("2026-11-20 18:00", "wechat", NOW, &t, why, sizeof why), 0);
 	assert_int_equal(t, want);
 	/* refused, with a reason */
-	const char *bad[] = {"tomorrow", "+", "+0d", "-1d", "+3x", "+3dd", "+99999999999999d", "2026-13-01T00:00"};
+	const char *bad[] = {"tomorrow",        "+", "+0d", "-1d", "+3x", "+3dd", "+99999999999999d",
+			     "2026-13-01T00:00"};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		why[0] = '\0';
 		if (links_parse_expiry(bad[i], "url", NOW, &t, why, sizeof why) == 0)
@@ -156,13 +157,13 @@ static void test_applicable_order(void **state)
 {
 	(void)state;
 	link_set set = {.n = 7};
-	set.l[0] = mk(1, 0, 0, 0);               /* venue */
-	set.l[1] = mk(2, 0, 1, NOW + DAY);       /* venue default, expiring */
-	set.l[2] = mk(3, 5, 0, 0);               /* event 5 */
-	set.l[3] = mk(4, 6, 0, 0);               /* another event */
-	set.l[4] = mk(5, 5, 0, NOW - 1);         /* event 5, expired */
-	set.l[5] = mk(6, 0, 0, NOW);             /* venue, expired this very ms */
-	set.l[6] = mk(7, 0, 0, NOW + 7 * DAY);   /* venue */
+	set.l[0] = mk(1, 0, 0, 0);             /* venue */
+	set.l[1] = mk(2, 0, 1, NOW + DAY);     /* venue default, expiring */
+	set.l[2] = mk(3, 5, 0, 0);             /* event 5 */
+	set.l[3] = mk(4, 6, 0, 0);             /* another event */
+	set.l[4] = mk(5, 5, 0, NOW - 1);       /* event 5, expired */
+	set.l[5] = mk(6, 0, 0, NOW);           /* venue, expired this very ms */
+	set.l[6] = mk(7, 0, 0, NOW + 7 * DAY); /* venue */
 	const store_link *out[LINKS_MAX];
 	size_t n = links_applicable(&set, 5, NOW, out, LINKS_MAX);
 	assert_int_equal(n, 4);
@@ -300,9 +301,9 @@ static void test_store_refuses_bad_links(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_url_validation),   cmocka_unit_test(test_platform_from_host),
-	    cmocka_unit_test(test_expiry_rules),     cmocka_unit_test(test_link_states),
-	    cmocka_unit_test(test_applicable_order), cmocka_unit_test(test_referral_urls),
+	    cmocka_unit_test(test_url_validation),    cmocka_unit_test(test_platform_from_host),
+	    cmocka_unit_test(test_expiry_rules),      cmocka_unit_test(test_link_states),
+	    cmocka_unit_test(test_applicable_order),  cmocka_unit_test(test_referral_urls),
 	    cmocka_unit_test(test_store_keeps_links), cmocka_unit_test(test_store_refuses_bad_links),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -140,8 +140,8 @@ static SDL_Surface *draw_and_check(const char *text, int w, int h, qr_plan *pl)
 			int mx = x / p->px - p->quiet, my = y / p->px - p->quiet;
 			Uint32 want = qr_dark(q, mx, my) ? 0xff000000u : 0xffffffffu;
 			if ((row[x] | 0xff000000u) != want)
-				fail_msg("%zu bytes: pixel %d,%d of module %d,%d is %08x, not %08x", strlen(text), x,
-					 y, mx, my, row[x], want);
+				fail_msg("%zu bytes: pixel %d,%d of module %d,%d is %08x, not %08x",
+					 strlen(text), x, y, mx, my, row[x], want);
 		}
 	}
 	(void)n;
@@ -168,7 +168,8 @@ static void test_pixels_are_modules(void **state)
 static char *zbar(const char *bmp)
 {
 	char cmd[512];
-	snprintf(cmd, sizeof cmd, "zbarimg --quiet --raw -Sdisable -Sqrcode.enable -Sbinary '%s' 2>/dev/null", bmp);
+	snprintf(cmd, sizeof cmd, "zbarimg --quiet --raw -Sdisable -Sqrcode.enable -Sbinary '%s' 2>/dev/null",
+		 bmp);
 	FILE *f = popen(cmd, "r");
 	assert_non_null(f);
 	static char out[4096];
