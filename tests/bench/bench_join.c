@@ -11,6 +11,7 @@
  * Each figure is the median and the 99th percentile of N screens, drawn by
  * the real kiosk under SDL's dummy video driver.
  */
+#include "bench.h"
 #include "kiosk.h"
 #include "log.h"
 #include "screens/screen.h"
@@ -24,26 +25,6 @@
 #include <unistd.h>
 
 #define N 200
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
-static double pct(double *v, size_t n, double p)
-{
-	qsort(v, n, sizeof *v, cmp_double);
-	size_t i = (size_t)(p / 100.0 * (double)(n - 1) + 0.5);
-	return v[i];
-}
 
 static void die(const char *what)
 {

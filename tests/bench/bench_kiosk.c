@@ -13,6 +13,7 @@
  * The database is built once in a temporary folder (or TINGZI_BENCH_DB) and
  * kept there between runs of the benchmark.
  */
+#include "bench.h"
 #include "kiosk.h"
 #include "log.h"
 #include "roster/roster.h"
@@ -50,26 +51,6 @@ static const char *const given[] = {"伟", "芳", "娜", "敏", "静", "丽", "�
 
 #define NS (sizeof surnames / sizeof surnames[0])
 #define NG (sizeof given / sizeof given[0])
-
-static double now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double pct(double *v, size_t n, double p)
-{
-	qsort(v, n, sizeof *v, cmp_double);
-	size_t i = (size_t)(p / 100.0 * (double)(n - 1) + 0.5);
-	return v[i < n ? i : n - 1];
-}
 
 static void member_name(unsigned i, char *buf, size_t len)
 {
