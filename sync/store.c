@@ -172,6 +172,22 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     " created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
     "CREATE UNIQUE INDEX links_one_default ON links(is_default) WHERE is_default = 1;"
     "CREATE INDEX links_event ON links(event_id);",
+    /* 2 -> 3: sync with tingzi-hub */
+    "ALTER TABLE members ADD COLUMN origin TEXT NOT NULL DEFAULT 'local' CHECK(origin IN ('local', 'hub'));"
+    "ALTER TABLE members ADD COLUMN uploaded INTEGER NOT NULL DEFAULT 0 CHECK(uploaded IN (0, 1));"
+    "ALTER TABLE members ADD COLUMN active INTEGER NOT NULL DEFAULT 1 CHECK(active IN (0, 1));"
+    "ALTER TABLE events ADD COLUMN origin TEXT NOT NULL DEFAULT 'local' CHECK(origin IN ('local', 'hub'));"
+    "ALTER TABLE events ADD COLUMN uploaded INTEGER NOT NULL DEFAULT 0 CHECK(uploaded IN (0, 1));"
+    "ALTER TABLE events ADD COLUMN active INTEGER NOT NULL DEFAULT 1 CHECK(active IN (0, 1));"
+    "ALTER TABLE links ADD COLUMN origin TEXT NOT NULL DEFAULT 'local' CHECK(origin IN ('local', 'hub'));"
+    "ALTER TABLE links ADD COLUMN live_url TEXT CHECK(live_url GLOB 'http*://?*');"
+    "ALTER TABLE outbox ADD COLUMN exported_ms INTEGER;"
+    "CREATE TABLE dead_letters(seq INTEGER PRIMARY KEY, kind TEXT NOT NULL, record_id TEXT NOT NULL,"
+    " body TEXT NOT NULL, reason TEXT NOT NULL, created_ms INTEGER NOT NULL);"
+    "CREATE TABLE pull_cursors(data_set TEXT PRIMARY KEY CHECK(data_set IN ('members', 'events', 'links')),"
+    " cursor INTEGER NOT NULL DEFAULT 0, resetting INTEGER NOT NULL DEFAULT 0, updated_ms INTEGER NOT NULL);"
+    "CREATE TABLE pull_stage(data_set TEXT NOT NULL, page INTEGER NOT NULL,"
+    " items TEXT NOT NULL CHECK(json_valid(items)), PRIMARY KEY(data_set, page));",
 };
 
 #define MEMBER_COLS "id, name, ifnull(phone, ''), ifnull(code, ''), tier, expires, provisional, uid"
@@ -193,8 +209,8 @@ static const char *const sql[Q_COUNT] = {
     [Q_SETTING_SET] = "INSERT INTO settings(key, value) VALUES(?1, ?2)"
 		      " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     [Q_MEMBER_GET] = "SELECT " MEMBER_COLS " FROM members WHERE id = ?1",
-    [Q_MEMBERS_ALL] = "SELECT " MEMBER_COLS " FROM members ORDER BY id",
-    [Q_MEMBER_COUNT] = "SELECT count(*) FROM members",
+    [Q_MEMBERS_ALL] = "SELECT " MEMBER_COLS " FROM members WHERE active = 1 ORDER BY id",
+    [Q_MEMBER_COUNT] = "SELECT count(*) FROM members WHERE active = 1",
     [Q_MEMBER_BY_CODE] = "SELECT " MEMBER_COLS " FROM members WHERE code = ?1",
     [Q_MEMBER_BY_PHONE] = "SELECT " MEMBER_COLS " FROM members WHERE phone = ?1",
     [Q_MEMBER_INSERT] = "INSERT INTO members(uid, name, phone, code, tier, expires, provisional, created_ms,"
@@ -202,11 +218,11 @@ static const char *const sql[Q_COUNT] = {
     [Q_MEMBER_UPDATE] = "UPDATE members SET name = ?2, phone = nullif(?3, ''), code = nullif(?4, ''),"
 			" tier = ?5, expires = ?6, provisional = 0, updated_ms = ?7 WHERE id = ?1",
     [Q_EVENT_INSERT] = "INSERT INTO events(uid, title, start_ms, end_ms) VALUES(?1, ?2, ?3, ?4)",
-    [Q_EVENT_CURRENT] = "SELECT id, title, start_ms, end_ms FROM events WHERE start_ms <= ?1 AND end_ms > ?1"
+    [Q_EVENT_CURRENT] = "SELECT id, title, start_ms, end_ms FROM events WHERE start_ms <= ?1 AND end_ms > ?1 AND active = 1"
 			" ORDER BY start_ms DESC, id DESC LIMIT 1",
     [Q_EVENT_GET] = "SELECT id, title, start_ms, end_ms FROM events WHERE id = ?1",
     [Q_EVENT_UID] = "SELECT uid FROM events WHERE id = ?1",
-    [Q_EVENTS_ALL] = "SELECT id, title, start_ms, end_ms FROM events ORDER BY start_ms, id",
+    [Q_EVENTS_ALL] = "SELECT id, title, start_ms, end_ms FROM events WHERE active = 1 ORDER BY start_ms, id",
     [Q_ATTENDANCE] =
 	"SELECT " CHECKIN_COLS " FROM checkins c WHERE c.member_id = ?1 AND c.attendance_key = ?2",
     [Q_VISITS] = "SELECT count(*) FROM checkins WHERE member_id = ?1",
@@ -223,7 +239,7 @@ static const char *const sql[Q_COUNT] = {
 			 " FROM checkins c JOIN members m ON m.id = c.member_id"
 			 " LEFT JOIN events e ON e.id = c.event_id WHERE c.id = ?1",
     [Q_OUTBOX_MEMBER] = "INSERT INTO outbox(kind, record_id, body, created_ms)"
-			" SELECT 'member', uid, json_object('uid', uid, 'name', name, 'phone', phone,"
+			" SELECT 'member', uid, json_object('uid', uid, 'name', name, 'phone', phone, 'code', code,"
 			" 'provisional', json(CASE provisional WHEN 0 THEN 'false' ELSE 'true' END),"
 			" 'created_ms', created_ms, 'device_id', ?2, 'device_seq', ?3), created_ms"
 			" FROM members WHERE id = ?1",
@@ -239,6 +255,110 @@ static const char *const sql[Q_COUNT] = {
     [Q_LINK_DELETE] = "DELETE FROM links WHERE id = ?1",
     [Q_LINK_GET] = "SELECT " LINK_COLS " FROM links WHERE id = ?1",
     [Q_LINKS_ALL] = "SELECT " LINK_COLS " FROM links ORDER BY is_default DESC, id",
+    /* ---- sync (store_sync.c); pulled items are canonical JSON made by sync/wire.c ---- */
+    [Q_ENQUEUE_MEMBERS] = "INSERT INTO outbox(kind, record_id, body, created_ms)"
+			  " SELECT 'member', uid, json_object('uid', uid, 'name', name, 'phone', phone,"
+			  " 'code', code, 'provisional', json(CASE provisional WHEN 0 THEN 'false' ELSE 'true' END),"
+			  " 'created_ms', created_ms, 'device_id', ?2, 'device_seq', 0), ?1"
+			  " FROM members WHERE origin = 'local' AND uploaded = 0 AND active = 1"
+			  " ORDER BY id ON CONFLICT(record_id) DO NOTHING",
+    [Q_ENQUEUE_EVENTS] = "INSERT INTO outbox(kind, record_id, body, created_ms)"
+			 " SELECT 'event', uid, json_object('uid', uid, 'title', title, 'start_ms', start_ms,"
+			 " 'end_ms', end_ms, 'device_id', ?2, 'device_seq', 0), ?1"
+			 " FROM events WHERE origin = 'local' AND uploaded = 0 AND active = 1"
+			 " ORDER BY id ON CONFLICT(record_id) DO NOTHING",
+    [Q_OUTBOX_FIRST] = "SELECT seq, kind, record_id, body FROM outbox WHERE kind IN ('member', 'event')"
+		       " ORDER BY seq LIMIT ?1",
+    [Q_OUTBOX_REST] = "SELECT seq, kind, record_id, body FROM outbox WHERE kind NOT IN ('member', 'event')"
+		      " ORDER BY seq LIMIT ?1",
+    [Q_OUTBOX_DEAD] = "INSERT INTO dead_letters(kind, record_id, body, reason, created_ms)"
+		      " SELECT kind, record_id, body, ?2, ?3 FROM outbox WHERE record_id = ?1",
+    [Q_OUTBOX_DELETE] = "DELETE FROM outbox WHERE record_id = ?1 RETURNING kind",
+    [Q_MEMBER_UPLOADED] = "UPDATE members SET uploaded = 1 WHERE uid = ?1",
+    [Q_MEMBER_MERGED] = "UPDATE members SET uid = ?2, origin = 'hub', uploaded = 1 WHERE uid = ?1"
+			" AND NOT EXISTS (SELECT 1 FROM members WHERE uid = ?2)",
+    [Q_EVENT_UPLOADED] = "UPDATE events SET uploaded = 1 WHERE uid = ?1",
+    [Q_DEAD_COUNT] = "SELECT count(*) FROM dead_letters",
+    [Q_DEAD_ALL] = "SELECT seq, kind, record_id, reason, created_ms FROM dead_letters ORDER BY seq",
+    [Q_CURSOR_GET] = "SELECT cursor, resetting, updated_ms FROM pull_cursors WHERE data_set = ?1",
+    [Q_CURSOR_SET] = "INSERT INTO pull_cursors(data_set, cursor, resetting, updated_ms) VALUES(?1, ?2, ?3, ?4)"
+		     " ON CONFLICT(data_set) DO UPDATE SET cursor = excluded.cursor,"
+		     " resetting = excluded.resetting, updated_ms = excluded.updated_ms",
+    [Q_STAGE_CLEAR] = "DELETE FROM pull_stage WHERE data_set = ?1",
+    [Q_STAGE_ADD] = "INSERT INTO pull_stage(data_set, page, items) VALUES(?1, ?2, ?3)"
+		    " ON CONFLICT(data_set, page) DO UPDATE SET items = excluded.items",
+    [Q_STAGE_PAGES] = "SELECT items FROM pull_stage WHERE data_set = ?1 ORDER BY page",
+    /* members: a local member with the phone or code of a hub member becomes that member */
+    [Q_PULL_M_ADOPT] =
+	"UPDATE members SET uid = j.uid, origin = 'hub' FROM (SELECT json_extract(value, '$.uid') AS uid,"
+	" json_extract(value, '$.phone') AS phone, json_extract(value, '$.code') AS code FROM json_each(?1)"
+	" WHERE json_extract(value, '$.deleted') = 0 AND json_extract(value, '$.merged_into') IS NULL) AS j"
+	" WHERE members.origin = 'local' AND members.uid <> j.uid"
+	" AND (members.phone = j.phone OR members.code = j.code)"
+	" AND NOT EXISTS (SELECT 1 FROM members x WHERE x.uid = j.uid)",
+    [Q_PULL_M_MERGED] =
+	"UPDATE members SET uid = j.survivor, origin = 'hub' FROM (SELECT json_extract(value, '$.uid') AS uid,"
+	" json_extract(value, '$.merged_into') AS survivor FROM json_each(?1)"
+	" WHERE json_extract(value, '$.merged_into') IS NOT NULL) AS j"
+	" WHERE members.uid = j.uid AND NOT EXISTS (SELECT 1 FROM members x WHERE x.uid = j.survivor)",
+    [Q_PULL_M_GONE] = "UPDATE members SET active = 0 WHERE uid IN (SELECT json_extract(value, '$.uid')"
+		      " FROM json_each(?1) WHERE json_extract(value, '$.deleted') = 1"
+		      " OR json_extract(value, '$.merged_into') IS NOT NULL)",
+    [Q_PULL_M_FREE_PHONE] =
+	"UPDATE members SET phone = NULL WHERE phone IN (SELECT json_extract(value, '$.phone') FROM json_each(?1)"
+	" WHERE json_extract(value, '$.deleted') = 0) AND uid NOT IN (SELECT json_extract(value, '$.uid')"
+	" FROM json_each(?1) WHERE json_extract(value, '$.phone') = members.phone)",
+    [Q_PULL_M_FREE_CODE] =
+	"UPDATE members SET code = NULL WHERE code IN (SELECT json_extract(value, '$.code') FROM json_each(?1)"
+	" WHERE json_extract(value, '$.deleted') = 0) AND uid NOT IN (SELECT json_extract(value, '$.uid')"
+	" FROM json_each(?1) WHERE json_extract(value, '$.code') = members.code)",
+    [Q_PULL_M_UPSERT] =
+	"INSERT INTO members(uid, name, phone, code, tier, expires, provisional, origin, uploaded, active,"
+	" created_ms, updated_ms) SELECT json_extract(value, '$.uid'), json_extract(value, '$.name'),"
+	" json_extract(value, '$.phone'), json_extract(value, '$.code'), json_extract(value, '$.tier'),"
+	" json_extract(value, '$.expires'), 0, 'hub', 1, 1, ?2, ?2 FROM json_each(?1)"
+	" WHERE json_extract(value, '$.deleted') = 0 AND json_extract(value, '$.merged_into') IS NULL"
+	" ON CONFLICT(uid) DO UPDATE SET name = excluded.name, phone = excluded.phone, code = excluded.code,"
+	" tier = excluded.tier, expires = excluded.expires, provisional = 0, origin = 'hub', uploaded = 1,"
+	" active = 1, updated_ms = excluded.updated_ms",
+    [Q_PULL_M_SNAPSHOT] =
+	"UPDATE members SET active = 0 WHERE origin = 'hub' AND uid NOT IN (SELECT json_extract(i.value, '$.uid')"
+	" FROM pull_stage p, json_each(p.items) i WHERE p.data_set = 'members'"
+	" AND json_extract(i.value, '$.deleted') = 0)",
+    [Q_PULL_E_UPSERT] =
+	"INSERT INTO events(uid, title, start_ms, end_ms, origin, uploaded, active)"
+	" SELECT json_extract(value, '$.uid'), json_extract(value, '$.title'), json_extract(value, '$.start_ms'),"
+	" json_extract(value, '$.end_ms'), 'hub', 1, 1 FROM json_each(?1) WHERE json_extract(value, '$.deleted') = 0"
+	" ON CONFLICT(uid) DO UPDATE SET title = excluded.title, start_ms = excluded.start_ms,"
+	" end_ms = excluded.end_ms, origin = 'hub', uploaded = 1, active = 1",
+    [Q_PULL_E_GONE] = "UPDATE events SET active = 0 WHERE uid IN (SELECT json_extract(value, '$.uid')"
+		      " FROM json_each(?1) WHERE json_extract(value, '$.deleted') = 1)",
+    [Q_PULL_E_SNAPSHOT] =
+	"UPDATE events SET active = 0 WHERE origin = 'hub' AND uid NOT IN (SELECT json_extract(i.value, '$.uid')"
+	" FROM pull_stage p, json_each(p.items) i WHERE p.data_set = 'events'"
+	" AND json_extract(i.value, '$.deleted') = 0)",
+    [Q_PULL_L_DEFAULT] =
+	"UPDATE links SET is_default = 0 WHERE is_default = 1 AND EXISTS (SELECT 1 FROM json_each(?1)"
+	" WHERE json_extract(value, '$.default') = 1 AND json_extract(value, '$.deleted') = 0)",
+    [Q_PULL_L_UPSERT] =
+	"INSERT INTO links(uid, platform, label, url, expires_ms, member_cap, event_id, is_default, origin,"
+	" live_url, created_ms, updated_ms) SELECT json_extract(value, '$.uid'),"
+	" json_extract(value, '$.platform'), json_extract(value, '$.label'), json_extract(value, '$.url'),"
+	" json_extract(value, '$.expires_ms'), json_extract(value, '$.cap'),"
+	" (SELECT id FROM events WHERE uid = json_extract(value, '$.event')), json_extract(value, '$.default'),"
+	" 'hub', json_extract(value, '$.live_url'), ?2, ?2 FROM json_each(?1)"
+	" WHERE json_extract(value, '$.deleted') = 0 AND (json_extract(value, '$.event') IS NULL"
+	" OR EXISTS (SELECT 1 FROM events WHERE uid = json_extract(value, '$.event')))"
+	" ON CONFLICT(uid) DO UPDATE SET platform = excluded.platform, label = excluded.label,"
+	" url = excluded.url, expires_ms = excluded.expires_ms, member_cap = excluded.member_cap,"
+	" event_id = excluded.event_id, is_default = excluded.is_default, origin = 'hub',"
+	" live_url = excluded.live_url, updated_ms = excluded.updated_ms",
+    [Q_PULL_L_GONE] = "DELETE FROM links WHERE origin = 'hub' AND uid IN (SELECT json_extract(value, '$.uid')"
+		      " FROM json_each(?1) WHERE json_extract(value, '$.deleted') = 1)",
+    [Q_PULL_L_SNAPSHOT] =
+	"DELETE FROM links WHERE origin = 'hub' AND uid NOT IN (SELECT json_extract(i.value, '$.uid')"
+	" FROM pull_stage p, json_each(p.items) i WHERE p.data_set = 'links'"
+	" AND json_extract(i.value, '$.deleted') = 0)",
 };
 
 /* ---- errors ---- */

@@ -38,7 +38,7 @@ typedef enum store_err {
 } store_err;
 
 /* The schema version this program writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 
 /* Size limits for text fields, in bytes including the terminating NUL. */
 #define STORE_NAME_MAX   128
@@ -216,6 +216,7 @@ typedef struct store_link {
 	int64_t member_cap; /* 0: no cap */
 	int64_t event_id;   /* 0: the whole venue */
 	int is_default;     /* the venue default link */
+	char live_url[STORE_URL_MAX]; /* the hub's /j/SLUG address for it, or "" */
 } store_link;
 
 /*
@@ -231,5 +232,77 @@ store_err store_link_remove(store *s, int64_t id);
 store_err store_link_set_default(store *s, int64_t id, int64_t now_ms);
 /* Every link, the default first, then in id order. */
 store_err store_links_foreach(store *s, int (*fn)(const store_link *l, void *ctx), void *ctx);
+
+/* ---- sync with tingzi-hub (store_sync.c; see sync/PROTOCOL.md) ---- */
+
+/*
+ * Put in the outbox what this kiosk made that the hub has not had yet:
+ * members (imported here or registered as walk-ins) and events made here.
+ * Members and events always go before check-ins (store_outbox_batch).
+ * *added (may be NULL) says how many rows were queued.
+ */
+store_err store_outbox_enqueue_local(store *s, int64_t now_ms, int64_t *added);
+
+typedef struct store_outbox_rec {
+	int64_t seq;
+	char kind[16]; /* checkin, member, event, reversal, audit */
+	char id[STORE_ID_MAX];
+	const char *body; /* JSON; valid until the callback returns */
+} store_outbox_rec;
+
+/*
+ * The next batch to push, in the order the hub must apply it: up to max
+ * member and event records first, then up to max other records in outbox
+ * order (so a reversal never goes before its check-in).
+ */
+store_err store_outbox_batch(store *s, int max, int (*fn)(const store_outbox_rec *r, void *ctx), void *ctx);
+
+typedef enum store_ack_status { STORE_ACK_OK = 0, STORE_ACK_DUPLICATE, STORE_ACK_REJECTED } store_ack_status;
+
+typedef struct store_ack {
+	char id[STORE_ID_MAX];
+	store_ack_status status;
+	char reason[64];              /* for REJECTED */
+	char merged_into[STORE_ID_MAX]; /* a member the hub merged into another, or "" */
+} store_ack;
+
+/*
+ * The hub's answers for pushed records, in one transaction: every answered
+ * record leaves the outbox; a rejected one is kept in the dead-letter table
+ * with its reason; an acknowledged member or event is marked uploaded, and a
+ * member the hub merged takes the surviving uid. Answers for ids that are not
+ * in the outbox (already handled) are ignored. *removed counts outbox rows gone.
+ */
+store_err store_outbox_ack(store *s, const store_ack *acks, size_t n, int64_t now_ms, int64_t *removed);
+int64_t store_dead_letter_count(store *s);
+
+typedef struct store_dead_letter {
+	int64_t seq;
+	char kind[16];
+	char id[STORE_ID_MAX];
+	char reason[64];
+	int64_t created_ms;
+} store_dead_letter;
+store_err store_dead_letters_foreach(store *s, int (*fn)(const store_dead_letter *d, void *ctx), void *ctx);
+
+/* Data sets pulled from the hub. */
+typedef enum store_set { STORE_SET_MEMBERS = 0, STORE_SET_EVENTS, STORE_SET_LINKS, STORE_SET_COUNT } store_set;
+const char *store_set_name(store_set set);
+
+/* The sequence applied last for set (0 when never), and whether a reset is under way. */
+store_err store_pull_cursor(store *s, store_set set, int64_t *cursor, int *resetting, int64_t *updated_ms);
+/*
+ * Apply one page of changes (items: a JSON array of canonical items, as made
+ * by sync/wire.c) and set the cursor to next, in one transaction.
+ */
+store_err store_pull_apply(store *s, store_set set, const char *items, int64_t next, int64_t now_ms);
+/*
+ * A reset: page 0 starts a snapshot (dropping any half-gathered one); each
+ * page is kept aside (committed, not yet visible). store_pull_swap() then
+ * replaces the set with the gathered snapshot and sets the cursor, in one
+ * transaction: hub items absent from the snapshot are retired.
+ */
+store_err store_pull_stage(store *s, store_set set, int page, const char *items, int64_t now_ms);
+store_err store_pull_swap(store *s, store_set set, int64_t next, int64_t now_ms);
 
 #endif

@@ -21,6 +21,7 @@ static void read_link(sqlite3_stmt *st, store_link *l)
 	l->member_cap = sqlite3_column_int64(st, 5);
 	l->event_id = sqlite3_column_int64(st, 6);
 	l->is_default = sqlite3_column_int(st, 7);
+	store_copy_col(st, 8, l->live_url, sizeof l->live_url);
 }
 
 static store_err clear_default(store *s, int64_t now_ms)

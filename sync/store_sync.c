@@ -1,0 +1,334 @@
+/*
+ * store_sync — the kiosk's side of sync with tingzi-hub, as far as the
+ * database goes: what to push, the hub's answers, and pulled pages. The
+ * network and the JSON of the wire are in sync/client.c and sync/wire.c;
+ * the rules in sync/PROTOCOL.md. The SQL is in store.c's table sql[].
+ *
+ * SCHEMA, VERSION 3
+ *
+ *   members, events: origin 'local' (made or imported here) or 'hub' (pulled);
+ *       uploaded = 1 once the hub acknowledged a local one; active = 0 for
+ *       one the hub deleted or merged (kept: check-ins refer to it).
+ *   links: origin, and live_url, the hub's stable /j/SLUG address.
+ *   outbox.exported_ms: when the row went out in a sneakernet file.
+ *   dead_letters(seq, kind, record_id, body, reason, created_ms)
+ *       records the hub refused for good, with its reason, for staff to see.
+ *   pull_cursors(data_set, cursor, resetting, updated_ms)
+ *       per data set, the hub's change sequence applied last.
+ *   pull_stage(data_set, page, items)
+ *       the pages of a snapshot being gathered (a "reset" answer).
+ *
+ * EXACTLY ONCE
+ *
+ * A record leaves the outbox only in store_outbox_ack(), after the hub
+ * answered for it, in one transaction with everything the answer changes.
+ * A crash before that transaction leaves the record queued; it is sent
+ * again and the hub answers "duplicate". A crash after it leaves nothing to
+ * send. Either way the hub holds it once.
+ *
+ * PULLED PAGES
+ *
+ * Each page's items and its cursor commit together, so a crash between pages
+ * resumes after the last page applied. Items arrive as canonical JSON (every
+ * field checked and typed by wire.c); the statements read them with
+ * json_each(), so a page is a handful of set-wise statements, not a round
+ * trip per item.
+ */
+#include "sync/store_impl.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const set_names[STORE_SET_COUNT] = {"members", "events", "links"};
+
+const char *store_set_name(store_set set)
+{
+	return set < STORE_SET_COUNT ? set_names[set] : "?";
+}
+
+static store_err bind_run(store *s, enum store_stmt q, const char *items, int64_t now_ms)
+{
+	sqlite3_stmt *st = store_stmt(s, q);
+	store_bind_text(st, 1, items);
+	if (sqlite3_bind_parameter_count(st) >= 2)
+		sqlite3_bind_int64(st, 2, now_ms);
+	return store_step_done(s, st);
+}
+
+store_err store_outbox_enqueue_local(store *s, int64_t now_ms, int64_t *added)
+{
+	int64_t n = 0;
+	store_err err = store_tx_begin(s);
+	if (err != STORE_OK)
+		return err;
+	static const enum store_stmt qs[] = {Q_ENQUEUE_MEMBERS, Q_ENQUEUE_EVENTS};
+	for (size_t i = 0; i < 2 && err == STORE_OK; i++) {
+		sqlite3_stmt *st = store_stmt(s, qs[i]);
+		sqlite3_bind_int64(st, 1, now_ms);
+		store_bind_text(st, 2, s->device_id);
+		err = store_step_done(s, st);
+		n += sqlite3_changes(s->db);
+	}
+	if (err == STORE_OK)
+		err = store_tx_commit(s);
+	else
+		store_tx_rollback(s);
+	if (added)
+		*added = err == STORE_OK ? n : 0;
+	return err;
+}
+
+static store_err each_rec(store *s, enum store_stmt q, int max, int (*fn)(const store_outbox_rec *r, void *ctx),
+			  void *ctx, int *stop)
+{
+	sqlite3_stmt *st = store_stmt(s, q);
+	sqlite3_bind_int(st, 1, max);
+	store_outbox_rec r;
+	int rc;
+	while (!*stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof r);
+		r.seq = sqlite3_column_int64(st, 0);
+		store_copy_col(st, 1, r.kind, sizeof r.kind);
+		store_copy_col(st, 2, r.id, sizeof r.id);
+		r.body = (const char *)sqlite3_column_text(st, 3);
+		*stop = fn(&r, ctx);
+	}
+	store_err err = *stop || rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc);
+	sqlite3_reset(st);
+	return err;
+}
+
+store_err store_outbox_batch(store *s, int max, int (*fn)(const store_outbox_rec *r, void *ctx), void *ctx)
+{
+	int stop = 0;
+	store_err err = each_rec(s, Q_OUTBOX_FIRST, max, fn, ctx, &stop);
+	if (err == STORE_OK && !stop)
+		err = each_rec(s, Q_OUTBOX_REST, max, fn, ctx, &stop);
+	return err;
+}
+
+/* Take one answer: returns STORE_OK also when the record was not queued. */
+static store_err ack_one(store *s, const store_ack *a, int64_t now_ms, int64_t *removed)
+{
+	sqlite3_stmt *st;
+	store_err err;
+	if (a->status == STORE_ACK_REJECTED) {
+		st = store_stmt(s, Q_OUTBOX_DEAD);
+		store_bind_text(st, 1, a->id);
+		store_bind_text(st, 2, a->reason[0] ? a->reason : "rejected");
+		sqlite3_bind_int64(st, 3, now_ms);
+		if ((err = store_step_done(s, st)) != STORE_OK)
+			return err;
+	}
+	st = store_stmt(s, Q_OUTBOX_DELETE);
+	store_bind_text(st, 1, a->id);
+	int rc = sqlite3_step(st);
+	char kind[16] = "";
+	if (rc == SQLITE_ROW)
+		store_copy_col(st, 0, kind, sizeof kind);
+	while (rc == SQLITE_ROW)
+		rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return store_fail(s, rc);
+	if (!kind[0])
+		return STORE_OK; /* answered before, or never ours */
+	(*removed)++;
+	if (strcmp(kind, "member") == 0) {
+		/* handled for good, also when refused: it is in the dead letters */
+		st = store_stmt(s, Q_MEMBER_UPLOADED);
+		store_bind_text(st, 1, a->id);
+		if ((err = store_step_done(s, st)) != STORE_OK)
+			return err;
+		if (a->merged_into[0] && strcmp(a->merged_into, a->id) != 0) {
+			st = store_stmt(s, Q_MEMBER_MERGED);
+			store_bind_text(st, 1, a->id);
+			store_bind_text(st, 2, a->merged_into);
+			return store_step_done(s, st);
+		}
+	} else if (strcmp(kind, "event") == 0) {
+		st = store_stmt(s, Q_EVENT_UPLOADED);
+		store_bind_text(st, 1, a->id);
+		return store_step_done(s, st);
+	}
+	return STORE_OK;
+}
+
+store_err store_outbox_ack(store *s, const store_ack *acks, size_t n, int64_t now_ms, int64_t *removed)
+{
+	int64_t gone = 0;
+	store_err err = store_tx_begin(s);
+	for (size_t i = 0; i < n && err == STORE_OK; i++)
+		err = ack_one(s, &acks[i], now_ms, &gone);
+	if (err == STORE_OK)
+		err = store_tx_commit(s);
+	else
+		store_tx_rollback(s);
+	if (removed)
+		*removed = err == STORE_OK ? gone : 0;
+	return err;
+}
+
+int64_t store_dead_letter_count(store *s)
+{
+	sqlite3_stmt *st = store_stmt(s, Q_DEAD_COUNT);
+	int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+	sqlite3_reset(st);
+	return n;
+}
+
+store_err store_dead_letters_foreach(store *s, int (*fn)(const store_dead_letter *d, void *ctx), void *ctx)
+{
+	sqlite3_stmt *st = store_stmt(s, Q_DEAD_ALL);
+	store_dead_letter d;
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&d, 0, sizeof d);
+		d.seq = sqlite3_column_int64(st, 0);
+		store_copy_col(st, 1, d.kind, sizeof d.kind);
+		store_copy_col(st, 2, d.id, sizeof d.id);
+		store_copy_col(st, 3, d.reason, sizeof d.reason);
+		d.created_ms = sqlite3_column_int64(st, 4);
+		if (fn(&d, ctx))
+			break;
+	}
+	store_err err = rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc);
+	sqlite3_reset(st);
+	return err;
+}
+
+/* ---- pull ---- */
+
+store_err store_pull_cursor(store *s, store_set set, int64_t *cursor, int *resetting, int64_t *updated_ms)
+{
+	sqlite3_stmt *st = store_stmt(s, Q_CURSOR_GET);
+	store_bind_text(st, 1, store_set_name(set));
+	int rc = sqlite3_step(st);
+	*cursor = 0;
+	if (resetting)
+		*resetting = 0;
+	if (updated_ms)
+		*updated_ms = 0;
+	if (rc == SQLITE_ROW) {
+		*cursor = sqlite3_column_int64(st, 0);
+		if (resetting)
+			*resetting = sqlite3_column_int(st, 1);
+		if (updated_ms)
+			*updated_ms = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc);
+}
+
+static store_err set_cursor(store *s, store_set set, int64_t cursor, int resetting, int64_t now_ms)
+{
+	sqlite3_stmt *st = store_stmt(s, Q_CURSOR_SET);
+	store_bind_text(st, 1, store_set_name(set));
+	sqlite3_bind_int64(st, 2, cursor);
+	sqlite3_bind_int(st, 3, resetting);
+	sqlite3_bind_int64(st, 4, now_ms);
+	return store_step_done(s, st);
+}
+
+/* The statements that apply a page of each set, in order. */
+static const enum store_stmt apply_members[] = {Q_PULL_M_MERGED,    Q_PULL_M_ADOPT,  Q_PULL_M_FREE_PHONE,
+						Q_PULL_M_FREE_CODE, Q_PULL_M_UPSERT, Q_PULL_M_GONE};
+static const enum store_stmt apply_events[] = {Q_PULL_E_UPSERT, Q_PULL_E_GONE};
+static const enum store_stmt apply_links[] = {Q_PULL_L_DEFAULT, Q_PULL_L_UPSERT, Q_PULL_L_GONE};
+
+static store_err apply_page(store *s, store_set set, const char *items, int64_t now_ms)
+{
+	const enum store_stmt *q = set == STORE_SET_MEMBERS ? apply_members
+				   : set == STORE_SET_EVENTS ? apply_events
+							     : apply_links;
+	size_t n = set == STORE_SET_MEMBERS  ? sizeof apply_members / sizeof *q
+		   : set == STORE_SET_EVENTS ? sizeof apply_events / sizeof *q
+					     : sizeof apply_links / sizeof *q;
+	store_err err = STORE_OK;
+	for (size_t i = 0; i < n && err == STORE_OK; i++)
+		err = bind_run(s, q[i], items, now_ms);
+	return err;
+}
+
+store_err store_pull_apply(store *s, store_set set, const char *items, int64_t next, int64_t now_ms)
+{
+	if (set >= STORE_SET_COUNT)
+		return STORE_ERR_INVALID;
+	store_err err = store_tx_begin(s);
+	if (err != STORE_OK)
+		return err;
+	err = apply_page(s, set, items, now_ms);
+	if (err == STORE_OK)
+		err = set_cursor(s, set, next, 0, now_ms);
+	if (err == STORE_OK)
+		return store_tx_commit(s);
+	store_tx_rollback(s);
+	return err;
+}
+
+store_err store_pull_stage(store *s, store_set set, int page, const char *items, int64_t now_ms)
+{
+	if (set >= STORE_SET_COUNT || page < 0)
+		return STORE_ERR_INVALID;
+	store_err err = store_tx_begin(s);
+	if (err != STORE_OK)
+		return err;
+	sqlite3_stmt *st;
+	if (page == 0) {
+		st = store_stmt(s, Q_STAGE_CLEAR);
+		store_bind_text(st, 1, store_set_name(set));
+		err = store_step_done(s, st);
+	}
+	if (err == STORE_OK) {
+		st = store_stmt(s, Q_STAGE_ADD);
+		store_bind_text(st, 1, store_set_name(set));
+		sqlite3_bind_int(st, 2, page);
+		store_bind_text(st, 3, items);
+		err = store_step_done(s, st);
+	}
+	if (err == STORE_OK) { /* the cursor stays; only "a reset is under way" is noted */
+		int64_t cursor;
+		err = store_pull_cursor(s, set, &cursor, NULL, NULL);
+		if (err == STORE_OK)
+			err = set_cursor(s, set, cursor, 1, now_ms);
+	}
+	if (err == STORE_OK)
+		return store_tx_commit(s);
+	store_tx_rollback(s);
+	return err;
+}
+
+store_err store_pull_swap(store *s, store_set set, int64_t next, int64_t now_ms)
+{
+	if (set >= STORE_SET_COUNT)
+		return STORE_ERR_INVALID;
+	store_err err = store_tx_begin(s);
+	if (err != STORE_OK)
+		return err;
+	static const enum store_stmt retire[] = {Q_PULL_M_SNAPSHOT, Q_PULL_E_SNAPSHOT, Q_PULL_L_SNAPSHOT};
+	sqlite3_stmt *st = store_stmt(s, retire[set]);
+	err = store_step_done(s, st);
+	/* then every gathered page, in order; a page's text is copied out
+	 * because applying it resets no statement but the pages query's own */
+	sqlite3_stmt *pages = store_stmt(s, Q_STAGE_PAGES);
+	store_bind_text(pages, 1, store_set_name(set));
+	int rc;
+	while (err == STORE_OK && (rc = sqlite3_step(pages)) == SQLITE_ROW) {
+		const char *items = (const char *)sqlite3_column_text(pages, 0);
+		err = apply_page(s, set, items ? items : "[]", now_ms);
+	}
+	if (err == STORE_OK && rc != SQLITE_DONE)
+		err = store_fail(s, rc);
+	sqlite3_reset(pages);
+	if (err == STORE_OK) {
+		st = store_stmt(s, Q_STAGE_CLEAR);
+		store_bind_text(st, 1, store_set_name(set));
+		err = store_step_done(s, st);
+	}
+	if (err == STORE_OK)
+		err = set_cursor(s, set, next, 0, now_ms);
+	if (err == STORE_OK)
+		return store_tx_commit(s);
+	store_tx_rollback(s);
+	return err;
+}
