@@ -178,5 +178,7 @@ void screen_join_draw(kiosk *k)
 	}
 	char sub[160];
 	snprintf(sub, sizeof sub, "%s · %s", links_platform_name(link->platform), scan_hint(link->platform));
-	screen_qr_panel(k, body, link->url, link->label, sub, link->id, "join");
+	/* a hub link's live code never goes stale: it leads to whichever invite is valid now */
+	const char *url = link->live_url[0] ? link->live_url : link->url;
+	screen_qr_panel(k, body, url, link->label, sub, link->id, "join");
 }

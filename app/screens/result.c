@@ -111,7 +111,7 @@ static int welcome_qr(kiosk *k, char *url, size_t len, const char **caption, cha
 	if (n == 0)
 		return 0;
 	if (r->checkin.visit_no == 1 || strcmp(r->checkin.method, "walkin") == 0) {
-		snprintf(url, len, "%s", l[0]->url);
+		snprintf(url, len, "%s", l[0]->live_url[0] ? l[0]->live_url : l[0]->url);
 		*caption = _("Join our group");
 		snprintf(sub, sublen, "%s · %s", l[0]->label, links_platform_name(l[0]->platform));
 		*link_id = l[0]->id;

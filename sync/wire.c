@@ -1,0 +1,467 @@
+/*
+ * wire — the protocol's JSON on the kiosk's side. See wire.h and
+ * sync/PROTOCOL.md.
+ *
+ * Replies come from the network, so they are treated like any outside
+ * input: size-bounded before parsing (WIRE_MAX_REPLY), parsed by jansson
+ * with a depth limit, and every field checked for type, length and form.
+ * Pulled items are rebuilt from the checked fields only, so nothing the hub
+ * adds or gets wrong reaches SQL.
+ */
+#include "sync/wire.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_RESULTS 4000
+#define MAX_ITEMS   5000
+
+__attribute__((format(printf, 3, 4))) static void say(char *why, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	if (why && len)
+		vsnprintf(why, len, fmt, ap);
+	va_end(ap);
+}
+
+int wire_is_id(const char *s)
+{
+	if (!s || strlen(s) != 32)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* 1 when s is valid UTF-8 of 1..max-1 bytes without control characters. */
+static int text_ok(const char *s, size_t max, int may_be_empty)
+{
+	if (!s)
+		return 0;
+	size_t n = strlen(s);
+	if ((!may_be_empty && n == 0) || n >= max)
+		return 0;
+	const unsigned char *p = (const unsigned char *)s;
+	for (size_t i = 0; i < n; i++)
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			return 0;
+	return 1; /* jansson has already refused invalid UTF-8 */
+}
+
+static json_t *load(const char *text, size_t len, char *why, size_t whylen)
+{
+	if (len > WIRE_MAX_REPLY) {
+		say(why, whylen, "the reply is larger than %u bytes", WIRE_MAX_REPLY);
+		return NULL;
+	}
+	json_error_t e;
+	json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &e);
+	if (!j) {
+		say(why, whylen, "the reply is not JSON (%s, at byte %d)", e.text, e.position);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		say(why, whylen, "the reply is not a JSON object");
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* ---- push ---- */
+
+typedef struct columns {
+	json_t *id, *member, *events, *event, *method, *wall, *mono, *boots, *boot, *seq, *visit, *flags, *day;
+	int64_t last_wall, last_mono, last_seq;
+	size_t n;
+} columns;
+
+static int index_of(json_t *list, const char *s)
+{
+	size_t i;
+	json_t *v;
+	json_array_foreach(list, i, v) if (strcmp(json_string_value(v), s) == 0) return (int)i;
+	json_array_append_new(list, json_string(s));
+	return (int)json_array_size(list) - 1;
+}
+
+static int add_checkin(columns *c, json_t *b)
+{
+	const char *id = json_string_value(json_object_get(b, "id"));
+	const char *member = json_string_value(json_object_get(b, "member_uid"));
+	json_t *ev = json_object_get(b, "event_uid");
+	const char *key = json_string_value(json_object_get(b, "attendance_key"));
+	const char *method = json_string_value(json_object_get(b, "method"));
+	const char *boot = json_string_value(json_object_get(b, "boot_id"));
+	json_t *wall = json_object_get(b, "wall_ms"), *mono = json_object_get(b, "mono_ms");
+	json_t *seq = json_object_get(b, "device_seq"), *visit = json_object_get(b, "visit_no");
+	if (!wire_is_id(id) || !wire_is_id(member) || !key || !method || !boot || !json_is_integer(wall) ||
+	    !json_is_integer(mono) || !json_is_integer(seq) || !json_is_integer(visit) ||
+	    !(json_is_null(ev) || wire_is_id(json_string_value(ev))))
+		return -1;
+	int64_t w = json_integer_value(wall), m = json_integer_value(mono), q = json_integer_value(seq);
+	json_array_append_new(c->id, json_string(id));
+	json_array_append_new(c->member, json_string(member));
+	json_array_append_new(c->event,
+			      json_integer(json_is_null(ev) ? -1 : index_of(c->events, json_string_value(ev))));
+	json_array_append_new(c->method, json_string(method));
+	json_array_append_new(c->wall, json_integer(c->n ? w - c->last_wall : w));
+	json_array_append_new(c->mono, json_integer(c->n ? m - c->last_mono : m));
+	json_array_append_new(c->boot, json_integer(index_of(c->boots, boot)));
+	json_array_append_new(c->seq, json_integer(c->n ? q - c->last_seq : q));
+	json_array_append_new(c->visit, json_integer(json_integer_value(visit)));
+	json_array_append_new(c->flags, json_integer(json_is_true(json_object_get(b, "expired")) ? 1 : 0));
+	json_array_append_new(c->day, json_string(strncmp(key, "d:", 2) == 0 ? key + 2 : ""));
+	c->last_wall = w, c->last_mono = m, c->last_seq = q;
+	c->n++;
+	return 0;
+}
+
+/* A member, event or other record as the protocol's "records" entry. */
+static json_t *record(const wire_rec *r, json_t *b)
+{
+	json_t *out = json_object();
+	json_object_set_new(out, "kind", json_string(r->kind));
+	json_object_set_new(out, "id", json_string(r->id));
+	const char *k;
+	json_t *v;
+	json_object_foreach(b, k, v)
+	{
+		if (strcmp(k, "uid") == 0 || strcmp(k, "id") == 0 || strcmp(k, "device_id") == 0)
+			continue;
+		json_object_set(out, strcmp(k, "device_seq") == 0 ? "seq" : k, v);
+	}
+	return out;
+}
+
+char *wire_push_body(const char *device_id, int64_t device_time_ms, const wire_rec *recs, size_t n, char *why,
+		     size_t len)
+{
+	columns c = {.id = json_array(),
+		     .member = json_array(),
+		     .events = json_array(),
+		     .event = json_array(),
+		     .method = json_array(),
+		     .wall = json_array(),
+		     .mono = json_array(),
+		     .boots = json_array(),
+		     .boot = json_array(),
+		     .seq = json_array(),
+		     .visit = json_array(),
+		     .flags = json_array(),
+		     .day = json_array()};
+	json_t *records = json_array();
+	char *out = NULL;
+	for (size_t i = 0; i < n; i++) {
+		json_t *b = json_loads(recs[i].body, 0, NULL);
+		int bad = !json_is_object(b);
+		if (!bad && strcmp(recs[i].kind, "checkin") == 0)
+			bad = add_checkin(&c, b) != 0;
+		else if (!bad)
+			json_array_append_new(records, record(&recs[i], b));
+		json_decref(b);
+		if (bad) {
+			say(why, len, "the outbox record %s is damaged", recs[i].id);
+			goto done;
+		}
+	}
+	json_t *body = json_pack("{s:s,s:I}", "device_id", device_id, "device_time_ms", (json_int_t)device_time_ms);
+	if (c.n)
+		json_object_set_new(
+		    body, "checkins",
+		    json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "id", c.id, "member", c.member,
+			      "events", c.events, "event", c.event, "method", c.method, "wall_ms", c.wall,
+			      "mono_ms", c.mono, "boots", c.boots, "boot", c.boot, "seq", c.seq, "visit", c.visit,
+			      "flags", c.flags, "day", c.day));
+	if (json_array_size(records))
+		json_object_set(body, "records", records);
+	out = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+done:
+	json_decref(c.id), json_decref(c.member), json_decref(c.events), json_decref(c.event);
+	json_decref(c.method), json_decref(c.wall), json_decref(c.mono), json_decref(c.boots);
+	json_decref(c.boot), json_decref(c.seq), json_decref(c.visit), json_decref(c.flags), json_decref(c.day);
+	json_decref(records);
+	return out;
+}
+
+int wire_push_reply(const char *text, size_t len, store_ack **acks, size_t *n, int64_t *offset_ms, char *why,
+		    size_t whylen)
+{
+	*acks = NULL;
+	*n = 0;
+	json_t *j = load(text, len, why, whylen);
+	if (!j)
+		return -1;
+	json_t *results = json_object_get(j, "results"), *off = json_object_get(j, "offset_ms");
+	if (!json_is_array(results) || json_array_size(results) > MAX_RESULTS) {
+		say(why, whylen, "the reply has no \"results\" list of at most %d entries", MAX_RESULTS);
+		json_decref(j);
+		return -1;
+	}
+	*offset_ms = json_is_integer(off) ? json_integer_value(off) : 0;
+	size_t count = json_array_size(results);
+	store_ack *a = calloc(count ? count : 1, sizeof *a);
+	if (!a) {
+		json_decref(j);
+		return -1;
+	}
+	size_t i;
+	json_t *r;
+	json_array_foreach(results, i, r)
+	{
+		const char *id = json_string_value(json_object_get(r, "id"));
+		const char *status = json_string_value(json_object_get(r, "status"));
+		const char *reason = json_string_value(json_object_get(r, "reason"));
+		json_t *merged = json_object_get(r, "merged_into");
+		if (!wire_is_id(id) || !status || (merged && !json_is_null(merged) &&
+						   !wire_is_id(json_string_value(merged)))) {
+			say(why, whylen, "result %zu of the reply is malformed", i);
+			free(a);
+			json_decref(j);
+			return -1;
+		}
+		snprintf(a[i].id, sizeof a[i].id, "%s", id);
+		if (strcmp(status, "ok") == 0) {
+			a[i].status = STORE_ACK_OK;
+		} else if (strcmp(status, "duplicate") == 0) {
+			a[i].status = STORE_ACK_DUPLICATE;
+		} else if (strcmp(status, "rejected") == 0) {
+			a[i].status = STORE_ACK_REJECTED;
+			snprintf(a[i].reason, sizeof a[i].reason, "%s", reason && text_ok(reason, 64, 0) ? reason : "rejected");
+		} else {
+			say(why, whylen, "result %zu has an unknown status", i);
+			free(a);
+			json_decref(j);
+			return -1;
+		}
+		if (merged && wire_is_id(json_string_value(merged)))
+			snprintf(a[i].merged_into, sizeof a[i].merged_into, "%s", json_string_value(merged));
+	}
+	json_decref(j);
+	*acks = a;
+	*n = count;
+	return 0;
+}
+
+/* ---- pull ---- */
+
+static int date_ok(const char *s)
+{
+	if (!s)
+		return 0;
+	if (!s[0])
+		return 1;
+	return strlen(s) == 10 && s[4] == '-' && s[7] == '-' && strspn(s, "0123456789-") == 10;
+}
+
+static int digits_ok(const char *s)
+{
+	return s && s[0] && strlen(s) < STORE_PHONE_MAX && strspn(s, "0123456789") == strlen(s);
+}
+
+static int url_ok(const char *s)
+{
+	if (!s || strlen(s) > 1024 || !(strncmp(s, "https://", 8) == 0 || strncmp(s, "http://", 7) == 0))
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p <= 0x20 || *p == 0x7f)
+			return 0;
+	return strlen(s) > 8;
+}
+
+/* NULL-or-string field: 1 when absent/null, or a string passing ok(). */
+#define OPT_STR(v, ok) (!(v) || json_is_null(v) || (json_is_string(v) && (ok)))
+
+static json_t *str_or_null(json_t *v)
+{
+	return json_is_string(v) ? json_string(json_string_value(v)) : json_null();
+}
+
+static json_t *member_item(json_t *it)
+{
+	json_t *uid = json_object_get(it, "uid"), *name = json_object_get(it, "name");
+	json_t *phone = json_object_get(it, "phone"), *code = json_object_get(it, "code");
+	json_t *tier = json_object_get(it, "tier"), *exp = json_object_get(it, "expires");
+	json_t *merged = json_object_get(it, "merged_into");
+	int deleted = json_is_true(json_object_get(it, "deleted"));
+	if (!wire_is_id(json_string_value(uid)) || !OPT_STR(merged, wire_is_id(json_string_value(merged))))
+		return NULL;
+	int gone = deleted || (merged && !json_is_null(merged));
+	if (!gone && (!text_ok(json_string_value(name), STORE_NAME_MAX, 0) ||
+		      !OPT_STR(phone, digits_ok(json_string_value(phone))) ||
+		      !OPT_STR(code, text_ok(json_string_value(code), STORE_CODE_MAX, 0)) ||
+		      !OPT_STR(tier, text_ok(json_string_value(tier), STORE_TIER_MAX, 1)) ||
+		      !OPT_STR(exp, date_ok(json_string_value(exp)))))
+		return NULL;
+	if (!gone && json_is_null(phone) && json_is_null(code) && !phone && !code)
+		return NULL;
+	return json_pack("{s:s,s:s,s:o,s:o,s:s,s:s,s:i,s:o}", "uid", json_string_value(uid), "name",
+			 json_is_string(name) ? json_string_value(name) : "", "phone", str_or_null(phone), "code",
+			 str_or_null(code), "tier", json_is_string(tier) ? json_string_value(tier) : "", "expires",
+			 json_is_string(exp) ? json_string_value(exp) : "", "deleted", deleted ? 1 : 0, "merged_into",
+			 str_or_null(merged));
+}
+
+static json_t *event_item(json_t *it)
+{
+	json_t *uid = json_object_get(it, "uid"), *title = json_object_get(it, "title");
+	json_t *a = json_object_get(it, "start_ms"), *b = json_object_get(it, "end_ms");
+	int deleted = json_is_true(json_object_get(it, "deleted"));
+	if (!wire_is_id(json_string_value(uid)))
+		return NULL;
+	if (!deleted && (!text_ok(json_string_value(title), STORE_TITLE_MAX, 0) || !json_is_integer(a) ||
+			 !json_is_integer(b) || json_integer_value(b) <= json_integer_value(a)))
+		return NULL;
+	return json_pack("{s:s,s:s,s:I,s:I,s:i}", "uid", json_string_value(uid), "title",
+			 deleted ? "-" : json_string_value(title), "start_ms", deleted ? 0 : json_integer_value(a),
+			 "end_ms", deleted ? 1 : json_integer_value(b), "deleted", deleted ? 1 : 0);
+}
+
+static int platform_ok(const char *p)
+{
+	static const char *const ok[] = {"wechat", "line", "telegram", "discord", "url"};
+	for (size_t i = 0; p && i < sizeof ok / sizeof ok[0]; i++)
+		if (strcmp(p, ok[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static json_t *link_item(json_t *it)
+{
+	json_t *uid = json_object_get(it, "uid"), *label = json_object_get(it, "label");
+	json_t *url = json_object_get(it, "url"), *live = json_object_get(it, "live_url");
+	json_t *exp = json_object_get(it, "expires_ms"), *cap = json_object_get(it, "cap");
+	json_t *ev = json_object_get(it, "event");
+	const char *platform = json_string_value(json_object_get(it, "platform"));
+	int deleted = json_is_true(json_object_get(it, "deleted"));
+	if (!wire_is_id(json_string_value(uid)))
+		return NULL;
+	if (!deleted &&
+	    (!platform_ok(platform) || !text_ok(json_string_value(label), STORE_TITLE_MAX, 0) ||
+	     !url_ok(json_string_value(url)) || !OPT_STR(live, url_ok(json_string_value(live))) ||
+	     !OPT_STR(ev, wire_is_id(json_string_value(ev))) ||
+	     !(!exp || json_is_null(exp) || (json_is_integer(exp) && json_integer_value(exp) > 0)) ||
+	     !(!cap || json_is_null(cap) || (json_is_integer(cap) && json_integer_value(cap) > 0))))
+		return NULL;
+	return json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:i,s:o,s:i}", "uid", json_string_value(uid), "platform",
+			 deleted ? "url" : platform, "label", deleted ? "-" : json_string_value(label), "url",
+			 deleted ? "https://-" : json_string_value(url), "expires_ms",
+			 json_is_integer(exp) ? json_integer(json_integer_value(exp)) : json_null(), "cap",
+			 json_is_integer(cap) ? json_integer(json_integer_value(cap)) : json_null(), "event",
+			 str_or_null(ev), "default", json_is_true(json_object_get(it, "default")) ? 1 : 0,
+			 "live_url", str_or_null(live), "deleted", deleted ? 1 : 0);
+}
+
+int wire_pull_reply(const char *text, size_t len, store_set set, int64_t since, wire_page *page, char *why,
+		    size_t whylen)
+{
+	memset(page, 0, sizeof *page);
+	json_t *j = load(text, len, why, whylen);
+	if (!j)
+		return -1;
+	json_t *items = json_object_get(j, "items"), *next = json_object_get(j, "next");
+	const char *name = json_string_value(json_object_get(j, "set"));
+	int rc = -1;
+	json_t *out = NULL;
+	if (!name || strcmp(name, store_set_name(set)) != 0) {
+		say(why, whylen, "the reply is not for the data set %s", store_set_name(set));
+		goto done;
+	}
+	if (!json_is_array(items) || json_array_size(items) > MAX_ITEMS || !json_is_integer(next) ||
+	    json_integer_value(next) < 0) {
+		say(why, whylen, "the reply has no \"items\" list of at most %d, or no \"next\"", MAX_ITEMS);
+		goto done;
+	}
+	page->reset = json_is_true(json_object_get(j, "reset"));
+	page->more = json_is_true(json_object_get(j, "more"));
+	page->next = json_integer_value(next);
+	if (!page->reset && page->next < since) {
+		say(why, whylen, "the reply's \"next\" goes back before the cursor");
+		goto done;
+	}
+	out = json_array();
+	size_t i;
+	json_t *it;
+	json_array_foreach(items, i, it)
+	{
+		json_t *c = !json_is_object(it)	       ? NULL
+			    : set == STORE_SET_MEMBERS ? member_item(it)
+			    : set == STORE_SET_EVENTS  ? event_item(it)
+						       : link_item(it);
+		if (!c) {
+			say(why, whylen, "item %zu of the %s page is malformed", i, store_set_name(set));
+			goto done;
+		}
+		json_array_append_new(out, c);
+	}
+	page->items = json_dumps(out, JSON_COMPACT);
+	page->count = json_array_size(out);
+	rc = page->items ? 0 : -1;
+done:
+	json_decref(out);
+	json_decref(j);
+	return rc;
+}
+
+void wire_page_free(wire_page *page)
+{
+	free(page->items);
+	page->items = NULL;
+}
+
+/* ---- enrolment and errors ---- */
+
+char *wire_enroll_body(const char *code, const char *device_id, const char *name, const char *public_key_hex)
+{
+	json_t *b = json_pack("{s:s,s:s,s:s,s:s}", "code", code, "device_id", device_id, "name", name ? name : "",
+			      "public_key", public_key_hex);
+	char *out = b ? json_dumps(b, JSON_COMPACT) : NULL;
+	json_decref(b);
+	return out;
+}
+
+int wire_enroll_reply(const char *text, size_t len, wire_enrolled *out, char *why, size_t whylen)
+{
+	memset(out, 0, sizeof *out);
+	json_t *j = load(text, len, why, whylen);
+	if (!j)
+		return -1;
+	const char *dev = json_string_value(json_object_get(j, "device_id"));
+	const char *token = json_string_value(json_object_get(j, "token"));
+	json_t *venue = json_object_get(j, "venue");
+	const char *vid = json_string_value(json_object_get(venue, "id"));
+	const char *vname = json_string_value(json_object_get(venue, "name"));
+	json_t *t = json_object_get(j, "server_time_ms");
+	int ok = wire_is_id(dev) && token && strncmp(token, "tzd1.", 5) == 0 && text_ok(token, WIRE_TOKEN_MAX, 0) &&
+		 strchr(token, ' ') == NULL && wire_is_id(vid) && (!vname || text_ok(vname, STORE_TITLE_MAX, 1));
+	if (ok) {
+		snprintf(out->device_id, sizeof out->device_id, "%s", dev);
+		snprintf(out->token, sizeof out->token, "%s", token);
+		snprintf(out->venue_id, sizeof out->venue_id, "%s", vid);
+		snprintf(out->venue_name, sizeof out->venue_name, "%s", vname ? vname : "");
+		out->server_time_ms = json_is_integer(t) ? json_integer_value(t) : 0;
+	} else {
+		say(why, whylen, "the enrolment reply is malformed");
+	}
+	json_decref(j);
+	return ok ? 0 : -1;
+}
+
+void wire_error_reply(const char *text, size_t len, char *code, size_t codelen, char *msg, size_t msglen)
+{
+	code[0] = msg[0] = '\0';
+	json_t *j = len <= 65536 ? json_loadb(text, len, 0, NULL) : NULL;
+	const char *c = json_string_value(json_object_get(j, "error"));
+	const char *m = json_string_value(json_object_get(j, "message"));
+	if (c && text_ok(c, codelen, 0))
+		snprintf(code, codelen, "%s", c);
+	if (m && text_ok(m, msglen, 0))
+		snprintf(msg, msglen, "%s", m);
+	json_decref(j);
+}

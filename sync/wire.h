@@ -1,0 +1,74 @@
+/*
+ * wire — the kiosk's side of the protocol's JSON (sync/PROTOCOL.md): the
+ * push body made from outbox records, and every reply of the hub checked
+ * field by field before anything of it reaches the database. A reply that
+ * is not exactly what the protocol says is refused whole, with a sentence.
+ */
+#ifndef TINGZI_WIRE_H
+#define TINGZI_WIRE_H
+
+#include "sync/store.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define WIRE_PROTOCOL     1
+#define WIRE_MAX_REPLY    (32u << 20) /* bytes of a reply body, decompressed */
+#define WIRE_TOKEN_MAX    160
+#define WIRE_VENUE_ID_MAX STORE_ID_MAX
+
+/* One outbox record to push (see store_outbox_rec). */
+typedef struct wire_rec {
+	char kind[16];
+	char id[STORE_ID_MAX];
+	char *body; /* JSON text, owned by the caller */
+} wire_rec;
+
+/*
+ * The push request body for n records (check-ins by column, the rest as
+ * records). Returns malloc'd JSON text, or NULL with a sentence in why when
+ * an outbox body is damaged (its id in why).
+ */
+char *wire_push_body(const char *device_id, int64_t device_time_ms, const wire_rec *recs, size_t n, char *why,
+		     size_t len);
+
+/*
+ * The push reply: *acks (malloc'd, *n entries) and the hub's clock offset.
+ * Returns 0, or -1 with a sentence in why.
+ */
+int wire_push_reply(const char *text, size_t len, store_ack **acks, size_t *n, int64_t *offset_ms, char *why,
+		    size_t whylen);
+
+/* A pull page, checked and rewritten as the canonical items store_pull_* take. */
+typedef struct wire_page {
+	char *items; /* malloc'd JSON array text */
+	size_t count;
+	int64_t next;
+	int more;
+	int reset;
+} wire_page;
+
+int wire_pull_reply(const char *text, size_t len, store_set set, int64_t since, wire_page *page, char *why,
+		    size_t whylen);
+void wire_page_free(wire_page *page);
+
+/* The enrolment request body (malloc'd). */
+char *wire_enroll_body(const char *code, const char *device_id, const char *name, const char *public_key_hex);
+
+typedef struct wire_enrolled {
+	char device_id[STORE_ID_MAX];
+	char token[WIRE_TOKEN_MAX];
+	char venue_id[WIRE_VENUE_ID_MAX];
+	char venue_name[STORE_TITLE_MAX];
+	int64_t server_time_ms;
+} wire_enrolled;
+
+int wire_enroll_reply(const char *text, size_t len, wire_enrolled *out, char *why, size_t whylen);
+
+/* The "error" and "message" of an error reply, when it has them ("" otherwise). */
+void wire_error_reply(const char *text, size_t len, char *code, size_t codelen, char *msg, size_t msglen);
+
+/* 1 when s is exactly 32 lowercase hex digits. */
+int wire_is_id(const char *s);
+
+#endif
