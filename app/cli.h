@@ -24,5 +24,8 @@ int print_json(json_t *j);
 int cmd_links(const char *db, int argc, char **argv);
 int cmd_referral(const char *db, const char *value);
 extern const char usage_links[];
+int cmd_enroll(const char *db, int argc, char **argv);
+int cmd_sync(const char *db, int argc, char **argv);
+extern const char usage_enroll[], usage_sync[];
 
 #endif

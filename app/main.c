@@ -52,6 +52,9 @@ static const char usage_main[] =
     "  show-qr [--link ID] [--windowed] [--size WxH] [--lang L]\n"
     "                              a display for a second screen: the join QR\n"
     "                              codes, taking turns, and nothing else\n"
+    "  enroll HUB_URL CODE         join this kiosk to a venue on tingzi-hub\n"
+    "  sync [--once] | status | dead-letters\n"
+    "                              upload check-ins, download members, events, links\n"
     "  venue set-name NAME         the venue name shown on the home screen\n"
     "  venue set-referral on|off   a returning member's welcome screen shows\n"
     "                              their personal invite QR (off by default)\n"
@@ -835,6 +838,10 @@ int main(int argc, char **argv)
 		return cmd_checkins(db, argc - 1, argv + 1);
 	if (strcmp(cmd, "links") == 0)
 		return cmd_links(db, argc - 1, argv + 1);
+	if (strcmp(cmd, "enroll") == 0)
+		return cmd_enroll(db, argc - 1, argv + 1);
+	if (strcmp(cmd, "sync") == 0)
+		return cmd_sync(db, argc - 1, argv + 1);
 	if (strcmp(cmd, "show-qr") == 0)
 		return run_kiosk(db, argc, argv, 1);
 	if (strcmp(cmd, "venue") == 0)

@@ -1,0 +1,578 @@
+/*
+ * client — sync with tingzi-hub. See client.h and sync/PROTOCOL.md.
+ *
+ * Every request has a connect timeout (5 s) and a total timeout (60 s);
+ * replies are read into memory up to WIRE_MAX_REPLY and refused beyond it.
+ * Push bodies go gzip-compressed; replies may come back compressed (libcurl
+ * decodes them).
+ */
+#include "sync/client.h"
+
+#include "sync/clock.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#define CONNECT_TIMEOUT_S 5
+#define TOTAL_TIMEOUT_S   60
+#define MAX_PAGES         100000 /* per set per round: a hub that never says "no more" */
+
+int sync_conf_load(store *s, sync_conf *c)
+{
+	memset(c, 0, sizeof *c);
+	if (store_setting_get(s, "hub_url", c->hub_url, sizeof c->hub_url) != STORE_OK ||
+	    store_setting_get(s, "hub_token", c->token, sizeof c->token) != STORE_OK ||
+	    store_setting_get(s, "hub_venue", c->venue_id, sizeof c->venue_id) != STORE_OK || !c->hub_url[0] ||
+	    !c->token[0])
+		return -1;
+	return 0;
+}
+
+int64_t sync_backoff_ms(int failures, double unit_random)
+{
+	if (failures <= 0)
+		return 0;
+	int64_t base = failures >= 20 ? SYNC_BACKOFF_MS : (int64_t)1000 << (failures - 1);
+	if (base > SYNC_BACKOFF_MS)
+		base = SYNC_BACKOFF_MS;
+	return (int64_t)((double)base * (0.5 + unit_random));
+}
+
+/* ---- HTTP ---- */
+
+typedef struct buf {
+	char *p;
+	size_t n, cap;
+	int too_big;
+} buf;
+
+static size_t on_data(char *data, size_t size, size_t nmemb, void *ctx)
+{
+	buf *b = ctx;
+	size_t len = size * nmemb;
+	if (b->n + len > WIRE_MAX_REPLY) {
+		b->too_big = 1;
+		return 0; /* abort the transfer */
+	}
+	if (b->n + len + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->n + len + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p)
+			return 0;
+		b->p = p, b->cap = cap;
+	}
+	memcpy(b->p + b->n, data, len);
+	b->n += len;
+	b->p[b->n] = '\0';
+	return len;
+}
+
+typedef struct reply {
+	long status;
+	buf body;
+	int retry_after;
+} reply;
+
+static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
+{
+	reply *r = ctx;
+	size_t len = size * nmemb;
+	if (len > 12 && strncasecmp(data, "Retry-After:", 12) == 0)
+		r->retry_after = atoi(data + 12);
+	return len;
+}
+
+/* gzip body[0..n) into *out; returns its length, or 0 on failure. */
+static size_t gzip(const char *body, size_t n, char **out)
+{
+	z_stream z = {0};
+	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return 0;
+	size_t cap = deflateBound(&z, (uLong)n) + 32;
+	*out = malloc(cap);
+	if (!*out) {
+		deflateEnd(&z);
+		return 0;
+	}
+	z.next_in = (Bytef *)body;
+	z.avail_in = (uInt)n;
+	z.next_out = (Bytef *)*out;
+	z.avail_out = (uInt)cap;
+	int rc = deflate(&z, Z_FINISH);
+	size_t len = z.total_out;
+	deflateEnd(&z);
+	if (rc != Z_STREAM_END) {
+		free(*out);
+		*out = NULL;
+		return 0;
+	}
+	return len;
+}
+
+/*
+ * One request. Returns 0 when an HTTP answer came (any status, in r), or -1
+ * for no answer (a sentence in why).
+ */
+static int request(const char *method, const char *url, const char *token, const char *body, int compress,
+		   reply *r, char *why, size_t len)
+{
+	memset(r, 0, sizeof *r);
+	CURL *c = curl_easy_init();
+	if (!c) {
+		snprintf(why, len, "cannot start an HTTP request");
+		return -1;
+	}
+	struct curl_slist *h = NULL;
+	char auth[WIRE_TOKEN_MAX + 32], *packed = NULL;
+	if (token) {
+		snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
+		h = curl_slist_append(h, auth);
+	}
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)CONNECT_TIMEOUT_S);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)TOTAL_TIMEOUT_S);
+	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+	if (body) {
+		size_t n = strlen(body);
+		h = curl_slist_append(h, "Content-Type: application/json");
+		if (compress && (n = gzip(body, strlen(body), &packed)) > 0) {
+			h = curl_slist_append(h, "Content-Encoding: gzip");
+			curl_easy_setopt(c, CURLOPT_POSTFIELDS, packed);
+		} else {
+			n = strlen(body);
+			curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+		}
+		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+	}
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	CURLcode rc = curl_easy_perform(c);
+	if (rc == CURLE_OK) {
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	} else {
+		snprintf(why, len, "%s", r->body.too_big ? "the hub's reply is too large" : curl_easy_strerror(rc));
+		free(r->body.p);
+		memset(&r->body, 0, sizeof r->body);
+	}
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	free(packed);
+	return rc == CURLE_OK ? 0 : -1;
+}
+
+/* Decide what a non-200 answer means, and say it. */
+static sync_result judge(const reply *rp, const char *what, sync_report *r)
+{
+	char code[48], msg[160];
+	wire_error_reply(rp->body.p ? rp->body.p : "", rp->body.n, code, sizeof code, msg, sizeof msg);
+	r->http_status = rp->status;
+	r->retry_after_s = rp->retry_after;
+	snprintf(r->error, sizeof r->error, "%s: the hub answered %ld%s%s%s%s", what, rp->status, code[0] ? " " : "",
+		 code, msg[0] ? ": " : "", msg);
+	if (rp->status == 401 || rp->status == 403)
+		return SYNC_AUTH;
+	if (rp->status == 429 || rp->status >= 500)
+		return SYNC_NETWORK;
+	return SYNC_PROTOCOL;
+}
+
+/* ---- push ---- */
+
+typedef struct batch {
+	wire_rec *r;
+	size_t n, cap;
+	int failed;
+} batch;
+
+static int collect(const store_outbox_rec *rec, void *ctx)
+{
+	batch *b = ctx;
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 256;
+		wire_rec *p = realloc(b->r, cap * sizeof *p);
+		if (!p) {
+			b->failed = 1;
+			return 1;
+		}
+		b->r = p, b->cap = cap;
+	}
+	wire_rec *w = &b->r[b->n];
+	snprintf(w->kind, sizeof w->kind, "%s", rec->kind);
+	snprintf(w->id, sizeof w->id, "%s", rec->id);
+	w->body = strdup(rec->body ? rec->body : "{}");
+	if (!w->body) {
+		b->failed = 1;
+		return 1;
+	}
+	b->n++;
+	return 0;
+}
+
+static void batch_clear(batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		free(b->r[i].body);
+	b->n = 0;
+}
+
+static sync_result push(store *s, const sync_conf *conf, sync_report *r)
+{
+	char url[SYNC_URL_MAX + 128], why[192];
+	snprintf(url, sizeof url, "%s/v1/venues/%s/push", conf->hub_url, conf->venue_id);
+	if (store_outbox_enqueue_local(s, clock_wall_ms(), NULL) != STORE_OK) {
+		snprintf(r->error, sizeof r->error, "cannot queue local members: %s", store_errmsg(s));
+		return SYNC_STORE;
+	}
+	batch b = {0};
+	int size = SYNC_BATCH;
+	sync_result res = SYNC_OK;
+	for (;;) {
+		batch_clear(&b);
+		if (store_outbox_batch(s, size, collect, &b) != STORE_OK || b.failed) {
+			snprintf(r->error, sizeof r->error, "cannot read the outbox: %s", store_errmsg(s));
+			res = SYNC_STORE;
+			break;
+		}
+		if (b.n == 0)
+			break;
+		char *body = wire_push_body(store_device_id(s), clock_wall_ms(), b.r, b.n, why, sizeof why);
+		if (!body) {
+			snprintf(r->error, sizeof r->error, "%s", why);
+			res = SYNC_STORE;
+			break;
+		}
+		reply rp;
+		int rc = request("POST", url, conf->token, body, 1, &rp, why, sizeof why);
+		free(body);
+		if (rc != 0) {
+			snprintf(r->error, sizeof r->error, "push: %s", why);
+			res = SYNC_NETWORK;
+			break;
+		}
+		if (rp.status == 413 && size > 1) {
+			size /= 2; /* the hub wants smaller batches */
+			free(rp.body.p);
+			continue;
+		}
+		if (rp.status != 200) {
+			res = judge(&rp, "push", r);
+			free(rp.body.p);
+			break;
+		}
+		store_ack *acks;
+		size_t n;
+		int64_t removed = 0;
+		rc = wire_push_reply(rp.body.p ? rp.body.p : "", rp.body.n, &acks, &n, &r->offset_ms, why, sizeof why);
+		free(rp.body.p);
+		if (rc != 0) {
+			snprintf(r->error, sizeof r->error, "push: %s", why);
+			res = SYNC_PROTOCOL;
+			break;
+		}
+		if (store_outbox_ack(s, acks, n, clock_wall_ms(), &removed) != STORE_OK) {
+			snprintf(r->error, sizeof r->error, "cannot record the hub's answers: %s", store_errmsg(s));
+			free(acks);
+			res = SYNC_STORE;
+			break;
+		}
+		for (size_t i = 0; i < n; i++) {
+			r->ok += acks[i].status == STORE_ACK_OK;
+			r->duplicate += acks[i].status == STORE_ACK_DUPLICATE;
+			r->rejected += acks[i].status == STORE_ACK_REJECTED;
+		}
+		free(acks);
+		r->sent += (int64_t)b.n;
+		if (removed == 0) { /* an answer about none of what was sent: do not loop */
+			snprintf(r->error, sizeof r->error, "push: the hub answered for none of %zu records", b.n);
+			res = SYNC_PROTOCOL;
+			break;
+		}
+	}
+	batch_clear(&b);
+	free(b.r);
+	return res;
+}
+
+/* ---- pull ---- */
+
+static sync_result pull_set(store *s, const sync_conf *conf, store_set set, sync_report *r)
+{
+	int64_t cursor;
+	int resetting;
+	if (store_pull_cursor(s, set, &cursor, &resetting, NULL) != STORE_OK) {
+		snprintf(r->error, sizeof r->error, "cannot read the pull cursor: %s", store_errmsg(s));
+		return SYNC_STORE;
+	}
+	int64_t since = resetting ? 0 : cursor; /* a snapshot cut short starts again */
+	int snapshot = 0, page_no = 0;
+	char url[SYNC_URL_MAX + 160], why[192];
+	for (int pages = 0; pages < MAX_PAGES; pages++) {
+		snprintf(url, sizeof url, "%s/v1/venues/%s/pull/%s?since=%lld&limit=%d", conf->hub_url,
+			 conf->venue_id, store_set_name(set), (long long)since, SYNC_BATCH);
+		reply rp;
+		if (request("GET", url, conf->token, NULL, 0, &rp, why, sizeof why) != 0) {
+			snprintf(r->error, sizeof r->error, "pull %s: %s", store_set_name(set), why);
+			return SYNC_NETWORK;
+		}
+		if (rp.status != 200) {
+			sync_result res = judge(&rp, "pull", r);
+			free(rp.body.p);
+			return res;
+		}
+		wire_page pg;
+		int rc = wire_pull_reply(rp.body.p ? rp.body.p : "", rp.body.n, set, since, &pg, why, sizeof why);
+		free(rp.body.p);
+		if (rc != 0) {
+			snprintf(r->error, sizeof r->error, "pull %s: %s", store_set_name(set), why);
+			return SYNC_PROTOCOL;
+		}
+		if (pg.reset) { /* this page begins a full snapshot */
+			snapshot = 1;
+			page_no = 0;
+		}
+		store_err err = snapshot ? store_pull_stage(s, set, page_no++, pg.items, clock_wall_ms())
+					 : store_pull_apply(s, set, pg.items, pg.next, clock_wall_ms());
+		if (err == STORE_OK && snapshot && !pg.more)
+			err = store_pull_swap(s, set, pg.next, clock_wall_ms());
+		r->pulled[set] += (int64_t)pg.count;
+		wire_page_free(&pg);
+		if (err != STORE_OK) {
+			snprintf(r->error, sizeof r->error, "cannot apply the %s page: %s", store_set_name(set),
+				 store_errmsg(s));
+			return SYNC_STORE;
+		}
+		if (!pg.more)
+			return SYNC_OK;
+		if (pg.next <= since && !(pg.reset && since > 0)) {
+			snprintf(r->error, sizeof r->error, "pull %s: the hub says more but does not move on",
+				 store_set_name(set));
+			return SYNC_PROTOCOL;
+		}
+		since = pg.next;
+	}
+	snprintf(r->error, sizeof r->error, "pull %s: more than %d pages", store_set_name(set), MAX_PAGES);
+	return SYNC_PROTOCOL;
+}
+
+sync_result sync_round(store *s, const sync_conf *conf, sync_report *r)
+{
+	memset(r, 0, sizeof *r);
+	sync_result res = push(s, conf, r);
+	if (res != SYNC_AUTH) {
+		/* pulling goes on while an upload is failing */
+		char first[sizeof r->error];
+		long status = r->http_status;
+		snprintf(first, sizeof first, "%s", r->error);
+		for (int set = 0; set < STORE_SET_COUNT; set++) {
+			sync_result p = pull_set(s, conf, (store_set)set, r);
+			if (p != SYNC_OK) {
+				if (res == SYNC_OK)
+					res = p;
+				else
+					snprintf(r->error, sizeof r->error, "%s", first), r->http_status = status;
+				break;
+			}
+		}
+	}
+	r->result = res;
+	r->waiting = store_outbox_count(s);
+	return res;
+}
+
+/* ---- enrolment ---- */
+
+sync_result sync_enroll(store *s, const char *hub_url, const char *code, const char *name, wire_enrolled *out,
+			char *why, size_t len)
+{
+	size_t n = strlen(hub_url);
+	while (n > 0 && hub_url[n - 1] == '/')
+		n--;
+	if (n == 0 || n >= SYNC_URL_MAX ||
+	    !(strncmp(hub_url, "http://", 7) == 0 || strncmp(hub_url, "https://", 8) == 0)) {
+		snprintf(why, len, "the hub address must be http:// or https:// and under %d bytes", SYNC_URL_MAX);
+		return SYNC_PROTOCOL;
+	}
+	if (sodium_init() < 0) {
+		snprintf(why, len, "cannot start libsodium");
+		return SYNC_STORE;
+	}
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES], sk[crypto_sign_SECRETKEYBYTES];
+	char pk_hex[2 * sizeof pk + 1], sk_hex[2 * sizeof sk + 1], base[SYNC_URL_MAX], url[SYNC_URL_MAX + 32];
+	crypto_sign_keypair(pk, sk);
+	sodium_bin2hex(pk_hex, sizeof pk_hex, pk, sizeof pk);
+	sodium_bin2hex(sk_hex, sizeof sk_hex, sk, sizeof sk);
+	sodium_memzero(sk, sizeof sk);
+	snprintf(base, sizeof base, "%.*s", (int)n, hub_url);
+	snprintf(url, sizeof url, "%s/v1/enroll", base);
+	char *body = wire_enroll_body(code, store_device_id(s), name, pk_hex);
+	reply rp;
+	int rc = body ? request("POST", url, NULL, body, 0, &rp, why, len) : -1;
+	free(body);
+	sync_result res = SYNC_OK;
+	if (rc != 0) {
+		res = SYNC_NETWORK;
+	} else if (rp.status != 201 && rp.status != 200) {
+		sync_report r = {0};
+		res = judge(&rp, "enrol", &r);
+		snprintf(why, len, "%s", r.error);
+	} else if (wire_enroll_reply(rp.body.p ? rp.body.p : "", rp.body.n, out, why, len) != 0) {
+		res = SYNC_PROTOCOL;
+	} else if (store_setting_set(s, "hub_url", base) != STORE_OK ||
+		   store_setting_set(s, "hub_token", out->token) != STORE_OK ||
+		   store_setting_set(s, "hub_venue", out->venue_id) != STORE_OK ||
+		   store_setting_set(s, "sign_public", pk_hex) != STORE_OK ||
+		   store_setting_set(s, "sign_secret", sk_hex) != STORE_OK) {
+		snprintf(why, len, "cannot save the enrolment: %s", store_errmsg(s));
+		res = SYNC_STORE;
+	}
+	sodium_memzero(sk_hex, sizeof sk_hex);
+	free(rp.body.p);
+	return res;
+}
+
+/* ---- the worker ---- */
+
+struct sync_worker {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int stop, kicked;
+	char *db_path;
+	sync_status status;
+};
+
+static int64_t interval_ms(void)
+{
+	const char *e = getenv("TINGZI_SYNC_INTERVAL_S"); /* for tests: rounds this often */
+	long v = e ? strtol(e, NULL, 10) : 0;
+	return v > 0 && v <= 86400 ? v * 1000 : 30000;
+}
+
+static void *worker_main(void *arg)
+{
+	sync_worker *w = arg;
+	store *s = NULL;
+	char err[256];
+	int failures = 0;
+	while (!s) {
+		if (store_open(w->db_path, 0, &s, err, sizeof err) == STORE_OK)
+			break;
+		pthread_mutex_lock(&w->lock);
+		snprintf(w->status.error, sizeof w->status.error, "%s", err);
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += 30;
+		while (!w->stop && pthread_cond_timedwait(&w->wake, &w->lock, &until) != ETIMEDOUT)
+			;
+		int stop = w->stop;
+		pthread_mutex_unlock(&w->lock);
+		if (stop)
+			return NULL;
+	}
+	for (;;) {
+		sync_conf conf;
+		sync_report r = {0};
+		int enrolled = sync_conf_load(s, &conf) == 0;
+		sync_result res = enrolled ? sync_round(s, &conf, &r) : SYNC_OK;
+		int64_t wait = interval_ms();
+		if (enrolled) {
+			failures = res == SYNC_OK ? 0 : failures + 1;
+			if (res == SYNC_AUTH)
+				wait = 15 * 60 * 1000;
+			else if (res != SYNC_OK)
+				wait = sync_backoff_ms(failures, (double)randombytes_uniform(1000) / 1000.0);
+			if (r.retry_after_s > 0 && wait < (int64_t)r.retry_after_s * 1000)
+				wait = (int64_t)r.retry_after_s * 1000;
+		}
+		pthread_mutex_lock(&w->lock);
+		w->status.enrolled = enrolled;
+		w->status.rounds++;
+		w->status.online = enrolled && res != SYNC_NETWORK;
+		w->status.auth_failed = res == SYNC_AUTH;
+		w->status.waiting = store_outbox_count(s);
+		w->status.dead = store_dead_letter_count(s);
+		if (enrolled && res == SYNC_OK)
+			w->status.last_ok_ms = clock_wall_ms();
+		snprintf(w->status.error, sizeof w->status.error, "%s", res == SYNC_OK ? "" : r.error);
+		struct timespec until;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += wait / 1000;
+		until.tv_nsec += (long)(wait % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L)
+			until.tv_sec++, until.tv_nsec -= 1000000000L;
+		while (!w->stop && !w->kicked && pthread_cond_timedwait(&w->wake, &w->lock, &until) != ETIMEDOUT)
+			;
+		w->kicked = 0;
+		int stop = w->stop;
+		pthread_mutex_unlock(&w->lock);
+		if (stop)
+			break;
+	}
+	store_close(s);
+	return NULL;
+}
+
+sync_worker *sync_worker_start(const char *db_path)
+{
+	sync_worker *w = calloc(1, sizeof *w);
+	if (!w || !(w->db_path = strdup(db_path)) || sodium_init() < 0) {
+		if (w)
+			free(w->db_path);
+		free(w);
+		return NULL;
+	}
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->wake, NULL);
+	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+		pthread_mutex_destroy(&w->lock);
+		pthread_cond_destroy(&w->wake);
+		free(w->db_path);
+		free(w);
+		return NULL;
+	}
+	return w;
+}
+
+void sync_worker_status(sync_worker *w, sync_status *out)
+{
+	pthread_mutex_lock(&w->lock);
+	*out = w->status;
+	pthread_mutex_unlock(&w->lock);
+}
+
+void sync_worker_kick(sync_worker *w)
+{
+	pthread_mutex_lock(&w->lock);
+	w->kicked = 1;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+}
+
+void sync_worker_stop(sync_worker *w)
+{
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stop = 1;
+	pthread_cond_signal(&w->wake);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	pthread_mutex_destroy(&w->lock);
+	pthread_cond_destroy(&w->wake);
+	free(w->db_path);
+	free(w);
+}

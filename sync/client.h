@@ -1,0 +1,89 @@
+/*
+ * client — the kiosk's sync with tingzi-hub over HTTP (libcurl): enrolment,
+ * one round of push and pull, and the background worker the kiosk runs.
+ * The protocol is sync/PROTOCOL.md; the JSON is wire.c; the database side is
+ * store_sync.c.
+ *
+ * A round pushes the outbox in batches until it is empty or a batch fails,
+ * then pulls members, events and links, also when the push failed (a stuck
+ * upload never stops the roster from coming down). Nothing here touches SDL.
+ */
+#ifndef TINGZI_CLIENT_H
+#define TINGZI_CLIENT_H
+
+#include "sync/store.h"
+#include "sync/wire.h"
+
+#include <stdint.h>
+
+#define SYNC_BATCH      1000
+#define SYNC_URL_MAX    256
+#define SYNC_BACKOFF_MS 300000 /* the longest wait between failed rounds */
+
+/* What enrolment saved in the kiosk's settings. */
+typedef struct sync_conf {
+	char hub_url[SYNC_URL_MAX]; /* http(s)://host[:port], no trailing slash */
+	char token[WIRE_TOKEN_MAX];
+	char venue_id[WIRE_VENUE_ID_MAX];
+} sync_conf;
+
+/* 0 when this kiosk is enrolled (conf filled), -1 when not. */
+int sync_conf_load(store *s, sync_conf *conf);
+
+typedef enum sync_result {
+	SYNC_OK = 0,
+	SYNC_NETWORK,  /* no answer, 5xx or 429: try again after a back-off */
+	SYNC_AUTH,     /* 401 or 403: the device is not (or no longer) let in */
+	SYNC_PROTOCOL, /* 400, or a reply that is not what the protocol says */
+	SYNC_STORE,    /* the local database failed */
+} sync_result;
+
+typedef struct sync_report {
+	sync_result result; /* the first failure, or SYNC_OK */
+	int64_t sent, ok, duplicate, rejected;
+	int64_t pulled[STORE_SET_COUNT];
+	int64_t waiting; /* outbox rows left */
+	int64_t offset_ms;
+	long http_status;   /* of the failing request, 0 for none or a network error */
+	int retry_after_s;  /* from a 429/503 */
+	char error[320];    /* a sentence for the log and staff */
+} sync_report;
+
+/* One round: push everything, then pull every set. */
+sync_result sync_round(store *s, const sync_conf *conf, sync_report *r);
+
+/*
+ * Enrol with a hub: makes this device's signing key, sends the code, and
+ * saves the hub address, token and venue in the settings. Returns SYNC_OK,
+ * or another result with a sentence in why.
+ */
+sync_result sync_enroll(store *s, const char *hub_url, const char *code, const char *name, wire_enrolled *out,
+			char *why, size_t len);
+
+/* How long to wait after `failures` failed rounds in a row (0 for none): ms. */
+int64_t sync_backoff_ms(int failures, double unit_random);
+
+/* ---- the background worker ---- */
+
+typedef struct sync_status {
+	int enrolled;
+	int online;       /* the last round reached the hub */
+	int auth_failed;  /* the hub refused this device */
+	int64_t waiting;  /* outbox rows after the last round */
+	int64_t dead;     /* dead letters */
+	int64_t last_ok_ms;
+	int rounds;
+	char error[320];
+} sync_status;
+
+typedef struct sync_worker sync_worker;
+
+/* Start a worker with its own connection to db_path; NULL when it cannot. */
+sync_worker *sync_worker_start(const char *db_path);
+void sync_worker_status(sync_worker *w, sync_status *out);
+/* Start a round now (after check-ins, or "sync now" by staff). */
+void sync_worker_kick(sync_worker *w);
+/* Finish the round under way, stop and free (NULL does nothing). */
+void sync_worker_stop(sync_worker *w);
+
+#endif
