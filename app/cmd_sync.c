@@ -106,9 +106,10 @@ static int sync_forever(store *s, const sync_conf *conf)
 		print_report(&r);
 		fflush(stdout);
 		failures = res == SYNC_OK ? 0 : failures + 1;
-		int64_t wait = res == SYNC_OK     ? 30000
-			       : res == SYNC_AUTH ? 15 * 60 * 1000
-						  : sync_backoff_ms(failures, (double)(rand() % 1000) / 1000.0);
+		int64_t wait = res == SYNC_OK ? 30000
+			       : res == SYNC_AUTH
+				   ? 15 * 60 * 1000
+				   : sync_backoff_ms(failures, (double)(rand() % 1000) / 1000.0);
 		if (r.retry_after_s > 0 && wait < r.retry_after_s * 1000LL)
 			wait = r.retry_after_s * 1000LL;
 		for (int64_t t = 0; t < wait && !stopping; t += 100)
@@ -143,8 +144,8 @@ static int status(store *s)
 		char at[24] = "never";
 		if (when)
 			clock_local_iso(when, at, sizeof at);
-		printf("%s: cursor %lld, last pulled %s%s\n", store_set_name((store_set)set), (long long)cursor, at,
-		       resetting ? " (a snapshot is being gathered)" : "");
+		printf("%s: cursor %lld, last pulled %s%s\n", store_set_name((store_set)set),
+		       (long long)cursor, at, resetting ? " (a snapshot is being gathered)" : "");
 	}
 	return 0;
 }
@@ -160,9 +161,9 @@ int cmd_sync(const char *db, int argc, char **argv)
 		store *s = open_db(db, 0);
 		if (!s)
 			return 1;
-		int rc = strcmp(argv[1], "status") == 0 ? status(s)
+		int rc = strcmp(argv[1], "status") == 0                                ? status(s)
 			 : store_dead_letters_foreach(s, print_dead, NULL) == STORE_OK ? 0
-											   : 1;
+										       : 1;
 		store_close(s);
 		return rc;
 	}
@@ -175,7 +176,8 @@ int cmd_sync(const char *db, int argc, char **argv)
 		return 1;
 	sync_conf conf;
 	if (sync_conf_load(s, &conf) != 0) {
-		fprintf(stderr, "tingzi: this kiosk is not enrolled; run 'tingzi enroll HUB_URL CODE' first\n");
+		fprintf(stderr,
+			"tingzi: this kiosk is not enrolled; run 'tingzi enroll HUB_URL CODE' first\n");
 		store_close(s);
 		return 1;
 	}

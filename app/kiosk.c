@@ -185,6 +185,8 @@ void kiosk_checkin(kiosk *k, int64_t member_id, const char *method)
 	k->event = r.event;
 	switch (r.outcome) {
 	case CHECKIN_RECORDED:
+		if (k->sync && k->sync_seen.online)
+			sync_worker_kick(k->sync); /* on its way while the hub answers */
 		sound_play(SOUND_OK);
 		kiosk_show(k, SCREEN_WELCOME);
 		break;
@@ -475,6 +477,20 @@ void kiosk_tick(kiosk *k)
 		if (now - k->join_rotated_ms >= JOIN_ROTATE_MS)
 			kiosk_join_step(k, 1);
 	}
+	if (k->sync && k->screen == SCREEN_HOME) {
+		sync_status now;
+		sync_worker_status(k->sync, &now);
+		if (now.enrolled != k->sync_seen.enrolled || now.online != k->sync_seen.online ||
+		    now.auth_failed != k->sync_seen.auth_failed || now.waiting != k->sync_seen.waiting)
+			k->dirty = 1;
+		if (now.rounds != k->sync_seen.rounds &&
+		    (now.online != k->sync_seen.online || now.auth_failed))
+			log_event("sync.status",
+				  json_pack("{s:b,s:b,s:I,s:I,s:s}", "online", now.online, "auth_failed",
+					    now.auth_failed, "waiting", (json_int_t)now.waiting, "dead",
+					    (json_int_t)now.dead, "error", now.error));
+		k->sync_seen = now;
+	}
 	int minute = (int)(clock_wall_ms() / 60000);
 	if (k->screen == SCREEN_HOME && minute != k->last_minute) {
 		k->last_minute = minute;
@@ -484,6 +500,14 @@ void kiosk_tick(kiosk *k)
 }
 
 /* ---- open, run, close ---- */
+
+/* From the sync worker's thread: wake the loop to look at the new status. */
+static void sync_changed(void *ctx)
+{
+	(void)ctx;
+	SDL_Event ev = {.type = SDL_USEREVENT};
+	SDL_PushEvent(&ev);
+}
 
 int kiosk_open(kiosk *k, const kiosk_config *cfg)
 {
@@ -581,6 +605,8 @@ int kiosk_open(kiosk *k, const kiosk_config *cfg)
 	k->last_minute = (int)(clock_wall_ms() / 60000);
 	refresh_event(k);
 	kiosk_links_refresh(k, 1);
+	if (!k->show_qr && !store_is_readonly(k->db) && !getenv("TINGZI_NO_SYNC"))
+		k->sync = sync_worker_start(cfg->db_path, sync_changed, NULL);
 	kiosk_show(k, k->show_qr ? SCREEN_JOIN : SCREEN_HOME);
 	log_event("kiosk.started",
 		  json_pack("{s:s,s:i,s:i,s:s,s:s}", "db", cfg->db_path, "width", k->w, "height", k->h,
@@ -593,6 +619,8 @@ fail:
 
 void kiosk_close(kiosk *k)
 {
+	sync_worker_stop(k->sync);
+	k->sync = NULL;
 	if (k->loader)
 		SDL_WaitThread(k->loader, NULL);
 	k->loader = NULL;

@@ -28,8 +28,8 @@ int sync_conf_load(store *s, sync_conf *c)
 	memset(c, 0, sizeof *c);
 	if (store_setting_get(s, "hub_url", c->hub_url, sizeof c->hub_url) != STORE_OK ||
 	    store_setting_get(s, "hub_token", c->token, sizeof c->token) != STORE_OK ||
-	    store_setting_get(s, "hub_venue", c->venue_id, sizeof c->venue_id) != STORE_OK || !c->hub_url[0] ||
-	    !c->token[0])
+	    store_setting_get(s, "hub_venue", c->venue_id, sizeof c->venue_id) != STORE_OK ||
+	    !c->hub_url[0] || !c->token[0])
 		return -1;
 	return 0;
 }
@@ -164,7 +164,8 @@ static int request(const char *method, const char *url, const char *token, const
 	if (rc == CURLE_OK) {
 		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	} else {
-		snprintf(why, len, "%s", r->body.too_big ? "the hub's reply is too large" : curl_easy_strerror(rc));
+		snprintf(why, len, "%s",
+			 r->body.too_big ? "the hub's reply is too large" : curl_easy_strerror(rc));
 		free(r->body.p);
 		memset(&r->body, 0, sizeof r->body);
 	}
@@ -181,8 +182,8 @@ static sync_result judge(const reply *rp, const char *what, sync_report *r)
 	wire_error_reply(rp->body.p ? rp->body.p : "", rp->body.n, code, sizeof code, msg, sizeof msg);
 	r->http_status = rp->status;
 	r->retry_after_s = rp->retry_after;
-	snprintf(r->error, sizeof r->error, "%s: the hub answered %ld%s%s%s%s", what, rp->status, code[0] ? " " : "",
-		 code, msg[0] ? ": " : "", msg);
+	snprintf(r->error, sizeof r->error, "%s: the hub answered %ld%s%s%s%s", what, rp->status,
+		 code[0] ? " " : "", code, msg[0] ? ": " : "", msg);
 	if (rp->status == 401 || rp->status == 403)
 		return SYNC_AUTH;
 	if (rp->status == 429 || rp->status >= 500)
@@ -276,7 +277,8 @@ static sync_result push(store *s, const sync_conf *conf, sync_report *r)
 		store_ack *acks;
 		size_t n;
 		int64_t removed = 0;
-		rc = wire_push_reply(rp.body.p ? rp.body.p : "", rp.body.n, &acks, &n, &r->offset_ms, why, sizeof why);
+		rc = wire_push_reply(rp.body.p ? rp.body.p : "", rp.body.n, &acks, &n, &r->offset_ms, why,
+				     sizeof why);
 		free(rp.body.p);
 		if (rc != 0) {
 			snprintf(r->error, sizeof r->error, "push: %s", why);
@@ -284,7 +286,8 @@ static sync_result push(store *s, const sync_conf *conf, sync_report *r)
 			break;
 		}
 		if (store_outbox_ack(s, acks, n, clock_wall_ms(), &removed) != STORE_OK) {
-			snprintf(r->error, sizeof r->error, "cannot record the hub's answers: %s", store_errmsg(s));
+			snprintf(r->error, sizeof r->error, "cannot record the hub's answers: %s",
+				 store_errmsg(s));
 			free(acks);
 			res = SYNC_STORE;
 			break;
@@ -297,7 +300,8 @@ static sync_result push(store *s, const sync_conf *conf, sync_report *r)
 		free(acks);
 		r->sent += (int64_t)b.n;
 		if (removed == 0) { /* an answer about none of what was sent: do not loop */
-			snprintf(r->error, sizeof r->error, "push: the hub answered for none of %zu records", b.n);
+			snprintf(r->error, sizeof r->error, "push: the hub answered for none of %zu records",
+				 b.n);
 			res = SYNC_PROTOCOL;
 			break;
 		}
@@ -334,7 +338,8 @@ static sync_result pull_set(store *s, const sync_conf *conf, store_set set, sync
 			return res;
 		}
 		wire_page pg;
-		int rc = wire_pull_reply(rp.body.p ? rp.body.p : "", rp.body.n, set, since, &pg, why, sizeof why);
+		int rc =
+		    wire_pull_reply(rp.body.p ? rp.body.p : "", rp.body.n, set, since, &pg, why, sizeof why);
 		free(rp.body.p);
 		if (rc != 0) {
 			snprintf(r->error, sizeof r->error, "pull %s: %s", store_set_name(set), why);
@@ -351,8 +356,8 @@ static sync_result pull_set(store *s, const sync_conf *conf, store_set set, sync
 		r->pulled[set] += (int64_t)pg.count;
 		wire_page_free(&pg);
 		if (err != STORE_OK) {
-			snprintf(r->error, sizeof r->error, "cannot apply the %s page: %s", store_set_name(set),
-				 store_errmsg(s));
+			snprintf(r->error, sizeof r->error, "cannot apply the %s page: %s",
+				 store_set_name(set), store_errmsg(s));
 			return SYNC_STORE;
 		}
 		if (!pg.more)
@@ -383,7 +388,8 @@ sync_result sync_round(store *s, const sync_conf *conf, sync_report *r)
 				if (res == SYNC_OK)
 					res = p;
 				else
-					snprintf(r->error, sizeof r->error, "%s", first), r->http_status = status;
+					snprintf(r->error, sizeof r->error, "%s", first),
+					    r->http_status = status;
 				break;
 			}
 		}
@@ -403,7 +409,8 @@ sync_result sync_enroll(store *s, const char *hub_url, const char *code, const c
 		n--;
 	if (n == 0 || n >= SYNC_URL_MAX ||
 	    !(strncmp(hub_url, "http://", 7) == 0 || strncmp(hub_url, "https://", 8) == 0)) {
-		snprintf(why, len, "the hub address must be http:// or https:// and under %d bytes", SYNC_URL_MAX);
+		snprintf(why, len, "the hub address must be http:// or https:// and under %d bytes",
+			 SYNC_URL_MAX);
 		return SYNC_PROTOCOL;
 	}
 	if (sodium_init() < 0) {
@@ -453,6 +460,8 @@ struct sync_worker {
 	int stop, kicked;
 	char *db_path;
 	sync_status status;
+	void (*changed)(void *ctx);
+	void *ctx;
 };
 
 static int64_t interval_ms(void)
@@ -508,13 +517,16 @@ static void *worker_main(void *arg)
 		if (enrolled && res == SYNC_OK)
 			w->status.last_ok_ms = clock_wall_ms();
 		snprintf(w->status.error, sizeof w->status.error, "%s", res == SYNC_OK ? "" : r.error);
+		if (w->changed)
+			w->changed(w->ctx);
 		struct timespec until;
 		clock_gettime(CLOCK_REALTIME, &until);
 		until.tv_sec += wait / 1000;
 		until.tv_nsec += (long)(wait % 1000) * 1000000L;
 		if (until.tv_nsec >= 1000000000L)
 			until.tv_sec++, until.tv_nsec -= 1000000000L;
-		while (!w->stop && !w->kicked && pthread_cond_timedwait(&w->wake, &w->lock, &until) != ETIMEDOUT)
+		while (!w->stop && !w->kicked &&
+		       pthread_cond_timedwait(&w->wake, &w->lock, &until) != ETIMEDOUT)
 			;
 		w->kicked = 0;
 		int stop = w->stop;
@@ -526,7 +538,7 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-sync_worker *sync_worker_start(const char *db_path)
+sync_worker *sync_worker_start(const char *db_path, void (*changed)(void *ctx), void *ctx)
 {
 	sync_worker *w = calloc(1, sizeof *w);
 	if (!w || !(w->db_path = strdup(db_path)) || sodium_init() < 0) {
@@ -535,6 +547,8 @@ sync_worker *sync_worker_start(const char *db_path)
 		free(w);
 		return NULL;
 	}
+	w->changed = changed;
+	w->ctx = ctx;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_cond_init(&w->wake, NULL);
 	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {

@@ -44,9 +44,9 @@ typedef struct sync_report {
 	int64_t pulled[STORE_SET_COUNT];
 	int64_t waiting; /* outbox rows left */
 	int64_t offset_ms;
-	long http_status;   /* of the failing request, 0 for none or a network error */
-	int retry_after_s;  /* from a 429/503 */
-	char error[320];    /* a sentence for the log and staff */
+	long http_status;  /* of the failing request, 0 for none or a network error */
+	int retry_after_s; /* from a 429/503 */
+	char error[320];   /* a sentence for the log and staff */
 } sync_report;
 
 /* One round: push everything, then pull every set. */
@@ -67,10 +67,10 @@ int64_t sync_backoff_ms(int failures, double unit_random);
 
 typedef struct sync_status {
 	int enrolled;
-	int online;       /* the last round reached the hub */
-	int auth_failed;  /* the hub refused this device */
-	int64_t waiting;  /* outbox rows after the last round */
-	int64_t dead;     /* dead letters */
+	int online;      /* the last round reached the hub */
+	int auth_failed; /* the hub refused this device */
+	int64_t waiting; /* outbox rows after the last round */
+	int64_t dead;    /* dead letters */
 	int64_t last_ok_ms;
 	int rounds;
 	char error[320];
@@ -78,8 +78,12 @@ typedef struct sync_status {
 
 typedef struct sync_worker sync_worker;
 
-/* Start a worker with its own connection to db_path; NULL when it cannot. */
-sync_worker *sync_worker_start(const char *db_path);
+/*
+ * Start a worker with its own connection to db_path; NULL when it cannot.
+ * changed(ctx), when not NULL, is called from the worker's thread after
+ * every round, so a UI can look at the status (it must only post a wake-up).
+ */
+sync_worker *sync_worker_start(const char *db_path, void (*changed)(void *ctx), void *ctx);
 void sync_worker_status(sync_worker *w, sync_status *out);
 /* Start a round now (after check-ins, or "sync now" by staff). */
 void sync_worker_kick(sync_worker *w);

@@ -212,10 +212,10 @@ typedef struct store_link {
 	char platform[STORE_PLATFORM_MAX]; /* wechat, line, telegram, discord, url */
 	char label[STORE_TITLE_MAX];
 	char url[STORE_URL_MAX];
-	int64_t expires_ms; /* Unix ms; 0: does not expire */
-	int64_t member_cap; /* 0: no cap */
-	int64_t event_id;   /* 0: the whole venue */
-	int is_default;     /* the venue default link */
+	int64_t expires_ms;           /* Unix ms; 0: does not expire */
+	int64_t member_cap;           /* 0: no cap */
+	int64_t event_id;             /* 0: the whole venue */
+	int is_default;               /* the venue default link */
 	char live_url[STORE_URL_MAX]; /* the hub's /j/SLUG address for it, or "" */
 } store_link;
 
@@ -262,7 +262,7 @@ typedef enum store_ack_status { STORE_ACK_OK = 0, STORE_ACK_DUPLICATE, STORE_ACK
 typedef struct store_ack {
 	char id[STORE_ID_MAX];
 	store_ack_status status;
-	char reason[64];              /* for REJECTED */
+	char reason[64];                /* for REJECTED */
 	char merged_into[STORE_ID_MAX]; /* a member the hub merged into another, or "" */
 } store_ack;
 
@@ -286,7 +286,12 @@ typedef struct store_dead_letter {
 store_err store_dead_letters_foreach(store *s, int (*fn)(const store_dead_letter *d, void *ctx), void *ctx);
 
 /* Data sets pulled from the hub. */
-typedef enum store_set { STORE_SET_MEMBERS = 0, STORE_SET_EVENTS, STORE_SET_LINKS, STORE_SET_COUNT } store_set;
+typedef enum store_set {
+	STORE_SET_MEMBERS = 0,
+	STORE_SET_EVENTS,
+	STORE_SET_LINKS,
+	STORE_SET_COUNT
+} store_set;
 const char *store_set_name(store_set set);
 
 /* The sequence applied last for set (0 when never), and whether a reset is under way. */

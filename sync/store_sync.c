@@ -78,8 +78,8 @@ store_err store_outbox_enqueue_local(store *s, int64_t now_ms, int64_t *added)
 	return err;
 }
 
-static store_err each_rec(store *s, enum store_stmt q, int max, int (*fn)(const store_outbox_rec *r, void *ctx),
-			  void *ctx, int *stop)
+static store_err each_rec(store *s, enum store_stmt q, int max,
+			  int (*fn)(const store_outbox_rec *r, void *ctx), void *ctx, int *stop)
 {
 	sqlite3_stmt *st = store_stmt(s, q);
 	sqlite3_bind_int(st, 1, max);
@@ -238,7 +238,7 @@ static const enum store_stmt apply_links[] = {Q_PULL_L_DEFAULT, Q_PULL_L_UPSERT,
 
 static store_err apply_page(store *s, store_set set, const char *items, int64_t now_ms)
 {
-	const enum store_stmt *q = set == STORE_SET_MEMBERS ? apply_members
+	const enum store_stmt *q = set == STORE_SET_MEMBERS  ? apply_members
 				   : set == STORE_SET_EVENTS ? apply_events
 							     : apply_links;
 	size_t n = set == STORE_SET_MEMBERS  ? sizeof apply_members / sizeof *q

@@ -76,7 +76,8 @@ static json_t *load(const char *text, size_t len, char *why, size_t whylen)
 /* ---- push ---- */
 
 typedef struct columns {
-	json_t *id, *member, *events, *event, *method, *wall, *mono, *boots, *boot, *seq, *visit, *flags, *day;
+	json_t *id, *member, *events, *event, *method, *wall, *mono, *boots, *boot, *seq, *visit, *flags,
+	    *day;
 	int64_t last_wall, last_mono, last_seq;
 	size_t n;
 } columns;
@@ -107,8 +108,8 @@ static int add_checkin(columns *c, json_t *b)
 	int64_t w = json_integer_value(wall), m = json_integer_value(mono), q = json_integer_value(seq);
 	json_array_append_new(c->id, json_string(id));
 	json_array_append_new(c->member, json_string(member));
-	json_array_append_new(c->event,
-			      json_integer(json_is_null(ev) ? -1 : index_of(c->events, json_string_value(ev))));
+	json_array_append_new(
+	    c->event, json_integer(json_is_null(ev) ? -1 : index_of(c->events, json_string_value(ev))));
 	json_array_append_new(c->method, json_string(method));
 	json_array_append_new(c->wall, json_integer(c->n ? w - c->last_wall : w));
 	json_array_append_new(c->mono, json_integer(c->n ? m - c->last_mono : m));
@@ -170,14 +171,15 @@ char *wire_push_body(const char *device_id, int64_t device_time_ms, const wire_r
 			goto done;
 		}
 	}
-	json_t *body = json_pack("{s:s,s:I}", "device_id", device_id, "device_time_ms", (json_int_t)device_time_ms);
+	json_t *body =
+	    json_pack("{s:s,s:I}", "device_id", device_id, "device_time_ms", (json_int_t)device_time_ms);
 	if (c.n)
-		json_object_set_new(
-		    body, "checkins",
-		    json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "id", c.id, "member", c.member,
-			      "events", c.events, "event", c.event, "method", c.method, "wall_ms", c.wall,
-			      "mono_ms", c.mono, "boots", c.boots, "boot", c.boot, "seq", c.seq, "visit", c.visit,
-			      "flags", c.flags, "day", c.day));
+		json_object_set_new(body, "checkins",
+				    json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "id",
+					      c.id, "member", c.member, "events", c.events, "event", c.event,
+					      "method", c.method, "wall_ms", c.wall, "mono_ms", c.mono,
+					      "boots", c.boots, "boot", c.boot, "seq", c.seq, "visit",
+					      c.visit, "flags", c.flags, "day", c.day));
 	if (json_array_size(records))
 		json_object_set(body, "records", records);
 	out = json_dumps(body, JSON_COMPACT);
@@ -185,7 +187,8 @@ char *wire_push_body(const char *device_id, int64_t device_time_ms, const wire_r
 done:
 	json_decref(c.id), json_decref(c.member), json_decref(c.events), json_decref(c.event);
 	json_decref(c.method), json_decref(c.wall), json_decref(c.mono), json_decref(c.boots);
-	json_decref(c.boot), json_decref(c.seq), json_decref(c.visit), json_decref(c.flags), json_decref(c.day);
+	json_decref(c.boot), json_decref(c.seq), json_decref(c.visit), json_decref(c.flags),
+	    json_decref(c.day);
 	json_decref(records);
 	return out;
 }
@@ -219,8 +222,8 @@ int wire_push_reply(const char *text, size_t len, store_ack **acks, size_t *n, i
 		const char *status = json_string_value(json_object_get(r, "status"));
 		const char *reason = json_string_value(json_object_get(r, "reason"));
 		json_t *merged = json_object_get(r, "merged_into");
-		if (!wire_is_id(id) || !status || (merged && !json_is_null(merged) &&
-						   !wire_is_id(json_string_value(merged)))) {
+		if (!wire_is_id(id) || !status ||
+		    (merged && !json_is_null(merged) && !wire_is_id(json_string_value(merged)))) {
 			say(why, whylen, "result %zu of the reply is malformed", i);
 			free(a);
 			json_decref(j);
@@ -233,7 +236,8 @@ int wire_push_reply(const char *text, size_t len, store_ack **acks, size_t *n, i
 			a[i].status = STORE_ACK_DUPLICATE;
 		} else if (strcmp(status, "rejected") == 0) {
 			a[i].status = STORE_ACK_REJECTED;
-			snprintf(a[i].reason, sizeof a[i].reason, "%s", reason && text_ok(reason, 64, 0) ? reason : "rejected");
+			snprintf(a[i].reason, sizeof a[i].reason, "%s",
+				 reason && text_ok(reason, 64, 0) ? reason : "rejected");
 		} else {
 			say(why, whylen, "result %zu has an unknown status", i);
 			free(a);
@@ -302,10 +306,11 @@ static json_t *member_item(json_t *it)
 	if (!gone && json_is_null(phone) && json_is_null(code) && !phone && !code)
 		return NULL;
 	return json_pack("{s:s,s:s,s:o,s:o,s:s,s:s,s:i,s:o}", "uid", json_string_value(uid), "name",
-			 json_is_string(name) ? json_string_value(name) : "", "phone", str_or_null(phone), "code",
-			 str_or_null(code), "tier", json_is_string(tier) ? json_string_value(tier) : "", "expires",
-			 json_is_string(exp) ? json_string_value(exp) : "", "deleted", deleted ? 1 : 0, "merged_into",
-			 str_or_null(merged));
+			 json_is_string(name) ? json_string_value(name) : "", "phone", str_or_null(phone),
+			 "code", str_or_null(code), "tier",
+			 json_is_string(tier) ? json_string_value(tier) : "", "expires",
+			 json_is_string(exp) ? json_string_value(exp) : "", "deleted", deleted ? 1 : 0,
+			 "merged_into", str_or_null(merged));
 }
 
 static json_t *event_item(json_t *it)
@@ -319,8 +324,9 @@ static json_t *event_item(json_t *it)
 			 !json_is_integer(b) || json_integer_value(b) <= json_integer_value(a)))
 		return NULL;
 	return json_pack("{s:s,s:s,s:I,s:I,s:i}", "uid", json_string_value(uid), "title",
-			 deleted ? "-" : json_string_value(title), "start_ms", deleted ? 0 : json_integer_value(a),
-			 "end_ms", deleted ? 1 : json_integer_value(b), "deleted", deleted ? 1 : 0);
+			 deleted ? "-" : json_string_value(title), "start_ms",
+			 deleted ? 0 : json_integer_value(a), "end_ms", deleted ? 1 : json_integer_value(b),
+			 "deleted", deleted ? 1 : 0);
 }
 
 static int platform_ok(const char *p)
@@ -349,8 +355,9 @@ static json_t *link_item(json_t *it)
 	     !(!exp || json_is_null(exp) || (json_is_integer(exp) && json_integer_value(exp) > 0)) ||
 	     !(!cap || json_is_null(cap) || (json_is_integer(cap) && json_integer_value(cap) > 0))))
 		return NULL;
-	return json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:i,s:o,s:i}", "uid", json_string_value(uid), "platform",
-			 deleted ? "url" : platform, "label", deleted ? "-" : json_string_value(label), "url",
+	return json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:o,s:i,s:o,s:i}", "uid", json_string_value(uid),
+			 "platform", deleted ? "url" : platform, "label",
+			 deleted ? "-" : json_string_value(label), "url",
 			 deleted ? "https://-" : json_string_value(url), "expires_ms",
 			 json_is_integer(exp) ? json_integer(json_integer_value(exp)) : json_null(), "cap",
 			 json_is_integer(cap) ? json_integer(json_integer_value(cap)) : json_null(), "event",
@@ -390,7 +397,7 @@ int wire_pull_reply(const char *text, size_t len, store_set set, int64_t since, 
 	json_t *it;
 	json_array_foreach(items, i, it)
 	{
-		json_t *c = !json_is_object(it)	       ? NULL
+		json_t *c = !json_is_object(it)        ? NULL
 			    : set == STORE_SET_MEMBERS ? member_item(it)
 			    : set == STORE_SET_EVENTS  ? event_item(it)
 						       : link_item(it);
@@ -419,8 +426,8 @@ void wire_page_free(wire_page *page)
 
 char *wire_enroll_body(const char *code, const char *device_id, const char *name, const char *public_key_hex)
 {
-	json_t *b = json_pack("{s:s,s:s,s:s,s:s}", "code", code, "device_id", device_id, "name", name ? name : "",
-			      "public_key", public_key_hex);
+	json_t *b = json_pack("{s:s,s:s,s:s,s:s}", "code", code, "device_id", device_id, "name",
+			      name ? name : "", "public_key", public_key_hex);
 	char *out = b ? json_dumps(b, JSON_COMPACT) : NULL;
 	json_decref(b);
 	return out;
@@ -438,8 +445,9 @@ int wire_enroll_reply(const char *text, size_t len, wire_enrolled *out, char *wh
 	const char *vid = json_string_value(json_object_get(venue, "id"));
 	const char *vname = json_string_value(json_object_get(venue, "name"));
 	json_t *t = json_object_get(j, "server_time_ms");
-	int ok = wire_is_id(dev) && token && strncmp(token, "tzd1.", 5) == 0 && text_ok(token, WIRE_TOKEN_MAX, 0) &&
-		 strchr(token, ' ') == NULL && wire_is_id(vid) && (!vname || text_ok(vname, STORE_TITLE_MAX, 1));
+	int ok = wire_is_id(dev) && token && strncmp(token, "tzd1.", 5) == 0 &&
+		 text_ok(token, WIRE_TOKEN_MAX, 0) && strchr(token, ' ') == NULL && wire_is_id(vid) &&
+		 (!vname || text_ok(vname, STORE_TITLE_MAX, 1));
 	if (ok) {
 		snprintf(out->device_id, sizeof out->device_id, "%s", dev);
 		snprintf(out->token, sizeof out->token, "%s", token);

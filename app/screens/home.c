@@ -19,6 +19,22 @@ void screen_home_draw(kiosk *k)
 	ui_text_size(k->text, "88:88", u * 3 / 2, &cw, &ch);
 	ui_text_draw(k->text, hhmm, u * 3 / 2, ui_rgb(UI_TEXT), k->w - m, m, UI_ALIGN_RIGHT, 0);
 	ui_text_draw(k->text, k->venue, u * 3 / 2, ui_rgb(UI_TEXT), m, m, UI_ALIGN_LEFT, k->w - 3 * m - cw);
+	if (k->sync_seen.enrolled) {
+		/* the sync mark under the clock: offline and how much waits, or refused */
+		char mark[96];
+		const sync_status *st = &k->sync_seen;
+		if (st->auth_failed)
+			snprintf(mark, sizeof mark, "%s", _("Not authorised by the hub · please see staff"));
+		else if (!st->online)
+			snprintf(mark, sizeof mark, _("Offline · %lld waiting"), (long long)st->waiting);
+		else if (st->waiting > 0)
+			snprintf(mark, sizeof mark, _("%lld waiting to upload"), (long long)st->waiting);
+		else
+			snprintf(mark, sizeof mark, "%s", _("Synced"));
+		ui_text_draw(k->text, mark, u * 3 / 4,
+			     ui_rgb(st->online && !st->auth_failed ? UI_MUTED : UI_WARN), k->w - m, m + ch,
+			     UI_ALIGN_RIGHT, k->w / 2);
+	}
 
 	int y = m + ch + u;
 	if (k->event.id) {

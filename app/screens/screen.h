@@ -10,6 +10,7 @@
 #include "input/wedge.h"
 #include "links.h"
 #include "roster/roster.h"
+#include "sync/client.h"
 #include "sync/store.h"
 #include "ui/draw.h"
 #include "ui/qr.h"
@@ -111,6 +112,9 @@ struct kiosk {
 	int referral_qr;         /* setting referral_qr = 1 */
 	int press_x, press_y;    /* where a press began, for swipes */
 	int pressing;
+	/* sync with tingzi-hub: a background worker with its own connection */
+	sync_worker *sync;
+	sync_status sync_seen; /* what the home screen shows */
 };
 
 /* Register a tappable area for the frame being drawn. */
