@@ -26,6 +26,7 @@ int cmd_referral(const char *db, const char *value);
 extern const char usage_links[];
 int cmd_enroll(const char *db, int argc, char **argv);
 int cmd_sync(const char *db, int argc, char **argv);
-extern const char usage_enroll[], usage_sync[];
+int cmd_export(const char *db, int argc, char **argv);
+extern const char usage_enroll[], usage_sync[], usage_export[];
 
 #endif

@@ -6,12 +6,17 @@
 #include "sync/client.h"
 #include "sync/clock.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <jansson.h>
 #include <signal.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 const char usage_enroll[] = "Usage: tingzi enroll HUB_URL CODE [--name NAME]\n"
 			    "\n"
@@ -189,6 +194,232 @@ int cmd_sync(const char *db, int argc, char **argv)
 		rc = res == SYNC_OK ? 0 : res == SYNC_AUTH ? 3 : 1;
 	} else {
 		rc = sync_forever(s, &conf);
+	}
+	store_close(s);
+	return rc;
+}
+
+/* ---- sneakernet ---- */
+
+const char usage_export[] = "Usage: tingzi export --to DIR\n"
+			    "       tingzi export --confirm FILE\n"
+			    "\n"
+			    "For a venue with no network: write what waits to be uploaded into files\n"
+			    "DIR/tingzi-DEVICE-FIRST-LAST.tzb of at most 1000 records each, signed with\n"
+			    "this device's key, for 'tingzi-hub import FILE' on the organizer's side.\n"
+			    "The records stay queued until the hub has them: a later sync, or --confirm\n"
+			    "with a file the hub imported, takes them off the queue. Members and events\n"
+			    "come in the first files, so the hub knows them before their check-ins.\n"
+			    "Exit status: 0 done, 1 error, 2 bad usage.\n";
+
+typedef struct exp_batch {
+	wire_rec r[SYNC_BATCH];
+	size_t n;
+	int64_t first, last;
+	int failed;
+} exp_batch;
+
+static int exp_take(const store_outbox_rec *rec, void *ctx)
+{
+	exp_batch *b = ctx;
+	wire_rec *w = &b->r[b->n];
+	snprintf(w->kind, sizeof w->kind, "%s", rec->kind);
+	snprintf(w->id, sizeof w->id, "%s", rec->id);
+	if (!(w->body = strdup(rec->body ? rec->body : "{}"))) {
+		b->failed = 1;
+		return 1;
+	}
+	if (!b->n)
+		b->first = rec->seq;
+	b->last = rec->seq;
+	b->n++;
+	return 0;
+}
+
+static void exp_clear(exp_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++)
+		free(b->r[i].body);
+	b->n = 0;
+}
+
+/* The device's Ed25519 secret key from the settings. */
+static int secret_key(store *s, unsigned char *sk)
+{
+	char hex[2 * crypto_sign_SECRETKEYBYTES + 1];
+	size_t n = 0;
+	int rc =
+	    store_setting_get(s, "sign_secret", hex, sizeof hex) == STORE_OK &&
+		    sodium_hex2bin(sk, crypto_sign_SECRETKEYBYTES, hex, strlen(hex), NULL, &n, NULL) == 0 &&
+		    n == crypto_sign_SECRETKEYBYTES
+		? 0
+		: -1;
+	sodium_memzero(hex, sizeof hex);
+	return rc;
+}
+
+/* Write one signed file; 0 or -1 (said on stderr). */
+static int write_tzb(const char *dir, store *s, const sync_conf *conf, const exp_batch *b,
+		     const unsigned char *sk)
+{
+	char why[256], path[4096], tmp[4200];
+	char *push = wire_push_body(store_device_id(s), clock_wall_ms(), b->r, b->n, why, sizeof why);
+	if (!push) {
+		fprintf(stderr, "tingzi: %s\n", why);
+		return -1;
+	}
+	size_t plen = strlen(push) + 256;
+	char *doc = malloc(plen);
+	if (!doc) {
+		free(push);
+		return -1;
+	}
+	int n = snprintf(doc, plen,
+			 "tzb1\n{\"device_id\":\"%s\",\"venue\":\"%s\",\"created_ms\":%lld,\"push\":%s}\n",
+			 store_device_id(s), conf->venue_id, (long long)clock_wall_ms(), push);
+	free(push);
+	unsigned char sig[crypto_sign_BYTES];
+	char sig_hex[2 * crypto_sign_BYTES + 1];
+	crypto_sign_detached(sig, NULL, (const unsigned char *)doc, (unsigned long long)n, sk);
+	sodium_bin2hex(sig_hex, sizeof sig_hex, sig, sizeof sig);
+	snprintf(path, sizeof path, "%s/tingzi-%s-%lld-%lld.tzb", dir, store_device_id(s),
+		 (long long)b->first, (long long)b->last);
+	snprintf(tmp, sizeof tmp, "%s.part", path);
+	FILE *f = fopen(tmp, "wb");
+	int ok = f && fwrite(doc, 1, (size_t)n, f) == (size_t)n && fprintf(f, "%s\n", sig_hex) > 0 &&
+		 fflush(f) == 0 && fsync(fileno(f)) == 0;
+	if (f && fclose(f) != 0)
+		ok = 0;
+	free(doc);
+	if (!ok || rename(tmp, path) != 0) {
+		fprintf(stderr, "tingzi: cannot write %s: %s\n", path, strerror(errno));
+		unlink(tmp);
+		return -1;
+	}
+	printf("%s: %zu records\n", path, b->n);
+	return 0;
+}
+
+static int export_to(store *s, const sync_conf *conf, const char *dir)
+{
+	unsigned char sk[crypto_sign_SECRETKEYBYTES];
+	if (secret_key(s, sk) != 0) {
+		fprintf(stderr, "tingzi: this kiosk has no signing key; enroll it first\n");
+		return 1;
+	}
+	struct stat st;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "tingzi: %s is not a folder\n", dir);
+		sodium_memzero(sk, sizeof sk);
+		return 1;
+	}
+	static exp_batch b;
+	int rc = 0, files = 0;
+	if (store_outbox_enqueue_local(s, clock_wall_ms(), NULL) != STORE_OK)
+		rc = 1;
+	for (int first = 1; first >= 0 && rc == 0; first--) {
+		int64_t after = 0;
+		for (;;) {
+			exp_clear(&b);
+			b.failed = 0;
+			if (store_outbox_export(s, first, after, SYNC_BATCH, exp_take, &b) != STORE_OK ||
+			    b.failed) {
+				fprintf(stderr, "tingzi: cannot read the outbox: %s\n", store_errmsg(s));
+				rc = 1;
+				break;
+			}
+			if (b.n == 0)
+				break;
+			if (write_tzb(dir, s, conf, &b, sk) != 0 ||
+			    store_outbox_mark_exported(s, b.first, b.last, clock_wall_ms()) != STORE_OK) {
+				rc = 1;
+				break;
+			}
+			files++;
+			after = b.last;
+		}
+	}
+	exp_clear(&b);
+	sodium_memzero(sk, sizeof sk);
+	if (rc == 0)
+		printf("%d files; the records stay queued until the hub has them\n", files);
+	return rc;
+}
+
+/* Take a file the hub imported off the queue: its signature must be ours. */
+static int confirm(store *s, const char *file)
+{
+	char hex[2 * crypto_sign_PUBLICKEYBYTES + 1];
+	unsigned char pk[crypto_sign_PUBLICKEYBYTES], sig[crypto_sign_BYTES];
+	size_t n = 0;
+	if (store_setting_get(s, "sign_public", hex, sizeof hex) != STORE_OK ||
+	    sodium_hex2bin(pk, sizeof pk, hex, strlen(hex), NULL, &n, NULL) != 0 || n != sizeof pk) {
+		fprintf(stderr, "tingzi: this kiosk has no signing key; enroll it first\n");
+		return 1;
+	}
+	FILE *f = fopen(file, "rb");
+	if (!f) {
+		fprintf(stderr, "tingzi: cannot open %s: %s\n", file, strerror(errno));
+		return 1;
+	}
+	static char data[WIRE_MAX_REPLY + 1];
+	size_t len = fread(data, 1, sizeof data - 1, f);
+	fclose(f);
+	data[len] = '\0';
+	char *second = strchr(data, '\n'), *third = second ? strchr(second + 1, '\n') : NULL;
+	size_t signed_len = third ? (size_t)(third + 1 - data) : 0;
+	if (len >= sizeof data - 1 || strncmp(data, "tzb1\n", 5) != 0 || !third ||
+	    sodium_hex2bin(sig, sizeof sig, third + 1, strcspn(third + 1, "\n"), NULL, &n, NULL) != 0 ||
+	    n != sizeof sig ||
+	    crypto_sign_verify_detached(sig, (const unsigned char *)data, signed_len, pk) != 0) {
+		fprintf(stderr, "tingzi: %s is not a batch file signed by this kiosk\n", file);
+		return 1;
+	}
+	json_t *doc = json_loadb(second + 1, (size_t)(third - second - 1), 0, NULL);
+	json_t *push = json_object_get(doc, "push");
+	json_t *ids = json_object_get(json_object_get(push, "checkins"), "id");
+	json_t *recs = json_object_get(push, "records");
+	size_t count = json_array_size(ids) + json_array_size(recs), i, k = 0;
+	store_ack *acks = calloc(count ? count : 1, sizeof *acks);
+	json_t *v;
+	json_array_foreach(ids, i, v) snprintf(acks[k++].id, sizeof acks[0].id, "%s", json_string_value(v));
+	json_array_foreach(recs, i, v)
+	    snprintf(acks[k++].id, sizeof acks[0].id, "%s", json_string_value(json_object_get(v, "id")));
+	int64_t removed = 0;
+	store_err err = store_outbox_ack(s, acks, k, clock_wall_ms(), &removed);
+	free(acks);
+	json_decref(doc);
+	if (err != STORE_OK) {
+		fprintf(stderr, "tingzi: cannot update the queue: %s\n", store_errmsg(s));
+		return 1;
+	}
+	printf("%lld records of %s taken off the queue\n", (long long)removed, file);
+	return 0;
+}
+
+int cmd_export(const char *db, int argc, char **argv)
+{
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+		fputs(usage_export, stdout);
+		return 0;
+	}
+	if (argc != 3 || (strcmp(argv[1], "--to") != 0 && strcmp(argv[1], "--confirm") != 0))
+		return usage_error(usage_export, "%s", "export takes --to DIR or --confirm FILE");
+	if (sodium_init() < 0) {
+		fprintf(stderr, "tingzi: cannot start libsodium\n");
+		return 1;
+	}
+	store *s = open_db(db, 0);
+	if (!s)
+		return 1;
+	sync_conf conf;
+	int rc;
+	if (sync_conf_load(s, &conf) != 0) {
+		fprintf(stderr,
+			"tingzi: this kiosk is not enrolled; run 'tingzi enroll HUB_URL CODE' first\n");
+		rc = 1;
+	} else {
+		rc = strcmp(argv[1], "--to") == 0 ? export_to(s, &conf, argv[2]) : confirm(s, argv[2]);
 	}
 	store_close(s);
 	return rc;

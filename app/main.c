@@ -55,6 +55,8 @@ static const char usage_main[] =
     "  enroll HUB_URL CODE         join this kiosk to a venue on tingzi-hub\n"
     "  sync [--once] | status | dead-letters\n"
     "                              upload check-ins, download members, events, links\n"
+    "  export --to DIR | --confirm FILE\n"
+    "                              signed batch files for a venue with no network\n"
     "  venue set-name NAME         the venue name shown on the home screen\n"
     "  venue set-referral on|off   a returning member's welcome screen shows\n"
     "                              their personal invite QR (off by default)\n"
@@ -840,6 +842,8 @@ int main(int argc, char **argv)
 		return cmd_links(db, argc - 1, argv + 1);
 	if (strcmp(cmd, "enroll") == 0)
 		return cmd_enroll(db, argc - 1, argv + 1);
+	if (strcmp(cmd, "export") == 0)
+		return cmd_export(db, argc - 1, argv + 1);
 	if (strcmp(cmd, "sync") == 0)
 		return cmd_sync(db, argc - 1, argv + 1);
 	if (strcmp(cmd, "show-qr") == 0)

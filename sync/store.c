@@ -271,6 +271,9 @@ static const char *const sql[Q_COUNT] = {
 		       " ORDER BY seq LIMIT ?1",
     [Q_OUTBOX_REST] = "SELECT seq, kind, record_id, body FROM outbox WHERE kind NOT IN ('member', 'event')"
 		      " ORDER BY seq LIMIT ?1",
+    [Q_OUTBOX_EXPORT] = "SELECT seq, kind, record_id, body FROM outbox WHERE (kind IN ('member', 'event')) = ?1"
+			" AND seq > ?2 ORDER BY seq LIMIT ?3",
+    [Q_OUTBOX_EXPORTED] = "UPDATE outbox SET exported_ms = ?3 WHERE seq BETWEEN ?1 AND ?2 AND exported_ms IS NULL",
     [Q_OUTBOX_DEAD] = "INSERT INTO dead_letters(kind, record_id, body, reason, created_ms)"
 		      " SELECT kind, record_id, body, ?2, ?3 FROM outbox WHERE record_id = ?1",
     [Q_OUTBOX_DELETE] = "DELETE FROM outbox WHERE record_id = ?1 RETURNING kind",

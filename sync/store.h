@@ -257,6 +257,15 @@ typedef struct store_outbox_rec {
  */
 store_err store_outbox_batch(store *s, int max, int (*fn)(const store_outbox_rec *r, void *ctx), void *ctx);
 
+/*
+ * For a sneakernet file: up to max rows after seq `after`, members and
+ * events only (first = 1) or the rest (first = 0), in outbox order. The rows
+ * stay queued; store_outbox_mark_exported() notes when they went out.
+ */
+store_err store_outbox_export(store *s, int first, int64_t after, int max,
+			      int (*fn)(const store_outbox_rec *r, void *ctx), void *ctx);
+store_err store_outbox_mark_exported(store *s, int64_t from_seq, int64_t to_seq, int64_t now_ms);
+
 typedef enum store_ack_status { STORE_ACK_OK = 0, STORE_ACK_DUPLICATE, STORE_ACK_REJECTED } store_ack_status;
 
 typedef struct store_ack {

@@ -107,6 +107,39 @@ store_err store_outbox_batch(store *s, int max, int (*fn)(const store_outbox_rec
 	return err;
 }
 
+store_err store_outbox_export(store *s, int first, int64_t after, int max,
+			      int (*fn)(const store_outbox_rec *r, void *ctx), void *ctx)
+{
+	sqlite3_stmt *st = store_stmt(s, Q_OUTBOX_EXPORT);
+	sqlite3_bind_int(st, 1, first ? 1 : 0);
+	sqlite3_bind_int64(st, 2, after);
+	sqlite3_bind_int(st, 3, max);
+	store_outbox_rec r;
+	int rc, stop = 0;
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		memset(&r, 0, sizeof r);
+		r.seq = sqlite3_column_int64(st, 0);
+		store_copy_col(st, 1, r.kind, sizeof r.kind);
+		store_copy_col(st, 2, r.id, sizeof r.id);
+		r.body = (const char *)sqlite3_column_text(st, 3);
+		stop = fn(&r, ctx);
+	}
+	store_err err = stop || rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc);
+	sqlite3_reset(st);
+	return err;
+}
+
+store_err store_outbox_mark_exported(store *s, int64_t from_seq, int64_t to_seq, int64_t now_ms)
+{
+	if (s->readonly)
+		return store_refuse_readonly(s);
+	sqlite3_stmt *st = store_stmt(s, Q_OUTBOX_EXPORTED);
+	sqlite3_bind_int64(st, 1, from_seq);
+	sqlite3_bind_int64(st, 2, to_seq);
+	sqlite3_bind_int64(st, 3, now_ms);
+	return store_step_done(s, st);
+}
+
 /* Take one answer: returns STORE_OK also when the record was not queued. */
 static store_err ack_one(store *s, const store_ack *a, int64_t now_ms, int64_t *removed)
 {

@@ -185,8 +185,10 @@ static void test_acks_exactly_once(void **state)
 	assert_int_equal(store_outbox_count(s), 4);
 	char uid_a[33];
 	snprintf(uid_a, sizeof uid_a, "%s", sql_text("SELECT uid FROM members WHERE code = 'TZ1001'"));
-	store_ack acks[4] = {{.status = STORE_ACK_OK}, {.status = STORE_ACK_DUPLICATE},
-			     {.status = STORE_ACK_REJECTED}, {.status = STORE_ACK_OK}};
+	store_ack acks[4] = {{.status = STORE_ACK_OK},
+			     {.status = STORE_ACK_DUPLICATE},
+			     {.status = STORE_ACK_REJECTED},
+			     {.status = STORE_ACK_OK}};
 	snprintf(acks[0].id, sizeof acks[0].id, "%s", uid_a);
 	snprintf(acks[1].id, sizeof acks[1].id, "%s", c1.id);
 	snprintf(acks[2].id, sizeof acks[2].id, "%s", c2.id);
@@ -246,18 +248,20 @@ static void test_pull_members_and_adopt(void **state)
 	/* a walk-in registered here before the hub knew of them */
 	store_member m;
 	assert_int_equal(store_member_register(s, "Wang Wu", "13600000001", clock_wall_ms(), &m), STORE_OK);
-	wire_page pg = page_of("{\"set\":\"members\",\"reset\":false,\"next\":7,\"more\":false,\"items\":["
-			       "{\"uid\":\"" U1 "\",\"name\":\"王五\",\"phone\":\"13600000001\",\"code\":\"TZ9\","
-			       "\"tier\":\"gold\",\"expires\":\"2027-01-01\",\"deleted\":false,\"unknown\":1},"
-			       "{\"uid\":\"" U2 "\",\"name\":\"赵六\",\"phone\":null,\"code\":\"TZ10\"}]}",
-			       STORE_SET_MEMBERS, 0);
+	wire_page pg =
+	    page_of("{\"set\":\"members\",\"reset\":false,\"next\":7,\"more\":false,\"items\":["
+		    "{\"uid\":\"" U1 "\",\"name\":\"王五\",\"phone\":\"13600000001\",\"code\":\"TZ9\","
+		    "\"tier\":\"gold\",\"expires\":\"2027-01-01\",\"deleted\":false,\"unknown\":1},"
+		    "{\"uid\":\"" U2 "\",\"name\":\"赵六\",\"phone\":null,\"code\":\"TZ10\"}]}",
+		    STORE_SET_MEMBERS, 0);
 	assert_int_equal(pg.count, 2);
 	assert_int_equal(store_pull_apply(s, STORE_SET_MEMBERS, pg.items, pg.next, 1000), STORE_OK);
 	wire_page_free(&pg);
 	/* the walk-in became the hub's member: one row, the hub's uid and name */
 	assert_int_equal(sql_int("SELECT count(*) FROM members WHERE phone = '13600000001'"), 1);
-	assert_string_equal(sql_text("SELECT uid || ' ' || name || ' ' || tier FROM members WHERE phone = '13600000001'"),
-			    U1 " 王五 gold");
+	assert_string_equal(
+	    sql_text("SELECT uid || ' ' || name || ' ' || tier FROM members WHERE phone = '13600000001'"),
+	    U1 " 王五 gold");
 	assert_int_equal(sql_int("SELECT provisional FROM members WHERE uid = '" U1 "'"), 0);
 	int64_t cursor;
 	assert_int_equal(store_pull_cursor(s, STORE_SET_MEMBERS, &cursor, NULL, NULL), STORE_OK);
@@ -278,9 +282,10 @@ static void test_pull_members_and_adopt(void **state)
 static void test_snapshot_swaps_whole(void **state)
 {
 	store *s = *state;
-	wire_page pg = page_of("{\"set\":\"events\",\"next\":3,\"more\":false,\"items\":["
-			       "{\"uid\":\"" E1 "\",\"title\":\"旧活动\",\"start_ms\":1000,\"end_ms\":2000}]}",
-			       STORE_SET_EVENTS, 0);
+	wire_page pg =
+	    page_of("{\"set\":\"events\",\"next\":3,\"more\":false,\"items\":["
+		    "{\"uid\":\"" E1 "\",\"title\":\"旧活动\",\"start_ms\":1000,\"end_ms\":2000}]}",
+		    STORE_SET_EVENTS, 0);
 	assert_int_equal(store_pull_apply(s, STORE_SET_EVENTS, pg.items, pg.next, 1), STORE_OK);
 	wire_page_free(&pg);
 	/* a reset: two pages; until the last one the old set stays as it was */
@@ -319,19 +324,23 @@ static void test_pull_links(void **state)
 	assert_int_equal(store_pull_apply(s, STORE_SET_EVENTS, pg.items, pg.next, 1), STORE_OK);
 	wire_page_free(&pg);
 	pg = page_of("{\"set\":\"links\",\"next\":2,\"more\":false,\"items\":["
-		     "{\"uid\":\"" U1 "\",\"platform\":\"wechat\",\"label\":\"群\",\"url\":\"https://weixin.qq.com/g/x\","
+		     "{\"uid\":\"" U1
+		     "\",\"platform\":\"wechat\",\"label\":\"群\",\"url\":\"https://weixin.qq.com/g/x\","
 		     "\"expires_ms\":9000,\"cap\":500,\"event\":\"" E1 "\",\"default\":false,"
 		     "\"live_url\":\"https://hub.example/j/tea\"},"
-		     "{\"uid\":\"" U2 "\",\"platform\":\"url\",\"label\":\"Web\",\"url\":\"https://example.org/\","
+		     "{\"uid\":\"" U2
+		     "\",\"platform\":\"url\",\"label\":\"Web\",\"url\":\"https://example.org/\","
 		     "\"expires_ms\":null,\"cap\":null,\"event\":null,\"default\":true}]}",
 		     STORE_SET_LINKS, 0);
 	assert_int_equal(store_pull_apply(s, STORE_SET_LINKS, pg.items, pg.next, 1), STORE_OK);
 	wire_page_free(&pg);
-	assert_string_equal(sql_text("SELECT live_url FROM links WHERE uid = '" U1 "'"), "https://hub.example/j/tea");
+	assert_string_equal(sql_text("SELECT live_url FROM links WHERE uid = '" U1 "'"),
+			    "https://hub.example/j/tea");
 	assert_int_equal(sql_int("SELECT event_id FROM links WHERE uid = '" U1 "'"),
 			 sql_int("SELECT id FROM events WHERE uid = '" E1 "'"));
 	assert_int_equal(sql_int("SELECT is_default FROM links WHERE uid = '" U2 "'"), 1);
-	pg = page_of("{\"set\":\"links\",\"next\":3,\"more\":false,\"items\":[{\"uid\":\"" U1 "\",\"deleted\":true}]}",
+	pg = page_of("{\"set\":\"links\",\"next\":3,\"more\":false,\"items\":[{\"uid\":\"" U1
+		     "\",\"deleted\":true}]}",
 		     STORE_SET_LINKS, 2);
 	assert_int_equal(store_pull_apply(s, STORE_SET_LINKS, pg.items, pg.next, 1), STORE_OK);
 	wire_page_free(&pg);
@@ -357,7 +366,8 @@ static void test_bad_replies_refused(void **state)
 	     STORE_SET_MEMBERS, "item 0"},
 	    {"{\"set\":\"members\",\"next\":1,\"items\":[{\"uid\":\"" U1 "\",\"name\":\"\",\"code\":\"c\"}]}",
 	     STORE_SET_MEMBERS, "item 0"},
-	    {"{\"set\":\"members\",\"next\":1,\"items\":[{\"uid\":\"" U1 "\",\"name\":\"a\\nb\",\"code\":\"c\"}]}",
+	    {"{\"set\":\"members\",\"next\":1,\"items\":[{\"uid\":\"" U1
+	     "\",\"name\":\"a\\nb\",\"code\":\"c\"}]}",
 	     STORE_SET_MEMBERS, "item 0"},
 	    {"{\"set\":\"members\",\"next\":1,\"items\":[{\"uid\":\"" U1
 	     "\",\"name\":\"x\",\"phone\":\"12ab\",\"code\":\"c\"}]}",
@@ -374,12 +384,14 @@ static void test_bad_replies_refused(void **state)
 	    {"{\"set\":\"links\",\"next\":1,\"items\":[{\"uid\":\"" U1
 	     "\",\"platform\":\"qq\",\"label\":\"x\",\"url\":\"https://a.b/\"}]}",
 	     STORE_SET_LINKS, "item 0"},
-	    {"{\"set\":\"members\",\"next\":1,\"items\":[],\"set\":\"members\"}", STORE_SET_MEMBERS, "not JSON"},
+	    {"{\"set\":\"members\",\"next\":1,\"items\":[],\"set\":\"members\"}", STORE_SET_MEMBERS,
+	     "not JSON"},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		wire_page pg;
 		char why[256] = "";
-		if (wire_pull_reply(bad[i].text, strlen(bad[i].text), bad[i].set, 0, &pg, why, sizeof why) == 0)
+		if (wire_pull_reply(bad[i].text, strlen(bad[i].text), bad[i].set, 0, &pg, why, sizeof why) ==
+		    0)
 			fail_msg("accepted: %s", bad[i].text);
 		if (!strstr(why, bad[i].says))
 			fail_msg("for %s: \"%s\" does not say \"%s\"", bad[i].text, why, bad[i].says);
@@ -403,8 +415,8 @@ static void test_bad_replies_refused(void **state)
 		if (wire_push_reply(bad_push[i], strlen(bad_push[i]), &acks, &n, &off, why, sizeof why) == 0)
 			fail_msg("accepted push reply %s", bad_push[i]);
 	const char *good = "{\"offset_ms\":-12,\"results\":[{\"id\":\"" U1 "\",\"status\":\"rejected\","
-			   "\"reason\":\"unknown_member\"},{\"id\":\"" U2 "\",\"status\":\"ok\",\"merged_into\":\"" U3
-			   "\"}]}";
+			   "\"reason\":\"unknown_member\"},{\"id\":\"" U2
+			   "\",\"status\":\"ok\",\"merged_into\":\"" U3 "\"}]}";
 	assert_int_equal(wire_push_reply(good, strlen(good), &acks, &n, &off, why, sizeof why), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(off, -12);
