@@ -78,13 +78,12 @@ store_err store_outbox_enqueue_local(store *s, int64_t now_ms, int64_t *added)
 	return err;
 }
 
-static store_err each_rec(store *s, enum store_stmt q, int max,
-			  int (*fn)(const store_outbox_rec *r, void *ctx), void *ctx, int *stop)
+/* Call fn for each row of an outbox query (seq, kind, record_id, body), already bound. */
+static store_err each_rec(store *s, sqlite3_stmt *st, int (*fn)(const store_outbox_rec *r, void *ctx), void *ctx,
+			  int *stop)
 {
-	sqlite3_stmt *st = store_stmt(s, q);
-	sqlite3_bind_int(st, 1, max);
 	store_outbox_rec r;
-	int rc;
+	int rc = SQLITE_DONE;
 	while (!*stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&r, 0, sizeof r);
 		r.seq = sqlite3_column_int64(st, 0);
@@ -101,32 +100,26 @@ static store_err each_rec(store *s, enum store_stmt q, int max,
 store_err store_outbox_batch(store *s, int max, int (*fn)(const store_outbox_rec *r, void *ctx), void *ctx)
 {
 	int stop = 0;
-	store_err err = each_rec(s, Q_OUTBOX_FIRST, max, fn, ctx, &stop);
-	if (err == STORE_OK && !stop)
-		err = each_rec(s, Q_OUTBOX_REST, max, fn, ctx, &stop);
+	sqlite3_stmt *st = store_stmt(s, Q_OUTBOX_FIRST);
+	sqlite3_bind_int(st, 1, max);
+	store_err err = each_rec(s, st, fn, ctx, &stop);
+	if (err == STORE_OK && !stop) {
+		st = store_stmt(s, Q_OUTBOX_REST);
+		sqlite3_bind_int(st, 1, max);
+		err = each_rec(s, st, fn, ctx, &stop);
+	}
 	return err;
 }
 
 store_err store_outbox_export(store *s, int first, int64_t after, int max,
 			      int (*fn)(const store_outbox_rec *r, void *ctx), void *ctx)
 {
+	int stop = 0;
 	sqlite3_stmt *st = store_stmt(s, Q_OUTBOX_EXPORT);
 	sqlite3_bind_int(st, 1, first ? 1 : 0);
 	sqlite3_bind_int64(st, 2, after);
 	sqlite3_bind_int(st, 3, max);
-	store_outbox_rec r;
-	int rc, stop = 0;
-	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		memset(&r, 0, sizeof r);
-		r.seq = sqlite3_column_int64(st, 0);
-		store_copy_col(st, 1, r.kind, sizeof r.kind);
-		store_copy_col(st, 2, r.id, sizeof r.id);
-		r.body = (const char *)sqlite3_column_text(st, 3);
-		stop = fn(&r, ctx);
-	}
-	store_err err = stop || rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc);
-	sqlite3_reset(st);
-	return err;
+	return each_rec(s, st, fn, ctx, &stop);
 }
 
 store_err store_outbox_mark_exported(store *s, int64_t from_seq, int64_t to_seq, int64_t now_ms)
