@@ -77,15 +77,21 @@ static const char usage_main[] =
 
 static const char usage_checkin[] =
     "Usage: tingzi checkin (--code CODE | --phone DIGITS) [--format text|json]\n"
+    "       tingzi checkin --code-file FILE\n"
     "\n"
     "Check a member in to the event happening now (a drop-in visit when none),\n"
     "through the same code path as the kiosk screen.\n"
     "  --code CODE      the member code (as a scanner reads it)\n"
     "  --phone DIGITS   the last 4 or more digits of the member's phone\n"
+    "  --code-file FILE one code per line (a scanner's stored scans, a typed-up\n"
+    "                   sign-in sheet; - for standard input): each is checked in\n"
+    "                   on its own; a summary follows, and each refusal by line\n"
     "  --format F       text (default) or json\n"
     "\n"
     "Exit status: 0 recorded, 1 error (not saved), 2 bad usage, 3 already checked\n"
-    "in to this event, 4 unknown member, 5 several members match the digits.\n";
+    "in to this event, 4 unknown member, 5 several members match the digits.\n"
+    "With --code-file: 0 every line recorded or already in, 4 some line unknown\n"
+    "or refused, 1 some check-in not saved.\n";
 
 static const char usage_members[] =
     "Usage: tingzi members import FILE.csv\n"
@@ -453,11 +459,75 @@ static int print_checkin(const checkin_result *r, int json, const char *query)
 	return 0;
 }
 
+/*
+ * Check in every code of a file, one per line: a scanner's stored scans
+ * (batch mode) or a paper sign-in sheet typed up. Each line goes the same
+ * way as a scan at the kiosk, in its own transaction.
+ */
+static int checkin_file(const char *db, const char *file)
+{
+	FILE *f = strcmp(file, "-") == 0 ? stdin : fopen(file, "r");
+	if (!f) {
+		fprintf(stderr, "tingzi: cannot open %s: %s\n", file, strerror(errno));
+		return 1;
+	}
+	store *s = open_db(db, 0);
+	roster *r = s ? roster_new() : NULL;
+	if (!r || store_members_foreach(s, load_member, r) != STORE_OK || roster_finish(r) != 0) {
+		if (s)
+			fprintf(stderr, "tingzi: cannot read the members: %s\n", store_errmsg(s));
+		roster_free(r);
+		store_close(s);
+		if (f != stdin)
+			fclose(f);
+		return 1;
+	}
+	char line[256];
+	long no = 0, n[CHECKIN_FAILED + 1] = {0}, bad = 0;
+	while (fgets(line, sizeof line, f)) {
+		no++;
+		size_t len = strcspn(line, "\r\n");
+		int whole = line[len] != '\0' || feof(f);
+		line[len] = '\0';
+		if (!whole) { /* longer than any code: skip the rest of the line */
+			int ch;
+			while ((ch = fgetc(f)) != EOF && ch != '\n')
+				;
+		}
+		if (len == 0)
+			continue;
+		if (!whole || len >= STORE_CODE_MAX) {
+			fprintf(stderr, "%s:%ld: longer than a member code (63 bytes)\n", file, no);
+			bad++;
+			continue;
+		}
+		const roster_entry *e = roster_find_code(r, line);
+		checkin_result res = {0};
+		if (!e) {
+			res.outcome = CHECKIN_UNKNOWN;
+			fprintf(stderr, "%s:%ld: no member has the code \"%s\"\n", file, no, line);
+		} else {
+			checkin_member(s, e->id, "cli", &res);
+			if (res.outcome == CHECKIN_FAILED)
+				fprintf(stderr, "%s:%ld: not saved: %s\n", file, no, store_strerror(res.err));
+		}
+		n[res.outcome]++;
+	}
+	printf("%s: %ld recorded, %ld already checked in, %ld unknown, %ld not saved, %ld refused lines\n", file,
+	       n[CHECKIN_RECORDED], n[CHECKIN_ALREADY], n[CHECKIN_UNKNOWN], n[CHECKIN_FAILED], bad);
+	roster_free(r);
+	store_close(s);
+	if (f != stdin)
+		fclose(f);
+	return n[CHECKIN_FAILED] ? 1 : n[CHECKIN_UNKNOWN] || bad ? EXIT_UNKNOWN : 0;
+}
+
 static int cmd_checkin(const char *db, int argc, char **argv)
 {
-	const char *code = NULL, *phone = NULL, *format = "text";
+	const char *code = NULL, *phone = NULL, *format = "text", *file = NULL;
 	static const struct option opts[] = {{"code", required_argument, 0, 'c'},
 					     {"phone", required_argument, 0, 'p'},
+					     {"code-file", required_argument, 0, 'F'},
 					     {"format", required_argument, 0, 'f'},
 					     {"help", no_argument, 0, 'h'},
 					     {0, 0, 0, 0}};
@@ -470,6 +540,9 @@ static int cmd_checkin(const char *db, int argc, char **argv)
 			break;
 		case 'p':
 			phone = optarg;
+			break;
+		case 'F':
+			file = optarg;
 			break;
 		case 'f':
 			format = optarg;
@@ -484,8 +557,10 @@ static int cmd_checkin(const char *db, int argc, char **argv)
 	}
 	if (optind < argc)
 		return usage_error(usage_checkin, "unexpected argument \"%s\"", argv[optind]);
-	if (!code == !phone)
-		return usage_error(usage_checkin, "%s", "give exactly one of --code and --phone");
+	if (!!code + !!phone + !!file != 1)
+		return usage_error(usage_checkin, "%s", "give exactly one of --code, --phone and --code-file");
+	if (file)
+		return checkin_file(db, file);
 	if (parse_format(format, usage_checkin, 0, &fmt))
 		return EXIT_USAGE;
 	if (code && (!code[0] || strlen(code) >= STORE_CODE_MAX))
