@@ -121,8 +121,16 @@ static size_t gzip(const char *body, size_t n, char **out)
  * One request. Returns 0 when an HTTP answer came (any status, in r), or -1
  * for no answer (a sentence in why).
  */
+/* libcurl's progress callback: non-zero stops the transfer. */
+static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
+{
+	(void)dt, (void)dn, (void)ut, (void)un;
+	const volatile int *cancel = ctx;
+	return cancel && *cancel;
+}
+
 static int request(const char *method, const char *url, const char *token, const char *body, int compress,
-		   reply *r, char *why, size_t len)
+		   const volatile int *cancel, reply *r, char *why, size_t len)
 {
 	memset(r, 0, sizeof *r);
 	CURL *c = curl_easy_init();
@@ -147,6 +155,11 @@ static int request(const char *method, const char *url, const char *token, const
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
 	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+	if (cancel) {
+		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)cancel);
+	}
 	if (body) {
 		size_t n = strlen(body);
 		h = curl_slist_append(h, "Content-Type: application/json");
@@ -243,6 +256,8 @@ static sync_result push(store *s, const sync_conf *conf, sync_report *r)
 	sync_result res = SYNC_OK;
 	for (;;) {
 		batch_clear(&b);
+		if (conf->cancel && *conf->cancel)
+			break; /* stopping: what is queued stays queued */
 		if (store_outbox_batch(s, size, collect, &b) != STORE_OK || b.failed) {
 			snprintf(r->error, sizeof r->error, "cannot read the outbox: %s", store_errmsg(s));
 			res = SYNC_STORE;
@@ -257,7 +272,7 @@ static sync_result push(store *s, const sync_conf *conf, sync_report *r)
 			break;
 		}
 		reply rp;
-		int rc = request("POST", url, conf->token, body, 1, &rp, why, sizeof why);
+		int rc = request("POST", url, conf->token, body, 1, conf->cancel, &rp, why, sizeof why);
 		free(body);
 		if (rc != 0) {
 			snprintf(r->error, sizeof r->error, "push: %s", why);
@@ -324,11 +339,11 @@ static sync_result pull_set(store *s, const sync_conf *conf, store_set set, sync
 	int64_t since = resetting ? 0 : cursor; /* a snapshot cut short starts again */
 	int snapshot = 0, page_no = 0;
 	char url[SYNC_URL_MAX + 160], why[192];
-	for (int pages = 0; pages < MAX_PAGES; pages++) {
+	for (int pages = 0; pages < MAX_PAGES && !(conf->cancel && *conf->cancel); pages++) {
 		snprintf(url, sizeof url, "%s/v1/venues/%s/pull/%s?since=%lld&limit=%d", conf->hub_url,
 			 conf->venue_id, store_set_name(set), (long long)since, SYNC_BATCH);
 		reply rp;
-		if (request("GET", url, conf->token, NULL, 0, &rp, why, sizeof why) != 0) {
+		if (request("GET", url, conf->token, NULL, 0, conf->cancel, &rp, why, sizeof why) != 0) {
 			snprintf(r->error, sizeof r->error, "pull %s: %s", store_set_name(set), why);
 			return SYNC_NETWORK;
 		}
@@ -427,7 +442,7 @@ sync_result sync_enroll(store *s, const char *hub_url, const char *code, const c
 	snprintf(url, sizeof url, "%s/v1/enroll", base);
 	char *body = wire_enroll_body(code, store_device_id(s), name, pk_hex);
 	reply rp;
-	int rc = body ? request("POST", url, NULL, body, 0, &rp, why, len) : -1;
+	int rc = body ? request("POST", url, NULL, body, 0, NULL, &rp, why, len) : -1;
 	free(body);
 	sync_result res = SYNC_OK;
 	if (rc != 0) {
@@ -457,7 +472,8 @@ struct sync_worker {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	int stop, kicked;
+	volatile int stop;
+	int kicked;
 	char *db_path;
 	sync_status status;
 	void (*changed)(void *ctx);
@@ -496,6 +512,7 @@ static void *worker_main(void *arg)
 		sync_conf conf;
 		sync_report r = {0};
 		int enrolled = sync_conf_load(s, &conf) == 0;
+		conf.cancel = &w->stop;
 		sync_result res = enrolled ? sync_round(s, &conf, &r) : SYNC_OK;
 		int64_t wait = interval_ms();
 		if (enrolled) {
