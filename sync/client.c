@@ -384,6 +384,10 @@ static sync_result pull_set(store *s, const sync_conf *conf, store_set set, sync
 		}
 		since = pg.next;
 	}
+	if (conf->cancel && *conf->cancel) {
+		snprintf(r->error, sizeof r->error, "pull %s: stopped", store_set_name(set));
+		return SYNC_NETWORK;
+	}
 	snprintf(r->error, sizeof r->error, "pull %s: more than %d pages", store_set_name(set), MAX_PAGES);
 	return SYNC_PROTOCOL;
 }
