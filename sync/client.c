@@ -9,8 +9,8 @@
 #include "sync/client.h"
 
 #include "sync/clock.h"
+#include "sync/net.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <sodium.h>
@@ -133,7 +133,10 @@ static int request(const char *method, const char *url, const char *token, const
 		   const volatile int *cancel, reply *r, char *why, size_t len)
 {
 	memset(r, 0, sizeof *r);
-	CURL *c = curl_easy_init();
+	const net_api *curl = net_curl(why, len);
+	if (!curl)
+		return -1;
+	CURL *c = curl->easy_init();
 	if (!c) {
 		snprintf(why, len, "cannot start an HTTP request");
 		return -1;
@@ -142,48 +145,48 @@ static int request(const char *method, const char *url, const char *token, const
 	char auth[WIRE_TOKEN_MAX + 32], *packed = NULL;
 	if (token) {
 		snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
-		h = curl_slist_append(h, auth);
+		h = curl->slist_append(h, auth);
 	}
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)CONNECT_TIMEOUT_S);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)TOTAL_TIMEOUT_S);
-	curl_easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+	curl->easy_setopt(c, CURLOPT_URL, url);
+	curl->easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	curl->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl->easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)CONNECT_TIMEOUT_S);
+	curl->easy_setopt(c, CURLOPT_TIMEOUT, (long)TOTAL_TIMEOUT_S);
+	curl->easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
+	curl->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl->easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
+	curl->easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl->easy_setopt(c, CURLOPT_HEADERDATA, r);
 	if (cancel) {
-		curl_easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
-		curl_easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
-		curl_easy_setopt(c, CURLOPT_XFERINFODATA, (void *)cancel);
+		curl->easy_setopt(c, CURLOPT_NOPROGRESS, 0L);
+		curl->easy_setopt(c, CURLOPT_XFERINFOFUNCTION, on_progress);
+		curl->easy_setopt(c, CURLOPT_XFERINFODATA, (void *)cancel);
 	}
 	if (body) {
 		size_t n = strlen(body);
-		h = curl_slist_append(h, "Content-Type: application/json");
+		h = curl->slist_append(h, "Content-Type: application/json");
 		if (compress && (n = gzip(body, strlen(body), &packed)) > 0) {
-			h = curl_slist_append(h, "Content-Encoding: gzip");
-			curl_easy_setopt(c, CURLOPT_POSTFIELDS, packed);
+			h = curl->slist_append(h, "Content-Encoding: gzip");
+			curl->easy_setopt(c, CURLOPT_POSTFIELDS, packed);
 		} else {
 			n = strlen(body);
-			curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+			curl->easy_setopt(c, CURLOPT_POSTFIELDS, body);
 		}
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
+		curl->easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
 	}
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	CURLcode rc = curl_easy_perform(c);
+	curl->easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	CURLcode rc = curl->easy_perform(c);
 	if (rc == CURLE_OK) {
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+		curl->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	} else {
 		snprintf(why, len, "%s",
-			 r->body.too_big ? "the hub's reply is too large" : curl_easy_strerror(rc));
+			 r->body.too_big ? "the hub's reply is too large" : curl->easy_strerror(rc));
 		free(r->body.p);
 		memset(&r->body, 0, sizeof r->body);
 	}
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
+	curl->slist_free_all(h);
+	curl->easy_cleanup(c);
 	free(packed);
 	return rc == CURLE_OK ? 0 : -1;
 }
@@ -491,33 +494,45 @@ static int64_t interval_ms(void)
 	return v > 0 && v <= 86400 ? v * 1000 : 30000;
 }
 
+/* Wait on the worker's condition until ms pass, a kick or stop; lock held. */
+static void wait_locked(sync_worker *w, int64_t ms)
+{
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L)
+		until.tv_sec++, until.tv_nsec -= 1000000000L;
+	while (!w->stop && !w->kicked && pthread_cond_timedwait(&w->wake, &w->lock, &until) != ETIMEDOUT)
+		;
+	w->kicked = 0;
+}
+
+/*
+ * The worker: a round, then a wait (the interval, or a back-off after a
+ * failure), until stopped. A kiosk that is not enrolled keeps no database
+ * connection open between its looks at the settings.
+ */
 static void *worker_main(void *arg)
 {
 	sync_worker *w = arg;
 	store *s = NULL;
 	char err[256];
 	int failures = 0;
-	while (!s) {
-		if (store_open(w->db_path, 0, &s, err, sizeof err) == STORE_OK)
-			break;
-		pthread_mutex_lock(&w->lock);
-		snprintf(w->status.error, sizeof w->status.error, "%s", err);
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += 30;
-		while (!w->stop && pthread_cond_timedwait(&w->wake, &w->lock, &until) != ETIMEDOUT)
-			;
-		int stop = w->stop;
-		pthread_mutex_unlock(&w->lock);
-		if (stop)
-			return NULL;
-	}
 	for (;;) {
 		sync_conf conf;
 		sync_report r = {0};
-		int enrolled = sync_conf_load(s, &conf) == 0;
-		conf.cancel = &w->stop;
-		sync_result res = enrolled ? sync_round(s, &conf, &r) : SYNC_OK;
+		int enrolled = 0;
+		sync_result res = SYNC_OK;
+		if (!s && store_open(w->db_path, 0, &s, err, sizeof err) != STORE_OK) {
+			res = SYNC_STORE;
+			snprintf(r.error, sizeof r.error, "%s", err);
+		} else {
+			enrolled = sync_conf_load(s, &conf) == 0;
+			conf.cancel = &w->stop;
+			if (enrolled)
+				res = sync_round(s, &conf, &r);
+		}
 		int64_t wait = interval_ms();
 		if (enrolled) {
 			failures = res == SYNC_OK ? 0 : failures + 1;
@@ -533,23 +548,22 @@ static void *worker_main(void *arg)
 		w->status.rounds++;
 		w->status.online = enrolled && res != SYNC_NETWORK;
 		w->status.auth_failed = res == SYNC_AUTH;
-		w->status.waiting = store_outbox_count(s);
-		w->status.dead = store_dead_letter_count(s);
+		if (s) {
+			w->status.waiting = store_outbox_count(s);
+			w->status.dead = store_dead_letter_count(s);
+		}
 		if (enrolled && res == SYNC_OK)
 			w->status.last_ok_ms = clock_wall_ms();
 		snprintf(w->status.error, sizeof w->status.error, "%s", res == SYNC_OK ? "" : r.error);
+		pthread_mutex_unlock(&w->lock);
+		if (!enrolled) {
+			store_close(s);
+			s = NULL;
+		}
 		if (w->changed)
 			w->changed(w->ctx);
-		struct timespec until;
-		clock_gettime(CLOCK_REALTIME, &until);
-		until.tv_sec += wait / 1000;
-		until.tv_nsec += (long)(wait % 1000) * 1000000L;
-		if (until.tv_nsec >= 1000000000L)
-			until.tv_sec++, until.tv_nsec -= 1000000000L;
-		while (!w->stop && !w->kicked &&
-		       pthread_cond_timedwait(&w->wake, &w->lock, &until) != ETIMEDOUT)
-			;
-		w->kicked = 0;
+		pthread_mutex_lock(&w->lock);
+		wait_locked(w, wait);
 		int stop = w->stop;
 		pthread_mutex_unlock(&w->lock);
 		if (stop)
