@@ -63,6 +63,7 @@ typedef struct parser {
 	size_t alen, acap;
 	row *rows;
 	size_t nrows, rcap;
+	size_t again; /* refusals of rows already refused (a duplicate phone and code) */
 	int oom;
 } parser;
 
@@ -317,6 +318,7 @@ static void on_record(int term, void *ctx)
 typedef struct ref {
 	const char *value;
 	size_t line;
+	size_t row;
 } ref;
 
 static int cmp_ref(const void *a, const void *b)
@@ -330,7 +332,10 @@ static int cmp_ref(const void *a, const void *b)
 static void find_duplicates(parser *p)
 {
 	ref *r = malloc((p->nrows + 1) * sizeof *r);
-	if (!r) {
+	char *refused = calloc(p->nrows + 1, 1);
+	if (!r || !refused) {
+		free(r);
+		free(refused);
 		p->oom = 1;
 		return;
 	}
@@ -341,14 +346,18 @@ static void find_duplicates(parser *p)
 			for (int c = 0; c < col; c++)
 				v += strlen(v) + 1;
 			if (v[0])
-				r[n++] = (ref){v, p->rows[i].line};
+				r[n++] = (ref){v, p->rows[i].line, i};
 		}
 		qsort(r, n, sizeof *r, cmp_ref);
 		for (size_t i = 1; i < n; i++)
-			if (strcmp(r[i].value, r[i - 1].value) == 0)
+			if (strcmp(r[i].value, r[i - 1].value) == 0) {
 				refuse(p->rep, r[i].line, "%s \"%s\" is also on line %zu", col_names[col],
 				       r[i].value, r[i - 1].line);
+				p->again += refused[r[i].row];
+				refused[r[i].row] = 1;
+			}
 	}
+	free(refused);
 	free(r);
 }
 
@@ -363,6 +372,14 @@ static size_t read_line(FILE *f, char *buf, size_t cap, int *toolong)
 		buf[n++] = (char)ch;
 		if (ch == '\n')
 			return n;
+		if (ch == '\r') { /* CRLF, or a lone CR: "CSV (Macintosh)" ends lines so */
+			int next = getc(f);
+			if (next == '\n' && n < cap)
+				buf[n++] = (char)next;
+			else if (next != EOF)
+				ungetc(next, f);
+			return n;
+		}
 	}
 	*toolong = n == cap;
 	return n;
@@ -393,7 +410,12 @@ static int feed_line(parser *p, struct csv_parser *csv, const char *s, size_t le
 		return -1;
 	}
 	if (csv_parse(csv, s, len, on_field, on_record, p) != len) {
-		if (csv_error(csv) == CSV_EPARSE)
+		if (csv_error(csv) == CSV_EPARSE && p->rec_line < p->line)
+			fatal(p->rep,
+			      "line %zu: a quote opened on this row is not closed where it should be (the row "
+			      "runs on to line %zu); check the quotes on line %zu",
+			      p->rec_line, p->line, p->rec_line);
+		else if (csv_error(csv) == CSV_EPARSE)
 			fatal(
 			    p->rep,
 			    "line %zu: a quote (\") inside a field that does not begin with one, or text "
@@ -545,6 +567,7 @@ int members_csv_import(store *s, const char *path, members_csv_report *rep)
 		goto out;
 	rc = write_rows(s, p);
 out:
+	rep->rows_refused = rep->errors_total - p->again;
 	free(p->arena);
 	free(p->rows);
 	free(p);
@@ -556,11 +579,11 @@ void members_csv_report_print(const members_csv_report *rep, const char *path, F
 	for (size_t i = 0; i < rep->nerrors; i++)
 		fprintf(f, "%s: %s\n", path, rep->errors[i]);
 	if (rep->errors_total > rep->nerrors)
-		fprintf(f, "%s: ... and %zu more rows refused\n", path, rep->errors_total - rep->nerrors);
+		fprintf(f, "%s: ... and %zu more refusals\n", path, rep->errors_total - rep->nerrors);
 	if (rep->fatal[0])
 		fprintf(f, "%s: %s\n", path, rep->fatal);
 	if (rep->errors_total)
-		fprintf(f, "nothing imported: %zu of %zu rows refused\n", rep->errors_total, rep->rows);
+		fprintf(f, "nothing imported: %zu of %zu rows refused\n", rep->rows_refused, rep->rows);
 	else if (rep->fatal[0])
 		fprintf(f, "nothing imported\n");
 	else

@@ -50,7 +50,8 @@ enum {
 typedef struct members_csv_report {
 	size_t rows;                      /* data rows read (not the header, not empty rows) */
 	size_t added, updated, unchanged; /* on success */
-	size_t errors_total;              /* rows refused, all of them */
+	size_t errors_total;              /* refusals, all of them (a row may have two) */
+	size_t rows_refused;              /* rows with at least one refusal */
 	size_t nerrors;                   /* refusals kept in errors[] */
 	char
 	    *errors[MEMBERS_CSV_MAX_ERRORS]; /* "line 7: expires \"2026-13-01\" is not a date (YYYY-MM-DD)" */

@@ -255,6 +255,36 @@ static void test_blank_rows_skipped(void **state)
 	assert_true(has_error(&f->rep, "line 4: name is empty"));
 }
 
+static void test_mac_line_endings(void **state)
+{
+	fixture *f = *state;
+	/* "CSV (Macintosh)" from a spreadsheet ends lines with a lone CR */
+	expect_ok(f, import_text(f, "name,code,phone\rA,TZ1,13800000001\rB,TZ2,13800000002\r"));
+	assert_int_equal(f->rep.added, 2);
+	assert_string_equal(member(f, "TZ2", NULL).phone, "13800000002");
+	assert_int_equal(import_text(f, "name,code\rC,TZ3\r,TZ4\r"), MEMBERS_CSV_REFUSED);
+	assert_true(has_error(&f->rep, "line 3: name is empty"));
+}
+
+static void test_unclosed_quote_names_its_row(void **state)
+{
+	fixture *f = *state;
+	assert_int_equal(import_text(f, "name,code\nA,TZ1\n\"B,TZ2\nC,TZ3\nD\"x,TZ4\n"), MEMBERS_CSV_REFUSED);
+	expect_printed(f, "line 3: a quote opened on this row is not closed");
+	assert_int_equal(store_member_count(f->s), 0);
+}
+
+static void test_row_refused_twice_counts_once(void **state)
+{
+	fixture *f = *state;
+	/* line 3 repeats both the code and the phone of line 2: two refusals, one row */
+	assert_int_equal(import_text(f, "name,code,phone\nA,TZ1,13800000001\nB,TZ1,13800000001\n"),
+	                 MEMBERS_CSV_REFUSED);
+	assert_int_equal(f->rep.errors_total, 2);
+	assert_int_equal(f->rep.rows_refused, 1);
+	expect_printed(f, "nothing imported: 1 of 2 rows refused");
+}
+
 static void test_walkin_adopted_by_roster(void **state)
 {
 	fixture *f = *state;
@@ -416,7 +446,8 @@ static void test_error_list_is_capped(void **state)
 	assert_int_equal(import_text(f, csv), MEMBERS_CSV_REFUSED);
 	assert_int_equal(f->rep.errors_total, 150);
 	assert_int_equal(f->rep.nerrors, MEMBERS_CSV_MAX_ERRORS);
-	expect_printed(f, "... and 50 more rows refused");
+	expect_printed(f, "... and 50 more refusals");
+	assert_int_equal(f->rep.rows_refused, 150);
 	free(csv);
 }
 
@@ -489,6 +520,9 @@ int main(void)
 	    T(test_quoted_fields),
 	    T(test_extra_columns_ignored),
 	    T(test_blank_rows_skipped),
+	    T(test_mac_line_endings),
+	    T(test_unclosed_quote_names_its_row),
+	    T(test_row_refused_twice_counts_once),
 	    T(test_walkin_adopted_by_roster),
 	    T(test_bad_rows_reported_nothing_stored),
 	    T(test_each_refusal),
