@@ -506,24 +506,23 @@ static void row_member(const parser *p, const row *r, store_member *m)
 	}
 }
 
-/* Pass 3: all rows in one transaction. */
-static int write_rows(store *s, parser *p)
+/* Pass 3: all rows in one transaction, through the sink. */
+static int write_rows(const members_csv_sink *sink, parser *p)
 {
 	members_csv_report *rep = p->rep;
-	store_err err = store_import_begin(s);
-	if (err != STORE_OK)
+	char why[256] = "";
+	if (sink->begin(sink->ctx, why, sizeof why) != 0)
 		goto store_failed;
 	for (size_t i = 0; i < p->nrows; i++) {
 		store_member m;
-		int how;
+		int how = STORE_IMPORT_ADDED;
 		row_member(p, &p->rows[i], &m);
-		err = store_import_member(s, &m, &how);
-		if (err == STORE_ERR_EXISTS || err == STORE_ERR_INVALID) {
-			refuse(rep, p->rows[i].line, "%s%s", store_errmsg(s),
-			       err == STORE_ERR_EXISTS ? " already in the database" : "");
+		int rc = sink->row(sink->ctx, &m, &how, why, sizeof why);
+		if (rc > 0) {
+			refuse(rep, p->rows[i].line, "%s", why);
 			continue;
 		}
-		if (err != STORE_OK)
+		if (rc < 0)
 			goto store_failed;
 		if (how == STORE_IMPORT_UPDATED)
 			rep->updated++;
@@ -533,22 +532,21 @@ static int write_rows(store *s, parser *p)
 			rep->added++;
 	}
 	if (rep->errors_total) {
-		store_import_rollback(s);
+		sink->rollback(sink->ctx);
 		rep->added = rep->updated = rep->unchanged = 0;
 		return MEMBERS_CSV_REFUSED;
 	}
-	if ((err = store_import_commit(s)) != STORE_OK)
+	if (sink->commit(sink->ctx, why, sizeof why) != 0)
 		goto store_failed;
 	return MEMBERS_CSV_OK;
 store_failed:
-	fatal(rep, "cannot write the database: %s (%s)", store_strerror(err), store_errmsg(s));
-	store_import_rollback(s);
-	rep->store_error = err;
+	fatal(rep, "cannot write the database: %s", why);
+	sink->rollback(sink->ctx);
 	rep->added = rep->updated = rep->unchanged = 0;
 	return MEMBERS_CSV_STORE_ERR;
 }
 
-int members_csv_import(store *s, const char *path, members_csv_report *rep)
+int members_csv_import_into(const members_csv_sink *sink, const char *path, members_csv_report *rep)
 {
 	int rc = MEMBERS_CSV_REFUSED;
 	memset(rep, 0, sizeof *rep);
@@ -565,12 +563,66 @@ int members_csv_import(store *s, const char *path, members_csv_report *rep)
 		fatal(rep, "out of memory");
 	if (rep->errors_total || rep->fatal[0])
 		goto out;
-	rc = write_rows(s, p);
+	rc = write_rows(sink, p);
 out:
 	rep->rows_refused = rep->errors_total - p->again;
 	free(p->arena);
 	free(p->rows);
 	free(p);
+	return rc;
+}
+
+/* ---- the kiosk's store as the sink ---- */
+
+typedef struct store_sink {
+	store *s;
+	store_err err;
+} store_sink;
+
+static int failed(store_sink *k, store_err err, char *why, size_t len)
+{
+	k->err = err;
+	snprintf(why, len, "%s (%s)", store_strerror(err), store_errmsg(k->s));
+	return -1;
+}
+
+static int kiosk_begin(void *ctx, char *why, size_t len)
+{
+	store_sink *k = ctx;
+	store_err err = store_import_begin(k->s);
+	return err == STORE_OK ? 0 : failed(k, err, why, len);
+}
+
+static int kiosk_row(void *ctx, const store_member *m, int *how, char *why, size_t len)
+{
+	store_sink *k = ctx;
+	store_member copy = *m;
+	store_err err = store_import_member(k->s, &copy, how);
+	if (err == STORE_ERR_EXISTS || err == STORE_ERR_INVALID) {
+		snprintf(why, len, "%s%s", store_errmsg(k->s), err == STORE_ERR_EXISTS ? " already in the database" : "");
+		return 1;
+	}
+	return err == STORE_OK ? 0 : failed(k, err, why, len);
+}
+
+static int kiosk_commit(void *ctx, char *why, size_t len)
+{
+	store_sink *k = ctx;
+	store_err err = store_import_commit(k->s);
+	return err == STORE_OK ? 0 : failed(k, err, why, len);
+}
+
+static void kiosk_rollback(void *ctx)
+{
+	store_import_rollback(((store_sink *)ctx)->s);
+}
+
+int members_csv_import(store *s, const char *path, members_csv_report *rep)
+{
+	store_sink k = {s, STORE_OK};
+	members_csv_sink sink = {&k, kiosk_begin, kiosk_row, kiosk_commit, kiosk_rollback};
+	int rc = members_csv_import_into(&sink, path, rep);
+	rep->store_error = k.err;
 	return rc;
 }
 

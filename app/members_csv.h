@@ -65,6 +65,24 @@ typedef struct members_csv_report {
  * Either way the caller must call members_csv_report_free(rep) afterwards.
  */
 int members_csv_import(store *s, const char *path, members_csv_report *rep);
+
+/*
+ * Where checked rows go. members_csv_import() writes to the kiosk's store;
+ * tingzi-hub writes to its own. begin/commit return 0, or -1 with a
+ * sentence in why. row returns 0 (with *how one of STORE_IMPORT_*), 1 when
+ * the row is refused (why names the field and value, and the import goes
+ * on to report every refusal, then rolls back), or -1 on a failure.
+ */
+typedef struct members_csv_sink {
+	void *ctx;
+	int (*begin)(void *ctx, char *why, size_t len);
+	int (*row)(void *ctx, const store_member *m, int *how, char *why, size_t len);
+	int (*commit)(void *ctx, char *why, size_t len);
+	void (*rollback)(void *ctx);
+} members_csv_sink;
+
+/* Check path as members_csv_import() does, and write the rows to sink. */
+int members_csv_import_into(const members_csv_sink *sink, const char *path, members_csv_report *rep);
 /* Print the counts, or the refusals and "nothing imported", to f. */
 void members_csv_report_print(const members_csv_report *rep, const char *path, FILE *f);
 /* Free the refusal texts; the counts stay. */
