@@ -1,0 +1,39 @@
+/*
+ * hub_util — small things the hub's parts share: random ids, SHA-256,
+ * hex, and a venue's local day and local time in its own time zone.
+ */
+#ifndef TINGZI_HUB_UTIL_H
+#define TINGZI_HUB_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* 32 lowercase hex digits of fresh randomness (libsodium). */
+void hub_new_id(char out[33]);
+/* SHA-256 of len bytes. */
+void hub_sha256(const void *data, size_t len, unsigned char out[32]);
+/* 1 when s is exactly n lowercase hex digits. */
+int hub_is_hex(const char *s, size_t n);
+int64_t hub_now_ms(void);
+
+/*
+ * The venue-local date (YYYY-MM-DD) of ms in zone tz ("" or NULL: UTC).
+ * The answer's day is cached in *cache, so a batch of one day costs one
+ * zone look-up.
+ */
+typedef struct hub_day_cache {
+	char tz[64];
+	int64_t lo, hi; /* [lo, hi): the cached day, in ms */
+	char day[11];
+} hub_day_cache;
+void hub_day(const char *tz, int64_t ms, hub_day_cache *cache, char out[11]);
+
+/* "YYYY-MM-DDTHH:MM" (or a space for T) in zone tz, as Unix ms; -1 if malformed. */
+int64_t hub_parse_local(const char *tz, const char *text);
+
+/* The zone new venues get: $TZ, else /etc/timezone, else "UTC". */
+void hub_default_tz(char *out, size_t len);
+/* 1 when tz names a zone this machine knows. */
+int hub_tz_valid(const char *tz);
+
+#endif
