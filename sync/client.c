@@ -154,6 +154,10 @@ static int request(const char *method, const char *url, const char *token, const
 	curl->easy_setopt(c, CURLOPT_TIMEOUT, (long)TOTAL_TIMEOUT_S);
 	curl->easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
 	curl->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	/* a hub with its own certificate authority (a private CA or a self-signed hub) */
+	const char *ca = getenv("TINGZI_HUB_CA");
+	if (ca && ca[0])
+		curl->easy_setopt(c, CURLOPT_CAINFO, ca);
 	curl->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl->easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
 	curl->easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);

@@ -34,6 +34,7 @@ typedef struct server {
 	pthread_mutex_t lock;
 	const char *public_url;
 	size_t max_body;
+	int tls;
 } server;
 
 typedef struct req {
@@ -41,6 +42,7 @@ typedef struct req {
 	size_t len, cap;
 	int too_large;
 	struct timespec t0;
+	char what[100]; /* method and path */
 	char note[160]; /* what the log line adds */
 } req;
 
@@ -219,6 +221,9 @@ static enum MHD_Result enroll(struct MHD_Connection *c, server *sv, req *rq, con
 	if (!hub_json_depth_ok(body, len, HUB_MAX_DEPTH))
 		return send_error(c, rq, 400, "bad_json", "the body nests too deep");
 	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+	if (!j)
+		return send_error(c, rq, 400, "bad_json", "the body is not JSON: %s (line %d, column %d)", je.text,
+				  je.line, je.column);
 	if (!json_is_object(j)) {
 		json_decref(j);
 		return send_error(c, rq, 400, "bad_json", "the body is not a JSON object");
@@ -355,7 +360,7 @@ static enum MHD_Result pull(struct MHD_Connection *c, server *sv, req *rq, const
 	if (sv->public_url)
 		snprintf(base, sizeof base, "%s", sv->public_url);
 	else if (host_ok(host))
-		snprintf(base, sizeof base, "http://%s", host);
+		snprintf(base, sizeof base, "%s://%s", sv->tls ? "https" : "http", host);
 	hub_page pg;
 	hub_err e = STORE(sv, pull(sv->st, venue, set, since, (int)limit, base, &pg));
 	if (e != HUB_OK)
@@ -446,6 +451,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (!(rq = calloc(1, sizeof *rq)))
 			return MHD_NO;
 		clock_gettime(CLOCK_MONOTONIC, &rq->t0);
+		snprintf(rq->what, sizeof rq->what, "%s %s", method, url);
 		*con_cls = rq;
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl && strtoull(cl, NULL, 10) > sv->max_body) {
@@ -494,7 +500,8 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MH
 	struct timespec t1;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double ms = (double)(t1.tv_sec - rq->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - rq->t0.tv_nsec) / 1e6;
-	fprintf(stderr, "hub: %u %.1f ms %s%s\n", ci ? ci->http_status : 0, ms, rq->note,
+	fprintf(stderr, "hub: %s %u %.1f ms%s%s%s\n", rq->what, ci ? ci->http_status : 0, ms, rq->note[0] ? " " : "",
+		rq->note,
 		toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
 	free(rq->body);
 	free(rq);
@@ -507,8 +514,41 @@ static void on_log(void *cls, const char *fmt, va_list ap)
 	vfprintf(stderr, fmt, ap);
 }
 
-int hub_serve(hub_store *st, const char *listen, const char *public_url, size_t max_body)
+static char *read_pem(const char *path)
 {
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	char *buf = malloc(1 << 20);
+	size_t n = buf ? fread(buf, 1, (1 << 20) - 1, f) : 0;
+	fclose(f);
+	if (!buf || n == 0 || n >= (1 << 20) - 1) {
+		free(buf);
+		return NULL;
+	}
+	buf[n] = '\0';
+	return buf;
+}
+
+int hub_serve(hub_store *st, const char *listen, const char *public_url, size_t max_body, const char *tls_cert,
+	      const char *tls_key)
+{
+	char *cert = NULL, *key = NULL;
+	if (tls_cert || tls_key) {
+		if (!tls_cert || !tls_key) {
+			fprintf(stderr, "tingzi-hub: --tls-cert and --tls-key go together\n");
+			return 2;
+		}
+		if (!MHD_is_feature_supported(MHD_FEATURE_TLS)) {
+			fprintf(stderr, "tingzi-hub: this libmicrohttpd has no TLS; use a reverse proxy\n");
+			return 1;
+		}
+		if (!(cert = read_pem(tls_cert)) || !(key = read_pem(tls_key))) {
+			fprintf(stderr, "tingzi-hub: cannot read %s (PEM, under 1 MiB)\n", cert ? tls_key : tls_cert);
+			free(cert);
+			return 1;
+		}
+	}
 	char host[64] = "127.0.0.1";
 	unsigned port = 8420;
 	const char *colon = strrchr(listen, ':');
@@ -536,7 +576,7 @@ int hub_serve(hub_store *st, const char *listen, const char *public_url, size_t 
 		fprintf(stderr, "tingzi-hub: --listen %s: %s is not an IPv4 address\n", listen, host);
 		return 2;
 	}
-	server sv = {.st = st, .public_url = public_url, .max_body = max_body};
+	server sv = {.st = st, .public_url = public_url, .max_body = max_body, .tls = cert != NULL};
 	pthread_mutex_init(&sv.lock, NULL);
 	/* INT and TERM are waited for below, in this thread only */
 	sigset_t stop;
@@ -546,21 +586,28 @@ int hub_serve(hub_store *st, const char *listen, const char *public_url, size_t 
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	struct MHD_Daemon *d = MHD_start_daemon(
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL, on_request, &sv,
-	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, 4u,
+	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | (cert ? MHD_USE_TLS : 0), (uint16_t)port, NULL, NULL, on_request, &sv,
+	    MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, 4u,
 	    MHD_OPTION_CONNECTION_LIMIT, 512u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536, MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL, MHD_OPTION_END);
+	    cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
 	if (!d) {
-		fprintf(stderr, "tingzi-hub: cannot listen on %s:%u (in use, or not this machine's address)\n", host,
-			port);
+		fprintf(stderr, "tingzi-hub: cannot listen on %s:%u (in use, not this machine's address%s)\n", host,
+			port, cert ? ", or the certificate and key do not match" : "");
+		free(cert);
+		free(key);
 		return 1;
 	}
-	fprintf(stderr, "hub: listening on http://%s:%u (protocol 1, version %s)\n", host, port, TINGZI_VERSION);
+	fprintf(stderr, "hub: listening on %s://%s:%u (protocol 1, version %s)\n", cert ? "https" : "http", host, port,
+		TINGZI_VERSION);
 	int sig = 0;
 	sigwait(&stop, &sig);
 	fprintf(stderr, "hub: stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	MHD_stop_daemon(d);
 	pthread_mutex_destroy(&sv.lock);
+	free(cert);
+	if (key)
+		sodium_memzero(key, strlen(key));
+	free(key);
 	return 0;
 }

@@ -31,11 +31,10 @@ static const char usage_text[] =
     "The server tingzi kiosks sync with: attendance comes up, rosters, events and\n"
     "group links go down (protocol: sync/PROTOCOL.md).\n"
     "\n"
-    "  serve [--listen ADDR:PORT] [--public-url URL]\n"
+    "  serve [--listen ADDR:PORT] [--public-url URL] [--tls-cert PEM --tls-key PEM]\n"
     "        serve HTTP on ADDR:PORT (default 127.0.0.1:8420) until SIGINT/SIGTERM;\n"
-    "        --public-url is how phones reach the hub, for live codes /j/SLUG\n"
-    "        (default: http:// and the Host the kiosk used). For TLS, put a\n"
-    "        reverse proxy in front (see the README).\n"
+    "        with a certificate and key, HTTPS. --public-url is how phones reach\n"
+    "        the hub, for live codes /j/SLUG (default: the Host the kiosk used)\n"
     "  venues add NAME [--tz ZONE]   add a venue; prints its id. Days are counted\n"
     "                                in ZONE (default: this machine's zone)\n"
     "  venues list\n"
@@ -98,7 +97,7 @@ static int venue_known(hub_store *st, const char *id, hub_venue *v)
 /* Options after the command words: --name value pairs and flags, plus positional words. */
 typedef struct opts {
 	const char *venue, *tz, *title, *start, *end, *label, *platform, *expires, *cap, *event, *slug, *format,
-	    *hours, *listen, *public_url;
+	    *hours, *listen, *public_url, *tls_cert, *tls_key;
 	int is_default;
 	const char *pos[4];
 	int npos;
@@ -115,6 +114,7 @@ static int parse_opts(int argc, char **argv, opts *o)
 	    {"slug", required_argument, 0, 'S'},   {"format", required_argument, 0, 'f'},
 	    {"hours", required_argument, 0, 'H'},  {"listen", required_argument, 0, 'L'},
 	    {"public-url", required_argument, 0, 'P'}, {"default", no_argument, 0, 'D'},
+	    {"tls-cert", required_argument, 0, 'C'}, {"tls-key", required_argument, 0, 'K'},
 	    {0, 0, 0, 0}};
 	memset(o, 0, sizeof *o);
 	optind = 1;
@@ -144,6 +144,8 @@ static int parse_opts(int argc, char **argv, opts *o)
 		case 'L': o->listen = optarg; break;
 		case 'P': o->public_url = optarg; break;
 		case 'D': o->is_default = 1; break;
+		case 'C': o->tls_cert = optarg; break;
+		case 'K': o->tls_key = optarg; break;
 		default:
 			return usage_error("unknown or incomplete option %s", argv[optind - 1]);
 		}
@@ -642,7 +644,8 @@ int main(int argc, char **argv)
 	int rc;
 	if (strcmp(cmd, "serve") == 0)
 		rc = o.npos ? usage_error("serve takes no argument %s", o.pos[0])
-			    : hub_serve(st, o.listen ? o.listen : "127.0.0.1:8420", o.public_url, HUB_MAX_BODY);
+			    : hub_serve(st, o.listen ? o.listen : "127.0.0.1:8420", o.public_url, HUB_MAX_BODY,
+					o.tls_cert, o.tls_key);
 	else if (strcmp(cmd, "import") == 0)
 		rc = cmd_import(st, &o);
 	else if (strcmp(cmd, "venues") == 0)
