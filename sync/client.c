@@ -79,6 +79,7 @@ typedef struct reply {
 	long status;
 	buf body;
 	int retry_after;
+	int64_t up, down; /* bytes on the wire: headers and bodies as sent */
 } reply;
 
 static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
@@ -182,7 +183,16 @@ static int request(const char *method, const char *url, const char *token, const
 	curl->easy_setopt(c, CURLOPT_HTTPHEADER, h);
 	CURLcode rc = curl->easy_perform(c);
 	if (rc == CURLE_OK) {
+		long head_up = 0, head_down = 0;
+		curl_off_t body_up = 0, body_down = 0;
 		curl->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+		curl->easy_getinfo(c, CURLINFO_REQUEST_SIZE, &head_up);
+		curl->easy_getinfo(c, CURLINFO_HEADER_SIZE, &head_down);
+		curl->easy_getinfo(c, CURLINFO_SIZE_UPLOAD_T, &body_up);
+		curl->easy_getinfo(c, CURLINFO_SIZE_DOWNLOAD_T, &body_down);
+		/* the request size counts a body sent with the headers; the upload size, any body */
+		r->up = head_up > (long)body_up ? head_up : (int64_t)body_up;
+		r->down = head_down + (int64_t)body_down;
 	} else {
 		snprintf(why, len, "%s",
 			 r->body.too_big ? "the hub's reply is too large" : curl->easy_strerror(rc));
@@ -281,6 +291,8 @@ static sync_result push(store *s, const sync_conf *conf, sync_report *r)
 		reply rp;
 		int rc = request("POST", url, conf->token, body, 1, conf->cancel, &rp, why, sizeof why);
 		free(body);
+		if (rc == 0)
+			r->bytes_up += rp.up, r->bytes_down += rp.down;
 		if (rc != 0) {
 			snprintf(r->error, sizeof r->error, "push: %s", why);
 			res = SYNC_NETWORK;
@@ -299,7 +311,7 @@ static sync_result push(store *s, const sync_conf *conf, sync_report *r)
 		store_ack *acks;
 		size_t n;
 		int64_t removed = 0;
-		rc = wire_push_reply(rp.body.p ? rp.body.p : "", rp.body.n, &acks, &n, &r->offset_ms, why,
+		rc = wire_push_reply(rp.body.p ? rp.body.p : "", rp.body.n, b.r, b.n, &acks, &n, &r->offset_ms, why,
 				     sizeof why);
 		free(rp.body.p);
 		if (rc != 0) {
@@ -354,6 +366,7 @@ static sync_result pull_set(store *s, const sync_conf *conf, store_set set, sync
 			snprintf(r->error, sizeof r->error, "pull %s: %s", store_set_name(set), why);
 			return SYNC_NETWORK;
 		}
+		r->bytes_up += rp.up, r->bytes_down += rp.down;
 		if (rp.status != 200) {
 			sync_result res = judge(&rp, "pull", r);
 			free(rp.body.p);

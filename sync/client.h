@@ -45,6 +45,7 @@ typedef struct sync_report {
 	int64_t pulled[STORE_SET_COUNT];
 	int64_t waiting; /* outbox rows left */
 	int64_t offset_ms;
+	int64_t bytes_up, bytes_down; /* on the wire, headers included (not TLS framing) */
 	long http_status;  /* of the failing request, 0 for none or a network error */
 	int retry_after_s; /* from a 429/503 */
 	char error[320];   /* a sentence for the log and staff */

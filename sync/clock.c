@@ -5,6 +5,7 @@
 #include "sync/clock.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -133,6 +134,24 @@ int clock_parse_local(const char *s, int64_t *ms)
 	if (t == (time_t)-1)
 		return -1;
 	*ms = (int64_t)t * 1000;
+	return 0;
+}
+
+static pthread_once_t prefix_once = PTHREAD_ONCE_INIT;
+static char run_prefix[33];
+static int prefix_ok;
+
+static void make_prefix(void)
+{
+	prefix_ok = clock_new_id(run_prefix) == 0;
+}
+
+int clock_seq_id(int64_t seq, char *out)
+{
+	pthread_once(&prefix_once, make_prefix);
+	if (!prefix_ok)
+		return -1;
+	snprintf(out, 33, "%.20s%012llx", run_prefix, (unsigned long long)seq & 0xffffffffffffULL);
 	return 0;
 }
 

@@ -35,4 +35,15 @@ int clock_parse_date(const char *s);
  * (out must hold 33 bytes). Returns 0, or -1 if the system has no randomness. */
 int clock_new_id(char *out);
 
+/*
+ * A record id made of this process's random 80-bit prefix (20 hex digits,
+ * drawn once per run) and the low 48 bits of seq (12 hex digits), 32 in
+ * all, like clock_new_id(). Unique as long as seq does not repeat within a
+ * run, which the device sequence never does; a database restored from an
+ * older copy reuses sequence numbers, but never a run's prefix. Check-ins
+ * of one run share the prefix and count up, so a batch of them compresses
+ * to a few bytes an id where random ids cost 16. 0, or -1 with no randomness.
+ */
+int clock_seq_id(int64_t seq, char *out);
+
 #endif

@@ -223,14 +223,14 @@ store_err store_checkin_record(store *s, int64_t member_id, const store_event *e
 		goto fail;
 
 	memset(&c, 0, sizeof c);
-	if (clock_new_id(c.id) != 0) {
+	if ((err = store_next_seq(s, &c.device_seq)) != STORE_OK ||
+	    (err = count_visits(s, member_id, &c.visit_no)) != STORE_OK)
+		goto fail;
+	if (clock_seq_id(c.device_seq, c.id) != 0) {
 		snprintf(s->errmsg, sizeof s->errmsg, "the system has no randomness for an id");
 		err = STORE_ERR_INTERNAL;
 		goto fail;
 	}
-	if ((err = store_next_seq(s, &c.device_seq)) != STORE_OK ||
-	    (err = count_visits(s, member_id, &c.visit_no)) != STORE_OK)
-		goto fail;
 	c.visit_no++;
 	c.member_id = member_id;
 	c.event_id = event ? event->id : 0;

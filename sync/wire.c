@@ -193,8 +193,8 @@ done:
 	return out;
 }
 
-int wire_push_reply(const char *text, size_t len, store_ack **acks, size_t *n, int64_t *offset_ms, char *why,
-		    size_t whylen)
+int wire_push_reply(const char *text, size_t len, const wire_rec *sent, size_t nsent, store_ack **acks, size_t *n,
+		    int64_t *offset_ms, char *why, size_t whylen)
 {
 	*acks = NULL;
 	*n = 0;
@@ -208,8 +208,10 @@ int wire_push_reply(const char *text, size_t len, store_ack **acks, size_t *n, i
 		return -1;
 	}
 	*offset_ms = json_is_integer(off) ? json_integer_value(off) : 0;
+	const char *others = json_string_value(json_object_get(j, "others"));
+	int rest_ok = others && strcmp(others, "ok") == 0;
 	size_t count = json_array_size(results);
-	store_ack *a = calloc(count ? count : 1, sizeof *a);
+	store_ack *a = calloc(count + (rest_ok ? nsent : 0) + 1, sizeof *a);
 	if (!a) {
 		json_decref(j);
 		return -1;
@@ -246,6 +248,16 @@ int wire_push_reply(const char *text, size_t len, store_ack **acks, size_t *n, i
 		}
 		if (merged && wire_is_id(json_string_value(merged)))
 			snprintf(a[i].merged_into, sizeof a[i].merged_into, "%s", json_string_value(merged));
+	}
+	/* "others": "ok": every record sent and not listed was stored */
+	for (size_t k = 0; rest_ok && k < nsent; k++) {
+		int listed = 0;
+		for (size_t m = 0; m < count && !listed; m++)
+			listed = strcmp(a[m].id, sent[k].id) == 0;
+		if (!listed) {
+			snprintf(a[count].id, sizeof a[count].id, "%s", sent[k].id);
+			a[count++].status = STORE_ACK_OK;
+		}
 	}
 	json_decref(j);
 	*acks = a;

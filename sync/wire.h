@@ -34,10 +34,12 @@ char *wire_push_body(const char *device_id, int64_t device_time_ms, const wire_r
 
 /*
  * The push reply: *acks (malloc'd, *n entries) and the hub's clock offset.
+ * With "others": "ok" the reply lists only what was not plainly stored, and
+ * every other record of sent[0..nsent) is acknowledged ok.
  * Returns 0, or -1 with a sentence in why.
  */
-int wire_push_reply(const char *text, size_t len, store_ack **acks, size_t *n, int64_t *offset_ms, char *why,
-		    size_t whylen);
+int wire_push_reply(const char *text, size_t len, const wire_rec *sent, size_t nsent, store_ack **acks, size_t *n,
+		    int64_t *offset_ms, char *why, size_t whylen);
 
 /* A pull page, checked and rewritten as the canonical items store_pull_* take. */
 typedef struct wire_page {

@@ -43,7 +43,7 @@ typedef struct req {
 	int too_large;
 	struct timespec t0;
 	char what[100]; /* method and path */
-	char note[160]; /* what the log line adds */
+	char note[200]; /* what the log line adds */
 } req;
 
 /* ---- replies ---- */
@@ -314,16 +314,21 @@ static enum MHD_Result push(struct MHD_Connection *c, server *sv, req *rq, const
 	}
 	int64_t offset = now - b.device_time_ms;
 	hub_push_stats stats;
+	struct timespec t1, t2;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	hub_err e = STORE(sv, push(sv->st, &v, dev.id, offset, now, &b, &stats));
+	clock_gettime(CLOCK_MONOTONIC, &t2);
 	if (e != HUB_OK) {
 		hub_batch_free(&b);
 		return store_failed(c, rq, sv, e);
 	}
 	char *reply = hub_push_reply(&b, hub_now_ms(), offset);
 	snprintf(rq->note, sizeof rq->note,
-		 "device %.8s: %zu check-ins %zu records: %zu ok, %zu duplicate, %zu rejected, %zu second attendances",
-		 dev.id, b.ncheckins, b.nrecords, stats.ok, stats.duplicate, stats.rejected,
-		 stats.attendance_duplicate);
+		 "device %.8s: %zu check-ins %zu records in %zu bytes (%zu inflated), stored in %.1f ms: %zu ok, %zu "
+		 "duplicate, %zu rejected, %zu second attendances",
+		 dev.id, b.ncheckins, b.nrecords, rq->len, len,
+		 (double)(t2.tv_sec - t1.tv_sec) * 1e3 + (double)(t2.tv_nsec - t1.tv_nsec) / 1e6, stats.ok,
+		 stats.duplicate, stats.rejected, stats.attendance_duplicate);
 	hub_batch_free(&b);
 	if (!reply)
 		return send_error(c, rq, 500, "internal", "out of memory");

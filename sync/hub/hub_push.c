@@ -347,8 +347,12 @@ char *hub_push_reply(const hub_batch *b, int64_t server_time_ms, int64_t offset_
 	json_t *results = json_array();
 	for (size_t i = 0; i < b->ncheckins + b->nrecords; i++) {
 		const hub_result *r = &b->results[i];
-		if (r->status == HUB_RES_NONE)
-			continue; /* not answered: stays queued */
+		if (r->status == HUB_RES_NONE) { /* the store answers every record it was given */
+			json_decref(results);
+			return NULL;
+		}
+		if (r->status == HUB_RES_OK && !r->merged_into[0] && !r->attendance_duplicate)
+			continue; /* plainly stored: "others": "ok" says so */
 		json_t *o = json_pack("{s:s,s:s}", "id", r->id, "status",
 				      r->status == HUB_RES_OK	       ? "ok"
 				      : r->status == HUB_RES_DUPLICATE ? "duplicate"
@@ -361,8 +365,8 @@ char *hub_push_reply(const hub_batch *b, int64_t server_time_ms, int64_t offset_
 			json_object_set_new(o, "attendance", json_string("duplicate"));
 		json_array_append_new(results, o);
 	}
-	json_t *reply = json_pack("{s:I,s:I,s:o}", "server_time_ms", (json_int_t)server_time_ms, "offset_ms",
-				  (json_int_t)offset_ms, "results", results);
+	json_t *reply = json_pack("{s:I,s:I,s:o,s:s}", "server_time_ms", (json_int_t)server_time_ms, "offset_ms",
+				  (json_int_t)offset_ms, "results", results, "others", "ok");
 	char *text = json_dumps(reply, JSON_COMPACT);
 	json_decref(reply);
 	return text;

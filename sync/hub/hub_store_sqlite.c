@@ -95,7 +95,7 @@ static const char *const sql[Q_COUNT] = {
 		  " ORDER BY enrolled_ms, id",
     [Q_DEVICE_REVOKE] = "UPDATE devices SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
     [Q_DEVICE_SEEN] = "UPDATE devices SET last_seen_ms = ?2, offset_ms = ?3 WHERE id = ?1",
-    [Q_MEMBER_BY_UID] = "SELECT uid, venue_id, merged_into, deleted, name, phone, code, tier, expires"
+    [Q_MEMBER_BY_UID] = "SELECT uid, venue_id, merged_into, deleted, name, phone, code, tier, expires, rowid"
 			" FROM members WHERE uid = ?1",
     [Q_MEMBER_BY_PHONE] = "SELECT uid, venue_id, merged_into, deleted, name, phone, code, tier, expires"
 			  " FROM members WHERE venue_id = ?1 AND phone = ?2 AND deleted = 0 AND merged_into IS NULL",
@@ -106,7 +106,7 @@ static const char *const sql[Q_COUNT] = {
 			" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
     [Q_MEMBER_UPDATE] = "UPDATE members SET name = ?2, phone = ?3, code = ?4, tier = ?5, expires = ?6,"
 			" seq = ?7, updated_ms = ?8 WHERE uid = ?1",
-    [Q_EVENT_BY_UID] = "SELECT venue_id FROM events WHERE uid = ?1",
+    [Q_EVENT_BY_UID] = "SELECT venue_id, rowid FROM events WHERE uid = ?1",
     [Q_EVENT_INSERT] = "INSERT INTO events(uid, venue_id, title, start_ms, end_ms, seq, origin_device, created_ms)"
 		       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [Q_CHECKIN_INSERT] = "INSERT INTO checkins(id, venue_id, device_id, member_uid, member_sent, event_uid,"
@@ -114,9 +114,10 @@ static const char *const sql[Q_COUNT] = {
 			 " corrected_ms, day, akey, received_ms)"
 			 " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
 			 " ON CONFLICT(id) DO NOTHING",
-    [Q_ATTEND_INSERT] = "INSERT INTO attendances(member_uid, akey, checkin_id) VALUES(?1, ?2, ?3)"
-			" ON CONFLICT(member_uid, akey) DO NOTHING",
-    [Q_ATTEND_GET] = "SELECT checkin_id FROM attendances WHERE member_uid = ?1 AND akey = ?2",
+    [Q_ATTEND_INSERT] = "INSERT INTO attendances(akey, member_rid, checkin_rid) VALUES(?1, ?2, ?3)"
+			" ON CONFLICT(akey, member_rid) DO NOTHING",
+    [Q_ATTEND_GET] = "SELECT c.id FROM attendances a JOIN checkins c ON c.rowid = a.checkin_rid"
+		     " WHERE a.akey = ?1 AND a.member_rid = ?2",
     [Q_CHECKIN_DUP] = "UPDATE checkins SET duplicate_of = ?2 WHERE id = ?1",
     [Q_RECORD_INSERT] = "INSERT INTO records(id, kind, venue_id, device_id, body, wall_ms, received_ms)"
 			" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(id) DO NOTHING",
@@ -178,8 +179,9 @@ static const char schema[] =
     " corrected_ms INTEGER NOT NULL, day TEXT NOT NULL, akey TEXT NOT NULL, duplicate_of TEXT,"
     " reversed INTEGER NOT NULL DEFAULT 0, received_ms INTEGER NOT NULL);"
     "CREATE INDEX checkins_venue ON checkins(venue_id);"
-    "CREATE TABLE attendances(member_uid TEXT NOT NULL, akey TEXT NOT NULL, checkin_id TEXT NOT NULL,"
-    " PRIMARY KEY(member_uid, akey)) WITHOUT ROWID;"
+    /* small integer keys: a push's 1000 inserts land on few pages */
+    "CREATE TABLE attendances(akey INTEGER NOT NULL, member_rid INTEGER NOT NULL, checkin_rid INTEGER NOT NULL,"
+    " PRIMARY KEY(akey, member_rid)) WITHOUT ROWID;"
     "CREATE TABLE records(id TEXT PRIMARY KEY, kind TEXT NOT NULL, venue_id TEXT NOT NULL,"
     " device_id TEXT NOT NULL, body TEXT NOT NULL, wall_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL);";
 
@@ -512,6 +514,7 @@ static hub_err sq_device_revoke(hub_store *b, const char *id, int64_t now)
 /* ---- members ---- */
 
 typedef struct mrow {
+	int64_t rid;
 	char uid[HUB_ID_MAX], venue[HUB_ID_MAX], merged[HUB_ID_MAX];
 	int deleted;
 	char name[STORE_NAME_MAX], phone[STORE_PHONE_MAX], code[STORE_CODE_MAX], tier[STORE_TIER_MAX];
@@ -538,6 +541,7 @@ static int member_find(sq *s, int which, const char *a, const char *b2, mrow *m)
 		cpy(m->code, sizeof m->code, ct(st, 6));
 		cpy(m->tier, sizeof m->tier, ct(st, 7));
 		cpy(m->expires, sizeof m->expires, ct(st, 8));
+		m->rid = sqlite3_column_count(st) > 9 ? sqlite3_column_int64(st, 9) : 0;
 	}
 	int r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : (int)fail(s, rc);
 	sqlite3_reset(st);
@@ -873,8 +877,25 @@ static hub_err push_other(sq *s, const hub_venue *v, const char *device, const h
 	return HUB_OK;
 }
 
+/* The venue's events a push has named already. */
+typedef struct event_cache {
+	char uid[16][HUB_ID_MAX];
+	int64_t rid[16];
+	size_t n;
+} event_cache;
+
+/* The event's row id, or 0 when this push has not named it yet. */
+static int64_t event_known(const event_cache *e, const char *uid)
+{
+	for (size_t i = 0; i < e->n; i++)
+		if (strcmp(e->uid[i], uid) == 0)
+			return e->rid[i];
+	return 0;
+}
+
 static hub_err push_checkin(sq *s, const hub_venue *v, const char *device, int64_t offset, int64_t now,
-			    const hub_checkin *c, hub_result *res, hub_day_cache *days, hub_push_stats *stats)
+			    const hub_checkin *c, hub_result *res, hub_day_cache *days, event_cache *events,
+			    hub_push_stats *stats)
 {
 	mrow m = {0};
 	int f = member_find(s, Q_MEMBER_BY_UID, c->member, NULL, &m);
@@ -884,14 +905,28 @@ static hub_err push_checkin(sq *s, const hub_venue *v, const char *device, int64
 		result(res, HUB_RES_REJECTED, "unknown_member", stats);
 		return HUB_OK;
 	}
-	const char *who = m.merged[0] ? m.merged : m.uid;
-	if (c->event) {
+	const char *who = m.uid;
+	int64_t who_rid = m.rid, ev_rid = c->event ? event_known(events, c->event) : 0;
+	if (m.merged[0]) { /* a merged member counts for the survivor */
+		mrow sv = {0};
+		int g = member_find(s, Q_MEMBER_BY_UID, m.merged, NULL, &sv);
+		if (g < 0)
+			return (hub_err)g;
+		if (!g) {
+			result(res, HUB_RES_REJECTED, "unknown_member", stats);
+			return HUB_OK;
+		}
+		who = m.merged;
+		who_rid = sv.rid;
+	}
+	if (c->event && !ev_rid) {
 		sqlite3_stmt *st = q(s, Q_EVENT_BY_UID);
 		if (!st)
 			return HUB_ERR;
 		bt(st, 1, c->event);
 		int rc = sqlite3_step(st);
 		int ok = rc == SQLITE_ROW && strcmp(ct(st, 0), v->id) == 0;
+		ev_rid = ok ? sqlite3_column_int64(st, 1) : 0;
 		sqlite3_reset(st);
 		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
 			return fail(s, rc);
@@ -899,14 +934,24 @@ static hub_err push_checkin(sq *s, const hub_venue *v, const char *device, int64
 			result(res, HUB_RES_REJECTED, "unknown_event", stats);
 			return HUB_OK;
 		}
+		if (events->n < sizeof events->uid / sizeof events->uid[0]) {
+			snprintf(events->uid[events->n], HUB_ID_MAX, "%s", c->event);
+			events->rid[events->n++] = ev_rid;
+		}
 	}
 	int64_t corrected = c->wall_ms + offset;
 	char day[11], akey[48];
 	hub_day(v->tz, corrected, days, day);
-	if (c->event)
+	/* the attendance: (member, event), or (member, venue-local day) as a negative number */
+	int64_t akey_n = ev_rid;
+	if (c->event) {
 		snprintf(akey, sizeof akey, "e:%s", c->event);
-	else
+	} else {
+		int y = 0, mo = 0, d = 0;
+		sscanf(day, "%d-%d-%d", &y, &mo, &d);
+		akey_n = -((int64_t)y * 10000 + mo * 100 + d);
 		snprintf(akey, sizeof akey, "d:%s", day);
+	}
 	sqlite3_stmt *st = q(s, Q_CHECKIN_INSERT);
 	if (!st)
 		return HUB_ERR;
@@ -936,19 +981,20 @@ static hub_err push_checkin(sq *s, const hub_venue *v, const char *device, int64
 		result(res, HUB_RES_DUPLICATE, NULL, stats);
 		return HUB_OK;
 	}
+	int64_t checkin_rid = sqlite3_last_insert_rowid(s->db);
 	if (!(st = q(s, Q_ATTEND_INSERT)))
 		return HUB_ERR;
-	bt(st, 1, who);
-	bt(st, 2, akey);
-	bt(st, 3, c->id);
+	bi(st, 1, akey_n);
+	bi(st, 2, who_rid);
+	bi(st, 3, checkin_rid);
 	if ((e = done(s, st)) != HUB_OK)
 		return e;
 	if (sqlite3_changes(s->db) == 0) {
 		/* another kiosk's check-in holds this attendance: keep this one, marked */
 		if (!(st = q(s, Q_ATTEND_GET)))
 			return HUB_ERR;
-		bt(st, 1, who);
-		bt(st, 2, akey);
+		bi(st, 1, akey_n);
+		bi(st, 2, who_rid);
 		int rc = sqlite3_step(st);
 		char first[HUB_ID_MAX];
 		cpy(first, sizeof first, rc == SQLITE_ROW ? ct(st, 0) : "");
@@ -977,6 +1023,7 @@ static hub_err sq_push(hub_store *b, const hub_venue *v, const char *device, int
 	if (e != HUB_OK)
 		return e;
 	hub_day_cache days = {0};
+	event_cache events = {0};
 	hub_result *rr = batch->results + batch->ncheckins;
 	/* what the checks refused already is answered as it is */
 	for (size_t i = 0; i < batch->ncheckins + batch->nrecords; i++)
@@ -994,7 +1041,8 @@ static hub_err sq_push(hub_store *b, const hub_venue *v, const char *device, int
 	}
 	for (size_t i = 0; i < batch->ncheckins && e == HUB_OK; i++)
 		if (batch->results[i].status == HUB_RES_NONE)
-			e = push_checkin(s, v, device, offset, now, &batch->checkins[i], &batch->results[i], &days, stats);
+			e = push_checkin(s, v, device, offset, now, &batch->checkins[i], &batch->results[i], &days,
+					 &events, stats);
 	/* reversals after the check-ins they undo */
 	for (size_t i = 0; i < batch->nrecords && e == HUB_OK; i++) {
 		const hub_record *r = &batch->records[i];
@@ -1193,7 +1241,8 @@ hub_store *hub_store_sqlite_open(const char *path, char *why, size_t len)
 	sqlite3_extended_result_codes(s->db, 1);
 	int version = -1;
 	sqlite3_stmt *st = NULL;
-	if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;", NULL,
+	if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+			 " PRAGMA cache_size=-131072; PRAGMA wal_autocheckpoint=16384;", NULL,
 			 NULL, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK ||
 	    sqlite3_step(st) != SQLITE_ROW) {

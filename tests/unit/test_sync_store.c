@@ -412,17 +412,34 @@ static void test_bad_replies_refused(void **state)
 	    "{\"results\":[{\"id\":\"" U1 "\",\"status\":\"ok\",\"merged_into\":\"nope\"}]}",
 	};
 	for (size_t i = 0; i < sizeof bad_push / sizeof bad_push[0]; i++)
-		if (wire_push_reply(bad_push[i], strlen(bad_push[i]), &acks, &n, &off, why, sizeof why) == 0)
+		if (wire_push_reply(bad_push[i], strlen(bad_push[i]), NULL, 0, &acks, &n, &off, why, sizeof why) == 0)
 			fail_msg("accepted push reply %s", bad_push[i]);
 	const char *good = "{\"offset_ms\":-12,\"results\":[{\"id\":\"" U1 "\",\"status\":\"rejected\","
 			   "\"reason\":\"unknown_member\"},{\"id\":\"" U2
 			   "\",\"status\":\"ok\",\"merged_into\":\"" U3 "\"}]}";
-	assert_int_equal(wire_push_reply(good, strlen(good), &acks, &n, &off, why, sizeof why), 0);
+	assert_int_equal(wire_push_reply(good, strlen(good), NULL, 0, &acks, &n, &off, why, sizeof why), 0);
 	assert_int_equal(n, 2);
 	assert_int_equal(off, -12);
 	assert_int_equal(acks[0].status, STORE_ACK_REJECTED);
 	assert_string_equal(acks[0].reason, "unknown_member");
 	assert_string_equal(acks[1].merged_into, U3);
+	free(acks);
+	/* only the exceptions listed: the rest of what was sent is ok; without
+	 * "others", what is not listed stays queued */
+	wire_rec sent[3] = {{"checkin", U1, NULL}, {"checkin", U2, NULL}, {"checkin", U3, NULL}};
+	const char *terse = "{\"others\":\"ok\",\"results\":[{\"id\":\"" U2 "\",\"status\":\"duplicate\"}]}";
+	assert_int_equal(wire_push_reply(terse, strlen(terse), sent, 3, &acks, &n, &off, why, sizeof why), 0);
+	assert_int_equal(n, 3);
+	assert_string_equal(acks[0].id, U2);
+	assert_int_equal(acks[0].status, STORE_ACK_DUPLICATE);
+	assert_string_equal(acks[1].id, U1);
+	assert_int_equal(acks[1].status, STORE_ACK_OK);
+	assert_string_equal(acks[2].id, U3);
+	assert_int_equal(acks[2].status, STORE_ACK_OK);
+	free(acks);
+	const char *partial = "{\"results\":[{\"id\":\"" U2 "\",\"status\":\"ok\"}]}";
+	assert_int_equal(wire_push_reply(partial, strlen(partial), sent, 3, &acks, &n, &off, why, sizeof why), 0);
+	assert_int_equal(n, 1);
 	free(acks);
 }
 

@@ -1,0 +1,248 @@
+/*
+ * bench_sync — 100 000 check-ins recorded offline, pushed to tingzi-hub on
+ * loopback (budgets: at most 5 s, at most 40 bytes on the wire a check-in;
+ * the hub ingests at least 50 000 check-ins a second):
+ *
+ *   sync_push_100k_s            one sync round that empties a queue of 100 000
+ *                               check-ins (100 pushes of 1000, gzip), wall time;
+ *                               the median of RUNS runs, each from the same
+ *                               copies of the kiosk's and the hub's databases
+ *   sync_push_bytes_per_checkin what the round sent and received on the wire
+ *                               (HTTP headers and bodies, both ways) / 100 000
+ *   hub_ingest_checkins_per_s   1000 / the hub's time for one push request, from
+ *                               the hub's log (read, check, store in one
+ *                               transaction, answer): median and 1st percentile
+ *
+ * The real programs: the hub is the tingzi-hub binary, the kiosk's records
+ * are made by `tingzi checkin --code-file`, and the round is sync_round(),
+ * which the kiosk's worker runs.
+ */
+#include "bench.h"
+#include "sync/client.h"
+#include "sync/store.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MEMBERS 100000
+#define RUNS    3
+
+static char dir[] = "/tmp/tingzi-bench-sync.XXXXXX";
+static pid_t hub_pid;
+
+static void die(const char *what)
+{
+	fprintf(stderr, "bench_sync: %s\n", what);
+	if (hub_pid > 0)
+		kill(hub_pid, SIGTERM);
+	exit(1);
+}
+
+static void __attribute__((format(printf, 1, 2))) run(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof cmd, fmt, ap);
+	va_end(ap);
+	if (system(cmd) != 0) {
+		fprintf(stderr, "bench_sync: failed: %s\n", cmd);
+		die("a setup step failed");
+	}
+}
+
+static int free_port(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	socklen_t len = sizeof sa;
+	if (fd < 0 || bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0 ||
+	    getsockname(fd, (struct sockaddr *)&sa, &len) != 0)
+		die("no free port");
+	close(fd);
+	return ntohs(sa.sin_port);
+}
+
+static void hub_start(int port)
+{
+	char listen[32], db[600], log[600];
+	snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
+	snprintf(db, sizeof db, "%s/hub.db", dir);
+	snprintf(log, sizeof log, "%s/hub.log", dir);
+	hub_pid = fork();
+	if (hub_pid == 0) {
+		FILE *f = freopen(log, "a", stderr);
+		(void)f;
+		execl(TINGZI_HUB_BIN, TINGZI_HUB_BIN, "serve", "--listen", listen, "--db", db, (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 200; i++) {
+		int fd = socket(AF_INET, SOCK_STREAM, 0);
+		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+		int ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
+		close(fd);
+		if (ok)
+			return;
+		usleep(25000);
+	}
+	die("the hub does not answer");
+}
+
+static void hub_stop(void)
+{
+	kill(hub_pid, SIGTERM);
+	waitpid(hub_pid, NULL, 0);
+	hub_pid = 0;
+}
+
+static char *read_text(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	char *buf = NULL;
+	size_t n = 0;
+	if (getdelim(&buf, &n, '\0', f) < 0) {
+		free(buf);
+		buf = NULL;
+	}
+	fclose(f);
+	return buf;
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir))
+		die("cannot make a work folder");
+	char path[700], hub[700], kdb[700], url[64], venue[40] = "", code[40] = "";
+	snprintf(hub, sizeof hub, "%s --db %s/hub.db", TINGZI_HUB_BIN, dir);
+	snprintf(kdb, sizeof kdb, "%s/k.db", dir);
+
+	/* the hub: one venue, 100 000 members, an event now */
+	snprintf(path, sizeof path, "%s/members.csv", dir);
+	FILE *f = fopen(path, "w");
+	if (!f)
+		die("cannot write the members file");
+	fprintf(f, "name,phone,code\n");
+	for (int i = 1; i <= MEMBERS; i++)
+		fprintf(f, "Member %06d,138%08d,B%06d\n", i, i, i);
+	fclose(f);
+	snprintf(path, sizeof path, "%s/venue", dir);
+	run("%s venues add 'Bench Teahouse' >%s 2>/dev/null", hub, path);
+	char *v = read_text(path);
+	if (!v || strlen(v) < 32)
+		die("no venue id");
+	memcpy(venue, v, 32);
+	free(v);
+	char cmd[1600];
+	snprintf(cmd, sizeof cmd, "%s members import %s/members.csv --venue %s >/dev/null", hub, dir, venue);
+	run("%s", cmd);
+	snprintf(cmd, sizeof cmd,
+		 "%s events add --venue %s --title Bench --start \"$(date -d '-1 hour' +%%Y-%%m-%%dT%%H:%%M)\" "
+		 "--end \"$(date -d '+6 hours' +%%Y-%%m-%%dT%%H:%%M)\" >/dev/null",
+		 hub, venue);
+	run("%s", cmd);
+	snprintf(cmd, sizeof cmd, "%s devices enroll-code %s 2>/dev/null >%s/code", hub, venue, dir);
+	run("%s", cmd);
+	snprintf(path, sizeof path, "%s/code", dir);
+	char *c = read_text(path);
+	if (!c)
+		die("no enrolment code");
+	snprintf(code, sizeof code, "%.14s", c);
+	free(c);
+
+	int port = free_port();
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+	hub_start(port);
+
+	/* the kiosk: enrolled, roster pulled, then 100 000 check-ins offline */
+	store *s = NULL;
+	if (store_open(kdb, STORE_OPEN_CREATE, &s, NULL, 0) != STORE_OK)
+		die("cannot open the kiosk database");
+	wire_enrolled en;
+	char why[256];
+	if (sync_enroll(s, url, code, "bench", &en, why, sizeof why) != SYNC_OK)
+		die(why);
+	sync_conf conf;
+	sync_report r;
+	if (sync_conf_load(s, &conf) != 0 || sync_round(s, &conf, &r) != SYNC_OK)
+		die("the first sync failed");
+	store_close(s);
+	snprintf(path, sizeof path, "%s/codes", dir);
+	f = fopen(path, "w");
+	for (int i = 1; i <= MEMBERS; i++)
+		fprintf(f, "B%06d\n", i);
+	fclose(f);
+	snprintf(cmd, sizeof cmd, "%s --db %s checkin --code-file %s/codes >/dev/null 2>&1", TINGZI_BIN, kdb, dir);
+	run("%s", cmd);
+	hub_stop();
+	snprintf(cmd, sizeof cmd, "cd %s && cp k.db k.db.orig && sqlite3 hub.db 'PRAGMA wal_checkpoint(TRUNCATE)' "
+				  ">/dev/null && cp hub.db hub.db.orig",
+		 dir);
+	run("%s", cmd);
+
+	double secs[RUNS], bytes = 0;
+	for (int k = 0; k < RUNS; k++) {
+		snprintf(cmd, sizeof cmd,
+			 "cd %s && rm -f k.db-wal k.db-shm hub.db-wal hub.db-shm && cp k.db.orig k.db && "
+			 "cp hub.db.orig hub.db && : >hub.log",
+			 dir);
+		run("%s", cmd);
+		hub_start(port);
+		if (store_open(kdb, STORE_OPEN_CREATE, &s, NULL, 0) != STORE_OK || sync_conf_load(s, &conf) != 0)
+			die("cannot open the kiosk database");
+		int64_t queued = store_outbox_count(s);
+		if (queued != MEMBERS)
+			die("the queue does not hold 100 000 check-ins");
+		double t0 = now_ms();
+		sync_result res = sync_round(s, &conf, &r);
+		secs[k] = (now_ms() - t0) / 1000;
+		if (res != SYNC_OK || r.waiting != 0 || r.ok != MEMBERS) {
+			fprintf(stderr, "bench_sync: round %d: %s (ok %lld, waiting %lld)\n", k, r.error,
+				(long long)r.ok, (long long)r.waiting);
+			die("the round did not push everything");
+		}
+		bytes = (double)(r.bytes_up + r.bytes_down) / MEMBERS;
+		printf("run %d: %.2f s, %lld bytes up, %lld down\n", k + 1, secs[k], (long long)r.bytes_up,
+		       (long long)r.bytes_down);
+		store_close(s);
+		hub_stop();
+	}
+
+	/* the hub's time for each push, from its log */
+	snprintf(path, sizeof path, "%s/hub.log", dir);
+	f = fopen(path, "r");
+	double rates[200];
+	size_t n = 0;
+	char line[512];
+	while (f && fgets(line, sizeof line, f) && n < 200) {
+		double ms;
+		unsigned status;
+		char what[128];
+		if (sscanf(line, "hub: POST %127s %u %lf ms", what, &status, &ms) == 3 && status == 200 &&
+		    strstr(what, "/push") && strstr(line, " 1000 check-ins") && ms > 0)
+			rates[n++] = 1000.0 / (ms / 1000.0);
+	}
+	if (f)
+		fclose(f);
+	if (n < 50)
+		die("the hub's log has too few push lines");
+
+	printf("BENCH sync_push_100k_s %.2f s (median of %d; min %.2f, max %.2f; budget 5)\n", pct(secs, RUNS, 50),
+	       RUNS, pct(secs, RUNS, 0), pct(secs, RUNS, 100));
+	printf("BENCH sync_push_bytes_per_checkin %.1f bytes (both ways; budget 40)\n", bytes);
+	printf("BENCH hub_ingest_checkins_per_s %.0f /s (median of %zu pushes; p1 %.0f; budget 50000)\n",
+	       pct(rates, n, 50), n, pct(rates, n, 1));
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	run("%s", cmd);
+	return 0;
+}
