@@ -188,6 +188,8 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     " cursor INTEGER NOT NULL DEFAULT 0, resetting INTEGER NOT NULL DEFAULT 0, updated_ms INTEGER NOT NULL);"
     "CREATE TABLE pull_stage(data_set TEXT NOT NULL, page INTEGER NOT NULL,"
     " items TEXT NOT NULL CHECK(json_valid(items)), PRIMARY KEY(data_set, page));",
+    /* 3 -> 4: a push reads members and events first without scanning the queue */
+    "CREATE INDEX outbox_first ON outbox(seq) WHERE kind IN ('member', 'event');",
 };
 
 #define MEMBER_COLS "id, name, ifnull(phone, ''), ifnull(code, ''), tier, expires, provisional, uid"

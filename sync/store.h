@@ -38,7 +38,7 @@ typedef enum store_err {
 } store_err;
 
 /* The schema version this program writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 
 /* Size limits for text fields, in bytes including the terminating NUL. */
 #define STORE_NAME_MAX   128
