@@ -483,6 +483,14 @@ void kiosk_tick(kiosk *k)
 		if (now.enrolled != k->sync_seen.enrolled || now.online != k->sync_seen.online ||
 		    now.auth_failed != k->sync_seen.auth_failed || now.waiting != k->sync_seen.waiting)
 			k->dirty = 1;
+		if (now.pulled != k->sync_seen.pulled) {
+			/* members, events or links came down from the hub */
+			log_event("sync.pulled", json_pack("{s:I}", "items", (json_int_t)(now.pulled - k->sync_seen.pulled)));
+			kiosk_reload_roster(k);
+			kiosk_links_refresh(k, 1);
+			refresh_event(k);
+			k->dirty = 1;
+		}
 		if (now.rounds != k->sync_seen.rounds &&
 		    (now.online != k->sync_seen.online || now.auth_failed))
 			log_event("sync.status",

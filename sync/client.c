@@ -571,6 +571,8 @@ static void *worker_main(void *arg)
 		}
 		if (enrolled && res == SYNC_OK)
 			w->status.last_ok_ms = clock_wall_ms();
+		for (int set = 0; set < STORE_SET_COUNT; set++)
+			w->status.pulled += r.pulled[set];
 		snprintf(w->status.error, sizeof w->status.error, "%s", res == SYNC_OK ? "" : r.error);
 		pthread_mutex_unlock(&w->lock);
 		if (!enrolled) {

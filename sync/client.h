@@ -75,6 +75,7 @@ typedef struct sync_status {
 	int64_t dead;    /* dead letters */
 	int64_t last_ok_ms;
 	int rounds;
+	int64_t pulled; /* items pulled since the worker started: when it moves, reload */
 	char error[320];
 } sync_status;
 
