@@ -223,10 +223,7 @@ typedef struct exp_batch {
 static int exp_take(const store_outbox_rec *rec, void *ctx)
 {
 	exp_batch *b = ctx;
-	wire_rec *w = &b->r[b->n];
-	snprintf(w->kind, sizeof w->kind, "%s", rec->kind);
-	snprintf(w->id, sizeof w->id, "%s", rec->id);
-	if (!(w->body = strdup(rec->body ? rec->body : "{}"))) {
+	if (wire_rec_from(&b->r[b->n], rec) != 0) {
 		b->failed = 1;
 		return 1;
 	}
@@ -240,7 +237,7 @@ static int exp_take(const store_outbox_rec *rec, void *ctx)
 static void exp_clear(exp_batch *b)
 {
 	for (size_t i = 0; i < b->n; i++)
-		free(b->r[i].body);
+		wire_rec_clear(&b->r[i]);
 	b->n = 0;
 }
 

@@ -241,11 +241,7 @@ static int collect(const store_outbox_rec *rec, void *ctx)
 		}
 		b->r = p, b->cap = cap;
 	}
-	wire_rec *w = &b->r[b->n];
-	snprintf(w->kind, sizeof w->kind, "%s", rec->kind);
-	snprintf(w->id, sizeof w->id, "%s", rec->id);
-	w->body = strdup(rec->body ? rec->body : "{}");
-	if (!w->body) {
+	if (wire_rec_from(&b->r[b->n], rec) != 0) {
 		b->failed = 1;
 		return 1;
 	}
@@ -256,7 +252,7 @@ static int collect(const store_outbox_rec *rec, void *ctx)
 static void batch_clear(batch *b)
 {
 	for (size_t i = 0; i < b->n; i++)
-		free(b->r[i].body);
+		wire_rec_clear(&b->r[i]);
 	b->n = 0;
 }
 

@@ -192,6 +192,11 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "CREATE INDEX outbox_first ON outbox(seq) WHERE kind IN ('member', 'event');",
 };
 
+#define OUTBOX_COLS                                                                                          \
+	"seq, kind, record_id, body, json_extract(body, '$.member_uid'), json_extract(body, '$.event_uid'),"    \
+	" json_extract(body, '$.attendance_key'), json_extract(body, '$.method'), json_extract(body, '$.boot_id'),"\
+	" json_extract(body, '$.wall_ms'), json_extract(body, '$.mono_ms'), json_extract(body, '$.device_seq'),"  \
+	" json_extract(body, '$.visit_no'), json_extract(body, '$.expired')"
 #define MEMBER_COLS "id, name, ifnull(phone, ''), ifnull(code, ''), tier, expires, provisional, uid"
 #define LINK_COLS                                                                                            \
 	"id, platform, label, url, ifnull(expires_ms, 0), ifnull(member_cap, 0), ifnull(event_id, 0), "      \
@@ -269,11 +274,11 @@ static const char *const sql[Q_COUNT] = {
 			 " 'end_ms', end_ms, 'device_id', ?2, 'device_seq', 0), ?1"
 			 " FROM events WHERE origin = 'local' AND uploaded = 0 AND active = 1"
 			 " ORDER BY id ON CONFLICT(record_id) DO NOTHING",
-    [Q_OUTBOX_FIRST] = "SELECT seq, kind, record_id, body FROM outbox WHERE kind IN ('member', 'event')"
+    [Q_OUTBOX_FIRST] = "SELECT " OUTBOX_COLS " FROM outbox WHERE kind IN ('member', 'event')"
 		       " ORDER BY seq LIMIT ?1",
-    [Q_OUTBOX_REST] = "SELECT seq, kind, record_id, body FROM outbox WHERE kind NOT IN ('member', 'event')"
+    [Q_OUTBOX_REST] = "SELECT " OUTBOX_COLS " FROM outbox WHERE kind NOT IN ('member', 'event')"
 		      " ORDER BY seq LIMIT ?1",
-    [Q_OUTBOX_EXPORT] = "SELECT seq, kind, record_id, body FROM outbox WHERE (kind IN ('member', 'event')) = ?1"
+    [Q_OUTBOX_EXPORT] = "SELECT " OUTBOX_COLS " FROM outbox WHERE (kind IN ('member', 'event')) = ?1"
 			" AND seq > ?2 ORDER BY seq LIMIT ?3",
     [Q_OUTBOX_EXPORTED] = "UPDATE outbox SET exported_ms = ?3 WHERE seq BETWEEN ?1 AND ?2 AND exported_ms IS NULL",
     [Q_OUTBOX_DEAD] = "INSERT INTO dead_letters(kind, record_id, body, reason, created_ms)"

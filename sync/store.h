@@ -248,6 +248,11 @@ typedef struct store_outbox_rec {
 	char kind[16]; /* checkin, member, event, reversal, audit */
 	char id[STORE_ID_MAX];
 	const char *body; /* JSON; valid until the callback returns */
+	/* a check-in's fields, read from body by SQLite (NULL/0 for other kinds), so a
+	 * batch of 1000 is not parsed again on the way out */
+	const char *member_uid, *event_uid, *attendance_key, *method, *boot_id;
+	int64_t wall_ms, mono_ms, device_seq, visit_no;
+	int expired;
 } store_outbox_rec;
 
 /*

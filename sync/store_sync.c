@@ -90,6 +90,16 @@ static store_err each_rec(store *s, sqlite3_stmt *st, int (*fn)(const store_outb
 		store_copy_col(st, 1, r.kind, sizeof r.kind);
 		store_copy_col(st, 2, r.id, sizeof r.id);
 		r.body = (const char *)sqlite3_column_text(st, 3);
+		r.member_uid = (const char *)sqlite3_column_text(st, 4);
+		r.event_uid = (const char *)sqlite3_column_text(st, 5);
+		r.attendance_key = (const char *)sqlite3_column_text(st, 6);
+		r.method = (const char *)sqlite3_column_text(st, 7);
+		r.boot_id = (const char *)sqlite3_column_text(st, 8);
+		r.wall_ms = sqlite3_column_int64(st, 9);
+		r.mono_ms = sqlite3_column_int64(st, 10);
+		r.device_seq = sqlite3_column_int64(st, 11);
+		r.visit_no = sqlite3_column_int64(st, 12);
+		r.expired = sqlite3_column_int(st, 13);
 		*stop = fn(&r, ctx);
 	}
 	store_err err = *stop || rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc);

@@ -123,6 +123,172 @@ static int add_checkin(columns *c, json_t *b)
 	return 0;
 }
 
+int wire_rec_from(wire_rec *w, const store_outbox_rec *rec)
+{
+	memset(w, 0, sizeof *w);
+	snprintf(w->kind, sizeof w->kind, "%s", rec->kind);
+	snprintf(w->id, sizeof w->id, "%s", rec->id);
+	if (strcmp(rec->kind, "checkin") == 0 && rec->member_uid && rec->attendance_key && rec->method &&
+	    rec->boot_id) {
+		w->cols = 1;
+		snprintf(w->member, sizeof w->member, "%s", rec->member_uid);
+		snprintf(w->event, sizeof w->event, "%s", rec->event_uid ? rec->event_uid : "");
+		snprintf(w->key, sizeof w->key, "%s", rec->attendance_key);
+		snprintf(w->method, sizeof w->method, "%s", rec->method);
+		snprintf(w->boot, sizeof w->boot, "%s", rec->boot_id);
+		w->wall_ms = rec->wall_ms;
+		w->mono_ms = rec->mono_ms;
+		w->seq = rec->device_seq;
+		w->visit = rec->visit_no;
+		w->expired = rec->expired;
+		return 0;
+	}
+	return (w->body = strdup(rec->body ? rec->body : "{}")) ? 0 : -1;
+}
+
+void wire_rec_clear(wire_rec *w)
+{
+	free(w->body);
+	w->body = NULL;
+}
+
+/* ---- check-in columns as text: a batch of 1000 costs no JSON tree ---- */
+
+typedef struct sbuf {
+	char *p;
+	size_t n, cap;
+	int oom;
+} sbuf;
+
+static void sb_add(sbuf *b, const char *s, size_t len)
+{
+	if (b->oom)
+		return;
+	if (b->n + len + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->n + len + 1)
+			cap *= 2;
+		char *p = realloc(b->p, cap);
+		if (!p) {
+			b->oom = 1;
+			return;
+		}
+		b->p = p, b->cap = cap;
+	}
+	memcpy(b->p + b->n, s, len);
+	b->n += len;
+	b->p[b->n] = '\0';
+}
+
+static void sb_str(sbuf *b, const char *s)
+{
+	sb_add(b, s, strlen(s));
+}
+
+/* A JSON string; the text was checked by text_ok() (no control characters). */
+static void sb_json(sbuf *b, const char *s)
+{
+	sb_add(b, "\"", 1);
+	for (const char *p = s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			sb_add(b, "\\", 1);
+		sb_add(b, p, 1);
+	}
+	sb_add(b, "\"", 1);
+}
+
+static void sb_int(sbuf *b, int64_t v)
+{
+	char t[24];
+	int n = snprintf(t, sizeof t, "%lld", (long long)v);
+	sb_add(b, t, (size_t)n);
+}
+
+enum { K_ID, K_MEMBER, K_EVENT, K_METHOD, K_WALL, K_MONO, K_BOOT, K_SEQ, K_VISIT, K_FLAGS, K_DAY, K_N };
+static const char *const k_names[K_N] = {"id",   "member", "event", "method", "wall_ms", "mono_ms",
+					 "boot", "seq",    "visit", "flags",  "day"};
+
+typedef struct fastcols {
+	sbuf col[K_N];
+	char events[64][STORE_ID_MAX], boots[16][48];
+	int nevents, nboots;
+	int64_t last_wall, last_mono, last_seq;
+	size_t n;
+} fastcols;
+
+static int dict(char (*list)[48], int *n, int max, const char *s)
+{
+	for (int i = 0; i < *n; i++)
+		if (strcmp(list[i], s) == 0)
+			return i;
+	if (*n == max)
+		return -1;
+	snprintf(list[*n], 48, "%s", s);
+	return (*n)++;
+}
+
+static int fast_add(fastcols *c, const wire_rec *w)
+{
+	if (!wire_is_id(w->id) || !wire_is_id(w->member) || !(w->event[0] == '\0' || wire_is_id(w->event)) ||
+	    !text_ok(w->method, sizeof w->method, 0) || !text_ok(w->boot, 40, 0) || !text_ok(w->key, sizeof w->key, 0))
+		return -1;
+	int ev = -1;
+	if (w->event[0]) {
+		for (ev = 0; ev < c->nevents && strcmp(c->events[ev], w->event) != 0; ev++)
+			;
+		if (ev == c->nevents) {
+			if (c->nevents == 64)
+				return -1;
+			snprintf(c->events[c->nevents++], STORE_ID_MAX, "%s", w->event);
+		}
+	}
+	int boot = dict(c->boots, &c->nboots, 16, w->boot);
+	if (boot < 0)
+		return -1;
+	const char *sep = c->n ? "," : "";
+	for (int k = 0; k < K_N; k++)
+		sb_str(&c->col[k], sep);
+	sb_json(&c->col[K_ID], w->id);
+	sb_json(&c->col[K_MEMBER], w->member);
+	sb_int(&c->col[K_EVENT], ev);
+	sb_json(&c->col[K_METHOD], w->method);
+	sb_int(&c->col[K_WALL], c->n ? w->wall_ms - c->last_wall : w->wall_ms);
+	sb_int(&c->col[K_MONO], c->n ? w->mono_ms - c->last_mono : w->mono_ms);
+	sb_int(&c->col[K_BOOT], boot);
+	sb_int(&c->col[K_SEQ], c->n ? w->seq - c->last_seq : w->seq);
+	sb_int(&c->col[K_VISIT], w->visit);
+	sb_int(&c->col[K_FLAGS], w->expired ? 1 : 0);
+	sb_json(&c->col[K_DAY], strncmp(w->key, "d:", 2) == 0 ? w->key + 2 : "");
+	c->last_wall = w->wall_ms, c->last_mono = w->mono_ms, c->last_seq = w->seq;
+	c->n++;
+	return 0;
+}
+
+/* The "checkins" object's text, appended to out. */
+static void fast_emit(const fastcols *c, sbuf *out)
+{
+	sb_str(out, "{\"events\":[");
+	for (int i = 0; i < c->nevents; i++) {
+		sb_str(out, i ? "," : "");
+		sb_json(out, c->events[i]);
+	}
+	sb_str(out, "],\"boots\":[");
+	for (int i = 0; i < c->nboots; i++) {
+		sb_str(out, i ? "," : "");
+		sb_json(out, c->boots[i]);
+	}
+	sb_str(out, "]");
+	for (int k = 0; k < K_N; k++) {
+		sb_str(out, ",\"");
+		sb_str(out, k_names[k]);
+		sb_str(out, "\":[");
+		if (c->col[k].p)
+			sb_add(out, c->col[k].p, c->col[k].n);
+		sb_str(out, "]");
+	}
+	sb_str(out, "}");
+}
+
 /* A member, event or other record as the protocol's "records" entry. */
 static json_t *record(const wire_rec *r, json_t *b)
 {
@@ -156,35 +322,70 @@ char *wire_push_body(const char *device_id, int64_t device_time_ms, const wire_r
 		     .visit = json_array(),
 		     .flags = json_array(),
 		     .day = json_array()};
+	fastcols *fc = calloc(1, sizeof *fc);
 	json_t *records = json_array();
 	char *out = NULL;
+	sbuf body = {0};
+	int slow = 0;
+	if (!fc)
+		goto done;
+	/* check-ins given by their fields go the fast way; a batch is one or the other */
+	for (size_t i = 0; i < n; i++)
+		slow |= strcmp(recs[i].kind, "checkin") == 0 && !recs[i].cols;
 	for (size_t i = 0; i < n; i++) {
-		json_t *b = json_loads(recs[i].body, 0, NULL);
-		int bad = !json_is_object(b);
-		if (!bad && strcmp(recs[i].kind, "checkin") == 0)
-			bad = add_checkin(&c, b) != 0;
-		else if (!bad)
-			json_array_append_new(records, record(&recs[i], b));
-		json_decref(b);
+		int bad;
+		if (strcmp(recs[i].kind, "checkin") == 0 && recs[i].cols && !slow) {
+			bad = fast_add(fc, &recs[i]) != 0;
+		} else {
+			json_t *b = recs[i].body ? json_loads(recs[i].body, 0, NULL) : NULL;
+			bad = !json_is_object(b);
+			if (!bad && strcmp(recs[i].kind, "checkin") == 0)
+				bad = add_checkin(&c, b) != 0;
+			else if (!bad)
+				json_array_append_new(records, record(&recs[i], b));
+			json_decref(b);
+		}
 		if (bad) {
 			say(why, len, "the outbox record %s is damaged", recs[i].id);
 			goto done;
 		}
 	}
-	json_t *body =
+	json_t *head =
 	    json_pack("{s:s,s:I}", "device_id", device_id, "device_time_ms", (json_int_t)device_time_ms);
 	if (c.n)
-		json_object_set_new(body, "checkins",
+		json_object_set_new(head, "checkins",
 				    json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O}", "id",
 					      c.id, "member", c.member, "events", c.events, "event", c.event,
 					      "method", c.method, "wall_ms", c.wall, "mono_ms", c.mono,
 					      "boots", c.boots, "boot", c.boot, "seq", c.seq, "visit",
 					      c.visit, "flags", c.flags, "day", c.day));
 	if (json_array_size(records))
-		json_object_set(body, "records", records);
-	out = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
+		json_object_set(head, "records", records);
+	char *text = json_dumps(head, JSON_COMPACT);
+	json_decref(head);
+	if (!text)
+		goto done;
+	if (!fc->n) {
+		out = text;
+		goto done;
+	}
+	/* the head object, its closing brace replaced by the check-in columns */
+	size_t tl = strlen(text);
+	sb_add(&body, text, tl - 1);
+	free(text);
+	sb_str(&body, ",\"checkins\":");
+	fast_emit(fc, &body);
+	sb_str(&body, "}");
+	if (!body.oom) {
+		out = body.p;
+		body.p = NULL;
+	}
 done:
+	free(body.p);
+	if (fc)
+		for (int k = 0; k < K_N; k++)
+			free(fc->col[k].p);
+	free(fc);
 	json_decref(c.id), json_decref(c.member), json_decref(c.events), json_decref(c.event);
 	json_decref(c.method), json_decref(c.wall), json_decref(c.mono), json_decref(c.boots);
 	json_decref(c.boot), json_decref(c.seq), json_decref(c.visit), json_decref(c.flags),

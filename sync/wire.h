@@ -21,8 +21,17 @@
 typedef struct wire_rec {
 	char kind[16];
 	char id[STORE_ID_MAX];
-	char *body; /* JSON text, owned by the caller */
+	char *body; /* JSON text, owned by the caller; NULL for a check-in given by its fields */
+	int cols;   /* a check-in's fields below are set */
+	char member[STORE_ID_MAX], event[STORE_ID_MAX], key[48], method[16], boot[48];
+	int64_t wall_ms, mono_ms, seq, visit;
+	int expired;
 } wire_rec;
+
+/* Fill w from an outbox row (a check-in by its fields, others by a copy of
+ * their body). 0, or -1 when out of memory. Free with wire_rec_clear(). */
+int wire_rec_from(wire_rec *w, const store_outbox_rec *rec);
+void wire_rec_clear(wire_rec *w);
 
 /*
  * The push request body for n records (check-ins by column, the rest as
