@@ -59,6 +59,11 @@ expect_eq "$(jq '[.[] | select(.duplicate_of != null)] | length' "$WORK/export.j
 # the CSV export says the same
 hub checkins export --venue "$venue" --format csv >"$WORK/export.csv"
 expect_eq "$(($(wc -l <"$WORK/export.csv") - 1))" 10000 "rows of the CSV export"
+tail -n +2 "$WORK/export.csv" | cut -d, -f1 | sort | cmp -s - "$WORK/kiosk.ids" ||
+	fail "the CSV export's ids are not the kiosks' check-ins"
+# its duplicate_of column (12th) marks the same 2 500
+expect_eq "$(python3 -c 'import csv,sys; r=list(csv.DictReader(open(sys.argv[1]))); print(sum(1 for x in r if x["duplicate_of"]))' "$WORK/export.csv")" \
+	2500 "duplicates in the CSV export"
 
 # --- a second sync moves nothing ---
 for k in a b; do
