@@ -190,6 +190,13 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     " items TEXT NOT NULL CHECK(json_valid(items)), PRIMARY KEY(data_set, page));",
     /* 3 -> 4: a push reads members and events first without scanning the queue */
     "CREATE INDEX outbox_first ON outbox(seq) WHERE kind IN ('member', 'event');",
+    /* 4 -> 5: staff mode: undone check-ins and the audit of staff actions */
+    "ALTER TABLE checkins ADD COLUMN reversed INTEGER NOT NULL DEFAULT 0 CHECK(reversed IN (0, 1));"
+    "CREATE TABLE reversals(id TEXT PRIMARY KEY CHECK(length(id) = 32),"
+    " checkin_id TEXT NOT NULL UNIQUE REFERENCES checkins(id), reason TEXT NOT NULL,"
+    " session TEXT NOT NULL, wall_ms INTEGER NOT NULL);"
+    "CREATE TABLE audit(id TEXT PRIMARY KEY CHECK(length(id) = 32), session TEXT NOT NULL,"
+    " action TEXT NOT NULL, detail TEXT NOT NULL CHECK(json_valid(detail)), wall_ms INTEGER NOT NULL);",
 };
 
 #define OUTBOX_COLS                                                                                          \
@@ -232,7 +239,7 @@ static const char *const sql[Q_COUNT] = {
     [Q_EVENTS_ALL] = "SELECT id, title, start_ms, end_ms FROM events WHERE active = 1 ORDER BY start_ms, id",
     [Q_ATTENDANCE] =
 	"SELECT " CHECKIN_COLS " FROM checkins c WHERE c.member_id = ?1 AND c.attendance_key = ?2",
-    [Q_VISITS] = "SELECT count(*) FROM checkins WHERE member_id = ?1",
+    [Q_VISITS] = "SELECT count(*) FROM checkins WHERE member_id = ?1 AND reversed = 0",
     [Q_CHECKIN_INSERT] =
 	"INSERT INTO checkins(id, member_id, event_id, attendance_key, method, wall_ms, mono_ms,"
 	" boot_id, device_id, device_seq, visit_no, expired)"
@@ -369,6 +376,20 @@ static const char *const sql[Q_COUNT] = {
 	"DELETE FROM links WHERE origin = 'hub' AND uid NOT IN (SELECT json_extract(i.value, '$.uid')"
 	" FROM pull_stage p, json_each(p.items) i WHERE p.data_set = 'links'"
 	" AND json_extract(i.value, '$.deleted') = 0)",
+    /* ---- staff (store_staff.c) ---- */
+    /* the attendance key is freed, so the member can check in again */
+    [Q_CHECKIN_REVERSE] = "UPDATE checkins SET reversed = 1, attendance_key = 'r:' || id"
+			  " WHERE id = ?1 AND reversed = 0",
+    [Q_REVERSAL_INSERT] = "INSERT INTO reversals(id, checkin_id, reason, session, wall_ms) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [Q_OUTBOX_REVERSAL] = "INSERT INTO outbox(kind, record_id, body, created_ms) VALUES('reversal', ?1,"
+			  " json_object('id', ?1, 'checkin', ?2, 'reason', ?3, 'wall_ms', ?4, 'device_seq', ?5), ?4)",
+    [Q_AUDIT_INSERT] = "INSERT INTO audit(id, session, action, detail, wall_ms) VALUES(?1, ?2, ?3, json(?4), ?5)",
+    [Q_OUTBOX_AUDIT] = "INSERT INTO outbox(kind, record_id, body, created_ms) VALUES('audit', ?1,"
+		       " json_object('id', ?1, 'session', ?2, 'action', ?3, 'detail', json(?4), 'wall_ms', ?5,"
+		       " 'device_seq', ?6), ?5)",
+    [Q_AUDIT_ALL] = "SELECT id, session, action, detail, wall_ms FROM audit ORDER BY wall_ms, rowid",
+    [Q_CHECKINS_SINCE] = "SELECT " ROW_COLS ROW_FROM " WHERE c.wall_ms >= ?1 AND c.reversed = 0"
+			 " ORDER BY c.wall_ms DESC, c.device_seq DESC",
 };
 
 /* ---- errors ---- */

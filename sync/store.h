@@ -38,7 +38,7 @@ typedef enum store_err {
 } store_err;
 
 /* The schema version this program writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 4
+#define STORE_SCHEMA_VERSION 5
 
 /* Size limits for text fields, in bytes including the terminating NUL. */
 #define STORE_NAME_MAX   128
@@ -202,6 +202,29 @@ store_err store_checkins_foreach(store *s, int64_t event_id, int (*fn)(const sto
 				 void *ctx);
 int store_member_visits(store *s, int64_t member_id);
 int64_t store_outbox_count(store *s);
+
+/* ---- staff (store_staff.c) ---- */
+
+/*
+ * Undo a check-in (a mistaken tap): in one transaction the check-in is
+ * marked reversed (it no longer counts, and the member can check in again),
+ * a reversal row with its own id is written and queued for the hub, and the
+ * action is audited. Nothing is deleted. STORE_ERR_NOT_FOUND when there is
+ * no such check-in or it was undone already.
+ */
+store_err store_checkin_reverse(store *s, const char *checkin_id, const char *reason, const char *session,
+				int64_t now_ms, char reversal_id[STORE_ID_MAX]);
+/* Audit a staff action (detail: a JSON object, at most 2 KiB), queued for the hub. */
+store_err store_audit(store *s, const char *session, const char *action, const char *detail_json, int64_t now_ms);
+typedef struct store_audit_row {
+	char id[STORE_ID_MAX], session[STORE_ID_MAX], action[32];
+	char detail[2048];
+	int64_t wall_ms;
+} store_audit_row;
+store_err store_audit_foreach(store *s, int (*fn)(const store_audit_row *a, void *ctx), void *ctx);
+/* Check-ins not undone since since_ms, newest first. */
+store_err store_checkins_since(store *s, int64_t since_ms, int (*fn)(const store_checkin_row *r, void *ctx),
+			       void *ctx);
 
 /* ---- group links ---- */
 #define STORE_URL_MAX      1025 /* at most 1024 bytes */

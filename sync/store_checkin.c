@@ -251,12 +251,8 @@ fail:
 	return err;
 }
 
-store_err store_checkins_foreach(store *s, int64_t event_id, int (*fn)(const store_checkin_row *r, void *ctx),
-				 void *ctx)
+static store_err each_row(store *s, sqlite3_stmt *st, int (*fn)(const store_checkin_row *r, void *ctx), void *ctx)
 {
-	sqlite3_stmt *st = store_stmt(s, event_id > 0 ? Q_CHECKINS_EVENT : Q_CHECKINS_ALL);
-	if (event_id > 0)
-		sqlite3_bind_int64(st, 1, event_id);
 	store_checkin_row r;
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -270,6 +266,23 @@ store_err store_checkins_foreach(store *s, int64_t event_id, int (*fn)(const sto
 	store_err err = rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc);
 	sqlite3_reset(st);
 	return err;
+}
+
+store_err store_checkins_foreach(store *s, int64_t event_id, int (*fn)(const store_checkin_row *r, void *ctx),
+				 void *ctx)
+{
+	sqlite3_stmt *st = store_stmt(s, event_id > 0 ? Q_CHECKINS_EVENT : Q_CHECKINS_ALL);
+	if (event_id > 0)
+		sqlite3_bind_int64(st, 1, event_id);
+	return each_row(s, st, fn, ctx);
+}
+
+store_err store_checkins_since(store *s, int64_t since_ms, int (*fn)(const store_checkin_row *r, void *ctx),
+			       void *ctx)
+{
+	sqlite3_stmt *st = store_stmt(s, Q_CHECKINS_SINCE);
+	sqlite3_bind_int64(st, 1, since_ms);
+	return each_row(s, st, fn, ctx);
 }
 
 int store_member_visits(store *s, int64_t member_id)
