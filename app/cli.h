@@ -28,5 +28,7 @@ int cmd_enroll(const char *db, int argc, char **argv);
 int cmd_sync(const char *db, int argc, char **argv);
 int cmd_export(const char *db, int argc, char **argv);
 extern const char usage_enroll[], usage_sync[], usage_export[];
+int cmd_staff(const char *db, int argc, char **argv);
+extern const char usage_staff[];
 
 #endif

@@ -52,6 +52,8 @@ static const char usage_main[] =
     "  show-qr [--link ID] [--windowed] [--size WxH] [--lang L]\n"
     "                              a display for a second screen: the join QR\n"
     "                              codes, taking turns, and nothing else\n"
+    "  staff set-pin | audit       the PIN that opens staff mode (never echoed);\n"
+    "                              the audit of staff actions\n"
     "  enroll HUB_URL CODE         join this kiosk to a venue on tingzi-hub\n"
     "  sync [--once] | status | dead-letters\n"
     "                              upload check-ins, download members, events, links\n"
@@ -921,6 +923,8 @@ int main(int argc, char **argv)
 		return cmd_export(db, argc - 1, argv + 1);
 	if (strcmp(cmd, "sync") == 0)
 		return cmd_sync(db, argc - 1, argv + 1);
+	if (strcmp(cmd, "staff") == 0)
+		return cmd_staff(db, argc - 1, argv + 1);
 	if (strcmp(cmd, "show-qr") == 0)
 		return run_kiosk(db, argc, argv, 1);
 	if (strcmp(cmd, "venue") == 0)
