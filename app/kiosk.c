@@ -43,7 +43,15 @@ static const char *const screen_names[SCREEN_COUNT] = {
     [SCREEN_REG_PHONE] = "register_phone",
     [SCREEN_REG_NAME] = "register_name",
     [SCREEN_JOIN] = "join",
+    [SCREEN_STAFF_PIN] = "staff_pin",
+    [SCREEN_STAFF_MENU] = "staff_menu",
+    [SCREEN_STAFF_LIST] = "staff_list",
 };
+
+static int is_staff(screen_id s)
+{
+	return s == SCREEN_STAFF_PIN || s == SCREEN_STAFF_MENU || s == SCREEN_STAFF_LIST;
+}
 
 static int is_result(screen_id s)
 {
@@ -143,8 +151,12 @@ static void refresh_event(kiosk *k)
 
 void kiosk_show(kiosk *k, screen_id s)
 {
+	if (k->staff_session[0] && !is_staff(s))
+		kiosk_staff_leave(k, "home");
+	if (s == SCREEN_STAFF_MENU)
+		kiosk_staff_load(k); /* today's count */
 	if (s == SCREEN_HOME || s == SCREEN_KEYPAD || s == SCREEN_SEARCH || s == SCREEN_REG_PHONE ||
-	    s == SCREEN_REG_NAME) {
+	    s == SCREEN_REG_NAME || s == SCREEN_STAFF_PIN) {
 		k->input[0] = '\0';
 		k->nresults = k->nmatches = 0;
 	}
@@ -204,6 +216,10 @@ void kiosk_checkin(kiosk *k, int64_t member_id, const char *method)
 
 void kiosk_scan(kiosk *k, const char *code)
 {
+	if (is_staff(k->screen)) { /* a member's card at the staff screens checks nobody in */
+		log_event("scan.ignored", json_pack("{s:s}", "screen", screen_names[k->screen]));
+		return;
+	}
 	roster *r = kiosk_roster(k);
 	const roster_entry *e = r ? roster_find_code(r, code) : NULL;
 	if (!e) {
@@ -275,6 +291,11 @@ void kiosk_draw(kiosk *k)
 	case SCREEN_JOIN:
 		screen_join_draw(k);
 		break;
+	case SCREEN_STAFF_PIN:
+	case SCREEN_STAFF_MENU:
+	case SCREEN_STAFF_LIST:
+		screen_staff_draw(k);
+		break;
 	default:
 		screen_result_draw(k);
 		break;
@@ -287,6 +308,9 @@ static const char *const action_names[] = {
     [ACT_KEY] = "key",   [ACT_BACKSPACE] = "backspace", [ACT_OK] = "ok",
     [ACT_PICK] = "pick", [ACT_REGISTER] = "register",   [ACT_DISMISS] = "dismiss",
     [ACT_JOIN] = "join", [ACT_NEXT_LINK] = "next_link",
+    [ACT_STAFF_LIST] = "staff_list", [ACT_STAFF_UNDO] = "staff_undo", [ACT_STAFF_PAGE] = "staff_page",
+    [ACT_STAFF_SYNC] = "staff_sync", [ACT_STAFF_JOIN] = "staff_join", [ACT_STAFF_LEAVE] = "staff_leave",
+    [ACT_STAFF_QUIT] = "staff_quit",
 };
 
 /* With TINGZI_LOG_LAYOUT=1, log where every button of the frame is, so that
@@ -345,6 +369,7 @@ static void press(kiosk *k, int down, int x, int y)
 	if (down) {
 		k->pressing = 1;
 		k->press_x = x, k->press_y = y;
+		k->press_ms = clock_mono_ms();
 		return;
 	}
 	int dx = x - k->press_x, dy = y - k->press_y;
@@ -365,7 +390,12 @@ void kiosk_event(kiosk *k, const SDL_Event *ev)
 		k->running = 0;
 		break;
 	case SDL_WINDOWEVENT:
-		if (ev->window.event == SDL_WINDOWEVENT_SIZE_CHANGED)
+		if (ev->window.event == SDL_WINDOWEVENT_CLOSE) {
+			/* a windowed kiosk (development) closes; a fullscreen one stays */
+			log_event(k->windowed ? "quit" : "quit.ignored", json_pack("{s:s}", "by", "window close"));
+			if (k->windowed)
+				k->running = 0;
+		} else if (ev->window.event == SDL_WINDOWEVENT_SIZE_CHANGED)
 			on_resize(k);
 		else if (ev->window.event == SDL_WINDOWEVENT_EXPOSED)
 			k->dirty = 1;
@@ -420,9 +450,18 @@ static int64_t screen_deadline(const kiosk *k)
 		return -1;
 	if (is_result(k->screen))
 		return k->screen_since_ms + k->result_timeout_ms;
+	if (is_staff(k->screen))
+		return k->last_input_ms + STAFF_IDLE_MS;
 	if (k->screen != SCREEN_HOME)
 		return k->last_input_ms + k->input_timeout_ms;
 	return -1;
+}
+
+/* A press held in the top-left corner of the home screen: the way to staff mode. */
+static int corner_held(const kiosk *k)
+{
+	int c = (k->w < k->h ? k->w : k->h) / 8;
+	return k->pressing && k->screen == SCREEN_HOME && !k->show_qr && k->press_x < c && k->press_y < c;
 }
 
 int kiosk_next_timeout(kiosk *k)
@@ -452,6 +491,13 @@ int kiosk_next_timeout(kiosk *k)
 		if (best < 0 || d < best)
 			best = d;
 	}
+	if (corner_held(k)) {
+		int64_t d = k->press_ms + STAFF_HOLD_MS - now;
+		if (d < 0)
+			d = 0;
+		if (best < 0 || d < best)
+			best = d;
+	}
 	int tone = sound_busy_ms();
 	if (tone >= 0 && (best < 0 || tone < best))
 		best = tone;
@@ -465,8 +511,17 @@ void kiosk_tick(kiosk *k)
 	wedge_tick(&k->scanner, SDL_GetTicks64());
 	collect_roster(k, 0);
 	int64_t s = screen_deadline(k);
-	if (s >= 0 && clock_mono_ms() >= s)
+	if (s >= 0 && clock_mono_ms() >= s) {
+		if (is_staff(k->screen))
+			kiosk_staff_leave(k, "idle");
 		kiosk_show(k, SCREEN_HOME);
+	}
+	if (corner_held(k) && clock_mono_ms() >= k->press_ms + STAFF_HOLD_MS) {
+		k->pressing = 0;
+		k->staff_msg[0] = '\0';
+		log_event("staff.gesture", NULL);
+		kiosk_show(k, SCREEN_STAFF_PIN);
+	}
 	if (k->screen == SCREEN_JOIN) {
 		int64_t now = clock_mono_ms();
 		if (now - k->links_loaded_ms >= JOIN_RELOAD_MS) {
@@ -551,6 +606,18 @@ int kiosk_open(kiosk *k, const kiosk_config *cfg)
 	i18n_set(lang);
 
 	SDL_SetHint(SDL_HINT_VIDEO_ALLOW_SCREENSAVER, "0");
+	/* Lockdown: closing the window (Alt+F4, the window manager) is not quitting;
+	 * SDL_QUIT then comes only from SIGTERM/SIGINT (the service stopping). In
+	 * fullscreen the keyboard is grabbed, so the window manager's shortcuts
+	 * (Alt+Tab) do not reach it. */
+	SDL_SetHint(SDL_HINT_QUIT_ON_LAST_WINDOW_CLOSE, "0");
+	if (!cfg->windowed)
+		SDL_SetHint(SDL_HINT_GRAB_KEYBOARD, "1");
+	k->windowed = cfg->windowed;
+	/* for end-to-end tests: a lock of a few seconds instead of five minutes */
+	const char *lock = getenv("TINGZI_STAFF_LOCK_S");
+	if (lock && atoi(lock) >= 1 && atoi(lock) <= 3600)
+		k->guard.lock_ms = (int64_t)atoi(lock) * 1000;
 	SDL_SetHint(SDL_HINT_VIDEO_MINIMIZE_ON_FOCUS_LOSS, "0");
 	if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0) {
 		fprintf(stderr, "tingzi: cannot open the display: %s\n", SDL_GetError());

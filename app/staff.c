@@ -60,8 +60,9 @@ staff_result staff_try(staff_guard *g, store *s, const char *pin, int64_t now_ms
 	}
 	g->failures++;
 	if (g->failures >= STAFF_MAX_FAILURES) {
-		g->locked_until_ms = now_ms + STAFF_LOCK_MS;
-		*left = STAFF_LOCK_MS / 1000;
+		int64_t lock = g->lock_ms > 0 ? g->lock_ms : STAFF_LOCK_MS;
+		g->locked_until_ms = now_ms + lock;
+		*left = (int)((lock + 999) / 1000);
 		log_event("staff.locked", json_pack("{s:i,s:i}", "failures", g->failures, "seconds", *left));
 		return STAFF_LOCKED;
 	}

@@ -42,6 +42,7 @@ typedef enum staff_result {
 typedef struct staff_guard {
 	int failures;
 	int64_t locked_until_ms; /* monotonic or wall, as long as the caller keeps to one */
+	int64_t lock_ms;         /* how long a lock lasts; 0: STAFF_LOCK_MS */
 } staff_guard;
 
 /* Try a PIN at now_ms. Logs staff.pin_wrong, staff.locked and staff.unlocked (never the PIN). */

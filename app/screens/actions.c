@@ -115,6 +115,10 @@ static void on_ok(kiosk *k)
 		if (k->nresults == 1)
 			kiosk_checkin(k, k->results[0]->id, "name");
 		break;
+	case SCREEN_STAFF_PIN:
+		if (strlen(k->input) >= STAFF_PIN_MIN)
+			screen_staff_ok(k);
+		break;
 	default:
 		break;
 	}
@@ -132,6 +136,10 @@ static void on_key(kiosk *k, char c)
 	case SCREEN_REG_PHONE:
 		if (isdigit((unsigned char)c))
 			append(k, c, REG_PHONE_DIGITS_MAX);
+		break;
+	case SCREEN_STAFF_PIN:
+		if (isdigit((unsigned char)c))
+			append(k, c, STAFF_PIN_MAX);
 		break;
 	case SCREEN_SEARCH:
 		if (isalpha((unsigned char)c)) {
@@ -163,8 +171,21 @@ void screen_action(kiosk *k, action act, int arg)
 	k->last_input_ms = clock_mono_ms();
 	switch (act) {
 	case ACT_HOME:
+		/* Back: from the staff list to the staff menu; elsewhere home */
+		kiosk_show(k, k->screen == SCREEN_STAFF_LIST ? SCREEN_STAFF_MENU : SCREEN_HOME);
+		break;
 	case ACT_DISMISS:
 		kiosk_show(k, SCREEN_HOME);
+		break;
+	case ACT_STAFF_LIST:
+	case ACT_STAFF_UNDO:
+	case ACT_STAFF_PAGE:
+	case ACT_STAFF_SYNC:
+	case ACT_STAFF_JOIN:
+	case ACT_STAFF_LEAVE:
+	case ACT_STAFF_QUIT:
+		if (k->staff_session[0])
+			screen_staff_action(k, act, arg);
 		break;
 	case ACT_CHECKIN:
 		kiosk_show(k, SCREEN_IDENTIFY);

@@ -10,6 +10,7 @@
 #include "input/wedge.h"
 #include "links.h"
 #include "roster/roster.h"
+#include "staff.h"
 #include "sync/client.h"
 #include "sync/store.h"
 #include "ui/draw.h"
@@ -31,12 +32,17 @@ typedef enum screen_id {
 	SCREEN_REG_PHONE, /* walk-in: full phone */
 	SCREEN_REG_NAME,  /* walk-in: name in Latin letters or pinyin */
 	SCREEN_JOIN,      /* join QR codes of the community's groups */
+	SCREEN_STAFF_PIN, /* the staff PIN on a keypad */
+	SCREEN_STAFF_MENU,
+	SCREEN_STAFF_LIST, /* today's check-ins, with undo */
 	SCREEN_COUNT
 } screen_id;
 
 #define KIOSK_MAX_BUTTONS 64
 #define KIOSK_MAX_RESULTS 8
 #define KIOSK_INPUT_MAX   64
+#define STAFF_ROWS        6  /* check-ins on one page of the staff list */
+#define STAFF_HOLD_MS     3000 /* hold the top-left corner this long for staff mode */
 
 /* What a tap on a button does; arg carries a digit, a letter or a list row. */
 typedef enum action {
@@ -54,6 +60,13 @@ typedef enum action {
 	ACT_DISMISS,   /* a result screen: tap anywhere */
 	ACT_JOIN,      /* home: the join-our-group button */
 	ACT_NEXT_LINK, /* join: arg +1 or -1 */
+	ACT_STAFF_LIST,
+	ACT_STAFF_UNDO, /* arg: row */
+	ACT_STAFF_PAGE, /* arg +1 or -1 */
+	ACT_STAFF_SYNC,
+	ACT_STAFF_JOIN,
+	ACT_STAFF_LEAVE,
+	ACT_STAFF_QUIT,
 } action;
 
 typedef struct button {
@@ -115,6 +128,14 @@ struct kiosk {
 	/* sync with tingzi-hub: a background worker with its own connection */
 	sync_worker *sync;
 	sync_status sync_seen; /* what the home screen shows */
+	/* staff mode */
+	int windowed;
+	int64_t press_ms;              /* monotonic, when the press began */
+	staff_guard guard;             /* wrong PINs and the lock */
+	char staff_session[STORE_ID_MAX]; /* "" outside staff mode */
+	char staff_msg[128];           /* under the PIN line: wrong, locked */
+	store_checkin_row staff_rows[STAFF_ROWS];
+	int staff_nrows, staff_page, staff_total;
 };
 
 /* Register a tappable area for the frame being drawn. */
@@ -142,6 +163,13 @@ void screen_pick_draw(kiosk *k);
 void screen_result_draw(kiosk *k);
 void screen_register_draw(kiosk *k);
 void screen_join_draw(kiosk *k);
+void screen_staff_draw(kiosk *k);
+/* Staff mode (staff.c): leave it (audited with why), and the PIN's OK. */
+void kiosk_staff_leave(kiosk *k, const char *why);
+void screen_staff_ok(kiosk *k);
+void screen_staff_action(kiosk *k, action act, int arg);
+/* Read today's check-ins for the staff list. */
+void kiosk_staff_load(kiosk *k);
 void screen_action(kiosk *k, action act, int arg);
 /* Typed text and Enter from a person (physical keyboard), per screen. */
 void screen_typed(kiosk *k, const char *text);

@@ -1,0 +1,260 @@
+/*
+ * staff — staff mode on the kiosk itself: the PIN keypad, the menu, and
+ * today's check-ins with undo. Entered by holding the top-left corner of the
+ * home screen for 3 seconds (kiosk.c); left by a tap, by 60 seconds without
+ * one, or by quitting, which only staff can do. Every step is audited under
+ * the session's id. Full names are shown here and nowhere else.
+ */
+#include "log.h"
+#include "screens/common.h"
+#include "sync/clock.h"
+
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+static void audit(kiosk *k, const char *what, const char *detail)
+{
+	if (!k->staff_session[0])
+		return;
+	if (store_audit(k->db, k->staff_session, what, detail ? detail : "{}", clock_wall_ms()) != STORE_OK)
+		log_event("staff.audit_failed", json_pack("{s:s,s:s}", "action", what, "error", store_errmsg(k->db)));
+}
+
+void kiosk_staff_leave(kiosk *k, const char *why)
+{
+	if (!k->staff_session[0])
+		return;
+	char detail[64];
+	snprintf(detail, sizeof detail, "{\"why\":\"%s\"}", why);
+	audit(k, "staff.leave", detail);
+	log_event("staff.leave", json_pack("{s:s}", "why", why));
+	k->staff_session[0] = '\0';
+}
+
+/* Local midnight of today, as wall-clock ms. */
+static int64_t today_start(void)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	return (int64_t)mktime(&tm) * 1000;
+}
+
+typedef struct page {
+	kiosk *k;
+	int skip, total;
+} page;
+
+static int take_row(const store_checkin_row *r, void *ctx)
+{
+	page *p = ctx;
+	kiosk *k = p->k;
+	if (p->total >= p->skip && k->staff_nrows < STAFF_ROWS)
+		k->staff_rows[k->staff_nrows++] = *r;
+	p->total++;
+	return 0;
+}
+
+void kiosk_staff_load(kiosk *k)
+{
+	page p = {k, k->staff_page * STAFF_ROWS, 0};
+	k->staff_nrows = 0;
+	if (store_checkins_since(k->db, today_start(), take_row, &p) != STORE_OK)
+		log_event("staff.list_failed", json_pack("{s:s}", "error", store_errmsg(k->db)));
+	k->staff_total = p.total;
+	if (k->staff_page > 0 && k->staff_nrows == 0) { /* the last row of a page went */
+		k->staff_page--;
+		kiosk_staff_load(k);
+	}
+}
+
+void screen_staff_ok(kiosk *k)
+{
+	int left = 0;
+	staff_result r = staff_try(&k->guard, k->db, k->input, clock_mono_ms(), &left);
+	sodium_memzero(k->input, sizeof k->input);
+	k->dirty = 1;
+	switch (r) {
+	case STAFF_OK:
+		clock_new_id(k->staff_session);
+		k->staff_msg[0] = '\0';
+		audit(k, "staff.enter", NULL);
+		log_event("staff.enter", NULL);
+		kiosk_show(k, SCREEN_STAFF_MENU);
+		break;
+	case STAFF_WRONG:
+		snprintf(k->staff_msg, sizeof k->staff_msg, _("Wrong PIN · %d tries left"), left);
+		break;
+	case STAFF_LOCKED:
+		snprintf(k->staff_msg, sizeof k->staff_msg, _("Locked · try again in %d min"), (left + 59) / 60);
+		break;
+	case STAFF_NO_PIN:
+		snprintf(k->staff_msg, sizeof k->staff_msg, "%s", _("No staff PIN yet: run tingzi staff set-pin"));
+		break;
+	default:
+		snprintf(k->staff_msg, sizeof k->staff_msg, "%s", _("The database cannot be read"));
+		break;
+	}
+}
+
+static void undo(kiosk *k, int row)
+{
+	if (row < 0 || row >= k->staff_nrows)
+		return;
+	const store_checkin_row *r = &k->staff_rows[row];
+	char rev[STORE_ID_MAX];
+	store_err err = store_checkin_reverse(k->db, r->c.id, "undone by staff", k->staff_session, clock_wall_ms(), rev);
+	if (err == STORE_OK) {
+		log_event("checkin.reversed", json_pack("{s:s,s:s,s:I}", "checkin", r->c.id, "reversal", rev, "member",
+							 (json_int_t)r->c.member_id));
+		if (k->sync)
+			sync_worker_kick(k->sync);
+	} else {
+		log_event("checkin.reverse_failed", json_pack("{s:s,s:s}", "checkin", r->c.id, "error", store_errmsg(k->db)));
+	}
+	kiosk_staff_load(k);
+}
+
+void screen_staff_action(kiosk *k, action act, int arg)
+{
+	switch (act) {
+	case ACT_STAFF_LIST:
+		k->staff_page = 0;
+		kiosk_staff_load(k);
+		audit(k, "checkins.view", NULL);
+		kiosk_show(k, SCREEN_STAFF_LIST);
+		break;
+	case ACT_STAFF_UNDO:
+		undo(k, arg);
+		break;
+	case ACT_STAFF_PAGE:
+		if (arg > 0 && (k->staff_page + 1) * STAFF_ROWS < k->staff_total)
+			k->staff_page++;
+		else if (arg < 0 && k->staff_page > 0)
+			k->staff_page--;
+		kiosk_staff_load(k);
+		break;
+	case ACT_STAFF_SYNC:
+		audit(k, "sync.now", NULL);
+		if (k->sync)
+			sync_worker_kick(k->sync);
+		break;
+	case ACT_STAFF_JOIN:
+		audit(k, "join.show", NULL);
+		kiosk_staff_leave(k, "join");
+		kiosk_show(k, SCREEN_JOIN);
+		break;
+	case ACT_STAFF_LEAVE:
+		kiosk_staff_leave(k, "tap");
+		kiosk_show(k, SCREEN_HOME);
+		break;
+	case ACT_STAFF_QUIT:
+		audit(k, "kiosk.quit", NULL);
+		kiosk_staff_leave(k, "quit");
+		log_event("quit", json_pack("{s:s}", "by", "staff"));
+		k->running = 0;
+		break;
+	default:
+		break;
+	}
+	k->dirty = 1;
+}
+
+static void draw_pin(kiosk *k)
+{
+	int u = ui_unit(k->w, k->h);
+	SDL_Rect body = screen_header(k, _("Staff PIN"));
+	char dots[3 * KIOSK_INPUT_MAX + 1] = "";
+	for (size_t i = 0; k->input[i] && i < STAFF_PIN_MAX; i++)
+		strcat(dots, "●");
+	SDL_Rect rest = screen_input_line(k, body, dots, "· · · ·");
+	if (k->staff_msg[0]) {
+		ui_text_draw(k->text, k->staff_msg, u, ui_rgb(UI_WARN), k->w / 2, rest.y, UI_ALIGN_CENTER, rest.w);
+		rest.y += u * 3 / 2;
+		rest.h -= u * 3 / 2;
+	}
+	screen_keypad(k, rest, strlen(k->input) >= STAFF_PIN_MIN);
+}
+
+static void draw_menu(kiosk *k)
+{
+	int u = ui_unit(k->w, k->h);
+	SDL_Rect body = screen_header(k, _("Staff"));
+	char status[160], count[96];
+	const sync_status *st = &k->sync_seen;
+	if (!st->enrolled) {
+		snprintf(status, sizeof status, "%s", _("Not connected to a hub"));
+	} else if (st->last_ok_ms) {
+		char hhmm[8];
+		clock_local_hhmm(st->last_ok_ms, hhmm, sizeof hhmm);
+		snprintf(status, sizeof status, _("%lld waiting to upload · last synced %s"), (long long)st->waiting, hhmm);
+	} else {
+		snprintf(status, sizeof status, _("%lld waiting to upload · not synced yet"), (long long)st->waiting);
+	}
+	ui_text_draw(k->text, status, u, ui_rgb(st->auth_failed || !st->online ? UI_WARN : UI_MUTED), k->w / 2,
+		     body.y, UI_ALIGN_CENTER, body.w);
+	body.y += u * 2;
+	body.h -= u * 2;
+	snprintf(count, sizeof count, _("Today's check-ins (%d)"), k->staff_total);
+	static const action acts[] = {ACT_STAFF_LIST, ACT_STAFF_JOIN, ACT_STAFF_SYNC, ACT_STAFF_LEAVE, ACT_STAFF_QUIT};
+	const char *labels[] = {count, _("Show the join QR"), _("Sync now"), _("Leave staff mode"), _("Quit tingzi")};
+	int portrait = k->h > k->w;
+	int rows = portrait ? 5 : 3, cols = portrait ? 1 : 2;
+	for (int i = 0; i < 5; i++) {
+		SDL_Rect r = ui_grid(body, rows, cols, u / 2, i);
+		ui_button(k->ren, k->text, r, i == 4 ? UI_WARN : i == 0 ? UI_PRIMARY : UI_KEY, labels[i], u);
+		kiosk_button(k, r, acts[i], 0);
+	}
+}
+
+static void draw_list(kiosk *k)
+{
+	int u = ui_unit(k->w, k->h), m = screen_margin(k);
+	char title[96];
+	snprintf(title, sizeof title, _("Today's check-ins (%d)"), k->staff_total);
+	SDL_Rect body = screen_header(k, title);
+	int rh = u * 5 / 2 < UI_MIN_TARGET ? UI_MIN_TARGET : u * 5 / 2, gap = u / 3;
+	int bw = rh * 2;
+	for (int i = 0; i < k->staff_nrows; i++) {
+		const store_checkin_row *r = &k->staff_rows[i];
+		SDL_Rect row = {body.x, body.y + i * (rh + gap), body.w - bw - m, rh};
+		ui_fill(k->ren, row, UI_KEY);
+		char hhmm[8], line[256];
+		clock_local_hhmm(r->c.wall_ms, hhmm, sizeof hhmm);
+		snprintf(line, sizeof line, "%s  %s  · %s", hhmm, r->member_name, r->c.method);
+		ui_text_draw(k->text, line, u, ui_rgb(UI_TEXT), row.x + u / 2, row.y + (rh - u * 3 / 2) / 2,
+			     UI_ALIGN_LEFT, row.w - u);
+		SDL_Rect b = {row.x + row.w + m, row.y, bw, rh};
+		ui_button(k->ren, k->text, b, UI_WARN, _("Undo"), u);
+		kiosk_button(k, b, ACT_STAFF_UNDO, i);
+	}
+	if (k->staff_nrows == 0)
+		ui_text_draw(k->text, _("No check-ins yet today"), u, ui_rgb(UI_MUTED), k->w / 2, body.y + u,
+			     UI_ALIGN_CENTER, body.w);
+	int pages = (k->staff_total + STAFF_ROWS - 1) / STAFF_ROWS;
+	if (pages > 1) {
+		int y = body.y + STAFF_ROWS * (rh + gap);
+		SDL_Rect prev = {body.x, y, bw, rh}, next = {body.x + body.w - bw, y, bw, rh};
+		ui_button(k->ren, k->text, prev, UI_KEY, "▲", u);
+		kiosk_button(k, prev, ACT_STAFF_PAGE, -1);
+		ui_button(k->ren, k->text, next, UI_KEY, "▼", u);
+		kiosk_button(k, next, ACT_STAFF_PAGE, 1);
+		char pg[32];
+		snprintf(pg, sizeof pg, "%d / %d", k->staff_page + 1, pages);
+		ui_text_draw(k->text, pg, u, ui_rgb(UI_MUTED), k->w / 2, y + (rh - u * 3 / 2) / 2, UI_ALIGN_CENTER, 0);
+	}
+}
+
+void screen_staff_draw(kiosk *k)
+{
+	if (k->screen == SCREEN_STAFF_PIN)
+		draw_pin(k);
+	else if (k->screen == SCREEN_STAFF_MENU)
+		draw_menu(k);
+	else
+		draw_list(k);
+}

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Staff mode as staff use it, in a fullscreen kiosk under Xvfb: hold the
+# top-left corner for 3 seconds, type the PIN on the keypad. Five wrong PINs
+# lock (here for 3 seconds, TINGZI_STAFF_LOCK_S; 5 minutes by default); the
+# right PIN after the lock opens the menu; undoing a check-in writes a
+# reversal and the member's visit count goes back; Alt+F4, Escape and Ctrl+Q
+# leave the kiosk running; only "Quit" in staff mode ends it. The PIN is
+# nowhere in the database, the log or the process arguments.
+. "$(dirname "$0")/lib.sh"
+PIN=482915
+seed
+printf '%s\n' "$PIN" | "$TINGZI" --db "$DB" staff set-pin 2>/dev/null || fail "set-pin"
+start_x 1024 600
+export TINGZI_STAFF_LOCK_S=3
+start_kiosk
+
+# a member checks in: visit 1
+scan TZ1001
+wait_log 'select(.event=="checkin.recorded")' 1
+expect_eq "$(sql "SELECT count(*) FROM checkins WHERE reversed = 0")" 1 "check-ins"
+xdotool key Escape
+wait_log 'select(.event=="screen" and .screen=="home")' 2
+
+# lockdown: none of these end or leave the kiosk
+for k in alt+F4 ctrl+q Escape alt+Tab; do xdotool key "$k"; done
+sleep 1
+kill -0 "$KPID" || fail "the kiosk ended on a key"
+expect_eq "$(screen)" home "the screen after Alt+F4, Ctrl+Q, Escape, Alt+Tab"
+
+# a short press in the corner does nothing; 3 seconds opens the PIN pad
+hold() { xdotool mousemove 4 4 mousedown 1; sleep "$1"; xdotool mouseup 1; }
+hold 0.5
+sleep 0.5
+expect_eq "$(count 'select(.event=="screen" and .screen=="staff_pin")')" 0 "a short press"
+hold 3.4
+wait_log 'select(.event=="screen" and .screen=="staff_pin")' 1
+pin() {
+	local d i
+	for ((i = 0; i < ${#1}; i++)); do
+		d=${1:i:1}
+		tap key "$(printf '%d' "'$d")"
+	done
+	tap ok
+}
+for i in 1 2 3 4; do
+	pin 111111
+	wait_log 'select(.event=="staff.pin_wrong")' "$i"
+done
+pin 222222
+wait_log 'select(.event=="staff.locked")' 1
+shot staff-locked
+# the right PIN while locked: still the PIN pad
+pin "$PIN"
+sleep 0.5
+expect_eq "$(screen)" staff_pin "the screen after the right PIN while locked"
+expect_eq "$(count 'select(.event=="staff.enter")')" 0 "staff entries while locked"
+# after the lock, the right PIN opens the menu
+sleep 3
+pin "$PIN"
+wait_log 'select(.event=="staff.enter")' 1
+wait_log 'select(.event=="screen" and .screen=="staff_menu")' 1
+shot staff-menu
+
+# today's check-ins; undo the one
+tap staff_list
+wait_log 'select(.event=="screen" and .screen=="staff_list")' 1
+shot staff-list
+tap staff_undo 0
+wait_log 'select(.event=="checkin.reversed")' 1
+expect_eq "$(sql "SELECT count(*) FROM reversals")" 1 "reversal rows"
+expect_eq "$(sql "SELECT count(*) FROM checkins")" 1 "check-in rows (kept)"
+expect_eq "$(sql "SELECT count(*) FROM checkins WHERE reversed = 0")" 0 "check-ins that count"
+expect_eq "$(sql "SELECT count(*) FROM outbox WHERE kind = 'reversal'")" 1 "reversal queued for the hub"
+# every step audited under one session
+expect_eq "$(sql "SELECT count(DISTINCT session) FROM audit")" 1 "staff sessions"
+for a in staff.enter checkins.view checkin.undo; do
+	expect_eq "$(sql "SELECT count(*) FROM audit WHERE action = '$a'")" 1 "audit of $a"
+done
+# leave; the member can check in again, visit 1 again
+tap home
+tap staff_leave
+wait_log 'select(.event=="staff.leave")' 1
+scan TZ1001
+wait_log 'select(.event=="checkin.recorded")' 2
+expect_eq "$(sql "SELECT visit_no FROM checkins WHERE reversed = 0")" 1 "the visit number after the undo"
+xdotool key Escape
+
+# the PIN is nowhere
+grep -q "$PIN" "$LOG" && fail "the PIN is in the log"
+grep -qa "$PIN" "$DB" "$DB-wal" 2>/dev/null && fail "the PIN is in the database"
+tr '\0' ' ' </proc/"$KPID"/cmdline | grep -q "$PIN" && fail "the PIN is in the process arguments"
+
+# only staff can quit
+hold 3.4
+wait_log 'select(.event=="screen" and .screen=="staff_pin")' 2
+pin "$PIN"
+wait_log 'select(.event=="staff.enter")' 2
+xy=$(grep '^{' "$LOG" | jq -c 'select(.event=="layout")' | tail -n 1 |
+	jq -r '[.buttons[] | select(.act=="staff_quit")] | last | "\(.x + (.w/2|floor)) \(.y + (.h/2|floor))"')
+xdotool mousemove $xy click 1 # the kiosk ends: no next frame to wait for
+for _ in $(seq 50); do kill -0 "$KPID" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$KPID" 2>/dev/null && fail "Quit did not end the kiosk"
+wait "$KPID" || fail "the kiosk exited with an error after Quit"
+KPID=""
+expect_eq "$(sql "SELECT count(*) FROM audit WHERE action = 'kiosk.quit'")" 1 "audit of the quit"
+echo "PASS staff: locked after 5 wrong PINs, opened after the lock, undo reversed, keys ignored, PIN kept secret"
