@@ -211,6 +211,22 @@ static void draw_menu(kiosk *k)
 	}
 }
 
+/* How a member checked in, for people. */
+static const char *method_name(const char *m)
+{
+	if (strcmp(m, "scan") == 0)
+		return _("code scanned");
+	if (strcmp(m, "phone") == 0)
+		return _("phone digits");
+	if (strcmp(m, "name") == 0)
+		return _("name search");
+	if (strcmp(m, "walkin") == 0)
+		return _("walk-in");
+	if (strcmp(m, "staff") == 0)
+		return _("by staff");
+	return m;
+}
+
 static void draw_list(kiosk *k)
 {
 	int u = ui_unit(k->w, k->h), m = screen_margin(k);
@@ -225,7 +241,7 @@ static void draw_list(kiosk *k)
 		ui_fill(k->ren, row, UI_KEY);
 		char hhmm[8], line[256];
 		clock_local_hhmm(r->c.wall_ms, hhmm, sizeof hhmm);
-		snprintf(line, sizeof line, "%s  %s  · %s", hhmm, r->member_name, r->c.method);
+		snprintf(line, sizeof line, "%s  %s  · %s", hhmm, r->member_name, method_name(r->c.method));
 		ui_text_draw(k->text, line, u, ui_rgb(UI_TEXT), row.x + u / 2, row.y + (rh - u * 3 / 2) / 2,
 			     UI_ALIGN_LEFT, row.w - u);
 		SDL_Rect b = {row.x + row.w + m, row.y, bw, rh};
