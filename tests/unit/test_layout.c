@@ -177,6 +177,26 @@ static void test_all_screens_at_all_sizes(void **state)
 		check_buttons(&k, "join");
 		assert_int_equal(count_action(&k, ACT_NEXT_LINK), 2);
 		assert_int_equal(count_action(&k, ACT_HOME), 1);
+
+		kiosk_show(&k, SCREEN_STAFF_PIN);
+		kiosk_draw(&k);
+		check_buttons(&k, "staff PIN");
+		assert_int_equal(count_action(&k, ACT_KEY), 10);
+		snprintf(k.staff_session, sizeof k.staff_session, "%s", "5e5510115e5510115e5510115e551011");
+		kiosk_show(&k, SCREEN_STAFF_MENU);
+		kiosk_draw(&k);
+		check_buttons(&k, "staff menu");
+		assert_int_equal(count_action(&k, ACT_STAFF_QUIT), 1);
+		assert_int_equal(count_action(&k, ACT_STAFF_LIST), 1);
+		assert_true(k.staff_total >= 1); /* the check-in above */
+		kiosk_staff_load(&k);
+		kiosk_show(&k, SCREEN_STAFF_LIST);
+		kiosk_draw(&k);
+		check_buttons(&k, "staff list");
+		assert_int_equal(count_action(&k, ACT_STAFF_UNDO), k.staff_nrows);
+		assert_true(k.staff_nrows >= 1);
+		kiosk_show(&k, SCREEN_HOME); /* leaves staff mode */
+		assert_string_equal(k.staff_session, "");
 		kiosk_close(&k);
 	}
 }
