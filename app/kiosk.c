@@ -151,7 +151,9 @@ static void refresh_event(kiosk *k)
 
 void kiosk_show(kiosk *k, screen_id s)
 {
-	if (k->staff_session[0] && !is_staff(s))
+	if (s != SCREEN_SEARCH)
+		k->staff_by_hand = 0;
+	if (k->staff_session[0] && !is_staff(s) && !k->staff_by_hand)
 		kiosk_staff_leave(k, "home");
 	if (s == SCREEN_STAFF_MENU)
 		kiosk_staff_load(k); /* today's count */
@@ -310,7 +312,7 @@ static const char *const action_names[] = {
     [ACT_JOIN] = "join", [ACT_NEXT_LINK] = "next_link",
     [ACT_STAFF_LIST] = "staff_list", [ACT_STAFF_UNDO] = "staff_undo", [ACT_STAFF_PAGE] = "staff_page",
     [ACT_STAFF_SYNC] = "staff_sync", [ACT_STAFF_JOIN] = "staff_join", [ACT_STAFF_LEAVE] = "staff_leave",
-    [ACT_STAFF_QUIT] = "staff_quit",
+    [ACT_STAFF_QUIT] = "staff_quit", [ACT_STAFF_BYHAND] = "staff_byhand",
 };
 
 /* With TINGZI_LOG_LAYOUT=1, log where every button of the frame is, so that

@@ -93,6 +93,19 @@ static void register_walkin(kiosk *k)
 	kiosk_checkin(k, m.id, "walkin");
 }
 
+/* A member found by name or phone: checked in, or, for staff, by hand. */
+static void checkin_found(kiosk *k, int64_t member_id, const char *method)
+{
+	if (k->staff_by_hand && k->staff_session[0]) {
+		char detail[64];
+		snprintf(detail, sizeof detail, "{\"member\":%lld}", (long long)member_id);
+		kiosk_staff_audit(k, "checkin.by_hand", detail);
+		k->staff_by_hand = 0;
+		method = "staff";
+	}
+	kiosk_checkin(k, member_id, method);
+}
+
 static void on_ok(kiosk *k)
 {
 	switch (k->screen) {
@@ -113,7 +126,7 @@ static void on_ok(kiosk *k)
 		break;
 	case SCREEN_SEARCH:
 		if (k->nresults == 1)
-			kiosk_checkin(k, k->results[0]->id, "name");
+			checkin_found(k, k->results[0]->id, "name");
 		break;
 	case SCREEN_STAFF_PIN:
 		if (strlen(k->input) >= STAFF_PIN_MIN)
@@ -184,6 +197,7 @@ void screen_action(kiosk *k, action act, int arg)
 	case ACT_STAFF_JOIN:
 	case ACT_STAFF_LEAVE:
 	case ACT_STAFF_QUIT:
+	case ACT_STAFF_BYHAND:
 		if (k->staff_session[0])
 			screen_staff_action(k, act, arg);
 		break;
@@ -218,7 +232,7 @@ void screen_action(kiosk *k, action act, int arg)
 		break;
 	case ACT_PICK:
 		if (arg >= 0 && (size_t)arg < k->nresults)
-			kiosk_checkin(k, k->results[arg]->id, k->screen == SCREEN_PICK ? "phone" : "name");
+			checkin_found(k, k->results[arg]->id, k->screen == SCREEN_PICK ? "phone" : "name");
 		break;
 	case ACT_REGISTER:
 		kiosk_show(k, SCREEN_REG_PHONE);

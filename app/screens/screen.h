@@ -67,6 +67,7 @@ typedef enum action {
 	ACT_STAFF_JOIN,
 	ACT_STAFF_LEAVE,
 	ACT_STAFF_QUIT,
+	ACT_STAFF_BYHAND, /* check a member in by name, method "staff" */
 } action;
 
 typedef struct button {
@@ -136,6 +137,7 @@ struct kiosk {
 	char staff_msg[128];           /* under the PIN line: wrong, locked */
 	store_checkin_row staff_rows[STAFF_ROWS];
 	int staff_nrows, staff_page, staff_total;
+	int staff_by_hand; /* the search screen checks in for staff */
 };
 
 /* Register a tappable area for the frame being drawn. */
@@ -170,6 +172,8 @@ void screen_staff_ok(kiosk *k);
 void screen_staff_action(kiosk *k, action act, int arg);
 /* Read today's check-ins for the staff list. */
 void kiosk_staff_load(kiosk *k);
+/* Audit a staff action under the session (no-op outside staff mode). */
+void kiosk_staff_audit(kiosk *k, const char *what, const char *detail);
 void screen_action(kiosk *k, action act, int arg);
 /* Typed text and Enter from a person (physical keyboard), per screen. */
 void screen_typed(kiosk *k, const char *text);

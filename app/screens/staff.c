@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-static void audit(kiosk *k, const char *what, const char *detail)
+void kiosk_staff_audit(kiosk *k, const char *what, const char *detail)
 {
 	if (!k->staff_session[0])
 		return;
@@ -28,7 +28,7 @@ void kiosk_staff_leave(kiosk *k, const char *why)
 		return;
 	char detail[64];
 	snprintf(detail, sizeof detail, "{\"why\":\"%s\"}", why);
-	audit(k, "staff.leave", detail);
+	kiosk_staff_audit(k, "staff.leave", detail);
 	log_event("staff.leave", json_pack("{s:s}", "why", why));
 	k->staff_session[0] = '\0';
 }
@@ -82,7 +82,7 @@ void screen_staff_ok(kiosk *k)
 	case STAFF_OK:
 		clock_new_id(k->staff_session);
 		k->staff_msg[0] = '\0';
-		audit(k, "staff.enter", NULL);
+		kiosk_staff_audit(k, "staff.enter", NULL);
 		log_event("staff.enter", NULL);
 		kiosk_show(k, SCREEN_STAFF_MENU);
 		break;
@@ -125,7 +125,7 @@ void screen_staff_action(kiosk *k, action act, int arg)
 	case ACT_STAFF_LIST:
 		k->staff_page = 0;
 		kiosk_staff_load(k);
-		audit(k, "checkins.view", NULL);
+		kiosk_staff_audit(k, "checkins.view", NULL);
 		kiosk_show(k, SCREEN_STAFF_LIST);
 		break;
 	case ACT_STAFF_UNDO:
@@ -138,13 +138,17 @@ void screen_staff_action(kiosk *k, action act, int arg)
 			k->staff_page--;
 		kiosk_staff_load(k);
 		break;
+	case ACT_STAFF_BYHAND:
+		k->staff_by_hand = 1;
+		kiosk_show(k, SCREEN_SEARCH);
+		break;
 	case ACT_STAFF_SYNC:
-		audit(k, "sync.now", NULL);
+		kiosk_staff_audit(k, "sync.now", NULL);
 		if (k->sync)
 			sync_worker_kick(k->sync);
 		break;
 	case ACT_STAFF_JOIN:
-		audit(k, "join.show", NULL);
+		kiosk_staff_audit(k, "join.show", NULL);
 		kiosk_staff_leave(k, "join");
 		kiosk_show(k, SCREEN_JOIN);
 		break;
@@ -153,7 +157,7 @@ void screen_staff_action(kiosk *k, action act, int arg)
 		kiosk_show(k, SCREEN_HOME);
 		break;
 	case ACT_STAFF_QUIT:
-		audit(k, "kiosk.quit", NULL);
+		kiosk_staff_audit(k, "kiosk.quit", NULL);
 		kiosk_staff_leave(k, "quit");
 		log_event("quit", json_pack("{s:s}", "by", "staff"));
 		k->running = 0;
@@ -200,13 +204,15 @@ static void draw_menu(kiosk *k)
 	body.y += u * 2;
 	body.h -= u * 2;
 	snprintf(count, sizeof count, _("Today's check-ins (%d)"), k->staff_total);
-	static const action acts[] = {ACT_STAFF_LIST, ACT_STAFF_JOIN, ACT_STAFF_SYNC, ACT_STAFF_LEAVE, ACT_STAFF_QUIT};
-	const char *labels[] = {count, _("Show the join QR"), _("Sync now"), _("Leave staff mode"), _("Quit tingzi")};
+	static const action acts[] = {ACT_STAFF_LIST,  ACT_STAFF_BYHAND, ACT_STAFF_JOIN,
+				      ACT_STAFF_SYNC,  ACT_STAFF_LEAVE,  ACT_STAFF_QUIT};
+	const char *labels[] = {count,	       _("Check a member in"), _("Show the join QR"),
+				_("Sync now"), _("Leave staff mode"),  _("Quit tingzi")};
 	int portrait = k->h > k->w;
-	int rows = portrait ? 5 : 3, cols = portrait ? 1 : 2;
-	for (int i = 0; i < 5; i++) {
+	int rows = portrait ? 6 : 3, cols = portrait ? 1 : 2;
+	for (int i = 0; i < 6; i++) {
 		SDL_Rect r = ui_grid(body, rows, cols, u / 2, i);
-		ui_button(k->ren, k->text, r, i == 4 ? UI_WARN : i == 0 ? UI_PRIMARY : UI_KEY, labels[i], u);
+		ui_button(k->ren, k->text, r, i == 5 ? UI_WARN : i == 0 ? UI_PRIMARY : UI_KEY, labels[i], u);
 		kiosk_button(k, r, acts[i], 0);
 	}
 }
