@@ -313,6 +313,7 @@ static const char *const action_names[] = {
     [ACT_STAFF_LIST] = "staff_list", [ACT_STAFF_UNDO] = "staff_undo", [ACT_STAFF_PAGE] = "staff_page",
     [ACT_STAFF_SYNC] = "staff_sync", [ACT_STAFF_JOIN] = "staff_join", [ACT_STAFF_LEAVE] = "staff_leave",
     [ACT_STAFF_QUIT] = "staff_quit", [ACT_STAFF_BYHAND] = "staff_byhand",
+    [ACT_STAFF_REFERRAL] = "staff_referral", [ACT_STAFF_LANG] = "staff_lang",
 };
 
 /* With TINGZI_LOG_LAYOUT=1, log where every button of the frame is, so that

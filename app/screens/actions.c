@@ -198,6 +198,8 @@ void screen_action(kiosk *k, action act, int arg)
 	case ACT_STAFF_LEAVE:
 	case ACT_STAFF_QUIT:
 	case ACT_STAFF_BYHAND:
+	case ACT_STAFF_REFERRAL:
+	case ACT_STAFF_LANG:
 		if (k->staff_session[0])
 			screen_staff_action(k, act, arg);
 		break;

@@ -67,7 +67,9 @@ typedef enum action {
 	ACT_STAFF_JOIN,
 	ACT_STAFF_LEAVE,
 	ACT_STAFF_QUIT,
-	ACT_STAFF_BYHAND, /* check a member in by name, method "staff" */
+	ACT_STAFF_BYHAND,   /* check a member in by name, method "staff" */
+	ACT_STAFF_REFERRAL, /* settings: the referral QR on or off */
+	ACT_STAFF_LANG,     /* settings: the next default language */
 } action;
 
 typedef struct button {

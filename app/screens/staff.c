@@ -142,6 +142,24 @@ void screen_staff_action(kiosk *k, action act, int arg)
 		k->staff_by_hand = 1;
 		kiosk_show(k, SCREEN_SEARCH);
 		break;
+	case ACT_STAFF_REFERRAL: {
+		int on = !k->referral_qr;
+		if (store_setting_set(k->db, "referral_qr", on ? "1" : "0") == STORE_OK) {
+			k->referral_qr = on;
+			kiosk_staff_audit(k, "settings.referral_qr", on ? "{\"on\":true}" : "{\"on\":false}");
+		}
+		break;
+	}
+	case ACT_STAFF_LANG: {
+		i18n_lang next = (i18n_lang)((i18n_current() + 1) % LANG_COUNT);
+		if (store_setting_set(k->db, "language", i18n_tag(next)) == STORE_OK) {
+			char detail[48];
+			snprintf(detail, sizeof detail, "{\"language\":\"%s\"}", i18n_tag(next));
+			kiosk_staff_audit(k, "settings.language", detail);
+			kiosk_set_lang(k, next);
+		}
+		break;
+	}
 	case ACT_STAFF_SYNC:
 		kiosk_staff_audit(k, "sync.now", NULL);
 		if (k->sync)
@@ -204,15 +222,25 @@ static void draw_menu(kiosk *k)
 	body.y += u * 2;
 	body.h -= u * 2;
 	snprintf(count, sizeof count, _("Today's check-ins (%d)"), k->staff_total);
-	static const action acts[] = {ACT_STAFF_LIST,  ACT_STAFF_BYHAND, ACT_STAFF_JOIN,
-				      ACT_STAFF_SYNC,  ACT_STAFF_LEAVE,  ACT_STAFF_QUIT};
-	const char *labels[] = {count,	       _("Check a member in"), _("Show the join QR"),
-				_("Sync now"), _("Leave staff mode"),  _("Quit tingzi")};
+	static const action acts[] = {ACT_STAFF_LIST, ACT_STAFF_BYHAND,   ACT_STAFF_JOIN,  ACT_STAFF_SYNC,
+				      ACT_STAFF_LANG, ACT_STAFF_REFERRAL, ACT_STAFF_LEAVE, ACT_STAFF_QUIT};
+	static const char *const lang_names[LANG_COUNT] = {"简体", "繁體", "English"};
+	char lang[96];
+	snprintf(lang, sizeof lang, _("Default language: %s"), lang_names[i18n_current()]);
+	const char *labels[] = {count,
+				_("Check a member in"),
+				_("Show the join QR"),
+				_("Sync now"),
+				lang,
+				k->referral_qr ? _("Referral QR: on") : _("Referral QR: off"),
+				_("Leave staff mode"),
+				_("Quit tingzi")};
+	int n = (int)(sizeof acts / sizeof acts[0]);
 	int portrait = k->h > k->w;
-	int rows = portrait ? 6 : 3, cols = portrait ? 1 : 2;
-	for (int i = 0; i < 6; i++) {
+	int rows = portrait ? n : n / 2, cols = portrait ? 1 : 2;
+	for (int i = 0; i < n; i++) {
 		SDL_Rect r = ui_grid(body, rows, cols, u / 2, i);
-		ui_button(k->ren, k->text, r, i == 5 ? UI_WARN : i == 0 ? UI_PRIMARY : UI_KEY, labels[i], u);
+		ui_button(k->ren, k->text, r, i == n - 1 ? UI_WARN : i == 0 ? UI_PRIMARY : UI_KEY, labels[i], u);
 		kiosk_button(k, r, acts[i], 0);
 	}
 }

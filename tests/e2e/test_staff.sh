@@ -59,6 +59,11 @@ sleep 3
 pin "$PIN"
 wait_log 'select(.event=="staff.enter")' 1
 wait_log 'select(.event=="screen" and .screen=="staff_menu")' 1
+# settings: the referral QR on, the default language to the next one (繁體)
+tap staff_referral
+expect_eq "$(sql "SELECT value FROM settings WHERE key = 'referral_qr'")" 1 "the referral setting"
+tap staff_lang
+expect_eq "$(sql "SELECT value FROM settings WHERE key = 'language'")" zh-Hant "the default language"
 shot staff-menu
 
 # today's check-ins; undo the one
@@ -73,7 +78,7 @@ expect_eq "$(sql "SELECT count(*) FROM checkins WHERE reversed = 0")" 0 "check-i
 expect_eq "$(sql "SELECT count(*) FROM outbox WHERE kind = 'reversal'")" 1 "reversal queued for the hub"
 # every step audited under one session
 expect_eq "$(sql "SELECT count(DISTINCT session) FROM audit")" 1 "staff sessions"
-for a in staff.enter checkins.view checkin.undo; do
+for a in staff.enter checkins.view checkin.undo settings.referral_qr settings.language; do
 	expect_eq "$(sql "SELECT count(*) FROM audit WHERE action = '$a'")" 1 "audit of $a"
 done
 # staff check the member in again by hand (a forgotten card): method "staff", visit 1 again
