@@ -23,6 +23,10 @@ wait_log 'select(.event=="screen" and .screen=="home")' 2
 
 # lockdown: none of these end or leave the kiosk
 for k in alt+F4 ctrl+q Escape alt+Tab; do xdotool key "$k"; done
+# and the window manager's close request (what Alt+F4 becomes under one)
+[ -x "${TINGZI_X11_CLOSE:-}" ] || fail "TINGZI_X11_CLOSE is not the x11_close helper"
+"$TINGZI_X11_CLOSE" "$(xdotool search --pid "$KPID" | head -n 1)" || fail "x11_close"
+wait_log 'select(.event=="quit.ignored")' 1
 sleep 1
 kill -0 "$KPID" || fail "the kiosk ended on a key"
 expect_eq "$(screen)" home "the screen after Alt+F4, Ctrl+Q, Escape, Alt+Tab"
