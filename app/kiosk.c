@@ -314,6 +314,7 @@ static const char *const action_names[] = {
     [ACT_STAFF_SYNC] = "staff_sync", [ACT_STAFF_JOIN] = "staff_join", [ACT_STAFF_LEAVE] = "staff_leave",
     [ACT_STAFF_QUIT] = "staff_quit", [ACT_STAFF_BYHAND] = "staff_byhand",
     [ACT_STAFF_REFERRAL] = "staff_referral", [ACT_STAFF_LANG] = "staff_lang",
+    [ACT_STAFF_IDLE] = "staff_idle", [ACT_STAFF_SOUNDS] = "staff_sounds",
 };
 
 /* With TINGZI_LOG_LAYOUT=1, log where every button of the frame is, so that
@@ -582,6 +583,7 @@ int kiosk_open(kiosk *k, const kiosk_config *cfg)
 	k->db_path = cfg->db_path;
 	k->result_timeout_ms = cfg->result_timeout_ms > 0 ? cfg->result_timeout_ms : KIOSK_DEFAULT_RESULT_MS;
 	k->input_timeout_ms = cfg->input_timeout_ms > 0 ? cfg->input_timeout_ms : KIOSK_DEFAULT_INPUT_MS;
+	k->sounds = 1;
 	store_err se =
 	    store_open(cfg->db_path, STORE_OPEN_CREATE | STORE_OPEN_READONLY_OK, &k->db, err, sizeof err);
 	if (se != STORE_OK) {
@@ -666,6 +668,14 @@ int kiosk_open(kiosk *k, const kiosk_config *cfg)
 		goto fail;
 	}
 	char ref[8];
+	/* staff settings (staff.c): the idle timeout of input screens and the tones */
+	char setting[16];
+	if (cfg->input_timeout_ms <= 0 && store_setting_get(k->db, "input_timeout_s", setting, sizeof setting) == STORE_OK &&
+	    atoi(setting) >= 10 && atoi(setting) <= 600)
+		k->input_timeout_ms = atoi(setting) * 1000;
+	if (store_setting_get(k->db, "sounds", setting, sizeof setting) == STORE_OK && strcmp(setting, "0") == 0)
+		k->sounds = 0;
+	sound_set_enabled(k->sounds);
 	k->referral_qr =
 	    store_setting_get(k->db, "referral_qr", ref, sizeof ref) == STORE_OK && strcmp(ref, "1") == 0;
 	k->show_qr = cfg->show_qr;

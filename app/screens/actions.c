@@ -200,6 +200,8 @@ void screen_action(kiosk *k, action act, int arg)
 	case ACT_STAFF_BYHAND:
 	case ACT_STAFF_REFERRAL:
 	case ACT_STAFF_LANG:
+	case ACT_STAFF_IDLE:
+	case ACT_STAFF_SOUNDS:
 		if (k->staff_session[0])
 			screen_staff_action(k, act, arg);
 		break;

@@ -70,6 +70,8 @@ typedef enum action {
 	ACT_STAFF_BYHAND,   /* check a member in by name, method "staff" */
 	ACT_STAFF_REFERRAL, /* settings: the referral QR on or off */
 	ACT_STAFF_LANG,     /* settings: the next default language */
+	ACT_STAFF_IDLE,     /* settings: the next idle timeout of input screens */
+	ACT_STAFF_SOUNDS,   /* settings: tones on or off */
 } action;
 
 typedef struct button {
@@ -140,6 +142,7 @@ struct kiosk {
 	store_checkin_row staff_rows[STAFF_ROWS];
 	int staff_nrows, staff_page, staff_total;
 	int staff_by_hand; /* the search screen checks in for staff */
+	int sounds;        /* setting "sounds" (default on) */
 };
 
 /* Register a tappable area for the frame being drawn. */

@@ -7,6 +7,7 @@
  */
 #include "log.h"
 #include "screens/common.h"
+#include "sound.h"
 #include "sync/clock.h"
 
 #include <sodium.h>
@@ -160,6 +161,30 @@ void screen_staff_action(kiosk *k, action act, int arg)
 		}
 		break;
 	}
+	case ACT_STAFF_IDLE: {
+		static const int choices[] = {15, 30, 60, 120};
+		int now_s = k->input_timeout_ms / 1000, next = choices[0];
+		for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++)
+			if (choices[i] > now_s) {
+				next = choices[i];
+				break;
+			}
+		char v[16], detail[48];
+		snprintf(v, sizeof v, "%d", next);
+		if (store_setting_set(k->db, "input_timeout_s", v) == STORE_OK) {
+			k->input_timeout_ms = next * 1000;
+			snprintf(detail, sizeof detail, "{\"seconds\":%d}", next);
+			kiosk_staff_audit(k, "settings.idle_timeout", detail);
+		}
+		break;
+	}
+	case ACT_STAFF_SOUNDS:
+		if (store_setting_set(k->db, "sounds", k->sounds ? "0" : "1") == STORE_OK) {
+			k->sounds = !k->sounds;
+			sound_set_enabled(k->sounds);
+			kiosk_staff_audit(k, "settings.sounds", k->sounds ? "{\"on\":true}" : "{\"on\":false}");
+		}
+		break;
 	case ACT_STAFF_SYNC:
 		kiosk_staff_audit(k, "sync.now", NULL);
 		if (k->sync)
@@ -222,16 +247,21 @@ static void draw_menu(kiosk *k)
 	body.y += u * 2;
 	body.h -= u * 2;
 	snprintf(count, sizeof count, _("Today's check-ins (%d)"), k->staff_total);
-	static const action acts[] = {ACT_STAFF_LIST, ACT_STAFF_BYHAND,   ACT_STAFF_JOIN,  ACT_STAFF_SYNC,
-				      ACT_STAFF_LANG, ACT_STAFF_REFERRAL, ACT_STAFF_LEAVE, ACT_STAFF_QUIT};
+	static const action acts[] = {ACT_STAFF_LIST,	  ACT_STAFF_BYHAND, ACT_STAFF_JOIN,  ACT_STAFF_SYNC,
+				      ACT_STAFF_LANG,	  ACT_STAFF_IDLE,   ACT_STAFF_SOUNDS, ACT_STAFF_REFERRAL,
+				      ACT_STAFF_LEAVE, ACT_STAFF_QUIT};
 	static const char *const lang_names[LANG_COUNT] = {"简体", "繁體", "English"};
 	char lang[96];
 	snprintf(lang, sizeof lang, _("Default language: %s"), lang_names[i18n_current()]);
+	char idle[96];
+	snprintf(idle, sizeof idle, _("Screens go home after %d s"), k->input_timeout_ms / 1000);
 	const char *labels[] = {count,
 				_("Check a member in"),
 				_("Show the join QR"),
 				_("Sync now"),
 				lang,
+				idle,
+				k->sounds ? _("Sounds: on") : _("Sounds: off"),
 				k->referral_qr ? _("Referral QR: on") : _("Referral QR: off"),
 				_("Leave staff mode"),
 				_("Quit tingzi")};

@@ -68,6 +68,10 @@ tap staff_referral
 expect_eq "$(sql "SELECT value FROM settings WHERE key = 'referral_qr'")" 1 "the referral setting"
 tap staff_lang
 expect_eq "$(sql "SELECT value FROM settings WHERE key = 'language'")" zh-Hant "the default language"
+tap staff_idle
+expect_eq "$(sql "SELECT value FROM settings WHERE key = 'input_timeout_s'")" 60 "the idle timeout after one tap (30 s -> 60 s)"
+tap staff_sounds
+expect_eq "$(sql "SELECT value FROM settings WHERE key = 'sounds'")" 0 "the sounds setting"
 shot staff-menu
 
 # today's check-ins; undo the one
@@ -82,7 +86,7 @@ expect_eq "$(sql "SELECT count(*) FROM checkins WHERE reversed = 0")" 0 "check-i
 expect_eq "$(sql "SELECT count(*) FROM outbox WHERE kind = 'reversal'")" 1 "reversal queued for the hub"
 # every step audited under one session
 expect_eq "$(sql "SELECT count(DISTINCT session) FROM audit")" 1 "staff sessions"
-for a in staff.enter checkins.view checkin.undo settings.referral_qr settings.language; do
+for a in staff.enter checkins.view checkin.undo settings.referral_qr settings.language settings.idle_timeout settings.sounds; do
 	expect_eq "$(sql "SELECT count(*) FROM audit WHERE action = '$a'")" 1 "audit of $a"
 done
 # staff check the member in again by hand (a forgotten card): method "staff", visit 1 again
