@@ -155,10 +155,8 @@ void kiosk_show(kiosk *k, screen_id s)
 		k->staff_by_hand = 0;
 	if (k->staff_session[0] && !is_staff(s) && !k->staff_by_hand)
 		kiosk_staff_leave(k, "home");
-	if (s == SCREEN_STAFF_MENU)
-		kiosk_staff_load(k); /* today's count */
 	if (s == SCREEN_HOME || s == SCREEN_KEYPAD || s == SCREEN_SEARCH || s == SCREEN_REG_PHONE ||
-	    s == SCREEN_REG_NAME || s == SCREEN_STAFF_PIN) {
+	    s == SCREEN_REG_NAME || s == SCREEN_STAFF_PIN || s == SCREEN_STAFF_MENU || s == SCREEN_STAFF_LIST) {
 		k->input[0] = '\0';
 		k->nresults = k->nmatches = 0;
 	}
@@ -176,6 +174,8 @@ void kiosk_show(kiosk *k, screen_id s)
 			store_checkpoint(k->db);
 	}
 	k->screen = s;
+	if (s == SCREEN_STAFF_MENU)
+		kiosk_staff_load(k); /* today's count */
 	k->screen_since_ms = k->last_input_ms = clock_mono_ms();
 	k->dirty = 1;
 	log_event("screen", json_pack("{s:s}", "screen", screen_names[s]));

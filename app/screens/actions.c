@@ -154,6 +154,13 @@ static void on_key(kiosk *k, char c)
 		if (isdigit((unsigned char)c))
 			append(k, c, STAFF_PIN_MAX);
 		break;
+	case SCREEN_STAFF_LIST:
+		if (isalpha((unsigned char)c)) {
+			append(k, (char)tolower((unsigned char)c), NAME_MAX_CHARS);
+			k->staff_page = 0;
+			kiosk_staff_load(k);
+		}
+		break;
 	case SCREEN_SEARCH:
 		if (isalpha((unsigned char)c)) {
 			append(k, (char)tolower((unsigned char)c), NAME_MAX_CHARS);
@@ -228,6 +235,8 @@ void screen_action(kiosk *k, action act, int arg)
 		k->nmatches = 0;
 		if (k->screen == SCREEN_SEARCH)
 			search_update(k);
+		if (k->screen == SCREEN_STAFF_LIST)
+			kiosk_staff_load(k);
 		k->dirty = 1;
 		break;
 	}

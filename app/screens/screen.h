@@ -41,7 +41,7 @@ typedef enum screen_id {
 #define KIOSK_MAX_BUTTONS 64
 #define KIOSK_MAX_RESULTS 8
 #define KIOSK_INPUT_MAX   64
-#define STAFF_ROWS        6  /* check-ins on one page of the staff list */
+#define STAFF_ROWS        64 /* today's check-ins the staff list holds (newest first) */
 #define STAFF_HOLD_MS     3000 /* hold the top-left corner this long for staff mode */
 
 /* What a tap on a button does; arg carries a digit, a letter or a list row. */
@@ -140,7 +140,8 @@ struct kiosk {
 	char staff_session[STORE_ID_MAX]; /* "" outside staff mode */
 	char staff_msg[128];           /* under the PIN line: wrong, locked */
 	store_checkin_row staff_rows[STAFF_ROWS];
-	int staff_nrows, staff_page, staff_total;
+	int staff_nrows, staff_page, staff_total; /* staff_page: the first row shown */
+	int staff_fit;                            /* rows the last frame had room for */
 	int staff_by_hand; /* the search screen checks in for staff */
 	int sounds;        /* setting "sounds" (default on) */
 };

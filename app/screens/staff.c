@@ -47,30 +47,46 @@ static int64_t today_start(void)
 
 typedef struct page {
 	kiosk *k;
-	int skip, total;
+	int64_t ids[KIOSK_MAX_RESULTS]; /* the members a name search found */
+	int nids, filter, total;
 } page;
 
 static int take_row(const store_checkin_row *r, void *ctx)
 {
 	page *p = ctx;
 	kiosk *k = p->k;
-	if (p->total >= p->skip && k->staff_nrows < STAFF_ROWS)
+	if (p->filter) {
+		int found = 0;
+		for (int i = 0; i < p->nids && !found; i++)
+			found = p->ids[i] == r->c.member_id;
+		if (!found)
+			return 0;
+	}
+	if (k->staff_nrows < STAFF_ROWS)
 		k->staff_rows[k->staff_nrows++] = *r;
 	p->total++;
 	return 0;
 }
 
+/* Today's check-ins, newest first; with letters typed, only the members
+ * whose name (or its pinyin) they find. */
 void kiosk_staff_load(kiosk *k)
 {
-	page p = {k, k->staff_page * STAFF_ROWS, 0};
+	page p = {.k = k};
+	if (k->screen == SCREEN_STAFF_LIST && k->input[0]) {
+		const roster_entry *found[KIOSK_MAX_RESULTS];
+		roster *r = kiosk_roster(k);
+		size_t n = r ? roster_search_name(r, k->input, found, KIOSK_MAX_RESULTS) : 0;
+		for (size_t i = 0; i < n; i++)
+			p.ids[p.nids++] = found[i]->id;
+		p.filter = 1;
+	}
 	k->staff_nrows = 0;
 	if (store_checkins_since(k->db, today_start(), take_row, &p) != STORE_OK)
 		log_event("staff.list_failed", json_pack("{s:s}", "error", store_errmsg(k->db)));
 	k->staff_total = p.total;
-	if (k->staff_page > 0 && k->staff_nrows == 0) { /* the last row of a page went */
-		k->staff_page--;
-		kiosk_staff_load(k);
-	}
+	if (k->staff_page >= k->staff_nrows)
+		k->staff_page = 0;
 }
 
 void screen_staff_ok(kiosk *k)
@@ -104,6 +120,7 @@ void screen_staff_ok(kiosk *k)
 
 static void undo(kiosk *k, int row)
 {
+	row += k->staff_page;
 	if (row < 0 || row >= k->staff_nrows)
 		return;
 	const store_checkin_row *r = &k->staff_rows[row];
@@ -125,20 +142,21 @@ void screen_staff_action(kiosk *k, action act, int arg)
 	switch (act) {
 	case ACT_STAFF_LIST:
 		k->staff_page = 0;
+		kiosk_show(k, SCREEN_STAFF_LIST);
 		kiosk_staff_load(k);
 		kiosk_staff_audit(k, "checkins.view", NULL);
-		kiosk_show(k, SCREEN_STAFF_LIST);
 		break;
 	case ACT_STAFF_UNDO:
 		undo(k, arg);
 		break;
-	case ACT_STAFF_PAGE:
-		if (arg > 0 && (k->staff_page + 1) * STAFF_ROWS < k->staff_total)
-			k->staff_page++;
-		else if (arg < 0 && k->staff_page > 0)
-			k->staff_page--;
-		kiosk_staff_load(k);
+	case ACT_STAFF_PAGE: {
+		int step = k->staff_fit > 0 ? k->staff_fit : 1;
+		if (arg > 0 && k->staff_page + step < k->staff_nrows)
+			k->staff_page += step;
+		else if (arg < 0)
+			k->staff_page = k->staff_page > step ? k->staff_page - step : 0;
 		break;
+	}
 	case ACT_STAFF_BYHAND:
 		k->staff_by_hand = 1;
 		kiosk_show(k, SCREEN_SEARCH);
@@ -297,11 +315,20 @@ static void draw_list(kiosk *k)
 	char title[96];
 	snprintf(title, sizeof title, _("Today's check-ins (%d)"), k->staff_total);
 	SDL_Rect body = screen_header(k, title);
+	SDL_Rect rest = screen_input_line(k, body, k->input, _("Search by name in pinyin"));
+	int kb = screen_keyboard_height(k, 0);
 	int rh = u * 5 / 2 < UI_MIN_TARGET ? UI_MIN_TARGET : u * 5 / 2, gap = u / 3;
+	SDL_Rect list = {rest.x, rest.y, rest.w, rest.h - kb - u / 2};
+	int fit = (list.h + gap) / (rh + gap);
+	int paged = k->staff_nrows > fit;
+	if (paged && fit > 1)
+		fit--; /* a line for the page buttons */
+	k->staff_fit = fit;
 	int bw = rh * 2;
-	for (int i = 0; i < k->staff_nrows; i++) {
-		const store_checkin_row *r = &k->staff_rows[i];
-		SDL_Rect row = {body.x, body.y + i * (rh + gap), body.w - bw - m, rh};
+	int n = k->staff_nrows - k->staff_page < fit ? k->staff_nrows - k->staff_page : fit;
+	for (int i = 0; i < n; i++) {
+		const store_checkin_row *r = &k->staff_rows[k->staff_page + i];
+		SDL_Rect row = {list.x, list.y + i * (rh + gap), list.w - bw - m, rh};
 		ui_fill(k->ren, row, UI_KEY);
 		char hhmm[8], line[256];
 		clock_local_hhmm(r->c.wall_ms, hhmm, sizeof hhmm);
@@ -313,20 +340,20 @@ static void draw_list(kiosk *k)
 		kiosk_button(k, b, ACT_STAFF_UNDO, i);
 	}
 	if (k->staff_nrows == 0)
-		ui_text_draw(k->text, _("No check-ins yet today"), u, ui_rgb(UI_MUTED), k->w / 2, body.y + u,
-			     UI_ALIGN_CENTER, body.w);
-	int pages = (k->staff_total + STAFF_ROWS - 1) / STAFF_ROWS;
-	if (pages > 1) {
-		int y = body.y + STAFF_ROWS * (rh + gap);
-		SDL_Rect prev = {body.x, y, bw, rh}, next = {body.x + body.w - bw, y, bw, rh};
+		ui_text_draw(k->text, k->input[0] ? _("No check-ins of that name today") : _("No check-ins yet today"), u,
+			     ui_rgb(UI_MUTED), k->w / 2, list.y + u / 2, UI_ALIGN_CENTER, list.w);
+	if (paged) {
+		int y = list.y + fit * (rh + gap);
+		SDL_Rect prev = {list.x, y, bw, rh}, next = {list.x + list.w - bw, y, bw, rh};
 		ui_button(k->ren, k->text, prev, UI_KEY, "▲", u);
 		kiosk_button(k, prev, ACT_STAFF_PAGE, -1);
 		ui_button(k->ren, k->text, next, UI_KEY, "▼", u);
 		kiosk_button(k, next, ACT_STAFF_PAGE, 1);
-		char pg[32];
-		snprintf(pg, sizeof pg, "%d / %d", k->staff_page + 1, pages);
+		char pg[48];
+		snprintf(pg, sizeof pg, "%d–%d / %d", k->staff_page + 1, k->staff_page + n, k->staff_nrows);
 		ui_text_draw(k->text, pg, u, ui_rgb(UI_MUTED), k->w / 2, y + (rh - u * 3 / 2) / 2, UI_ALIGN_CENTER, 0);
 	}
+	screen_keyboard(k, (SDL_Rect){rest.x, rest.y + rest.h - kb, rest.w, kb}, 0, 0);
 }
 
 void screen_staff_draw(kiosk *k)

@@ -14,12 +14,15 @@ start_x 1024 600
 export TINGZI_STAFF_LOCK_S=3
 start_kiosk
 
-# a member checks in: visit 1
-scan TZ1001
+# two members check in: visit 1 each
+scan TZ1002
 wait_log 'select(.event=="checkin.recorded")' 1
-expect_eq "$(sql "SELECT count(*) FROM checkins WHERE reversed = 0")" 1 "check-ins"
 xdotool key Escape
-wait_log 'select(.event=="screen" and .screen=="home")' 2
+scan TZ1001
+wait_log 'select(.event=="checkin.recorded")' 2
+expect_eq "$(sql "SELECT count(*) FROM checkins WHERE reversed = 0")" 2 "check-ins"
+xdotool key Escape
+wait_log 'select(.event=="screen" and .screen=="home")' 3
 
 # lockdown: none of these end or leave the kiosk
 for k in alt+F4 ctrl+q Escape alt+Tab; do xdotool key "$k"; done
@@ -77,12 +80,18 @@ shot staff-menu
 # today's check-ins; undo the one
 tap staff_list
 wait_log 'select(.event=="screen" and .screen=="staff_list")' 1
+# search for 张三 by pinyin: only his row; undo it
+tap_keys zhang
+expect_eq "$(grep '^{' "$LOG" | jq -c 'select(.event=="layout")' | tail -n 1 | jq '[.buttons[] | select(.act=="staff_undo")] | length')" \
+	1 "rows found for zhang"
 shot staff-list
 tap staff_undo 0
 wait_log 'select(.event=="checkin.reversed")' 1
 expect_eq "$(sql "SELECT count(*) FROM reversals")" 1 "reversal rows"
-expect_eq "$(sql "SELECT count(*) FROM checkins")" 1 "check-in rows (kept)"
-expect_eq "$(sql "SELECT count(*) FROM checkins WHERE reversed = 0")" 0 "check-ins that count"
+expect_eq "$(sql "SELECT count(*) FROM checkins")" 2 "check-in rows (kept)"
+expect_eq "$(sql "SELECT m.code FROM checkins c JOIN members m ON m.id = c.member_id WHERE c.reversed = 1")" TZ1001 \
+	"the check-in undone"
+expect_eq "$(sql "SELECT count(*) FROM checkins WHERE reversed = 0")" 1 "check-ins that count"
 expect_eq "$(sql "SELECT count(*) FROM outbox WHERE kind = 'reversal'")" 1 "reversal queued for the hub"
 # every step audited under one session
 expect_eq "$(sql "SELECT count(DISTINCT session) FROM audit")" 1 "staff sessions"
