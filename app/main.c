@@ -620,10 +620,11 @@ static int list_checkin(const store_checkin_row *r, void *ctx)
 	const char *title = r->c.event_id ? r->event_title : "(drop-in)";
 	if (ctx) {
 		json_array_append_new(
-		    ctx, json_pack("{s:s,s:s,s:I,s:s,s:I,s:s,s:s,s:s,s:i,s:b}", "id", r->c.id, "at", at,
+		    ctx, json_pack("{s:s,s:s,s:I,s:s,s:I,s:s,s:s,s:s,s:i,s:b,s:b}", "id", r->c.id, "at", at,
 				   "event", (json_int_t)r->c.event_id, "event_title", title, "member",
 				   (json_int_t)r->c.member_id, "name", r->member_name, "code", r->member_code,
-				   "method", r->c.method, "visit", r->c.visit_no, "expired", r->c.expired));
+				   "method", r->c.method, "visit", r->c.visit_no, "expired", r->c.expired,
+				   "reversed", r->c.reversed));
 	} else if (list_csv) {
 		const char *f[] = {r->c.id,
 				   at,
@@ -633,10 +634,12 @@ static int list_checkin(const store_checkin_row *r, void *ctx)
 				   r->member_code,
 				   r->c.method,
 				   visit,
-				   r->c.expired ? "1" : "0"};
-		csv_row(stdout, f, 9);
+				   r->c.expired ? "1" : "0",
+				   r->c.reversed ? "1" : "0"};
+		csv_row(stdout, f, 10);
 	} else {
-		printf("%s  %-16s  %-6s  %-4s  %s\n", at, r->member_name, r->c.method, visit, title);
+		printf("%s  %-16s  %-6s  %-4s  %s%s\n", at, r->member_name, r->c.method, visit, title,
+		       r->c.reversed ? "  (undone)" : "");
 	}
 	return 0;
 }
@@ -696,8 +699,8 @@ static int cmd_checkins(const char *db, int argc, char **argv)
 	list_csv = fmt == 2;
 	if (list_csv) {
 		const char *h[] = {"id",   "at",     "event", "event_title", "name",
-				   "code", "method", "visit", "expired"};
-		csv_row(stdout, h, 9);
+				   "code", "method", "visit", "expired", "reversed"};
+		csv_row(stdout, h, 10);
 	}
 	err = store_checkins_foreach(s, event, list_checkin, a);
 	if (err != STORE_OK)

@@ -210,7 +210,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"is_default"
 #define CHECKIN_COLS                                                                                         \
 	"c.id, c.member_id, ifnull(c.event_id, 0), c.method, c.wall_ms, c.mono_ms, c.boot_id, c.device_seq," \
-	" c.visit_no, c.expired"
+	" c.visit_no, c.expired, c.reversed"
 #define ROW_COLS CHECKIN_COLS ", m.name, ifnull(m.code, ''), ifnull(e.title, '')"
 #define ROW_FROM                                                                                             \
 	" FROM checkins c JOIN members m ON m.id = c.member_id LEFT JOIN events e ON e.id = c.event_id"

@@ -170,6 +170,7 @@ typedef struct store_checkin {
 	int64_t device_seq;
 	int visit_no; /* this member's visit count including this one */
 	int expired;  /* membership had expired at check-in time */
+	int reversed; /* undone by staff: kept, no longer counted */
 } store_checkin;
 
 typedef enum store_checkin_status {

@@ -119,6 +119,7 @@ static void read_checkin(sqlite3_stmt *st, store_checkin *c)
 	c->device_seq = sqlite3_column_int64(st, 7);
 	c->visit_no = sqlite3_column_int(st, 8);
 	c->expired = sqlite3_column_int(st, 9);
+	c->reversed = sqlite3_column_int(st, 10);
 }
 
 /* "e:<event uid>" or, for a drop-in, "d:YYYY-MM-DD". */
@@ -257,9 +258,9 @@ static store_err each_row(store *s, sqlite3_stmt *st, int (*fn)(const store_chec
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		read_checkin(st, &r.c);
-		store_copy_col(st, 10, r.member_name, sizeof r.member_name);
-		store_copy_col(st, 11, r.member_code, sizeof r.member_code);
-		store_copy_col(st, 12, r.event_title, sizeof r.event_title);
+		store_copy_col(st, 11, r.member_name, sizeof r.member_name);
+		store_copy_col(st, 12, r.member_code, sizeof r.member_code);
+		store_copy_col(st, 13, r.event_title, sizeof r.event_title);
 		if (fn(&r, ctx))
 			break;
 	}

@@ -92,6 +92,8 @@ expect_eq "$(sql "SELECT count(*) FROM checkins")" 2 "check-in rows (kept)"
 expect_eq "$(sql "SELECT m.code FROM checkins c JOIN members m ON m.id = c.member_id WHERE c.reversed = 1")" TZ1001 \
 	"the check-in undone"
 expect_eq "$(sql "SELECT count(*) FROM checkins WHERE reversed = 0")" 1 "check-ins that count"
+expect_eq "$("$TINGZI" --db "$DB" checkins list --format json | jq -r '[.[] | select(.reversed) | .code] | join(",")')" \
+	TZ1001 "checkins list marks the undone one"
 expect_eq "$(sql "SELECT count(*) FROM outbox WHERE kind = 'reversal'")" 1 "reversal queued for the hub"
 # every step audited under one session
 expect_eq "$(sql "SELECT count(DISTINCT session) FROM audit")" 1 "staff sessions"
