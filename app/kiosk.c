@@ -46,11 +46,14 @@ static const char *const screen_names[SCREEN_COUNT] = {
     [SCREEN_STAFF_PIN] = "staff_pin",
     [SCREEN_STAFF_MENU] = "staff_menu",
     [SCREEN_STAFF_LIST] = "staff_list",
+    [SCREEN_STAFF_EVENT] = "staff_event",
+    [SCREEN_STAFF_SETTINGS] = "staff_settings",
 };
 
 static int is_staff(screen_id s)
 {
-	return s == SCREEN_STAFF_PIN || s == SCREEN_STAFF_MENU || s == SCREEN_STAFF_LIST;
+	return s == SCREEN_STAFF_PIN || s == SCREEN_STAFF_MENU || s == SCREEN_STAFF_LIST || s == SCREEN_STAFF_EVENT ||
+	       s == SCREEN_STAFF_SETTINGS;
 }
 
 static int is_result(screen_id s)
@@ -147,6 +150,11 @@ static void refresh_event(kiosk *k)
 	int64_t now = clock_wall_ms();
 	if (store_event_current(k->db, now, &k->event) != STORE_OK)
 		memset(&k->event, 0, sizeof k->event);
+}
+
+void kiosk_refresh_event(kiosk *k)
+{
+	refresh_event(k);
 }
 
 void kiosk_show(kiosk *k, screen_id s)
@@ -296,6 +304,8 @@ void kiosk_draw(kiosk *k)
 	case SCREEN_STAFF_PIN:
 	case SCREEN_STAFF_MENU:
 	case SCREEN_STAFF_LIST:
+	case SCREEN_STAFF_EVENT:
+	case SCREEN_STAFF_SETTINGS:
 		screen_staff_draw(k);
 		break;
 	default:
@@ -315,6 +325,8 @@ static const char *const action_names[] = {
     [ACT_STAFF_QUIT] = "staff_quit", [ACT_STAFF_BYHAND] = "staff_byhand",
     [ACT_STAFF_REFERRAL] = "staff_referral", [ACT_STAFF_LANG] = "staff_lang",
     [ACT_STAFF_IDLE] = "staff_idle", [ACT_STAFF_SOUNDS] = "staff_sounds",
+    [ACT_STAFF_EVENTS] = "staff_events", [ACT_STAFF_EVENT_PICK] = "staff_event_pick",
+    [ACT_STAFF_EVENT_NEW] = "staff_event_new", [ACT_STAFF_SETTINGS] = "staff_settings",
 };
 
 /* With TINGZI_LOG_LAYOUT=1, log where every button of the frame is, so that

@@ -232,8 +232,12 @@ static const char *const sql[Q_COUNT] = {
     [Q_MEMBER_UPDATE] = "UPDATE members SET name = ?2, phone = nullif(?3, ''), code = nullif(?4, ''),"
 			" tier = ?5, expires = ?6, provisional = 0, updated_ms = ?7 WHERE id = ?1",
     [Q_EVENT_INSERT] = "INSERT INTO events(uid, title, start_ms, end_ms) VALUES(?1, ?2, ?3, ?4)",
-    [Q_EVENT_CURRENT] = "SELECT id, title, start_ms, end_ms FROM events WHERE start_ms <= ?1 AND end_ms > ?1 AND active = 1"
-			" ORDER BY start_ms DESC, id DESC LIMIT 1",
+    /* the event staff chose (setting current_event) while it has not ended, else the one running now */
+    [Q_EVENT_CURRENT] = "SELECT id, title, start_ms, end_ms FROM events WHERE active = 1 AND end_ms > ?1 AND"
+			" (id = (SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'current_event')"
+			" OR start_ms <= ?1)"
+			" ORDER BY id = (SELECT CAST(value AS INTEGER) FROM settings WHERE key = 'current_event') DESC,"
+			" start_ms DESC, id DESC LIMIT 1",
     [Q_EVENT_GET] = "SELECT id, title, start_ms, end_ms FROM events WHERE id = ?1",
     [Q_EVENT_UID] = "SELECT uid FROM events WHERE id = ?1",
     [Q_EVENTS_ALL] = "SELECT id, title, start_ms, end_ms FROM events WHERE active = 1 ORDER BY start_ms, id",

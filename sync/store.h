@@ -154,6 +154,7 @@ typedef struct store_event {
 store_err store_event_add(store *s, const char *title, int64_t start_ms, int64_t end_ms, int64_t *id_out);
 /* The event whose window contains now_ms (the latest started if several);
  * STORE_ERR_NOT_FOUND when none. */
+/* The event staff chose (setting current_event) until it ends, else the one running at now_ms. */
 store_err store_event_current(store *s, int64_t now_ms, store_event *out);
 store_err store_event_get(store *s, int64_t id, store_event *out);
 store_err store_events_foreach(store *s, int (*fn)(const store_event *e, void *ctx), void *ctx);

@@ -191,8 +191,11 @@ void screen_action(kiosk *k, action act, int arg)
 	k->last_input_ms = clock_mono_ms();
 	switch (act) {
 	case ACT_HOME:
-		/* Back: from the staff list to the staff menu; elsewhere home */
-		kiosk_show(k, k->screen == SCREEN_STAFF_LIST ? SCREEN_STAFF_MENU : SCREEN_HOME);
+		/* Back: from a staff screen to the staff menu; elsewhere home */
+		kiosk_show(k, k->screen == SCREEN_STAFF_LIST || k->screen == SCREEN_STAFF_EVENT ||
+				      k->screen == SCREEN_STAFF_SETTINGS
+				  ? SCREEN_STAFF_MENU
+				  : SCREEN_HOME);
 		break;
 	case ACT_DISMISS:
 		kiosk_show(k, SCREEN_HOME);
@@ -209,6 +212,10 @@ void screen_action(kiosk *k, action act, int arg)
 	case ACT_STAFF_LANG:
 	case ACT_STAFF_IDLE:
 	case ACT_STAFF_SOUNDS:
+	case ACT_STAFF_EVENTS:
+	case ACT_STAFF_EVENT_PICK:
+	case ACT_STAFF_EVENT_NEW:
+	case ACT_STAFF_SETTINGS:
 		if (k->staff_session[0])
 			screen_staff_action(k, act, arg);
 		break;

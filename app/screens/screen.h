@@ -35,6 +35,8 @@ typedef enum screen_id {
 	SCREEN_STAFF_PIN, /* the staff PIN on a keypad */
 	SCREEN_STAFF_MENU,
 	SCREEN_STAFF_LIST, /* today's check-ins, with undo */
+	SCREEN_STAFF_EVENT,    /* choose the current event, or start one now */
+	SCREEN_STAFF_SETTINGS,
 	SCREEN_COUNT
 } screen_id;
 
@@ -72,6 +74,10 @@ typedef enum action {
 	ACT_STAFF_LANG,     /* settings: the next default language */
 	ACT_STAFF_IDLE,     /* settings: the next idle timeout of input screens */
 	ACT_STAFF_SOUNDS,   /* settings: tones on or off */
+	ACT_STAFF_EVENTS,     /* the event screen */
+	ACT_STAFF_EVENT_PICK, /* arg: row, or -1 for "by the clock" */
+	ACT_STAFF_EVENT_NEW,  /* arg: hours */
+	ACT_STAFF_SETTINGS,   /* the settings screen */
 } action;
 
 typedef struct button {
@@ -144,6 +150,8 @@ struct kiosk {
 	int staff_fit;                            /* rows the last frame had room for */
 	int staff_by_hand; /* the search screen checks in for staff */
 	int sounds;        /* setting "sounds" (default on) */
+	store_event staff_events[6]; /* events not ended, for the event screen */
+	int staff_nevents;
 };
 
 /* Register a tappable area for the frame being drawn. */
@@ -176,6 +184,8 @@ void screen_staff_draw(kiosk *k);
 void kiosk_staff_leave(kiosk *k, const char *why);
 void screen_staff_ok(kiosk *k);
 void screen_staff_action(kiosk *k, action act, int arg);
+/* Look up the current event again (after staff chose or made one). */
+void kiosk_refresh_event(kiosk *k);
 /* Read today's check-ins for the staff list. */
 void kiosk_staff_load(kiosk *k);
 /* Audit a staff action under the session (no-op outside staff mode). */

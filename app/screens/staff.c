@@ -89,6 +89,28 @@ void kiosk_staff_load(kiosk *k)
 		k->staff_page = 0;
 }
 
+typedef struct evlist {
+	kiosk *k;
+	int64_t now;
+} evlist;
+
+static int take_event(const store_event *e, void *ctx)
+{
+	evlist *l = ctx;
+	kiosk *k = l->k;
+	if (e->end_ms > l->now && k->staff_nevents < (int)(sizeof k->staff_events / sizeof k->staff_events[0]))
+		k->staff_events[k->staff_nevents++] = *e;
+	return 0;
+}
+
+/* Events that have not ended, soonest first. */
+static void load_events(kiosk *k)
+{
+	evlist l = {k, clock_wall_ms()};
+	k->staff_nevents = 0;
+	store_events_foreach(k->db, take_event, &l);
+}
+
 void screen_staff_ok(kiosk *k)
 {
 	int left = 0;
@@ -203,6 +225,45 @@ void screen_staff_action(kiosk *k, action act, int arg)
 			kiosk_staff_audit(k, "settings.sounds", k->sounds ? "{\"on\":true}" : "{\"on\":false}");
 		}
 		break;
+	case ACT_STAFF_SETTINGS:
+		kiosk_show(k, SCREEN_STAFF_SETTINGS);
+		break;
+	case ACT_STAFF_EVENTS:
+		load_events(k);
+		kiosk_show(k, SCREEN_STAFF_EVENT);
+		break;
+	case ACT_STAFF_EVENT_PICK:
+		if (arg >= -1 && arg < k->staff_nevents) {
+			char v[24], detail[64];
+			int64_t id = arg < 0 ? 0 : k->staff_events[arg].id;
+			snprintf(v, sizeof v, "%lld", (long long)id);
+			if (store_setting_set(k->db, "current_event", v) == STORE_OK) {
+				snprintf(detail, sizeof detail, "{\"event\":%lld}", (long long)id);
+				kiosk_staff_audit(k, "event.choose", detail);
+				kiosk_refresh_event(k);
+				kiosk_show(k, SCREEN_STAFF_MENU);
+			}
+		}
+		break;
+	case ACT_STAFF_EVENT_NEW:
+		if (arg >= 1 && arg <= 12) {
+			int64_t now = clock_wall_ms(), id;
+			char title[STORE_TITLE_MAX], hhmm[8], v[24], detail[96];
+			clock_local_hhmm(now, hhmm, sizeof hhmm);
+			snprintf(title, sizeof title, _("Gathering at %s"), hhmm);
+			if (store_event_add(k->db, title, now, now + (int64_t)arg * 3600000, &id) == STORE_OK) {
+				snprintf(v, sizeof v, "%lld", (long long)id);
+				store_setting_set(k->db, "current_event", v);
+				snprintf(detail, sizeof detail, "{\"event\":%lld,\"hours\":%d}", (long long)id, arg);
+				kiosk_staff_audit(k, "event.start", detail);
+				log_event("event.started", json_pack("{s:I,s:i}", "event", (json_int_t)id, "hours", arg));
+				kiosk_refresh_event(k);
+				kiosk_show(k, SCREEN_STAFF_MENU);
+			} else {
+				log_event("event.start_failed", json_pack("{s:s}", "error", store_errmsg(k->db)));
+			}
+		}
+		break;
 	case ACT_STAFF_SYNC:
 		kiosk_staff_audit(k, "sync.now", NULL);
 		if (k->sync)
@@ -265,24 +326,12 @@ static void draw_menu(kiosk *k)
 	body.y += u * 2;
 	body.h -= u * 2;
 	snprintf(count, sizeof count, _("Today's check-ins (%d)"), k->staff_total);
-	static const action acts[] = {ACT_STAFF_LIST,	  ACT_STAFF_BYHAND, ACT_STAFF_JOIN,  ACT_STAFF_SYNC,
-				      ACT_STAFF_LANG,	  ACT_STAFF_IDLE,   ACT_STAFF_SOUNDS, ACT_STAFF_REFERRAL,
-				      ACT_STAFF_LEAVE, ACT_STAFF_QUIT};
-	static const char *const lang_names[LANG_COUNT] = {"简体", "繁體", "English"};
-	char lang[96];
-	snprintf(lang, sizeof lang, _("Default language: %s"), lang_names[i18n_current()]);
-	char idle[96];
-	snprintf(idle, sizeof idle, _("Screens go home after %d s"), k->input_timeout_ms / 1000);
-	const char *labels[] = {count,
-				_("Check a member in"),
-				_("Show the join QR"),
-				_("Sync now"),
-				lang,
-				idle,
-				k->sounds ? _("Sounds: on") : _("Sounds: off"),
-				k->referral_qr ? _("Referral QR: on") : _("Referral QR: off"),
-				_("Leave staff mode"),
-				_("Quit tingzi")};
+	static const action acts[] = {ACT_STAFF_LIST, ACT_STAFF_BYHAND,   ACT_STAFF_EVENTS, ACT_STAFF_JOIN,
+				      ACT_STAFF_SYNC, ACT_STAFF_SETTINGS, ACT_STAFF_LEAVE,  ACT_STAFF_QUIT};
+	char ev[STORE_TITLE_MAX + 32];
+	snprintf(ev, sizeof ev, _("Event: %s"), k->event.id ? k->event.title : _("drop-in"));
+	const char *labels[] = {count,	       _("Check a member in"), ev,		      _("Show the join QR"),
+				_("Sync now"), _("Settings"),	       _("Leave staff mode"), _("Quit tingzi")};
 	int n = (int)(sizeof acts / sizeof acts[0]);
 	int portrait = k->h > k->w;
 	int rows = portrait ? n : n / 2, cols = portrait ? 1 : 2;
@@ -356,8 +405,68 @@ static void draw_list(kiosk *k)
 	screen_keyboard(k, (SDL_Rect){rest.x, rest.y + rest.h - kb, rest.w, kb}, 0, 0);
 }
 
+static void draw_settings(kiosk *k)
+{
+	int u = ui_unit(k->w, k->h);
+	SDL_Rect body = screen_header(k, _("Settings"));
+	static const char *const lang_names[LANG_COUNT] = {"简体", "繁體", "English"};
+	char lang[96], idle[96];
+	snprintf(lang, sizeof lang, _("Default language: %s"), lang_names[i18n_current()]);
+	snprintf(idle, sizeof idle, _("Screens go home after %d s"), k->input_timeout_ms / 1000);
+	static const action acts[] = {ACT_STAFF_LANG, ACT_STAFF_IDLE, ACT_STAFF_SOUNDS, ACT_STAFF_REFERRAL};
+	const char *labels[] = {lang, idle, k->sounds ? _("Sounds: on") : _("Sounds: off"),
+				k->referral_qr ? _("Referral QR: on") : _("Referral QR: off")};
+	int portrait = k->h > k->w;
+	for (int i = 0; i < 4; i++) {
+		SDL_Rect r = ui_grid(body, portrait ? 4 : 2, portrait ? 1 : 2, u / 2, i);
+		ui_button(k->ren, k->text, r, UI_KEY, labels[i], u);
+		kiosk_button(k, r, acts[i], 0);
+	}
+}
+
+static void draw_event(kiosk *k)
+{
+	int u = ui_unit(k->w, k->h);
+	SDL_Rect body = screen_header(k, _("Current event"));
+	int rh = u * 5 / 2 < UI_MIN_TARGET ? UI_MIN_TARGET : u * 5 / 2, gap = u / 3;
+	int fit = (body.h + gap) / (rh + gap) - 2; /* two lines of buttons below */
+	int n = k->staff_nevents < fit ? k->staff_nevents : (fit > 0 ? fit : 0);
+	for (int i = 0; i < n; i++) {
+		const store_event *e = &k->staff_events[i];
+		char a[8], b[8], line[STORE_TITLE_MAX + 32];
+		clock_local_hhmm(e->start_ms, a, sizeof a);
+		clock_local_hhmm(e->end_ms, b, sizeof b);
+		snprintf(line, sizeof line, "%s  %s – %s%s", e->title, a, b, e->id == k->event.id ? "  ✓" : "");
+		SDL_Rect r = {body.x, body.y + i * (rh + gap), body.w, rh};
+		ui_button(k->ren, k->text, r, e->id == k->event.id ? UI_PRIMARY : UI_KEY, line, u);
+		kiosk_button(k, r, ACT_STAFF_EVENT_PICK, i);
+	}
+	int y = body.y + n * (rh + gap);
+	SDL_Rect autob = {body.x, y, body.w, rh};
+	ui_button(k->ren, k->text, autob, UI_KEY, _("By the clock (the event running now)"), u);
+	kiosk_button(k, autob, ACT_STAFF_EVENT_PICK, -1);
+	y += rh + gap;
+	static const int hours[] = {1, 2, 3};
+	SDL_Rect line = {body.x, y, body.w, rh};
+	for (int i = 0; i < 3; i++) {
+		char label[64];
+		snprintf(label, sizeof label, _("Start one now: %d h"), hours[i]);
+		SDL_Rect r = ui_grid(line, 1, 3, u / 2, i);
+		ui_button(k->ren, k->text, r, UI_KEY, label, u);
+		kiosk_button(k, r, ACT_STAFF_EVENT_NEW, hours[i]);
+	}
+}
+
 void screen_staff_draw(kiosk *k)
 {
+	if (k->screen == SCREEN_STAFF_SETTINGS) {
+		draw_settings(k);
+		return;
+	}
+	if (k->screen == SCREEN_STAFF_EVENT) {
+		draw_event(k);
+		return;
+	}
 	if (k->screen == SCREEN_STAFF_PIN)
 		draw_pin(k);
 	else if (k->screen == SCREEN_STAFF_MENU)

@@ -67,6 +67,8 @@ pin "$PIN"
 wait_log 'select(.event=="staff.enter")' 1
 wait_log 'select(.event=="screen" and .screen=="staff_menu")' 1
 # settings: the referral QR on, the default language to the next one (繁體)
+tap staff_settings
+wait_log 'select(.event=="screen" and .screen=="staff_settings")' 1
 tap staff_referral
 expect_eq "$(sql "SELECT value FROM settings WHERE key = 'referral_qr'")" 1 "the referral setting"
 tap staff_lang
@@ -75,6 +77,9 @@ tap staff_idle
 expect_eq "$(sql "SELECT value FROM settings WHERE key = 'input_timeout_s'")" 60 "the idle timeout after one tap (30 s -> 60 s)"
 tap staff_sounds
 expect_eq "$(sql "SELECT value FROM settings WHERE key = 'sounds'")" 0 "the sounds setting"
+shot staff-settings
+tap home
+wait_log 'select(.event=="screen" and .screen=="staff_menu")' 2
 shot staff-menu
 
 # today's check-ins; undo the one
@@ -123,6 +128,15 @@ hold 3.4
 wait_log 'select(.event=="screen" and .screen=="staff_pin")' 2
 pin "$PIN"
 wait_log 'select(.event=="staff.enter")' 2
+# start an event now, for two hours: it becomes the current event
+tap staff_events
+wait_log 'select(.event=="screen" and .screen=="staff_event")' 1
+shot staff-event
+tap staff_event_new 2
+wait_log 'select(.event=="event.started" and .hours==2)' 1
+new_event=$(sql "SELECT max(id) FROM events")
+expect_eq "$(sql "SELECT value FROM settings WHERE key = 'current_event'")" "$new_event" "the chosen event"
+expect_eq "$(sql "SELECT (end_ms - start_ms) / 3600000 FROM events WHERE id = $new_event")" 2 "the new event's hours"
 xy=$(grep '^{' "$LOG" | jq -c 'select(.event=="layout")' | tail -n 1 |
 	jq -r '[.buttons[] | select(.act=="staff_quit")] | last | "\(.x + (.w/2|floor)) \(.y + (.h/2|floor))"')
 xdotool mousemove $xy click 1 # the kiosk ends: no next frame to wait for
@@ -131,4 +145,8 @@ kill -0 "$KPID" 2>/dev/null && fail "Quit did not end the kiosk"
 wait "$KPID" || fail "the kiosk exited with an error after Quit"
 KPID=""
 expect_eq "$(sql "SELECT count(*) FROM audit WHERE action = 'kiosk.quit'")" 1 "audit of the quit"
+expect_eq "$(sql "SELECT count(*) FROM audit WHERE action = 'event.start'")" 1 "audit of the new event"
+# a check-in now goes to the event staff started
+expect_eq "$("$TINGZI" --db "$DB" checkin --code TZ1003 --format json 2>/dev/null | jq -r .event)" "$new_event" \
+	"the event of the next check-in"
 echo "PASS staff: locked after 5 wrong PINs, opened after the lock, undo reversed, keys ignored, PIN kept secret"

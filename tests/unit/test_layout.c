@@ -195,6 +195,16 @@ static void test_all_screens_at_all_sizes(void **state)
 		check_buttons(&k, "staff list");
 		assert_int_equal(count_action(&k, ACT_STAFF_UNDO), k.staff_nrows);
 		assert_true(k.staff_nrows >= 1);
+		screen_action(&k, ACT_STAFF_EVENTS, 0);
+		assert_int_equal(k.screen, SCREEN_STAFF_EVENT);
+		kiosk_draw(&k);
+		check_buttons(&k, "staff event");
+		assert_int_equal(count_action(&k, ACT_STAFF_EVENT_NEW), 3);
+		assert_true(count_action(&k, ACT_STAFF_EVENT_PICK) >= 2); /* the event, and "by the clock" */
+		screen_action(&k, ACT_STAFF_SETTINGS, 0);
+		kiosk_draw(&k);
+		check_buttons(&k, "staff settings");
+		assert_int_equal(count_action(&k, ACT_STAFF_SOUNDS), 1);
 		kiosk_show(&k, SCREEN_HOME); /* leaves staff mode */
 		assert_string_equal(k.staff_session, "");
 		kiosk_close(&k);
