@@ -325,6 +325,17 @@ static void draw_menu(kiosk *k)
 		     body.y, UI_ALIGN_CENTER, body.w);
 	body.y += u * 2;
 	body.h -= u * 2;
+	/* a group link about to expire: staff should get a new one */
+	int64_t now = clock_wall_ms();
+	for (size_t i = 0; i < k->links.n; i++)
+		if (links_state(&k->links.l[i], now) == LINK_EXPIRING) {
+			char warn[256];
+			snprintf(warn, sizeof warn, _("Group link \"%s\" expires within 48 hours"), k->links.l[i].label);
+			ui_text_draw(k->text, warn, u, ui_rgb(UI_WARN), k->w / 2, body.y, UI_ALIGN_CENTER, body.w);
+			body.y += u * 2;
+			body.h -= u * 2;
+			break;
+		}
 	snprintf(count, sizeof count, _("Today's check-ins (%d)"), k->staff_total);
 	static const action acts[] = {ACT_STAFF_LIST, ACT_STAFF_BYHAND,   ACT_STAFF_EVENTS, ACT_STAFF_JOIN,
 				      ACT_STAFF_SYNC, ACT_STAFF_SETTINGS, ACT_STAFF_LEAVE,  ACT_STAFF_QUIT};

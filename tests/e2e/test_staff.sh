@@ -10,6 +10,9 @@
 PIN=482915
 seed
 printf '%s\n' "$PIN" | "$TINGZI" --db "$DB" staff set-pin 2>/dev/null || fail "set-pin"
+# a WeChat group code that expires tomorrow: the staff menu warns of it
+"$TINGZI" --db "$DB" links add --label "茶友群" --url "https://weixin.qq.com/g/AbC123" --expires +30h >/dev/null 2>&1 ||
+	fail "links add"
 start_x 1024 600
 export TINGZI_STAFF_LOCK_S=3
 start_kiosk
