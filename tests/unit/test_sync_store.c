@@ -23,44 +23,11 @@
 #include <string.h>
 #include <unistd.h>
 
-static char path[128];
+#include "testdb.h"
 
 static int setup(void **state)
 {
-	snprintf(path, sizeof path, "/tmp/tingzi-sync-%d.db", (int)getpid());
-	unlink(path);
-	store *s;
-	char err[256];
-	assert_int_equal(store_open(path, STORE_OPEN_CREATE, &s, err, sizeof err), STORE_OK);
-	*state = s;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	store_close(*state);
-	char p[160];
-	unlink(path);
-	snprintf(p, sizeof p, "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", path);
-	unlink(p);
-	return 0;
-}
-
-static int64_t sql_int(const char *q)
-{
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	int64_t v = -1;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", q, sqlite3_errmsg(db));
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
+	return testdb_setup(state, "sync");
 }
 
 static const char *sql_text(const char *q)
