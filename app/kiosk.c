@@ -19,6 +19,7 @@
 
 #include "checkin.h"
 #include "log.h"
+#include "notify.h"
 #include "screens/screen.h"
 #include "sound.h"
 #include "sync/clock.h"
@@ -743,24 +744,32 @@ int kiosk_run(const kiosk_config *cfg)
 	static kiosk k; /* large (buttons, results); one per process */
 	if (kiosk_open(&k, cfg) != 0)
 		return 1;
+	notify_init();
 	int first = 1;
 	while (k.running) {
 		if (kiosk_frame(&k) && first) {
 			first = 0;
 			log_event("kiosk.first_frame", NULL);
+			notify_send("READY=1"); /* systemd: the kiosk is on screen */
 			/* Only now build the member index, so it does not compete with
 			 * the first frame for the CPU. */
 			start_loader(&k);
 		}
 		SDL_Event ev;
 		int timeout = kiosk_next_timeout(&k);
+		/* the systemd watchdog: a loop that stops turning stops pinging */
+		int64_t due = notify_watchdog_due_ms(clock_mono_ms());
+		if (due >= 0 && (timeout < 0 || due < timeout))
+			timeout = (int)due;
 		int got = timeout < 0 ? SDL_WaitEvent(&ev) : SDL_WaitEventTimeout(&ev, timeout);
 		while (got) {
 			kiosk_event(&k, &ev);
 			got = SDL_PollEvent(&ev);
 		}
 		kiosk_tick(&k);
+		notify_watchdog(clock_mono_ms());
 	}
+	notify_send("STOPPING=1");
 	log_event("kiosk.stopped", NULL);
 	kiosk_close(&k);
 	return 0;
