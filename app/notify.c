@@ -31,7 +31,8 @@ void notify_init(void)
 	}
 	const char *usec = getenv("WATCHDOG_USEC"), *pid = getenv("WATCHDOG_PID");
 	long long us = usec ? atoll(usec) : 0;
-	int ours = !pid || atoll(pid) == (long long)getpid();
+	/* under cage (tingzi-kiosk.service) the service's main process is cage, our parent */
+	int ours = !pid || atoll(pid) == (long long)getpid() || atoll(pid) == (long long)getppid();
 	interval_ms = addr_len && ours && us > 0 ? us / 2000 : 0;
 	if (interval_ms == 0 && us > 0 && ours)
 		interval_ms = 1;

@@ -10,7 +10,8 @@
 
 #include <stdint.h>
 
-/* Read $NOTIFY_SOCKET and $WATCHDOG_USEC (and $WATCHDOG_PID, when set, must be us). */
+/* Read $NOTIFY_SOCKET and $WATCHDOG_USEC ($WATCHDOG_PID, when set, must be us or our
+ * parent: under cage the service's main process is the compositor). */
 void notify_init(void);
 /* Send one state line ("READY=1", "STOPPING=1"). */
 void notify_send(const char *state);
