@@ -414,7 +414,7 @@ void kiosk_event(kiosk *k, const SDL_Event *ev)
 				k->running = 0;
 		} else if (ev->window.event == SDL_WINDOWEVENT_SIZE_CHANGED)
 			on_resize(k);
-		else if (ev->window.event == SDL_WINDOWEVENT_EXPOSED)
+		else /* exposed, shown, fullscreen granted: draw again (cheap, and rare) */
 			k->dirty = 1;
 		break;
 	case SDL_TEXTINPUT:
@@ -652,6 +652,19 @@ int kiosk_open(kiosk *k, const kiosk_config *cfg)
 		if (SDL_GetDesktopDisplayMode(0, &mode) == 0)
 			x = 0, y = 0, w = mode.w, h = mode.h;
 	}
+	/* Under Wayland (cage), OpenGL ES 2 first: desktop GL through EGL on
+	 * mesa's software rasteriser presents nothing there, and ES 2 is what a
+	 * Raspberry Pi's GPU does best (SDL_RENDER_DRIVER still overrides it).
+	 * The window is made for GL from the start, so SDL does not recreate it
+	 * under the compositor's feet. */
+	const char *video = SDL_GetCurrentVideoDriver();
+	if (video && strcmp(video, "wayland") == 0) {
+		SDL_SetHintWithPriority(SDL_HINT_RENDER_DRIVER, "opengles2", SDL_HINT_DEFAULT);
+		SDL_GL_SetAttribute(SDL_GL_CONTEXT_PROFILE_MASK, SDL_GL_CONTEXT_PROFILE_ES);
+		SDL_GL_SetAttribute(SDL_GL_CONTEXT_MAJOR_VERSION, 2);
+		SDL_GL_SetAttribute(SDL_GL_CONTEXT_MINOR_VERSION, 0);
+		flags |= SDL_WINDOW_OPENGL;
+	}
 	k->win = SDL_CreateWindow("tingzi", x, y, w, h, flags);
 	if (!k->win) {
 		fprintf(stderr, "tingzi: cannot create the window: %s\n", SDL_GetError());
@@ -709,9 +722,12 @@ int kiosk_open(kiosk *k, const kiosk_config *cfg)
 	if (!k->show_qr && !store_is_readonly(k->db) && !getenv("TINGZI_NO_SYNC"))
 		k->sync = sync_worker_start(cfg->db_path, sync_changed, NULL);
 	kiosk_show(k, k->show_qr ? SCREEN_JOIN : SCREEN_HOME);
+	SDL_RendererInfo rinfo = { .name = "?" };
+	SDL_GetRendererInfo(k->ren, &rinfo);
 	log_event("kiosk.started",
-		  json_pack("{s:s,s:i,s:i,s:s,s:s}", "db", cfg->db_path, "width", k->w, "height", k->h,
-			    "lang", i18n_tag(lang), "font", ui_text_primary_file(k->text)));
+		  json_pack("{s:s,s:i,s:i,s:s,s:s,s:s,s:s}", "db", cfg->db_path, "width", k->w, "height", k->h,
+			    "lang", i18n_tag(lang), "font", ui_text_primary_file(k->text), "video",
+			    video ? video : "?", "renderer", rinfo.name));
 	return 0;
 fail:
 	kiosk_close(k);
