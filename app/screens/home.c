@@ -56,34 +56,46 @@ void screen_home_draw(kiosk *k)
 	}
 	y += u * 2;
 
-	/* The language switch sits at the bottom; the check-in button fills the middle. */
+	/* The language switch sits at the bottom; the check-in button fills the
+	 * middle, with "Join our group" (when a group link applies now) between
+	 * them. When that column does not fit (800x480), the join button moves
+	 * into the language row, then the gap under the event gives way. */
 	int lh = u * 2 < UI_MIN_TARGET ? UI_MIN_TARGET : u * 2;
 	int lw = u * 5;
-	SDL_Rect langs = {(k->w - (3 * lw + 2 * u / 2)) / 2, k->h - m - lh, 3 * lw + u, lh};
+	int hint_h = u * 2, bh_min = UI_MIN_TARGET * 2;
+	int bw = k->w > k->h ? k->w / 2 : k->w * 4 / 5;
+	SDL_Rect langs = {0, k->h - m - lh, 3 * lw + u, lh};
+	const store_link *links[1];
+	int join_h = kiosk_links_now(k, links, 1) ? lh : 0;
+	int jw = bw * 3 / 4, join_in_row = 0;
+	int avail = langs.y - u - hint_h - y - (join_h ? join_h + u / 2 : 0);
+	if (join_h && avail < bh_min && langs.w + u + jw <= k->w - 2 * m) {
+		join_in_row = 1;
+		avail += join_h + u / 2;
+	}
+	if (avail < bh_min) {
+		int give = bh_min - avail < u * 3 / 2 ? bh_min - avail : u * 3 / 2;
+		y -= give;
+		avail += give;
+	}
+	langs.x = (k->w - langs.w - (join_in_row ? u + jw : 0)) / 2;
 	static const char *const names[LANG_COUNT] = {"简体", "繁體", "English"};
 	for (int i = 0; i < LANG_COUNT; i++) {
 		SDL_Rect r = ui_grid(langs, 1, 3, u / 2, i);
 		ui_button(k->ren, k->text, r, i == (int)i18n_current() ? UI_PRIMARY : UI_KEY, names[i], u);
 		kiosk_button(k, r, ACT_LANG, i);
 	}
-	int hint_h = u * 2;
-	/* "Join our group", between the check-in button and the languages,
-	 * when a group link applies now */
-	const store_link *links[1];
-	int join_h = kiosk_links_now(k, links, 1) ? lh : 0;
-	int avail = langs.y - u - hint_h - y - (join_h ? join_h + u / 2 : 0);
 	int bh = avail < u * 5 ? avail : u * 5;
-	if (bh < UI_MIN_TARGET * 2)
-		bh = UI_MIN_TARGET * 2;
-	int bw = k->w > k->h ? k->w / 2 : k->w * 4 / 5;
+	if (bh < bh_min)
+		bh = bh_min;
 	SDL_Rect big = {(k->w - bw) / 2, y + (avail - bh) / 2, bw, bh};
 	ui_button(k->ren, k->text, big, UI_PRIMARY, _("Check in"), bh * 2 / 5);
 	kiosk_button(k, big, ACT_CHECKIN, 0);
 	ui_text_draw(k->text, _("Or scan your member code"), u, ui_rgb(UI_MUTED), k->w / 2,
 		     big.y + big.h + u / 2, UI_ALIGN_CENTER, k->w - 2 * m);
 	if (join_h) {
-		int jw = bw * 3 / 4;
-		SDL_Rect join = {(k->w - jw) / 2, langs.y - u - join_h, jw, join_h};
+		SDL_Rect join = join_in_row ? (SDL_Rect){langs.x + langs.w + u, langs.y, jw, join_h}
+					    : (SDL_Rect){(k->w - jw) / 2, langs.y - u - join_h, jw, join_h};
 		ui_button(k->ren, k->text, join, UI_KEY, _("Join our group"), u);
 		kiosk_button(k, join, ACT_JOIN, 0);
 	}

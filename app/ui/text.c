@@ -54,6 +54,8 @@ struct ui_text {
 	cache_slot cache[TEXT_CACHE_SLOTS];
 	size_t cache_bytes;
 	uint64_t clock;
+	ui_text_trace_fn trace;
+	void *trace_ud;
 };
 
 /* Ask fontconfig for pattern p; on a match whose charset has probe, store its
@@ -428,8 +430,26 @@ int ui_text_draw(ui_text *t, const char *utf8, int px, SDL_Color c, int x, int y
 {
 	if (!utf8 || !utf8[0])
 		return 0;
-	if (max_w > 0)
+	char cut[512];
+	if (max_w > 0) {
 		px = ui_text_fit(t, utf8, px, max_w);
+		int w, h;
+		if (ui_text_size(t, utf8, px, &w, &h) == 0 && w > max_w) {
+			/* still too wide at a third of its size: shortened, with an
+			 * ellipsis, by whole code points, never off the screen */
+			size_t n = strlen(utf8) < sizeof cut - 4 ? strlen(utf8) : sizeof cut - 4;
+			while (n > 0) {
+				do
+					n--;
+				while (n > 0 && ((unsigned char)utf8[n] & 0xC0) == 0x80);
+				memcpy(cut, utf8, n);
+				memcpy(cut + n, "…", sizeof "…");
+				if (ui_text_size(t, cut, px, &w, &h) == 0 && w <= max_w)
+					break;
+			}
+			utf8 = cut;
+		}
+	}
 	cache_slot *e = cache_get(t, utf8, px, c);
 	if (!e)
 		return -1;
@@ -439,5 +459,13 @@ int ui_text_draw(ui_text *t, const char *utf8, int px, SDL_Color c, int x, int y
 	else if (align == UI_ALIGN_RIGHT)
 		dst.x = x - e->w;
 	SDL_RenderCopy(t->r, e->tex, NULL, &dst);
+	if (t->trace)
+		t->trace(t->trace_ud, (SDL_Rect){dst.x, dst.y + (dst.h - px) / 2, dst.w, px}, utf8);
 	return e->w;
+}
+
+void ui_text_trace(ui_text *t, ui_text_trace_fn fn, void *ud)
+{
+	t->trace = fn;
+	t->trace_ud = ud;
 }

@@ -42,11 +42,20 @@ enum { UI_ALIGN_LEFT = 0, UI_ALIGN_CENTER = 1, UI_ALIGN_RIGHT = 2 };
 /*
  * Draw utf8 at px pixels with its top edge at y; x is the left edge, the centre
  * or the right edge according to align. Text wider than max_w (when > 0) is
- * shrunk to fit, never cut. Returns the drawn width, or -1 on failure.
+ * shrunk to fit, down to a third of px; beyond that it is shortened with an
+ * ellipsis, so it never runs off. Returns the drawn width, or -1 on failure.
  */
 int ui_text_draw(ui_text *t, const char *utf8, int px, SDL_Color c, int x, int y, int align, int max_w);
 
 /* The pixel size at which utf8 fits in max_w, starting from px (never below px/3). */
 int ui_text_fit(ui_text *t, const char *utf8, int px, int max_w);
+
+/*
+ * For layout tests: fn is called with the em box (the drawn width by the
+ * font size, centred in the line) of every string ui_text_draw draws.
+ * NULL stops it.
+ */
+typedef void (*ui_text_trace_fn)(void *ud, SDL_Rect em, const char *utf8);
+void ui_text_trace(ui_text *t, ui_text_trace_fn fn, void *ud);
 
 #endif

@@ -72,8 +72,61 @@ static int overlap(SDL_Rect a, SDL_Rect b)
 	return SDL_IntersectRect(&a, &b, &r);
 }
 
+/* the strings the frame drew, by their em boxes */
+#define TEXTS_MAX 512
+static struct {
+	SDL_Rect r;
+	char s[48];
+} texts[TEXTS_MAX];
+static int ntexts;
+
+static void on_text(void *ud, SDL_Rect em, const char *utf8)
+{
+	(void)ud;
+	if (ntexts < TEXTS_MAX) {
+		texts[ntexts].r = em;
+		snprintf(texts[ntexts].s, sizeof texts[ntexts].s, "%s", utf8);
+		ntexts++;
+	}
+}
+
+static int inside(SDL_Rect in, SDL_Rect out, int slack)
+{
+	return in.x >= out.x - slack && in.y >= out.y - slack && in.x + in.w <= out.x + out.w + slack &&
+	       in.y + in.h <= out.y + out.h + slack;
+}
+
+/* Every string lies on the screen, and a string that touches a button is
+ * that button's label, wholly inside it: no text under or across a button. */
+static void check_texts(const kiosk *k, const char *what)
+{
+	SDL_Rect screen = {0, 0, k->w, k->h};
+	int bad = 0;
+	for (int i = 0; i < ntexts; i++) {
+		SDL_Rect t = texts[i].r;
+		if (!inside(t, screen, 0))
+			bad++, print_error("%dx%d %s: \"%s\" at %d,%d %dx%d is off screen\n", k->w, k->h, what,
+					   texts[i].s, t.x, t.y, t.w, t.h);
+		/* 2 px of slack: the em box is the font's, not the glyphs' ink */
+		SDL_Rect core = {t.x + 2, t.y + 2, t.w - 4, t.h - 4};
+		for (int j = 0; j < k->nbuttons; j++) {
+			SDL_Rect b = k->buttons[j].r;
+			if (k->buttons[j].act == ACT_DISMISS || !overlap(core, b) || inside(t, b, 2))
+				continue;
+			bad++;
+			print_error("%dx%d %s: \"%s\" at %d,%d %dx%d runs under button %d (action %d) at %d,%d %dx%d\n",
+				    k->w, k->h, what, texts[i].s, t.x, t.y, t.w, t.h, j, k->buttons[j].act, b.x, b.y, b.w,
+				    b.h);
+		}
+	}
+	ntexts = 0;
+	if (bad)
+		fail_msg("%dx%d %s: %d strings off screen or under buttons", k->w, k->h, what, bad);
+}
+
 static void check_buttons(const kiosk *k, const char *what)
 {
+	check_texts(k, what);
 	for (int i = 0; i < k->nbuttons; i++) {
 		SDL_Rect r = k->buttons[i].r;
 		if (r.x < 0 || r.y < 0 || r.x + r.w > k->w || r.y + r.h > k->h || r.w < UI_MIN_TARGET ||
@@ -105,6 +158,7 @@ static void test_all_screens_at_all_sizes(void **state)
 		kiosk_config cfg = {
 		    .db_path = db_path, .windowed = 1, .width = sizes[i].w, .height = sizes[i].h};
 		assert_int_equal(kiosk_open(&k, &cfg), 0);
+		ui_text_trace(k.text, on_text, NULL);
 		assert_int_equal(k.w, sizes[i].w);
 		assert_int_equal(k.h, sizes[i].h);
 		roster *r = kiosk_roster(&k);
