@@ -4,6 +4,7 @@
 #
 #   bash packaging/cross-arm64.sh      (root or sudo; about 600 MB of packages
 #                                       the first time; build in build-arm64/)
+#   bash packaging/cross-arm64.sh --deps-only    only install what that needs
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sudo=""
@@ -22,6 +23,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 	$sudo apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+[ "${1:-}" = --deps-only ] && exit 0
 
 echo "== cross build (arm64) =="
 cmake -S . -B build-arm64 -DCMAKE_TOOLCHAIN_FILE=packaging/cross/aarch64-linux-gnu.cmake \

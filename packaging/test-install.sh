@@ -29,7 +29,7 @@ debs=(build-deb/tingzi_"$ver"_"$arch".deb build-deb/tingzi-hub_"$ver"_"$arch".de
 root=$(mktemp -d /var/tmp/tingzi-root.XXXXXX)
 mounted=()
 cleanup() {
-	for m in "${mounted[@]}"; do umount -l "$m" 2>/dev/null || true; done
+	for m in "${mounted[@]}"; do umount -R -l "$m" 2>/dev/null || true; done
 	[ -n "${hubpid:-}" ] && kill "$hubpid" 2>/dev/null
 	if [ "$keep" = 1 ]; then echo "the root is kept in $root"; else rm -rf --one-file-system "$root"; fi
 }
@@ -47,8 +47,9 @@ else
 	echo "== clean root from $base =="
 	tar -C "$root" -xf "$base"
 fi
+chmod 0755 "$root" # it is /, for the system users too (mktemp and tar made it 0700)
 mount -t proc proc "$root/proc" && mounted+=("$root/proc")
-mount --bind /dev "$root/dev" && mounted+=("$root/dev")
+mount --rbind /dev "$root/dev" && mounted+=("$root/dev")
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 # a machine with systemd, as the packages will meet it
 echo "deb $mirror bookworm main" >"$root/etc/apt/sources.list"
@@ -57,8 +58,8 @@ printf '#!/bin/sh\nexit 101\n' >"$root/usr/sbin/policy-rc.d" && chmod +x "$root/
 mkdir -p "$root/tmp/debs" && cp "${debs[@]}" "$root/tmp/debs/"
 
 echo "== apt-get install ${debs[*]##*/} =="
-in_root apt-get update -qq >/dev/null
-in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null
+in_root apt-get update -qq >/dev/null 2>&1
+in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd man-db >/tmp/tingzi-apt.log 2>&1
 in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	/tmp/debs/tingzi_"$ver"_"$arch".deb /tmp/debs/tingzi-hub_"$ver"_"$arch".deb >/tmp/tingzi-apt.log 2>&1 ||
 	{ tail -n 30 /tmp/tingzi-apt.log; fail "apt-get install"; }
@@ -77,12 +78,13 @@ done
 for f in /etc/tingzi/kiosk.env /etc/tingzi/hub.env; do
 	grep -qx "$f" "$root"/var/lib/dpkg/info/tingzi*.conffiles || fail "$f is not a conffile"
 done
-in_root man -w tingzi >/dev/null 2>&1 || [ -s "$root/usr/share/man/man1/tingzi.1.gz" ] || fail "no man page tingzi(1)"
-[ -s "$root/usr/share/man/man8/tingzi-hub.8.gz" ] || fail "no man page tingzi-hub(8)"
+in_root man -w tingzi >/dev/null || fail "man: no page tingzi(1)"
+in_root man -w 8 tingzi-hub >/dev/null || fail "man: no page tingzi-hub(8)"
+in_root env MANWIDTH=80 man tingzi 2>/dev/null | grep -q "members import" || fail "tingzi(1) does not list the commands"
 [ -s "$root/usr/share/locale/zh_CN/LC_MESSAGES/tingzi.mo" ] || fail "no zh_CN translation"
 
 echo "== systemd-analyze verify =="
-systemd-analyze verify --root="$root" tingzi-kiosk.service tingzi-hub.service 2>&1 | tee /tmp/tingzi-verify.log
+systemd-analyze verify --man=no --root="$root" tingzi-kiosk.service tingzi-hub.service 2>&1 | tee /tmp/tingzi-verify.log
 grep -v "^$" /tmp/tingzi-verify.log | grep -q . && fail "systemd-analyze verify had something to say"
 [ -L "$root/etc/systemd/system/multi-user.target.wants/tingzi-hub.service" ] || fail "tingzi-hub.service is not enabled"
 [ -e "$root/etc/systemd/system/graphical.target.wants/tingzi-kiosk.service" ] && fail "tingzi-kiosk.service is enabled at install"
