@@ -83,7 +83,8 @@ run() { # NAME ROTATE... : one kiosk under cage, a screenshot, the checks
 	local log=$WORK/cage-$name.log shot=$WORK/$name.png
 	: >"$WORK/notify"
 	# WATCHDOG_PID is cage's own pid, as systemd sets it for the unit's main process
-	env -i PATH="$PATH" HOME="$WORK" XDG_RUNTIME_DIR="$WORK/run" WLR_BACKENDS=headless WLR_RENDERER=pixman \
+	env -i PATH="$PATH" HOME="$WORK" XDG_RUNTIME_DIR="$WORK/run" ASAN_OPTIONS="${ASAN_OPTIONS:-}" \
+		UBSAN_OPTIONS="${UBSAN_OPTIONS:-}" WLR_BACKENDS=headless WLR_RENDERER=pixman \
 		WLR_LIBINPUT_NO_DEVICES=1 WLR_HEADLESS_OUTPUTS=1 SDL_VIDEODRIVER=wayland SDL_AUDIODRIVER=dummy \
 		TINGZI_NO_SYNC=1 TINGZI_LOG_LAYOUT=1 TINGZI_LOCALEDIR="$WORK/locale" NOTIFY_SOCKET="$WORK/notify.sock" WATCHDOG_USEC=2000000 \
 		"${as[@]}" bash -c 'export WATCHDOG_PID=$$; exec cage -d "$@"' cage "$@" -- \
