@@ -11,18 +11,10 @@ sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 libs=(libsdl2-dev libsdl2-ttf-dev libsqlite3-dev libqrencode-dev libfontconfig-dev libjansson-dev libcsv-dev
 	libcurl4-openssl-dev zlib1g-dev libsodium-dev libmicrohttpd-dev libcmocka-dev)
-pkgs=(crossbuild-essential-arm64 qemu-user cmake pkgconf gettext fonts-noto-cjk fontconfig)
+pkgs=(crossbuild-essential-arm64 qemu-user cmake pkgconf gettext fonts-noto-cjk fontconfig file)
 for l in "${libs[@]}"; do pkgs+=("$l:arm64"); done
-missing=()
-for p in "${pkgs[@]}"; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-	echo "installing: ${missing[*]}"
-	dpkg --print-foreign-architectures | grep -qx arm64 || $sudo dpkg --add-architecture arm64
-	$sudo apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+dpkg --print-foreign-architectures | grep -qx arm64 || $sudo dpkg --add-architecture arm64
+bash packaging/deps.sh only "${pkgs[@]}"
 [ "${1:-}" = --deps-only ] && exit 0
 
 echo "== cross build (arm64) =="

@@ -18,16 +18,7 @@ if [ "$arch" != "$(dpkg --print-architecture)" ]; then
 	# the build dependencies are checked by that script, as :arm64 packages
 	cross=(-a"$arch" -d)
 fi
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-need=()
-for p in debhelper help2man lintian dpkg-dev fakeroot; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-	$sudo apt-get update -qq
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+bash packaging/deps.sh only debhelper help2man lintian dpkg-dev fakeroot
 out=$PWD/build-deb
 work=$(mktemp -d /tmp/tingzi-deb.XXXXXX)
 trap 'rm -rf "$work"' EXIT

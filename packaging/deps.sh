@@ -1,14 +1,19 @@
 #!/usr/bin/env bash
 # Install what tingzi needs on Debian 12: `deps.sh build` for building and
-# running, `deps.sh test` adds what the test suite drives (Xvfb, xdotool, ...).
+# running, `deps.sh test` adds what the test suite drives (Xvfb, xdotool, ...);
+# `deps.sh only PKG...` installs just those packages (the packaging scripts).
 set -euo pipefail
 what=${1:-build}
 build=(build-essential cmake pkg-config gettext libsdl2-dev libsdl2-ttf-dev libsqlite3-dev
 	libqrencode-dev libfontconfig-dev fontconfig libjansson-dev libcsv-dev fonts-noto-cjk
 	libcurl4-openssl-dev zlib1g-dev libsodium-dev libmicrohttpd-dev)
 test=(libcmocka-dev xvfb xauth xdotool x11-utils imagemagick zbar-tools sqlite3 procps jq python3 curl faketime openssl libx11-dev cage grim xwayland)
-pkgs=("${build[@]}")
-[ "$what" = test ] && pkgs+=("${test[@]}")
+case $what in
+build) pkgs=("${build[@]}") ;;
+test) pkgs=("${build[@]}" "${test[@]}") ;;
+only) shift; pkgs=("$@") ;;
+*) echo "usage: deps.sh build | test | only PKG..." >&2; exit 2 ;;
+esac
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 missing=()

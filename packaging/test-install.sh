@@ -16,10 +16,7 @@ keep=0
 [ "${1:-}" = --keep ] && keep=1
 mirror=${TINGZI_MIRROR:-http://deb.debian.org/debian}
 
-for p in debootstrap systemd; do
-	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p" >/dev/null
-done
+bash packaging/deps.sh only debootstrap systemd curl
 echo "== building the packages =="
 bash packaging/deb.sh >/tmp/tingzi-deb-build.log 2>&1 || { tail -n 30 /tmp/tingzi-deb-build.log; exit 1; }
 ver=$(dpkg-parsechangelog -l packaging/debian/changelog -S Version)
