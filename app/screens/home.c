@@ -44,9 +44,16 @@ void screen_home_draw(kiosk *k)
 		snprintf(span, sizeof span, "%s – %s", a, b);
 		ui_text_draw(k->text, _("Now"), u, ui_rgb(UI_MUTED), k->w / 2, y, UI_ALIGN_CENTER, 0);
 		y += u * 3 / 2;
-		ui_text_draw(k->text, k->event.title, u * 2, ui_rgb(UI_TEXT), k->w / 2, y, UI_ALIGN_CENTER,
-			     k->w - 2 * m);
-		y += u * 11 / 4;
+		/* a long title takes two lines where the screen has the height */
+		if (k->h >= 600) {
+			int th = ui_text_draw_two(k->text, k->event.title, u * 2, ui_rgb(UI_TEXT), k->w / 2, y,
+						  UI_ALIGN_CENTER, k->w - 2 * m);
+			y += th > u * 11 / 4 ? th : u * 11 / 4;
+		} else {
+			ui_text_draw(k->text, k->event.title, u * 2, ui_rgb(UI_TEXT), k->w / 2, y, UI_ALIGN_CENTER,
+				     k->w - 2 * m);
+			y += u * 11 / 4;
+		}
 		ui_text_draw(k->text, span, u, ui_rgb(UI_MUTED), k->w / 2, y, UI_ALIGN_CENTER, 0);
 	} else {
 		y += u * 3 / 2;

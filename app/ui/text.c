@@ -464,6 +464,60 @@ int ui_text_draw(ui_text *t, const char *utf8, int px, SDL_Color c, int x, int y
 	return e->w;
 }
 
+/* a place to break a line after: a space, or CJK punctuation */
+static int break_after(const char *s, size_t at)
+{
+	static const char *const marks[] = {" ", "，", "、", "：", "；", "。", "·", "）", "-", "–"};
+	for (size_t i = 0; i < sizeof marks / sizeof marks[0]; i++) {
+		size_t n = strlen(marks[i]);
+		if (at >= n && memcmp(s + at - n, marks[i], n) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+int ui_text_draw_two(ui_text *t, const char *utf8, int px, SDL_Color c, int x, int y, int align, int max_w)
+{
+	int w, h;
+	int one = ui_text_fit(t, utf8, px, max_w);
+	if (one >= px * 2 / 3 || max_w <= 0) {
+		ui_text_draw(t, utf8, px, c, x, y, align, max_w);
+		return ui_text_size(t, utf8, one, &w, &h) == 0 ? h : one;
+	}
+	/* two lines at two thirds: the first as full as it fits, broken after a
+	 * space or a punctuation mark in its last third when there is one */
+	int size = px * 2 / 3;
+	char first[512];
+	size_t len = strlen(utf8) < sizeof first - 1 ? strlen(utf8) : sizeof first - 1;
+	size_t fit = 0, brk = 0;
+	for (size_t at = 1; at <= len; at++) {
+		if (at < len && ((unsigned char)utf8[at] & 0xC0) == 0x80)
+			continue; /* inside a code point */
+		memcpy(first, utf8, at);
+		first[at] = '\0';
+		if (ui_text_size(t, first, size, &w, &h) != 0 || w > max_w)
+			break;
+		fit = at;
+		if (break_after(utf8, at))
+			brk = at;
+	}
+	if (fit == 0 || fit >= strlen(utf8)) {
+		ui_text_draw(t, utf8, px, c, x, y, align, max_w);
+		return ui_text_size(t, utf8, one, &w, &h) == 0 ? h : one;
+	}
+	if (brk * 3 >= fit * 2)
+		fit = brk;
+	memcpy(first, utf8, fit);
+	first[fit] = '\0';
+	const char *rest = utf8 + fit;
+	while (*rest == ' ')
+		rest++;
+	ui_text_draw(t, first, size, c, x, y, align, max_w);
+	ui_text_size(t, first, size, &w, &h);
+	ui_text_draw(t, rest, size, c, x, y + h, align, max_w);
+	return 2 * h;
+}
+
 void ui_text_trace(ui_text *t, ui_text_trace_fn fn, void *ud)
 {
 	t->trace = fn;

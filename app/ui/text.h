@@ -47,6 +47,13 @@ enum { UI_ALIGN_LEFT = 0, UI_ALIGN_CENTER = 1, UI_ALIGN_RIGHT = 2 };
  */
 int ui_text_draw(ui_text *t, const char *utf8, int px, SDL_Color c, int x, int y, int align, int max_w);
 
+/*
+ * Like ui_text_draw, but text that would shrink below two thirds of px to fit
+ * max_w goes on two lines at two thirds of px instead, broken after a space or
+ * punctuation near the end of the first. Returns the height used.
+ */
+int ui_text_draw_two(ui_text *t, const char *utf8, int px, SDL_Color c, int x, int y, int align, int max_w);
+
 /* The pixel size at which utf8 fits in max_w, starting from px (never below px/3). */
 int ui_text_fit(ui_text *t, const char *utf8, int px, int max_w);
 
