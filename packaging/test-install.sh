@@ -2,8 +2,12 @@
 # Install the packages built by deb.sh into a clean Debian 12 root made with
 # debootstrap, and check what an administrator would: both programs run, the
 # system users own their data directories (0750), the configuration is in
-# /etc/tingzi, systemd accepts the units, the hub serves as its own user and
-# the kiosk records a check-in as its own, and purge removes the data.
+# /etc/tingzi, the man pages are there and systemd accepts the units. Then the
+# root boots with systemd (systemd-nspawn): tingzi-hub.service serves a kiosk's
+# sync; tingzi-kiosk.service starts cage and the kiosk (cage's headless
+# backend: there is no display), becomes active on the kiosk's READY=1, shows
+# the home screen (grim), and is restarted by the watchdog when the kiosk hangs.
+# Last, purge removes the data.
 #
 #   bash packaging/test-install.sh [--keep]    (root; about 5 minutes, ~600 MB)
 #
@@ -16,7 +20,7 @@ keep=0
 [ "${1:-}" = --keep ] && keep=1
 mirror=${TINGZI_MIRROR:-http://deb.debian.org/debian}
 
-bash packaging/deps.sh only debootstrap systemd curl
+bash packaging/deps.sh only debootstrap systemd systemd-container curl jq imagemagick
 echo "== building the packages =="
 bash packaging/deb.sh >/tmp/tingzi-deb-build.log 2>&1 || { tail -n 30 /tmp/tingzi-deb-build.log; exit 1; }
 ver=$(dpkg-parsechangelog -l packaging/debian/changelog -S Version)
@@ -27,7 +31,7 @@ root=$(mktemp -d /var/tmp/tingzi-root.XXXXXX)
 mounted=()
 cleanup() {
 	for m in "${mounted[@]}"; do umount -R -l "$m" 2>/dev/null || true; done
-	[ -n "${hubpid:-}" ] && kill "$hubpid" 2>/dev/null
+	[ -n "${nspawn:-}" ] && kill "$nspawn" 2>/dev/null && wait "$nspawn" 2>/dev/null
 	if [ "$keep" = 1 ]; then echo "the root is kept in $root"; else rm -rf --one-file-system "$root"; fi
 }
 trap cleanup EXIT
@@ -86,29 +90,86 @@ grep -v "^$" /tmp/tingzi-verify.log | grep -q . && fail "systemd-analyze verify 
 [ -L "$root/etc/systemd/system/multi-user.target.wants/tingzi-hub.service" ] || fail "tingzi-hub.service is not enabled"
 [ -e "$root/etc/systemd/system/graphical.target.wants/tingzi-kiosk.service" ] && fail "tingzi-kiosk.service is enabled at install"
 
-echo "== the hub, as user tingzi-hub =="
+echo "== booted with systemd (systemd-nspawn): the services as they run on a machine =="
 port=$((20000 + RANDOM % 20000))
-chroot --userspec=tingzi-hub:tingzi-hub "$root" env HOME=/var/lib/tingzi-hub \
-	tingzi-hub --db /var/lib/tingzi-hub/hub.db serve --listen 127.0.0.1:$port >/tmp/tingzi-hub-root.log 2>&1 &
-hubpid=$!
+sed -i "s/^TINGZI_HUB_LISTEN=.*/TINGZI_HUB_LISTEN=127.0.0.1:$port/" "$root/etc/tingzi/hub.env"
+in_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq grim >>/tmp/tingzi-apt.log 2>&1 || fail "apt-get install grim"
+rm -f "$root/usr/sbin/policy-rc.d"
+# what this machine lacks: a display (cage's headless backend instead) and tty1;
+# a short watchdog, so that a hang is seen in seconds
+mkdir -p "$root/etc/systemd/system/tingzi-kiosk.service.d"
+cat >"$root/etc/systemd/system/tingzi-kiosk.service.d/test.conf" <<'CONF'
+[Service]
+TTYPath=
+StandardInput=null
+Environment=WLR_BACKENDS=headless WLR_RENDERER=pixman WLR_LIBINPUT_NO_DEVICES=1 SDL_AUDIODRIVER=dummy TINGZI_LOG_LAYOUT=1
+WatchdogSec=5
+ExecStart=
+ExecStart=/usr/bin/cage -d -r -r -- /usr/bin/tingzi
+CONF
+for m in "${mounted[@]}"; do umount -R -l "$m"; done
+mounted=()
+systemd-nspawn -q --register=no --keep-unit -D "$root" -b --console=pipe >/tmp/tingzi-nspawn.log 2>&1 &
+nspawn=$!
+for _ in $(seq 100); do init=$(pgrep -P "$nspawn" -x systemd || true); [ -n "$init" ] && break; sleep 0.1; done
+[ -n "$init" ] || { tail -n 20 /tmp/tingzi-nspawn.log; fail "systemd-nspawn did not boot the root"; }
+sd() { nsenter -t "$init" -a "$@"; }
+for _ in $(seq 300); do sd test -S /run/systemd/private 2>/dev/null && break; sleep 0.1; done
+state=$(sd systemctl is-system-running --wait || true)
+echo "the system is $state"
+sd systemctl is-active --quiet tingzi-hub || { sd journalctl -u tingzi-hub --no-pager | tail; fail "tingzi-hub.service is not running"; }
 for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$port/v1/health" >/dev/null 2>&1 && break; sleep 0.1; done
-curl -fsS "http://127.0.0.1:$port/v1/health" || fail "the installed hub does not answer"
+curl -fsS "http://127.0.0.1:$port/v1/health" || fail "tingzi-hub.service does not answer on 127.0.0.1:$port"
 echo
-venue=$(chroot --userspec=tingzi-hub:tingzi-hub "$root" tingzi-hub --db /var/lib/tingzi-hub/hub.db venues add "Teahouse" --tz Asia/Shanghai)
-code=$(chroot --userspec=tingzi-hub:tingzi-hub "$root" tingzi-hub --db /var/lib/tingzi-hub/hub.db devices enroll-code "$venue")
-
-echo "== the kiosk's commands, as user tingzi =="
-as_kiosk() { chroot --userspec=tingzi:tingzi "$root" env HOME=/var/lib/tingzi TINGZI_DB=/var/lib/tingzi/tingzi.db "$@"; }
-as_kiosk tingzi demo >/dev/null || fail "tingzi demo"
-as_kiosk tingzi enroll "http://127.0.0.1:$port" "$code" || fail "tingzi enroll"
-code1=$(as_kiosk tingzi members list | awk 'NR==1 {print $4}')
-as_kiosk tingzi checkin --code "$code1" --format json || fail "tingzi checkin"
-as_kiosk tingzi sync --once || fail "tingzi sync --once"
-n=$(chroot --userspec=tingzi-hub:tingzi-hub "$root" tingzi-hub --db /var/lib/tingzi-hub/hub.db checkins export --venue "$venue" | tail -n +2 | wc -l)
+hub_admin() { sd runuser -u tingzi-hub -- tingzi-hub --db /var/lib/tingzi-hub/hub.db "$@"; }
+as_kiosk() { sd runuser -u tingzi -- tingzi --db /var/lib/tingzi/tingzi.db "$@"; }
+venue=$(hub_admin venues add "Teahouse" --tz Asia/Shanghai)
+code=$(hub_admin devices enroll-code "$venue")
+as_kiosk demo >/dev/null || fail "tingzi demo"
+as_kiosk enroll "http://127.0.0.1:$port" "$code" || fail "tingzi enroll"
+as_kiosk checkin --code TZ1001 --format json || fail "tingzi checkin"
+as_kiosk sync --once || fail "tingzi sync --once"
+n=$(hub_admin checkins export --venue "$venue" | tail -n +2 | wc -l)
 [ "$n" = 1 ] || fail "the hub holds $n check-ins, want 1"
-echo "the hub holds $n check-in from the installed kiosk"
-[ "$(in_root stat -c %U /var/lib/tingzi/tingzi.db)" = tingzi ] || fail "tingzi.db is not the kiosk user's"
-kill "$hubpid"; wait "$hubpid" 2>/dev/null || true; hubpid=
+echo "tingzi-hub.service holds $n check-in from the installed kiosk"
+[ "$(sd stat -c '%U %a' /var/lib/tingzi-hub/hub.db)" = "tingzi-hub 600" ] || fail "hub.db is not the hub user's alone"
+sd journalctl -u tingzi-hub --no-pager | grep -q "POST /v1/venues/$venue/push 200" || fail "the hub's requests are not in the journal"
+
+echo "-- tingzi-kiosk.service: cage, READY=1, the watchdog --"
+sd systemctl start tingzi-kiosk || { sd journalctl -u tingzi-kiosk --no-pager | tail -n 20; fail "tingzi-kiosk.service did not start"; }
+# Type=notify: start returns once the kiosk, cage's child, has said READY=1
+sd journalctl -u tingzi-kiosk --no-pager | grep -q '"kiosk.first_frame"' || fail "no first frame in the journal"
+sleep 1
+sd runuser -u tingzi -- env XDG_RUNTIME_DIR=/run/tingzi-kiosk WAYLAND_DISPLAY=wayland-0 grim /var/tmp/kiosk.png ||
+	fail "grim could not read cage's output"
+mkdir -p build-deb && cp "$root/var/tmp/kiosk.png" build-deb/kiosk-under-systemd.png
+b=$(sd journalctl -u tingzi-kiosk --no-pager -o cat | grep '"event":"layout"' | tail -n 1 |
+	jq -c '.buttons[] | select(.act == "checkin")')
+[ -n "$b" ] || fail "no check-in button in the kiosk's layout"
+px=$(convert build-deb/kiosk-under-systemd.png -crop "1x1+$(($(jq .x <<<"$b") + 6))+$(($(jq .y <<<"$b") + 6))" -depth 8 txt:- |
+	grep -o '#[0-9A-F]\{6\}' | head -n 1)
+[ "$px" = "#C24E2F" ] || fail "the check-in button is $px on the screenshot"
+echo "the home screen is on cage's output (build-deb/kiosk-under-systemd.png)"
+kiosk_pid=$(sd sh -c 'for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = tingzi ] && echo ${p#/proc/}; done; true' | head -n 1)
+[ -n "$kiosk_pid" ] || fail "no tingzi process under the service"
+sd sh -c "kill -STOP $kiosk_pid" # the kiosk hangs
+for _ in $(seq 150); do
+	[ "$(sd systemctl show -p NRestarts --value tingzi-kiosk)" -ge 1 ] && sd systemctl is-active --quiet tingzi-kiosk && break
+	sleep 0.1
+done
+sd journalctl -u tingzi-kiosk --no-pager | grep -q "Watchdog timeout" || {
+	sd journalctl -u tingzi-kiosk --no-pager -n 15 | grep -v '"layout"'
+	fail "the watchdog did not fire on a hung kiosk (pid $kiosk_pid stopped)"
+}
+[ "$(sd systemctl show -p NRestarts --value tingzi-kiosk)" -ge 1 ] || fail "the hung kiosk was not restarted"
+sd systemctl is-active --quiet tingzi-kiosk || fail "the restarted kiosk is not active"
+echo "a hung kiosk (SIGSTOP) was killed by the watchdog and started again"
+sd journalctl -u tingzi-kiosk --no-pager | grep -E "Watchdog timeout|Scheduled restart|Started" | tail -n 3
+sd systemctl poweroff >/dev/null 2>&1 || true
+wait "$nspawn" 2>/dev/null || true
+nspawn=
+mount -t proc proc "$root/proc" && mounted+=("$root/proc")
+mount --rbind /dev "$root/dev" && mounted+=("$root/dev")
 
 echo "== purge =="
 in_root env DEBIAN_FRONTEND=noninteractive apt-get purge -y -qq tingzi tingzi-hub >/dev/null
