@@ -81,12 +81,13 @@ for f in /etc/tingzi/kiosk.env /etc/tingzi/hub.env; do
 done
 in_root man -w tingzi >/dev/null || fail "man: no page tingzi(1)"
 in_root man -w 8 tingzi-hub >/dev/null || fail "man: no page tingzi-hub(8)"
-in_root env MANWIDTH=80 man tingzi 2>/dev/null | grep -q "members import" || fail "tingzi(1) does not list the commands"
+in_root env MANWIDTH=80 man tingzi >/tmp/tingzi-man.txt 2>/dev/null
+grep -q "members import" /tmp/tingzi-man.txt || fail "tingzi(1) does not list the commands"
 [ -s "$root/usr/share/locale/zh_CN/LC_MESSAGES/tingzi.mo" ] || fail "no zh_CN translation"
 
 echo "== systemd-analyze verify =="
 systemd-analyze verify --man=no --root="$root" tingzi-kiosk.service tingzi-hub.service 2>&1 | tee /tmp/tingzi-verify.log
-grep -v "^$" /tmp/tingzi-verify.log | grep -q . && fail "systemd-analyze verify had something to say"
+if grep -q '[^[:space:]]' /tmp/tingzi-verify.log; then fail "systemd-analyze verify had something to say"; fi
 [ -L "$root/etc/systemd/system/multi-user.target.wants/tingzi-hub.service" ] || fail "tingzi-hub.service is not enabled"
 [ -e "$root/etc/systemd/system/graphical.target.wants/tingzi-kiosk.service" ] && fail "tingzi-kiosk.service is enabled at install"
 
@@ -114,6 +115,12 @@ nspawn=$!
 for _ in $(seq 100); do init=$(pgrep -P "$nspawn" -x systemd || true); [ -n "$init" ] && break; sleep 0.1; done
 [ -n "$init" ] || { tail -n 20 /tmp/tingzi-nspawn.log; fail "systemd-nspawn did not boot the root"; }
 sd() { nsenter -t "$init" -a "$@"; }
+# in_journal UNIT REGEX: the unit's journal has a line matching REGEX (read
+# whole first: grep -q would end the pipe early and pipefail would count it)
+in_journal() {
+	sd journalctl -u "$1" --no-pager -o cat >/tmp/tingzi-journal.txt
+	grep -qE "$2" /tmp/tingzi-journal.txt
+}
 for _ in $(seq 300); do sd test -S /run/systemd/private 2>/dev/null && break; sleep 0.1; done
 state=$(sd systemctl is-system-running --wait || true)
 echo "the system is $state"
@@ -133,12 +140,12 @@ n=$(hub_admin checkins export --venue "$venue" | tail -n +2 | wc -l)
 [ "$n" = 1 ] || fail "the hub holds $n check-ins, want 1"
 echo "tingzi-hub.service holds $n check-in from the installed kiosk"
 [ "$(sd stat -c '%U %a' /var/lib/tingzi-hub/hub.db)" = "tingzi-hub 600" ] || fail "hub.db is not the hub user's alone"
-sd journalctl -u tingzi-hub --no-pager | grep -q "POST /v1/venues/$venue/push 200" || fail "the hub's requests are not in the journal"
+in_journal tingzi-hub "POST /v1/venues/$venue/push 200" || fail "the hub's requests are not in the journal"
 
 echo "-- tingzi-kiosk.service: cage, READY=1, the watchdog --"
 sd systemctl start tingzi-kiosk || { sd journalctl -u tingzi-kiosk --no-pager | tail -n 20; fail "tingzi-kiosk.service did not start"; }
 # Type=notify: start returns once the kiosk, cage's child, has said READY=1
-sd journalctl -u tingzi-kiosk --no-pager | grep -q '"kiosk.first_frame"' || fail "no first frame in the journal"
+in_journal tingzi-kiosk '"kiosk.first_frame"' || fail "no first frame in the journal"
 sleep 1
 sd runuser -u tingzi -- env XDG_RUNTIME_DIR=/run/tingzi-kiosk WAYLAND_DISPLAY=wayland-0 grim /var/tmp/kiosk.png ||
 	fail "grim could not read cage's output"
@@ -152,22 +159,22 @@ px=$(convert build-deb/kiosk-under-systemd.png -crop "1x1+$(($(jq .x <<<"$b") + 
 echo "the home screen is on cage's output (build-deb/kiosk-under-systemd.png)"
 # the hardened service can still reach the hub and write its database
 for _ in $(seq 40); do
-	sd journalctl -u tingzi-kiosk --no-pager -o cat | grep -q '"event":"sync.status","online":true' && break
+	in_journal tingzi-kiosk '"event":"sync.status","online":true' && break
 	sleep 0.5
 done
-sd journalctl -u tingzi-kiosk --no-pager -o cat | grep -q '"event":"sync.status","online":true' ||
+in_journal tingzi-kiosk '"event":"sync.status","online":true' ||
 	fail "the kiosk service never reached the hub"
 kiosk_pid=$(sd sh -c 'for p in /proc/[0-9]*; do [ "$(cat $p/comm 2>/dev/null)" = tingzi ] && echo ${p#/proc/}; done; true' | head -n 1)
 [ -n "$kiosk_pid" ] || fail "no tingzi process under the service"
 sd sh -c "kill -STOP $kiosk_pid" # the kiosk hangs
 # WatchdogSec=5: the last ping is at most 2.5 s old; then RestartSec=2
 for _ in $(seq 40); do
-	sd journalctl -u tingzi-kiosk --no-pager | grep -qE "Watchdog timeout|result 'watchdog'" &&
+	in_journal tingzi-kiosk "Watchdog timeout|result 'watchdog'" &&
 		[ "$(sd systemctl show -p NRestarts --value tingzi-kiosk)" -ge 1 ] &&
 		sd systemctl is-active --quiet tingzi-kiosk && break
 	sleep 0.5
 done
-sd journalctl -u tingzi-kiosk --no-pager | grep -qE "Watchdog timeout|result 'watchdog'" || {
+in_journal tingzi-kiosk "Watchdog timeout|result 'watchdog'" || {
 	sd journalctl -u tingzi-kiosk --no-pager -n 15 | grep -v '"layout"'
 	fail "the watchdog did not fire on a hung kiosk (pid $kiosk_pid stopped)"
 }
