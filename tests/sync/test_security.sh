@@ -47,7 +47,10 @@ dev=$(sqlite3 "$WORK/k.db" "SELECT value FROM settings WHERE key = 'device_id'")
 [[ $token == tzd1.$dev.* ]] || fail "the token is not tzd1.DEVICE.SECRET: $token"
 secret=${token##*.}
 # the hub keeps only a hash of the token
-sqlite3 "$HUBDB" .dump | grep -q "$secret" && fail "the hub database holds the token's secret"
+# (dumped whole first: a grep -q that stops the pipe early would hide a match under pipefail)
+sqlite3 "$HUBDB" .dump >"$WORK/hub-dump.sql"
+[ -s "$WORK/hub-dump.sql" ] || fail "the hub database could not be dumped"
+grep -q "$secret" "$WORK/hub-dump.sql" && fail "the hub database holds the token's secret"
 grep -q "$secret" "$HUBLOG" && fail "the hub log holds the token's secret"
 pk=$(printf '%064d' 0)
 expect 403 code_invalid "a used enrolment code" POST /v1/enroll \
