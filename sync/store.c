@@ -763,6 +763,14 @@ static store_err check_identity(store *s, const char *path, int64_t tables, int6
 	return STORE_OK;
 }
 
+store_err store_new_id(store *s, char *out)
+{
+	if (clock_new_id(out) == 0)
+		return STORE_OK;
+	snprintf(s->errmsg, sizeof s->errmsg, "the system has no randomness for an id");
+	return STORE_ERR_INTERNAL;
+}
+
 /* Version 1 creates this device's identity with the database. */
 static store_err add_device(store *s)
 {

@@ -41,16 +41,15 @@ store_err store_event_add(store *s, const char *title, int64_t start_ms, int64_t
 	}
 	if (s->readonly)
 		return store_refuse_readonly(s);
-	if (clock_new_id(uid) != 0) {
-		snprintf(s->errmsg, sizeof s->errmsg, "the system has no randomness for an id");
-		return STORE_ERR_INTERNAL;
-	}
+	store_err err = store_new_id(s, uid);
+	if (err != STORE_OK)
+		return err;
 	sqlite3_stmt *st = store_stmt(s, Q_EVENT_INSERT);
 	store_bind_text(st, 1, uid);
 	store_bind_text(st, 2, title);
 	sqlite3_bind_int64(st, 3, start_ms);
 	sqlite3_bind_int64(st, 4, end_ms);
-	store_err err = store_step_done(s, st);
+	err = store_step_done(s, st);
 	if (err == STORE_OK && id_out)
 		*id_out = sqlite3_last_insert_rowid(s->db);
 	return err;

@@ -120,6 +120,9 @@ store_err store_tx_begin(store *s);
 store_err store_tx_commit(store *s);
 /* ROLLBACK if a transaction is open; keeps the error message of the failure. */
 void store_tx_rollback(store *s);
+/* A new record id (clock_new_id); STORE_ERR_INTERNAL, said in errmsg, when the
+ * system has no randomness. */
+store_err store_new_id(store *s, char *out);
 /* Take this device's next sequence number, inside the caller's transaction. */
 store_err store_next_seq(store *s, int64_t *seq);
 

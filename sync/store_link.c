@@ -40,11 +40,9 @@ store_err store_link_add(store *s, const store_link *l, int64_t now_ms, int64_t 
 		snprintf(s->errmsg, sizeof s->errmsg, "a link needs a label, a URL and a platform");
 		return STORE_ERR_INVALID;
 	}
-	if (clock_new_id(uid) != 0) {
-		snprintf(s->errmsg, sizeof s->errmsg, "the system has no randomness for an id");
-		return STORE_ERR_INTERNAL;
-	}
-	store_err err = store_tx_begin(s);
+	store_err err = store_new_id(s, uid);
+	if (err == STORE_OK)
+		err = store_tx_begin(s);
 	if (err != STORE_OK)
 		return err;
 	if (l->is_default)

@@ -86,12 +86,6 @@ static store_err invalid(store *s, const char *why)
 	return STORE_ERR_INVALID;
 }
 
-static store_err no_randomness(store *s)
-{
-	snprintf(s->errmsg, sizeof s->errmsg, "the system has no randomness for an id");
-	return STORE_ERR_INTERNAL;
-}
-
 static store_err check_import_row(store *s, const store_member *m)
 {
 	if (!store_fits(m->name, sizeof m->name) || !m->name[0])
@@ -163,8 +157,8 @@ store_err store_import_member(store *s, const store_member *m, int *updated)
 		sqlite3_bind_int64(st, 7, clock_wall_ms());
 	} else {
 		char uid[STORE_ID_MAX];
-		if (clock_new_id(uid) != 0)
-			return no_randomness(s);
+		if ((err = store_new_id(s, uid)) != STORE_OK)
+			return err;
 		st = store_stmt(s, Q_MEMBER_INSERT);
 		store_bind_text(st, 1, uid);
 		sqlite3_bind_int(st, 7, 0);
@@ -214,10 +208,8 @@ store_err store_member_register(store *s, const char *name, const char *phone, i
 	}
 	if (err != STORE_ERR_NOT_FOUND)
 		goto fail;
-	if (clock_new_id(uid) != 0) {
-		err = no_randomness(s);
+	if ((err = store_new_id(s, uid)) != STORE_OK)
 		goto fail;
-	}
 	st = store_stmt(s, Q_MEMBER_INSERT);
 	store_bind_text(st, 1, uid);
 	store_bind_text(st, 2, name);

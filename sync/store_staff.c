@@ -19,11 +19,7 @@ static store_err audit_in_tx(store *s, const char *session, const char *action, 
 	char id[STORE_ID_MAX];
 	int64_t seq;
 	store_err err;
-	if (clock_new_id(id) != 0) {
-		snprintf(s->errmsg, sizeof s->errmsg, "the system has no randomness for an id");
-		return STORE_ERR_INTERNAL;
-	}
-	if ((err = store_next_seq(s, &seq)) != STORE_OK)
+	if ((err = store_new_id(s, id)) != STORE_OK || (err = store_next_seq(s, &seq)) != STORE_OK)
 		return err;
 	sqlite3_stmt *st = store_stmt(s, Q_AUDIT_INSERT);
 	store_bind_text(st, 1, id);
@@ -87,12 +83,7 @@ store_err store_checkin_reverse(store *s, const char *checkin_id, const char *re
 		goto fail;
 	}
 	int64_t seq;
-	if (clock_new_id(reversal_id) != 0) {
-		snprintf(s->errmsg, sizeof s->errmsg, "the system has no randomness for an id");
-		err = STORE_ERR_INTERNAL;
-		goto fail;
-	}
-	if ((err = store_next_seq(s, &seq)) != STORE_OK)
+	if ((err = store_new_id(s, reversal_id)) != STORE_OK || (err = store_next_seq(s, &seq)) != STORE_OK)
 		goto fail;
 	st = store_stmt(s, Q_REVERSAL_INSERT);
 	store_bind_text(st, 1, reversal_id);
