@@ -166,8 +166,21 @@ static int parse_relative(const char *t, int64_t now_ms, int64_t *out)
 	return 0;
 }
 
+static int64_t machine_local(const char *text, void *ctx)
+{
+	int64_t t;
+	return clock_parse_local(text, &t) == 0 ? t : -1;
+}
+
 int links_parse_expiry(const char *text, const char *platform, int64_t now_ms, int64_t *expires_ms, char *why,
 		       size_t len)
+{
+	return links_parse_expiry_with(text, platform, now_ms, machine_local, NULL, expires_ms, why, len);
+}
+
+int links_parse_expiry_with(const char *text, const char *platform, int64_t now_ms,
+			    int64_t (*parse_local)(const char *text, void *ctx), void *ctx, int64_t *expires_ms,
+			    char *why, size_t len)
 {
 	int64_t life = links_max_life_ms(platform), t = 0;
 	if (!text || !text[0]) {
@@ -183,7 +196,7 @@ int links_parse_expiry(const char *text, const char *platform, int64_t now_ms, i
 		*expires_ms = 0;
 		return 0;
 	}
-	int rc = text[0] == '+' ? parse_relative(text, now_ms, &t) : clock_parse_local(text, &t);
+	int rc = text[0] == '+' ? parse_relative(text, now_ms, &t) : (t = parse_local(text, ctx)) < 0 ? -1 : 0;
 	if (rc != 0) {
 		say(why, len,
 		    "the expiry must be a local time like 2026-12-01 18:00, or +7d, +36h, +90m from now");

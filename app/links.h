@@ -52,6 +52,13 @@ int64_t links_max_life_ms(const char *platform);
  */
 int links_parse_expiry(const char *text, const char *platform, int64_t now_ms, int64_t *expires_ms, char *why,
 		       size_t len);
+/*
+ * The same, with the absolute form read by parse_local (text, ctx) -> Unix
+ * ms or -1: the hub reads it in the venue's zone, not the server's.
+ */
+int links_parse_expiry_with(const char *text, const char *platform, int64_t now_ms,
+			    int64_t (*parse_local)(const char *text, void *ctx), void *ctx, int64_t *expires_ms,
+			    char *why, size_t len);
 
 link_state links_state(const store_link *l, int64_t now_ms);
 

@@ -16,9 +16,9 @@
 #include "members_csv.h"
 #include "roster/roster.h"
 #include "sync/clock.h"
+#include "sync/csv_out.h"
 #include "sync/store.h"
 
-#include <csv.h>
 #include <errno.h>
 #include <getopt.h>
 #include <jansson.h>
@@ -214,16 +214,6 @@ int print_json(json_t *j)
 	return 0;
 }
 
-static void csv_row(FILE *f, const char *const *fields, int n)
-{
-	for (int i = 0; i < n; i++) {
-		if (i)
-			fputc(',', f);
-		csv_fwrite(f, fields[i], strlen(fields[i]));
-	}
-	fputc('\n', f);
-}
-
 /* ---- members ---- */
 
 static int list_member(const store_member *m, void *ctx)
@@ -231,7 +221,7 @@ static int list_member(const store_member *m, void *ctx)
 	int fmt = *(int *)ctx;
 	if (fmt == 2) {
 		const char *f[] = {m->name, m->phone, m->code, m->tier, m->expires};
-		csv_row(stdout, f, 5);
+		csv_out_row(stdout, f, 5);
 	} else {
 		printf("%6lld  %-16s  %-12s  %-12s  %-8s  %s%s\n", (long long)m->id, m->name, m->phone,
 		       m->code, m->tier, m->expires, m->provisional ? "  (walk-in)" : "");
@@ -296,7 +286,7 @@ static int cmd_members(const char *db, int argc, char **argv)
 		} else {
 			if (fmt == 2) {
 				const char *h[] = {"name", "phone", "code", "tier", "expires"};
-				csv_row(stdout, h, 5);
+				csv_out_row(stdout, h, 5);
 			}
 			err = store_members_foreach(s, list_member, &fmt);
 		}
@@ -636,7 +626,7 @@ static int list_checkin(const store_checkin_row *r, void *ctx)
 				   visit,
 				   r->c.expired ? "1" : "0",
 				   r->c.reversed ? "1" : "0"};
-		csv_row(stdout, f, 10);
+		csv_out_row(stdout, f, 10);
 	} else {
 		printf("%s  %-16s  %-6s  %-4s  %s%s\n", at, r->member_name, r->c.method, visit, title,
 		       r->c.reversed ? "  (undone)" : "");
@@ -700,7 +690,7 @@ static int cmd_checkins(const char *db, int argc, char **argv)
 	if (list_csv) {
 		const char *h[] = {"id",   "at",     "event", "event_title", "name",
 				   "code", "method", "visit", "expired", "reversed"};
-		csv_row(stdout, h, 10);
+		csv_out_row(stdout, h, 10);
 	}
 	err = store_checkins_foreach(s, event, list_checkin, a);
 	if (err != STORE_OK)

@@ -3,6 +3,7 @@
  * See `tingzi-hub --help` and sync/PROTOCOL.md.
  */
 #include "app/members_csv.h"
+#include "sync/csv_out.h"
 #include "sync/hub/hub_http.h"
 #include "sync/hub/hub_push.h"
 #include "sync/hub/hub_store.h"
@@ -55,6 +56,10 @@ static const char usage_text[] =
     "  checkins export --venue VENUE [--format csv|json]\n"
     "        every check-in with raw, offset and corrected times; duplicate_of\n"
     "        marks a second check-in of one attendance, reversed an undone one\n"
+    "  audit export --venue VENUE [--format csv|json]\n"
+    "        the kiosks' staff actions and undone check-ins, whole: session,\n"
+    "        action and detail, the check-in and reason of each undo, times and\n"
+    "        the device's sequence number\n"
     "  import FILE.tzb\n"
     "        a kiosk's signed batch file (tingzi export); the same exactly-once\n"
     "        rules as a push; a file that does not verify is refused whole\n"
@@ -363,6 +368,11 @@ static int cmd_events(hub_store *st, const char *verb, opts *o)
 	return 0;
 }
 
+static int64_t venue_local(const char *text, void *tz)
+{
+	return hub_parse_local(tz, text);
+}
+
 static int cmd_links(hub_store *st, const char *verb, opts *o)
 {
 	if (!verb || strcmp(verb, "add") != 0 || !o->venue || o->npos != 1)
@@ -374,8 +384,12 @@ static int cmd_links(hub_store *st, const char *verb, opts *o)
 	const char *platform = o->platform ? o->platform : links_guess_platform(url);
 	if (!links_platform_valid(platform))
 		return usage_error("--platform %s: expected wechat, line, telegram, discord or url", platform);
+	hub_venue v;
+	if (!venue_known(st, o->venue, &v))
+		return 1;
+	/* an expiry like 2026-12-01 18:00 is the venue's time, whatever the server's zone */
 	int64_t now = hub_now_ms(), expires = 0, cap = 0;
-	if (links_parse_expiry(o->expires, platform, now, &expires, why, sizeof why) != 0)
+	if (links_parse_expiry_with(o->expires, platform, now, venue_local, v.tz, &expires, why, sizeof why) != 0)
 		return usage_error("%s", why);
 	if (o->cap) {
 		char *end;
@@ -391,9 +405,6 @@ static int cmd_links(hub_store *st, const char *verb, opts *o)
 		return usage_error("--slug %s: 1 to 32 letters, digits, - or _", o->slug);
 	if (o->label && !text_ok(o->label, 159))
 		return usage_error("--label: 1 to 159 bytes without control characters");
-	hub_venue v;
-	if (!venue_known(st, o->venue, &v))
-		return 1;
 	hub_link_new l = {.venue_id = v.id,
 			  .platform = platform,
 			  .label = o->label ? o->label : links_platform_name(platform),
@@ -414,22 +425,6 @@ static int cmd_links(hub_store *st, const char *verb, opts *o)
 }
 
 /* ---- export ---- */
-
-static void csv_field(FILE *f, const char *s, int last)
-{
-	if (s && strpbrk(s, ",\"\r\n")) {
-		fputc('"', f);
-		for (; *s; s++) {
-			if (*s == '"')
-				fputc('"', f);
-			fputc(*s, f);
-		}
-		fputc('"', f);
-	} else if (s) {
-		fputs(s, f);
-	}
-	fputc(last ? '\n' : ',', f);
-}
 
 typedef struct export_ctx {
 	int json;
@@ -462,7 +457,7 @@ static int export_row(const hub_checkin_row *r, void *ctx)
 				      r->event_title, r->method,  n[0],	 n[1],	   n[2],
 				      r->day,	   r->duplicate_of, n[3]};
 		for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
-			csv_field(stdout, cols[i], i + 1 == sizeof cols / sizeof cols[0]);
+			csv_out_cell(stdout, cols[i], i + 1 == sizeof cols / sizeof cols[0]);
 	}
 	x->n++;
 	return 0;
@@ -495,6 +490,69 @@ static int cmd_checkins(hub_store *st, const char *verb, opts *o)
 		return 1;
 	}
 	fprintf(stderr, "%zu check-ins exported\n", x.n);
+	return 0;
+}
+
+/* ---- audit ---- */
+
+static int audit_row(const hub_record_row *r, void *ctx)
+{
+	export_ctx *x = ctx;
+	if (x->json) {
+		json_t *detail = r->detail ? json_loads(r->detail, 0, NULL) : NULL;
+		json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:o,s:I}", "id", r->id, "kind", r->kind,
+				      "device", r->device_id, "session",
+				      r->session ? json_string(r->session) : json_null(), "action",
+				      r->action ? json_string(r->action) : json_null(), "detail",
+				      detail ? detail : json_null(), "checkin",
+				      r->checkin ? json_string(r->checkin) : json_null(), "reason",
+				      r->reason ? json_string(r->reason) : json_null(), "wall_ms", (json_int_t)r->wall_ms,
+				      "seq", r->seq >= 0 ? json_integer(r->seq) : json_null(), "received_ms",
+				      (json_int_t)r->received_ms);
+		char *t = o ? json_dumps(o, JSON_COMPACT) : NULL;
+		if (t)
+			printf("%s%s", x->n ? ",\n" : "[\n", t);
+		free(t);
+		json_decref(o);
+	} else {
+		char n[3][24];
+		snprintf(n[0], sizeof n[0], "%lld", (long long)r->wall_ms);
+		snprintf(n[1], sizeof n[1], "%lld", (long long)r->seq);
+		snprintf(n[2], sizeof n[2], "%lld", (long long)r->received_ms);
+		const char *cols[] = {r->id,	  r->kind,   r->device_id, r->session, r->action, r->detail,
+				      r->checkin, r->reason, n[0],	   r->seq >= 0 ? n[1] : NULL, n[2]};
+		csv_out_row(stdout, cols, (int)(sizeof cols / sizeof cols[0]));
+	}
+	x->n++;
+	return 0;
+}
+
+static int cmd_audit(hub_store *st, const char *verb, opts *o)
+{
+	if (!verb || strcmp(verb, "export") != 0 || !o->venue || o->npos)
+		return usage_error("expected: audit export --venue VENUE [--format csv|json]");
+	export_ctx x = {0};
+	if (o->format && strcmp(o->format, "json") == 0)
+		x.json = 1;
+	else if (o->format && strcmp(o->format, "csv") != 0)
+		return usage_error("--format %s: expected csv or json", o->format);
+	hub_venue v;
+	if (!venue_known(st, o->venue, &v))
+		return 1;
+	if (!x.json)
+		puts("id,kind,device,session,action,detail,checkin,reason,wall_ms,seq,received_ms");
+	hub_err e = st->ops->records_each(st, v.id, audit_row, &x);
+	if (x.json)
+		puts(x.n ? "\n]" : "[]");
+	if (e != HUB_OK) {
+		fprintf(stderr, "tingzi-hub: %s\n", hub_store_errmsg(st));
+		return 1;
+	}
+	if (fflush(stdout) != 0) {
+		fprintf(stderr, "tingzi-hub: cannot write the export: %s\n", strerror(errno));
+		return 1;
+	}
+	fprintf(stderr, "%zu records exported\n", x.n);
 	return 0;
 }
 
@@ -627,7 +685,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	const char *cmd = argv[1];
-	static const char *const with_verb[] = {"venues", "devices", "members", "events", "links", "checkins"};
+	static const char *const with_verb[] = {"venues", "devices", "members", "events", "links", "checkins",
+						"audit"};
 	int has_verb = 0;
 	for (size_t i = 0; i < sizeof with_verb / sizeof with_verb[0]; i++)
 		has_verb |= strcmp(cmd, with_verb[i]) == 0;
@@ -658,6 +717,8 @@ int main(int argc, char **argv)
 		rc = cmd_events(st, verb, &o);
 	else if (strcmp(cmd, "links") == 0)
 		rc = cmd_links(st, verb, &o);
+	else if (strcmp(cmd, "audit") == 0)
+		rc = cmd_audit(st, verb, &o);
 	else
 		rc = cmd_checkins(st, verb, &o);
 	st->ops->close(st);

@@ -69,16 +69,30 @@ static int digits_ok(const char *s, size_t max)
 	return s && s[0] && strlen(s) <= max && strspn(s, "0123456789") == strlen(s);
 }
 
+/* A time a record may carry: 1970 to the year 3000, in Unix ms. */
+#define TIME_MAX 32503680000000LL
+
+static int time_ok(int64_t ms)
+{
+	return ms >= 0 && ms <= TIME_MAX;
+}
+
+/* "" or a real calendar day YYYY-MM-DD (no 2026-02-31). */
 static int day_ok(const char *s)
 {
 	if (!s)
 		return 0;
 	if (!s[0])
 		return 1;
-	int y, m, d;
-	char extra;
-	return strlen(s) == 10 && sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &extra) == 3 && m >= 1 && m <= 12 &&
-	       d >= 1 && d <= 31;
+	if (strlen(s) != 10 || strspn(s, "0123456789-") != 10 || s[4] != '-' || s[7] != '-')
+		return 0;
+	int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+	int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
+	static const int days[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > days[m - 1])
+		return 0;
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	return !(m == 2 && d == 29 && !leap);
 }
 
 static int method_ok(const char *m)
@@ -171,8 +185,14 @@ static int read_checkins(json_t *c, hub_batch *b, const err *e)
 			r->status = HUB_RES_REJECTED, r->reason = "bad_method";
 		else if (!day_ok(k->kiosk_day))
 			r->status = HUB_RES_REJECTED, r->reason = "bad_day";
-		else if (wall < 0 || wall > 32503680000000LL /* year 3000 */)
+		else if (!time_ok(wall))
 			r->status = HUB_RES_REJECTED, r->reason = "bad_time";
+		else if (k->visit < 1 || k->visit > 1000000000)
+			r->status = HUB_RES_REJECTED, r->reason = "bad_visit";
+		else if (k->flags < 0 || k->flags > 0xffff)
+			r->status = HUB_RES_REJECTED, r->reason = "bad_flags";
+		else if (seq < 0)
+			r->status = HUB_RES_REJECTED, r->reason = "bad_seq";
 	}
 	return 0;
 }
@@ -201,10 +221,26 @@ static const char *opt(json_t *o, const char *k)
 	return json_is_string(v) ? json_string_value(v) : "\x01";
 }
 
-/* The reason a record is rejected, or NULL when it is good. */
+/* The record's time field, checked: "bad_time" or NULL. */
+static const char *time_field(json_t *o, const char *k, int64_t *out)
+{
+	*out = num(o, k);
+	return is_int(o, k) && time_ok(*out) ? NULL : "bad_time";
+}
+
+/*
+ * The reason a record is rejected, or NULL when it is good. Every field the
+ * hub keeps is read here: an audit's session, action and detail, a
+ * reversal's reason, and each record's device sequence number ("seq",
+ * optional for records written before it was sent, never negative).
+ */
 static const char *read_record(json_t *o, hub_record *r)
 {
 	const char *kind = str(o, "kind");
+	json_t *seq = json_object_get(o, "seq");
+	if (seq && !json_is_null(seq) && (!json_is_integer(seq) || json_integer_value(seq) < 0))
+		return "bad_seq";
+	r->seq = json_is_integer(seq) ? json_integer_value(seq) : 0;
 	if (strcmp(kind, "member") == 0) {
 		r->kind = HUB_REC_MEMBER;
 		r->name = str(o, "name");
@@ -229,7 +265,8 @@ static const char *read_record(json_t *o, hub_record *r)
 		r->end_ms = num(o, "end_ms");
 		if (!text_ok(r->title, 159, 0))
 			return "bad_title";
-		if (!is_int(o, "start_ms") || !is_int(o, "end_ms") || r->end_ms <= r->start_ms)
+		if (time_field(o, "start_ms", &r->start_ms) || time_field(o, "end_ms", &r->end_ms) ||
+		    r->end_ms <= r->start_ms)
 			return "bad_time";
 		return NULL;
 	}
@@ -242,7 +279,7 @@ static const char *read_record(json_t *o, hub_record *r)
 			return "bad_checkin";
 		if (r->reason && !text_ok(r->reason, 127, 1))
 			return "bad_reason";
-		return is_int(o, "wall_ms") ? NULL : "bad_time";
+		return time_field(o, "wall_ms", &r->wall_ms);
 	}
 	if (strcmp(kind, "audit") == 0) {
 		r->kind = HUB_REC_AUDIT;
@@ -256,12 +293,17 @@ static const char *read_record(json_t *o, hub_record *r)
 			return "bad_action";
 		if (detail && !json_is_object(detail))
 			return "bad_detail";
-		char *text = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
-		size_t n = text ? strlen(text) : 0;
-		free(text);
-		if (n > 2048)
+		const char *why = time_field(o, "wall_ms", &r->wall_ms);
+		if (why)
+			return why;
+		/* kept as sent (compact JSON), owned by the batch */
+		char *text = detail ? json_dumps(detail, JSON_COMPACT) : strdup("{}");
+		if (!text || strlen(text) > 2048) {
+			free(text);
 			return "bad_detail";
-		return is_int(o, "wall_ms") ? NULL : "bad_time";
+		}
+		r->detail = text;
+		return NULL;
 	}
 	return "unknown_kind";
 }
@@ -374,6 +416,8 @@ char *hub_push_reply(const hub_batch *b, int64_t server_time_ms, int64_t offset_
 
 void hub_batch_free(hub_batch *b)
 {
+	for (size_t i = 0; b->records && i < b->nrecords; i++)
+		free((char *)b->records[i].detail);
 	free(b->checkins);
 	free(b->records);
 	free(b->results);

@@ -135,6 +135,14 @@ typedef struct hub_checkin_row {
 	int reversed;
 } hub_checkin_row;
 
+/* A reversal or staff audit record as kept (NULL: not sent, or kept before version 2). */
+typedef struct hub_record_row {
+	const char *id, *kind, *device_id;
+	const char *session, *action, *detail; /* audit; detail is JSON text */
+	const char *checkin, *reason;          /* reversal */
+	int64_t wall_ms, seq, received_ms;     /* seq -1: not kept */
+} hub_record_row;
+
 typedef struct hub_store hub_store;
 
 typedef struct hub_store_ops {
@@ -169,6 +177,9 @@ typedef struct hub_store_ops {
 	hub_err (*live)(hub_store *st, const char *slug, int64_t now_ms, char url[HUB_URL_MAX]);
 	hub_err (*checkins_each)(hub_store *st, const char *venue_id, int (*fn)(const hub_checkin_row *r, void *ctx),
 				 void *ctx);
+	/* The venue's reversal and audit records, in the order received. */
+	hub_err (*records_each)(hub_store *st, const char *venue_id, int (*fn)(const hub_record_row *r, void *ctx),
+				void *ctx);
 } hub_store_ops;
 
 struct hub_store {

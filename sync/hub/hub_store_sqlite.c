@@ -12,11 +12,18 @@
  *   checkins(id UNIQUE, venue_id, device_id, member_uid, ..., wall_ms, offset_ms, corrected_ms,
  *            day, akey, duplicate_of, reversed, received_ms)
  *   attendances(member_uid, akey, checkin_id)   the first check-in of each attendance
- *   records(id, kind, ...)                      reversals and staff audit
+ *   records(id, kind, ..., session, action, detail, checkin, reason, seq)
+ *                                               reversals and staff audit, whole
  *
  * Exactly once: a check-in's id is its primary key, so a record sent again
  * (a retry, a replayed request, an imported file) inserts nothing and is
- * answered "duplicate". Every change to a member, event or link takes the
+ * answered "duplicate". A duplicate is only ever the same device's same
+ * record: an id the hub holds from another device (of this venue or another)
+ * or with other content is answered "rejected" with reason "id_conflict", so
+ * the sender keeps it in its dead letters and nothing is acknowledged that
+ * the hub does not hold. Ids are guessable (a per-run prefix and a
+ * sequence), so this is what stops one venue's device from making another
+ * venue's check-ins vanish. Every change to a member, event or link takes the
  * next value of its venue's sequence for that set, which is what a pull
  * pages by. Rows are never deleted, only marked, so a sequence can always be
  * served incrementally.
@@ -33,7 +40,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SCHEMA_VERSION 1
+/*
+ * Schema versions (PRAGMA user_version): 1 the first; 2 keeps records whole
+ * (session, action, detail, checkin, reason, seq). A newer file is refused.
+ */
+#define SCHEMA_VERSION 2
 
 enum {
 	Q_VENUE_ADD,
@@ -59,6 +70,8 @@ enum {
 	Q_ATTEND_INSERT,
 	Q_ATTEND_GET,
 	Q_CHECKIN_DUP,
+	Q_CHECKIN_BY_ID,
+	Q_RECORD_BY_ID,
 	Q_RECORD_INSERT,
 	Q_CHECKIN_REVERSE,
 	Q_PULL_MEMBERS,
@@ -70,6 +83,7 @@ enum {
 	Q_LIVE_COUNT,
 	Q_SLUG_KNOWN,
 	Q_EXPORT,
+	Q_RECORDS_EXPORT,
 	Q_COUNT
 };
 
@@ -95,8 +109,8 @@ static const char *const sql[Q_COUNT] = {
 		  " ORDER BY enrolled_ms, id",
     [Q_DEVICE_REVOKE] = "UPDATE devices SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
     [Q_DEVICE_SEEN] = "UPDATE devices SET last_seen_ms = ?2, offset_ms = ?3 WHERE id = ?1",
-    [Q_MEMBER_BY_UID] = "SELECT uid, venue_id, merged_into, deleted, name, phone, code, tier, expires, rowid"
-			" FROM members WHERE uid = ?1",
+    [Q_MEMBER_BY_UID] = "SELECT uid, venue_id, merged_into, deleted, name, phone, code, tier, expires, rowid,"
+			" origin_device FROM members WHERE uid = ?1",
     [Q_MEMBER_BY_PHONE] = "SELECT uid, venue_id, merged_into, deleted, name, phone, code, tier, expires"
 			  " FROM members WHERE venue_id = ?1 AND phone = ?2 AND deleted = 0 AND merged_into IS NULL",
     [Q_MEMBER_BY_CODE] = "SELECT uid, venue_id, merged_into, deleted, name, phone, code, tier, expires"
@@ -106,7 +120,7 @@ static const char *const sql[Q_COUNT] = {
 			" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
     [Q_MEMBER_UPDATE] = "UPDATE members SET name = ?2, phone = ?3, code = ?4, tier = ?5, expires = ?6,"
 			" seq = ?7, updated_ms = ?8 WHERE uid = ?1",
-    [Q_EVENT_BY_UID] = "SELECT venue_id, rowid FROM events WHERE uid = ?1",
+    [Q_EVENT_BY_UID] = "SELECT venue_id, rowid, origin_device FROM events WHERE uid = ?1",
     [Q_EVENT_INSERT] = "INSERT INTO events(uid, venue_id, title, start_ms, end_ms, seq, origin_device, created_ms)"
 		       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [Q_CHECKIN_INSERT] = "INSERT INTO checkins(id, venue_id, device_id, member_uid, member_sent, event_uid,"
@@ -119,8 +133,11 @@ static const char *const sql[Q_COUNT] = {
     [Q_ATTEND_GET] = "SELECT c.id FROM attendances a JOIN checkins c ON c.rowid = a.checkin_rid"
 		     " WHERE a.akey = ?1 AND a.member_rid = ?2",
     [Q_CHECKIN_DUP] = "UPDATE checkins SET duplicate_of = ?2 WHERE id = ?1",
-    [Q_RECORD_INSERT] = "INSERT INTO records(id, kind, venue_id, device_id, body, wall_ms, received_ms)"
-			" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(id) DO NOTHING",
+    [Q_CHECKIN_BY_ID] = "SELECT device_id, member_sent, wall_ms, device_seq FROM checkins WHERE id = ?1",
+    [Q_RECORD_BY_ID] = "SELECT device_id, kind FROM records WHERE id = ?1",
+    [Q_RECORD_INSERT] = "INSERT INTO records(id, kind, venue_id, device_id, body, wall_ms, received_ms, session,"
+			" action, detail, checkin, reason, seq)"
+			" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     [Q_CHECKIN_REVERSE] = "UPDATE checkins SET reversed = 1 WHERE id = ?1 AND venue_id = ?2",
     [Q_PULL_MEMBERS] = "SELECT uid, name, phone, code, tier, expires, deleted, merged_into, seq FROM members"
 		       " WHERE venue_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
@@ -140,6 +157,8 @@ static const char *const sql[Q_COUNT] = {
 		 " c.duplicate_of, c.wall_ms, c.offset_ms, c.corrected_ms, c.received_ms, c.reversed"
 		 " FROM checkins c LEFT JOIN members m ON m.uid = c.member_uid"
 		 " LEFT JOIN events e ON e.uid = c.event_uid WHERE c.venue_id = ?1 ORDER BY c.rowid",
+    [Q_RECORDS_EXPORT] = "SELECT id, kind, device_id, session, action, detail, checkin, reason, wall_ms, seq,"
+			 " received_ms FROM records WHERE venue_id = ?1 ORDER BY rowid",
 };
 
 static const char schema[] =
@@ -183,7 +202,19 @@ static const char schema[] =
     "CREATE TABLE attendances(akey INTEGER NOT NULL, member_rid INTEGER NOT NULL, checkin_rid INTEGER NOT NULL,"
     " PRIMARY KEY(akey, member_rid)) WITHOUT ROWID;"
     "CREATE TABLE records(id TEXT PRIMARY KEY, kind TEXT NOT NULL, venue_id TEXT NOT NULL,"
-    " device_id TEXT NOT NULL, body TEXT NOT NULL, wall_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL);";
+    " device_id TEXT NOT NULL, body TEXT NOT NULL, wall_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL,"
+    " session TEXT, action TEXT, detail TEXT, checkin TEXT, reason TEXT, seq INTEGER);"
+    "CREATE INDEX records_venue ON records(venue_id);";
+
+/* From each version to the next; migrations[v - 1] takes version v to v + 1. */
+static const char *const migrations[SCHEMA_VERSION - 1] = {
+    /* 1 -> 2: records kept whole. Rows stored before kept only a reversal's check-in (in body). */
+    "ALTER TABLE records ADD COLUMN session TEXT; ALTER TABLE records ADD COLUMN action TEXT;"
+    " ALTER TABLE records ADD COLUMN detail TEXT; ALTER TABLE records ADD COLUMN checkin TEXT;"
+    " ALTER TABLE records ADD COLUMN reason TEXT; ALTER TABLE records ADD COLUMN seq INTEGER;"
+    " UPDATE records SET checkin = json_extract(body, '$.checkin') WHERE kind = 'reversal';"
+    " CREATE INDEX records_venue ON records(venue_id);",
+};
 
 typedef struct sq {
 	hub_store base;
@@ -516,6 +547,7 @@ static hub_err sq_device_revoke(hub_store *b, const char *id, int64_t now)
 typedef struct mrow {
 	int64_t rid;
 	char uid[HUB_ID_MAX], venue[HUB_ID_MAX], merged[HUB_ID_MAX];
+	char origin[HUB_ID_MAX]; /* the device that sent it ("" for the hub's own); by uid only */
 	int deleted;
 	char name[STORE_NAME_MAX], phone[STORE_PHONE_MAX], code[STORE_CODE_MAX], tier[STORE_TIER_MAX];
 	char expires[16];
@@ -542,6 +574,7 @@ static int member_find(sq *s, int which, const char *a, const char *b2, mrow *m)
 		cpy(m->tier, sizeof m->tier, ct(st, 7));
 		cpy(m->expires, sizeof m->expires, ct(st, 8));
 		m->rid = sqlite3_column_count(st) > 9 ? sqlite3_column_int64(st, 9) : 0;
+		cpy(m->origin, sizeof m->origin, sqlite3_column_count(st) > 10 ? ct(st, 10) : "");
 	}
 	int r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : (int)fail(s, rc);
 	sqlite3_reset(st);
@@ -791,8 +824,9 @@ static hub_err push_member(sq *s, const hub_venue *v, const char *device, const 
 	if (f < 0)
 		return (hub_err)f;
 	if (f) {
-		if (strcmp(m.venue, v->id) != 0) {
-			result(res, HUB_RES_REJECTED, "id_taken", stats);
+		/* the same device's member again; a uid the hub holds otherwise is not this record */
+		if (strcmp(m.venue, v->id) != 0 || strcmp(m.origin, device) != 0) {
+			result(res, HUB_RES_REJECTED, "id_conflict", stats);
 		} else {
 			if (m.merged[0])
 				cpy(res->merged_into, sizeof res->merged_into, m.merged);
@@ -826,10 +860,10 @@ static hub_err push_event(sq *s, const hub_venue *v, const char *device, const h
 		return HUB_ERR;
 	bt(st, 1, r->id);
 	int rc = sqlite3_step(st);
-	int same = rc == SQLITE_ROW && strcmp(ct(st, 0), v->id) == 0;
+	int same = rc == SQLITE_ROW && strcmp(ct(st, 0), v->id) == 0 && strcmp(ct(st, 2), device) == 0;
 	sqlite3_reset(st);
 	if (rc == SQLITE_ROW) {
-		result(res, same ? HUB_RES_DUPLICATE : HUB_RES_REJECTED, same ? NULL : "id_taken", stats);
+		result(res, same ? HUB_RES_DUPLICATE : HUB_RES_REJECTED, same ? NULL : "id_conflict", stats);
 		return HUB_OK;
 	}
 	if (rc != SQLITE_DONE)
@@ -840,11 +874,40 @@ static hub_err push_event(sq *s, const hub_venue *v, const char *device, const h
 	return e;
 }
 
+/*
+ * A record the hub holds under this id already: 0 when there is none, 1 when
+ * it is this device's record of this kind (a duplicate), 2 when the id is
+ * another's (a conflict), or a negative hub_err.
+ */
+static int record_held(sq *s, const char *id, const char *device, const char *kind)
+{
+	sqlite3_stmt *st = q(s, Q_RECORD_BY_ID);
+	if (!st)
+		return HUB_ERR;
+	bt(st, 1, id);
+	int rc = sqlite3_step(st);
+	int r = rc == SQLITE_ROW ? (strcmp(ct(st, 0), device) == 0 && strcmp(ct(st, 1), kind) == 0 ? 1 : 2)
+	      : rc == SQLITE_DONE ? 0
+				  : (int)fail(s, rc);
+	sqlite3_reset(st);
+	return r;
+}
+
+/* A reversal or an audit record, kept whole; a reversal also marks its check-in. */
 static hub_err push_other(sq *s, const hub_venue *v, const char *device, const hub_record *r, hub_result *res,
 			  int64_t now, hub_push_stats *stats)
 {
+	const char *kind = r->kind == HUB_REC_REVERSAL ? "reversal" : "audit";
+	int held = record_held(s, r->id, device, kind);
+	if (held < 0)
+		return (hub_err)held;
+	if (held) {
+		result(res, held == 1 ? HUB_RES_DUPLICATE : HUB_RES_REJECTED, held == 1 ? NULL : "id_conflict", stats);
+		return HUB_OK;
+	}
 	sqlite3_stmt *st;
 	hub_err e;
+	char *body = NULL;
 	if (r->kind == HUB_REC_REVERSAL) {
 		if (!(st = q(s, Q_CHECKIN_REVERSE)))
 			return HUB_ERR;
@@ -856,25 +919,34 @@ static hub_err push_other(sq *s, const hub_venue *v, const char *device, const h
 			result(res, HUB_RES_REJECTED, "unknown_checkin", stats);
 			return HUB_OK;
 		}
+		json_t *j = json_pack("{s:s,s:s}", "checkin", r->checkin, "reason", r->reason ? r->reason : "");
+		body = j ? json_dumps(j, JSON_COMPACT) : NULL;
+		json_decref(j);
+		if (!body)
+			return HUB_ERR;
 	}
-	if (!(st = q(s, Q_RECORD_INSERT)))
+	if (!(st = q(s, Q_RECORD_INSERT))) {
+		free(body);
 		return HUB_ERR;
+	}
 	bt(st, 1, r->id);
-	bt(st, 2, r->kind == HUB_REC_REVERSAL ? "reversal" : "audit");
+	bt(st, 2, kind);
 	bt(st, 3, v->id);
 	bt(st, 4, device);
-	char body[2600];
-	if (r->kind == HUB_REC_REVERSAL)
-		snprintf(body, sizeof body, "{\"checkin\":\"%s\"}", r->checkin);
-	else
-		snprintf(body, sizeof body, "%s", r->detail ? r->detail : "{}");
-	bt(st, 5, r->kind == HUB_REC_REVERSAL ? body : body);
+	bt(st, 5, body ? body : r->detail ? r->detail : "{}");
 	bi(st, 6, r->wall_ms);
 	bi(st, 7, now);
-	if ((e = done(s, st)) != HUB_OK)
-		return e;
-	result(res, sqlite3_changes(s->db) ? HUB_RES_OK : HUB_RES_DUPLICATE, NULL, stats);
-	return HUB_OK;
+	bt(st, 8, r->session);
+	bt(st, 9, r->action);
+	bt(st, 10, r->detail);
+	bt(st, 11, r->checkin);
+	bt(st, 12, r->reason);
+	bi(st, 13, r->seq);
+	e = done(s, st);
+	free(body);
+	if (e == HUB_OK)
+		result(res, HUB_RES_OK, NULL, stats);
+	return e;
 }
 
 /* The venue's events a push has named already. */
@@ -891,6 +963,21 @@ static int64_t event_known(const event_cache *e, const char *uid)
 		if (strcmp(e->uid[i], uid) == 0)
 			return e->rid[i];
 	return 0;
+}
+
+/* 1 when the check-in the hub holds under c's id is this device's same record, 0 if not, or a hub_err. */
+static int checkin_same(sq *s, const hub_checkin *c, const char *device)
+{
+	sqlite3_stmt *st = q(s, Q_CHECKIN_BY_ID);
+	if (!st)
+		return HUB_ERR;
+	bt(st, 1, c->id);
+	int rc = sqlite3_step(st);
+	int same = rc == SQLITE_ROW && strcmp(ct(st, 0), device) == 0 && strcmp(ct(st, 1), c->member) == 0 &&
+		   sqlite3_column_int64(st, 2) == c->wall_ms && sqlite3_column_int64(st, 3) == c->seq;
+	int r = rc == SQLITE_ROW || rc == SQLITE_DONE ? same : (int)fail(s, rc);
+	sqlite3_reset(st);
+	return r;
 }
 
 static hub_err push_checkin(sq *s, const hub_venue *v, const char *device, int64_t offset, int64_t now,
@@ -978,7 +1065,10 @@ static hub_err push_checkin(sq *s, const hub_venue *v, const char *device, int64
 	if (e != HUB_OK)
 		return e;
 	if (sqlite3_changes(s->db) == 0) {
-		result(res, HUB_RES_DUPLICATE, NULL, stats);
+		int same = checkin_same(s, c, device);
+		if (same < 0)
+			return (hub_err)same;
+		result(res, same ? HUB_RES_DUPLICATE : HUB_RES_REJECTED, same ? NULL : "id_conflict", stats);
 		return HUB_OK;
 	}
 	int64_t checkin_rid = sqlite3_last_insert_rowid(s->db);
@@ -1188,6 +1278,39 @@ static hub_err sq_checkins_each(hub_store *b, const char *venue, int (*fn)(const
 	return e;
 }
 
+static hub_err sq_records_each(hub_store *b, const char *venue, int (*fn)(const hub_record_row *r, void *ctx),
+			       void *ctx)
+{
+	sq *s = (sq *)b;
+	sqlite3_stmt *st = q(s, Q_RECORDS_EXPORT);
+	if (!st)
+		return HUB_ERR;
+	bt(st, 1, venue);
+	int rc;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+#define OPT(i) (sqlite3_column_type(st, i) == SQLITE_NULL ? NULL : ct(st, i))
+		hub_record_row r = {
+		    .id = ct(st, 0),
+		    .kind = ct(st, 1),
+		    .device_id = ct(st, 2),
+		    .session = OPT(3),
+		    .action = OPT(4),
+		    .detail = OPT(5),
+		    .checkin = OPT(6),
+		    .reason = OPT(7),
+		    .wall_ms = sqlite3_column_int64(st, 8),
+		    .seq = sqlite3_column_type(st, 9) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 9),
+		    .received_ms = sqlite3_column_int64(st, 10),
+		};
+#undef OPT
+		if (fn(&r, ctx))
+			break;
+	}
+	hub_err e = rc == SQLITE_ROW || rc == SQLITE_DONE ? HUB_OK : fail(s, rc);
+	sqlite3_reset(st);
+	return e;
+}
+
 /* ---- open and close ---- */
 
 static void sq_close(hub_store *b)
@@ -1219,7 +1342,46 @@ static const hub_store_ops sqlite_ops = {
     .link_add = sq_link_add,
     .live = sq_live,
     .checkins_each = sq_checkins_each,
+    .records_each = sq_records_each,
 };
+
+/* Bring an older file up to SCHEMA_VERSION, one step per transaction: 0, or -1 with why. */
+static int migrate(sq *s, const char *path, char *why, size_t len)
+{
+	for (;;) {
+		if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+			snprintf(why, len, "cannot upgrade %s: %s", path, sqlite3_errmsg(s->db));
+			return -1;
+		}
+		sqlite3_stmt *st = NULL;
+		int version = -1;
+		if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK &&
+		    sqlite3_step(st) == SQLITE_ROW)
+			version = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+		if (version == SCHEMA_VERSION) /* done, here or by another process */
+			return sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+		char step[1024], *err = NULL;
+		if (version < 1 || version > SCHEMA_VERSION)
+			goto fail;
+		snprintf(step, sizeof step, "%s PRAGMA user_version = %d;", migrations[version - 1], version + 1);
+		if (sqlite3_exec(s->db, step, NULL, NULL, &err) != SQLITE_OK ||
+		    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+			snprintf(why, len, "cannot upgrade %s from schema version %d: %s", path, version,
+				 err ? err : sqlite3_errmsg(s->db));
+			sqlite3_free(err);
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+			return -1;
+		}
+		fprintf(stderr, "tingzi-hub: %s upgraded to schema version %d\n", path, version + 1);
+		continue;
+	fail:
+		snprintf(why, len, "%s has schema version %d; this tingzi-hub knows %d", path, version,
+			 SCHEMA_VERSION);
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+}
 
 hub_store *hub_store_sqlite_open(const char *path, char *why, size_t len)
 {
@@ -1280,11 +1442,14 @@ hub_store *hub_store_sqlite_open(const char *path, char *why, size_t len)
 			goto fail;
 		}
 	}
-	if (version != SCHEMA_VERSION) {
-		snprintf(why, len, "%s has schema version %d; this tingzi-hub knows %d", path, version,
-			 SCHEMA_VERSION);
+	if (version > SCHEMA_VERSION || version < 1) {
+		snprintf(why, len,
+			 "%s has schema version %d, written by a newer tingzi-hub (this one knows %d); it is left as it is",
+			 path, version, SCHEMA_VERSION);
 		goto fail;
 	}
+	if (version < SCHEMA_VERSION && migrate(s, path, why, len) != 0)
+		goto fail;
 	return &s->base;
 fail:
 	sqlite3_finalize(st);

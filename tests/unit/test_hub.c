@@ -173,6 +173,77 @@ static int64_t utc(int y, int mo, int d, int h, int mi)
 	return ((days * 24 + h) * 60 + mi) * 60000;
 }
 
+/* Values no kiosk sends are refused one by one: times past the year 3000 or before 1970,
+ * impossible days, negative visit numbers and sequence numbers. */
+static void test_push_values(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *col, *value, *reason;
+	} cases[] = {
+	    {"day", "\"2026-02-31\"", "bad_day"},  {"day", "\"2025-02-29\"", "bad_day"},
+	    {"day", "\"2026-13-01\"", "bad_day"},  {"day", "\"2026-1-1x\"", "bad_day"},
+	    {"visit", "-3", "bad_visit"},          {"visit", "0", "bad_visit"},
+	    {"flags", "-1", "bad_flags"},          {"seq", "-1", "bad_seq"},
+	    {"wall_ms", "9223372036854775807", "bad_time"},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char body[1024];
+		const char *cols[] = {"day", "visit", "flags", "seq", "wall_ms"};
+		const char *vals[] = {"\"2024-02-29\"", "1", "0", "1", "1795000000000"};
+		char part[5][64];
+		for (int k = 0; k < 5; k++)
+			snprintf(part[k], sizeof part[k], "\"%s\":[%s]", cols[k],
+				 strcmp(cols[k], cases[i].col) == 0 ? cases[i].value : vals[k]);
+		snprintf(body, sizeof body,
+			 "{\"device_id\":\"" DEV_A "\",\"device_time_ms\":1,\"checkins\":{\"id\":[\"" ID("001") "\"],"
+			 "\"member\":[\"" ID("002") "\"],\"events\":[],\"event\":[-1],\"method\":[\"scan\"],"
+			 "\"mono_ms\":[1],\"boots\":[\"b\"],\"boot\":[0],%s,%s,%s,%s,%s}}",
+			 part[0], part[1], part[2], part[3], part[4]);
+		parsed p = parse(body);
+		if (p.rc != 0 || p.b.results[0].status != HUB_RES_REJECTED ||
+		    strcmp(p.b.results[0].reason, cases[i].reason) != 0)
+			fail_msg("%s=%s: rc %d %s, status %d reason %s", cases[i].col, cases[i].value, p.rc, p.msg,
+				 p.b.results ? (int)p.b.results[0].status : -1,
+				 p.b.results && p.b.results[0].reason ? p.b.results[0].reason : "-");
+		hub_batch_free(&p.b);
+	}
+	/* a leap day is a day */
+	parsed ok = parse("{\"device_id\":\"" DEV_A "\",\"device_time_ms\":1,\"checkins\":{\"id\":[\"" ID("001") "\"],"
+			  "\"member\":[\"" ID("002") "\"],\"events\":[],\"event\":[-1],\"method\":[\"scan\"],"
+			  "\"mono_ms\":[1],\"boots\":[\"b\"],\"boot\":[0],\"day\":[\"2024-02-29\"],\"visit\":[1],"
+			  "\"flags\":[0],\"seq\":[1],\"wall_ms\":[1795000000000]}}");
+	assert_int_equal(ok.rc, 0);
+	assert_int_equal(ok.b.results[0].status, HUB_RES_NONE);
+	hub_batch_free(&ok.b);
+	/* records: events, reversals and audits with times out of range, a negative seq */
+	parsed r = parse("{\"device_id\":\"" DEV_A "\",\"device_time_ms\":1,\"records\":["
+			 "{\"kind\":\"event\",\"id\":\"" ID("001") "\",\"title\":\"T\",\"start_ms\":-5,\"end_ms\":5},"
+			 "{\"kind\":\"event\",\"id\":\"" ID("002") "\",\"title\":\"T\",\"start_ms\":5,"
+			 "\"end_ms\":9223372036854775807},"
+			 "{\"kind\":\"audit\",\"id\":\"" ID("003") "\",\"session\":\"" ID("009") "\",\"action\":\"a\","
+			 "\"wall_ms\":-9223372036854775807},"
+			 "{\"kind\":\"reversal\",\"id\":\"" ID("004") "\",\"checkin\":\"" ID("009") "\","
+			 "\"wall_ms\":99999999999999999},"
+			 "{\"kind\":\"audit\",\"id\":\"" ID("005") "\",\"session\":\"" ID("009") "\",\"action\":\"a\","
+			 "\"wall_ms\":5,\"seq\":-2},"
+			 "{\"kind\":\"audit\",\"id\":\"" ID("006") "\",\"session\":\"" ID("009") "\",\"action\":\"a\","
+			 "\"wall_ms\":5,\"seq\":3,\"detail\":{\"k\":\"v\"}}]}");
+	assert_int_equal(r.rc, 0);
+	const char *want[] = {"bad_time", "bad_time", "bad_time", "bad_time", "bad_seq", NULL};
+	for (int i = 0; i < 6; i++) {
+		if (want[i]) {
+			assert_int_equal(r.b.results[i].status, HUB_RES_REJECTED);
+			assert_string_equal(r.b.results[i].reason, want[i]);
+		} else {
+			assert_int_equal(r.b.results[i].status, HUB_RES_NONE);
+		}
+	}
+	assert_string_equal(r.b.records[5].detail, "{\"k\":\"v\"}");
+	assert_int_equal(r.b.records[5].seq, 3);
+	hub_batch_free(&r.b);
+}
+
 static void test_days(void **state)
 {
 	(void)state;
@@ -432,11 +503,16 @@ static void test_merge_and_reversal(void **state)
 	assert_int_equal(json_array_size(pg.items), 2);
 	assert_string_equal(json_string_value(json_object_get(json_array_get(pg.items, 0), "merged_into")), u.uid[1]);
 	json_decref(pg.items);
-	/* the same walk-in again: duplicate, still naming the survivor */
+	/* the same walk-in again from its device: duplicate, still naming the survivor */
 	memset(res, 0, sizeof res);
-	s = push(f, DEV_B, NULL, 0, recs, 1, res, utc(2026, 11, 22, 3, 0), 0);
+	s = push(f, DEV_A, NULL, 0, recs, 1, res, utc(2026, 11, 22, 3, 0), 0);
 	assert_int_equal(s.duplicate, 1);
 	assert_string_equal(res[0].merged_into, u.uid[1]);
+	/* from another device it is not that record: refused, so that device keeps it */
+	memset(res, 0, sizeof res);
+	s = push(f, DEV_B, NULL, 0, recs, 1, res, utc(2026, 11, 22, 3, 0), 0);
+	assert_int_equal(res[0].status, HUB_RES_REJECTED);
+	assert_string_equal(res[0].reason, "id_conflict");
 	/* reversals: of a check-in the hub has, and of one it never saw */
 	hub_record rev[] = {{.kind = HUB_REC_REVERSAL, .id = ID("201"), .checkin = ID("031"), .wall_ms = 5},
 			    {.kind = HUB_REC_REVERSAL, .id = ID("202"), .checkin = ID("777"), .wall_ms = 5}};
@@ -448,6 +524,196 @@ static void test_merge_and_reversal(void **state)
 	x = exported(f);
 	assert_int_equal(x.r[0].reversed, 1);
 	assert_int_equal(x.r[1].reversed, 0);
+}
+
+/*
+ * Ids are guessable, so one device must not be able to take another's: a
+ * check-in, event, reversal or audit id the hub holds from another device
+ * (or with other content) is refused "id_conflict", never "duplicate",
+ * whichever venue the other device is in.
+ */
+static void test_id_conflicts(void **state)
+{
+	fx *f = *state;
+	add_members(f, 2);
+	uids u;
+	member_uids(f, &u);
+	hub_venue other;
+	assert_int_equal(f->st->ops->venue_add(f->st, "别家", "Asia/Shanghai", 1000, &other), HUB_OK);
+	int64_t t = utc(2026, 11, 22, 12, 0);
+	hub_result res[8];
+	/* device A takes the id first */
+	memset(res, 0, sizeof res);
+	ck a[] = {{ID("041"), u.uid[0], NULL}};
+	push(f, DEV_A, a, 1, NULL, 0, res, t, 0);
+	assert_int_equal(res[0].status, HUB_RES_OK);
+	/* the same record again from A: duplicate */
+	memset(res, 0, sizeof res);
+	push(f, DEV_A, a, 1, NULL, 0, res, t, 0);
+	assert_int_equal(res[0].status, HUB_RES_DUPLICATE);
+	/* the same id from A with another member: not that record */
+	memset(res, 0, sizeof res);
+	ck a2[] = {{ID("041"), u.uid[1], NULL}};
+	push(f, DEV_A, a2, 1, NULL, 0, res, t, 0);
+	assert_int_equal(res[0].status, HUB_RES_REJECTED);
+	assert_string_equal(res[0].reason, "id_conflict");
+	/* the same id from device B of this venue */
+	memset(res, 0, sizeof res);
+	push(f, DEV_B, a, 1, NULL, 0, res, t, 0);
+	assert_int_equal(res[0].status, HUB_RES_REJECTED);
+	assert_string_equal(res[0].reason, "id_conflict");
+	/* B's check-in, event, reversal and audit record, then A replays their ids */
+	hub_record recs[] = {
+	    {.kind = HUB_REC_EVENT, .id = ID("301"), .title = "茶会", .start_ms = t, .end_ms = t + 3600000},
+	    {.kind = HUB_REC_AUDIT, .id = ID("302"), .session = ID("900"), .action = "staff.enter", .detail = "{}",
+	     .wall_ms = t},
+	};
+	memset(res, 0, sizeof res);
+	ck b[] = {{ID("042"), u.uid[1], NULL}};
+	push(f, DEV_B, b, 1, recs, 2, res, t, 0);
+	assert_int_equal(res[0].status, HUB_RES_OK);
+	assert_int_equal(res[1].status, HUB_RES_OK);
+	assert_int_equal(res[2].status, HUB_RES_OK);
+	hub_record rev[] = {{.kind = HUB_REC_REVERSAL, .id = ID("303"), .checkin = ID("042"), .wall_ms = t}};
+	memset(res, 0, sizeof res);
+	push(f, DEV_B, NULL, 0, rev, 1, res, t, 0);
+	assert_int_equal(res[0].status, HUB_RES_OK);
+	memset(res, 0, sizeof res);
+	hub_record all[] = {recs[0], recs[1], rev[0]};
+	push(f, DEV_A, NULL, 0, all, 3, res, t, 0);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(res[i].status, HUB_RES_REJECTED);
+		assert_string_equal(res[i].reason, "id_conflict");
+	}
+	/* B sending them again: duplicates */
+	memset(res, 0, sizeof res);
+	push(f, DEV_B, b, 1, all, 3, res, t, 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(res[i].status, HUB_RES_DUPLICATE);
+	/* a device of another venue replaying B's check-in id */
+	hub_result r2[2];
+	memset(r2, 0, sizeof r2);
+	hub_checkin c = {.id = ID("042"), .member = u.uid[1], .method = "scan", .boot = "b", .kiosk_day = "",
+			 .wall_ms = t, .seq = 1, .visit = 1};
+	r2[0].id = c.id;
+	hub_batch batch = {.checkins = &c, .ncheckins = 1, .results = r2};
+	hub_push_stats st;
+	assert_int_equal(f->st->ops->push(f->st, &other, "cccccccccccccccccccccccccccccccc", 0, t, &batch, &st), HUB_OK);
+	assert_int_equal(r2[0].status, HUB_RES_REJECTED);
+	/* what the hub holds is unchanged: A's and B's check-ins, B's reversed */
+	rows x = exported(f);
+	assert_int_equal(x.n, 2);
+	assert_string_equal(x.r[0].member, u.uid[0]);
+	assert_int_equal(x.r[0].reversed, 0);
+	assert_string_equal(x.r[1].member, u.uid[1]);
+	assert_int_equal(x.r[1].reversed, 1);
+}
+
+typedef struct kept {
+	char kind[16], session[HUB_ID_MAX], action[32], detail[256], checkin[HUB_ID_MAX], reason[128];
+	int64_t wall_ms, seq;
+} kept;
+
+typedef struct kepts {
+	kept k[8];
+	int n;
+} kepts;
+
+static int take_record(const hub_record_row *r, void *ctx)
+{
+	kepts *x = ctx;
+	kept *k = &x->k[x->n++];
+	snprintf(k->kind, sizeof k->kind, "%s", r->kind);
+	snprintf(k->session, sizeof k->session, "%s", r->session ? r->session : "(null)");
+	snprintf(k->action, sizeof k->action, "%s", r->action ? r->action : "(null)");
+	snprintf(k->detail, sizeof k->detail, "%s", r->detail ? r->detail : "(null)");
+	snprintf(k->checkin, sizeof k->checkin, "%s", r->checkin ? r->checkin : "(null)");
+	snprintf(k->reason, sizeof k->reason, "%s", r->reason ? r->reason : "(null)");
+	k->wall_ms = r->wall_ms;
+	k->seq = r->seq;
+	return x->n == 8;
+}
+
+/* A staff audit record and a reversal, from the push body to the export, whole. */
+static void test_records_whole(void **state)
+{
+	fx *f = *state;
+	add_members(f, 1);
+	uids u;
+	member_uids(f, &u);
+	char body[2048];
+	snprintf(body, sizeof body,
+		 "{\"device_id\":\"" DEV_A "\",\"device_time_ms\":1795000000000,"
+		 "\"checkins\":{\"id\":[\"" ID("051") "\"],\"member\":[\"%s\"],\"events\":[],\"event\":[-1],"
+		 "\"method\":[\"scan\"],\"wall_ms\":[1795000000000],\"mono_ms\":[5],\"boots\":[\"b\"],\"boot\":[0],"
+		 "\"seq\":[7],\"visit\":[1],\"flags\":[0],\"day\":[\"2026-11-22\"]},\"records\":["
+		 "{\"kind\":\"reversal\",\"id\":\"" ID("052") "\",\"checkin\":\"" ID("051") "\","
+		 "\"reason\":\"点错了\",\"wall_ms\":1795000001000,\"seq\":8},"
+		 "{\"kind\":\"audit\",\"id\":\"" ID("053") "\",\"session\":\"" ID("909") "\","
+		 "\"action\":\"checkin.undo\",\"detail\":{\"checkin\":\"" ID("051") "\",\"n\":2},"
+		 "\"wall_ms\":1795000001000,\"seq\":9}]}",
+		 u.uid[0]);
+	parsed p = parse(body);
+	assert_int_equal(p.rc, 0);
+	hub_push_stats stats;
+	assert_int_equal(f->st->ops->push(f->st, &f->v, DEV_A, 0, 1795000002000, &p.b, &stats), HUB_OK);
+	assert_int_equal(stats.ok, 3);
+	hub_batch_free(&p.b);
+	kepts x;
+	memset(&x, 0, sizeof x);
+	assert_int_equal(f->st->ops->records_each(f->st, f->v.id, take_record, &x), HUB_OK);
+	assert_int_equal(x.n, 2);
+	assert_string_equal(x.k[0].kind, "reversal");
+	assert_string_equal(x.k[0].checkin, ID("051"));
+	assert_string_equal(x.k[0].reason, "点错了");
+	assert_int_equal(x.k[0].seq, 8);
+	assert_string_equal(x.k[1].kind, "audit");
+	assert_string_equal(x.k[1].session, ID("909"));
+	assert_string_equal(x.k[1].action, "checkin.undo");
+	assert_string_equal(x.k[1].detail, "{\"checkin\":\"" ID("051") "\",\"n\":2}");
+	assert_int_equal(x.k[1].seq, 9);
+	assert_true(x.k[1].wall_ms == 1795000001000);
+}
+
+/* A version 1 file is upgraded in place, keeping its records; a newer one is refused. */
+static void test_schema_upgrade(void **state)
+{
+	fx *f = *state;
+	hub_record rev[] = {{.kind = HUB_REC_AUDIT, .id = ID("061"), .session = ID("900"), .action = "staff.enter",
+			     .detail = "{}", .wall_ms = 5}};
+	hub_result res[2];
+	memset(res, 0, sizeof res);
+	push(f, DEV_A, NULL, 0, rev, 1, res, utc(2026, 11, 22, 3, 0), 0);
+	f->st->ops->close(f->st);
+	/* back to version 1: the columns version 2 added are dropped */
+	char cmd[512];
+	snprintf(cmd, sizeof cmd,
+		 "sqlite3 %s 'DROP INDEX records_venue; ALTER TABLE records DROP COLUMN session;"
+		 " ALTER TABLE records DROP COLUMN action; ALTER TABLE records DROP COLUMN detail;"
+		 " ALTER TABLE records DROP COLUMN checkin; ALTER TABLE records DROP COLUMN reason;"
+		 " ALTER TABLE records DROP COLUMN seq; PRAGMA user_version = 1;'",
+		 f->path);
+	assert_int_equal(system(cmd), 0);
+	char why[256];
+	f->st = hub_store_open(f->path, why, sizeof why);
+	if (!f->st)
+		fail_msg("%s", why);
+	kepts x;
+	memset(&x, 0, sizeof x);
+	assert_int_equal(f->st->ops->records_each(f->st, f->v.id, take_record, &x), HUB_OK);
+	assert_int_equal(x.n, 1);
+	assert_string_equal(x.k[0].kind, "audit");
+	assert_string_equal(x.k[0].action, "(null)"); /* not kept before version 2 */
+	f->st->ops->close(f->st);
+	snprintf(cmd, sizeof cmd, "sqlite3 %s 'PRAGMA user_version = 9;'", f->path);
+	assert_int_equal(system(cmd), 0);
+	hub_store *newer = hub_store_open(f->path, why, sizeof why);
+	assert_null(newer);
+	assert_non_null(strstr(why, "newer tingzi-hub"));
+	snprintf(cmd, sizeof cmd, "sqlite3 %s 'PRAGMA user_version = 2;'", f->path);
+	assert_int_equal(system(cmd), 0);
+	f->st = hub_store_open(f->path, why, sizeof why);
+	assert_non_null(f->st);
 }
 
 static void test_pull_pages(void **state)
@@ -571,10 +837,14 @@ int main(void)
 		return 1;
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_push_parse),
+	    cmocka_unit_test(test_push_values),
 	    cmocka_unit_test(test_days),
 	    cmocka_unit_test_setup_teardown(test_exactly_once_and_attendance, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_clock_offset, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_merge_and_reversal, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_id_conflicts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_records_whole, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_schema_upgrade, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pull_pages, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_enrolment, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_live_codes, setup, teardown),

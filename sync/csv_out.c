@@ -1,0 +1,56 @@
+/*
+ * csv_out — see csv_out.h.
+ */
+#include "sync/csv_out.h"
+
+#include <string.h>
+
+/* [+-]digits[.digits] */
+static int plain_number(const char *s)
+{
+	if (*s == '+' || *s == '-')
+		s++;
+	size_t n = strspn(s, "0123456789");
+	if (!n)
+		return 0;
+	s += n;
+	if (*s == '.') {
+		n = strspn(++s, "0123456789");
+		if (!n)
+			return 0;
+		s += n;
+	}
+	return *s == '\0';
+}
+
+int csv_out_is_formula(const char *s)
+{
+	return s && s[0] && strchr("=+-@\t\r", s[0]) && !plain_number(s);
+}
+
+void csv_out_cell(FILE *f, const char *s, int last)
+{
+	if (s) {
+		int guard = csv_out_is_formula(s);
+		if (guard || strpbrk(s, ",\"\r\n")) {
+			fputc('"', f);
+			if (guard)
+				fputc('\'', f);
+			for (; *s; s++) {
+				if (*s == '"')
+					fputc('"', f);
+				fputc(*s, f);
+			}
+			fputc('"', f);
+		} else {
+			fputs(s, f);
+		}
+	}
+	fputc(last ? '\n' : ',', f);
+}
+
+void csv_out_row(FILE *f, const char *const *cells, int n)
+{
+	for (int i = 0; i < n; i++)
+		csv_out_cell(f, cells[i], i + 1 == n);
+}
