@@ -19,6 +19,7 @@ cleanup() {
 	local rc=$?
 	set +e # cleaning up what may already have ended
 	if [ -n "$KPID" ]; then kill "$KPID" 2>/dev/null; wait "$KPID" 2>/dev/null; fi
+	if [ -n "${HPID:-}" ]; then kill "$HPID" 2>/dev/null; wait "$HPID" 2>/dev/null; fi
 	if [ -n "$XPID" ]; then kill "$XPID" 2>/dev/null; wait "$XPID" 2>/dev/null; fi
 	if [ $rc -ne 0 ]; then
 		echo "---- kiosk log (last 40 lines) ----"

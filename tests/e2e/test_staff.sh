@@ -152,4 +152,35 @@ expect_eq "$(sql "SELECT count(*) FROM audit WHERE action = 'event.start'")" 1 "
 # a check-in now goes to the event staff started
 expect_eq "$("$TINGZI" --db "$DB" checkin --code TZ1003 --format json 2>/dev/null | jq -r .event)" "$new_event" \
 	"the event of the next check-in"
+
+# the hub keeps the staff actions whole: each audit record's session, action and detail,
+# and the undo's check-in, reason and sequence number (tingzi-hub audit export)
+HUB=$(dirname "$TINGZI")/tingzi-hub
+HUBDB=$WORK/hub.db
+venue=$("$HUB" --db "$HUBDB" venues add "茶馆" 2>/dev/null | grep -oE '[0-9a-f]{32}' | head -n 1)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$HUB" --db "$HUBDB" serve --listen "127.0.0.1:$port" 2>"$WORK/hub.log" &
+HPID=$!
+for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v1/health" >/dev/null && break; sleep 0.05; done
+"$TINGZI" --db "$DB" enroll "http://127.0.0.1:$port" "$("$HUB" --db "$HUBDB" devices enroll-code "$venue" | tail -n 1)" \
+	>/dev/null 2>&1 || fail "enroll"
+"$TINGZI" --db "$DB" sync --once >/dev/null 2>&1 || fail "sync"
+expect_eq "$(sql "SELECT count(*) FROM outbox")" 0 "records waiting after the sync"
+"$HUB" --db "$HUBDB" audit export --venue "$venue" --format json >"$WORK/audit.json" 2>/dev/null || fail "audit export"
+for a in $(sql "SELECT action FROM audit ORDER BY wall_ms, id"); do
+	jq -e --arg a "$a" 'any(.[]; .kind == "audit" and .action == $a and (.session | test("^[0-9a-f]{32}$")))' \
+		"$WORK/audit.json" >/dev/null || fail "the hub has no audit record of $a with its session"
+done
+expect_eq "$(jq '[.[] | select(.kind == "audit")] | length' "$WORK/audit.json")" "$(sql "SELECT count(*) FROM audit")" \
+	"audit records at the hub"
+undone=$(sql "SELECT checkin_id FROM reversals")
+expect_eq "$(jq -r '.[] | select(.kind == "audit" and .action == "checkin.undo") | .detail.checkin' "$WORK/audit.json")" \
+	"$undone" "the undo's detail at the hub"
+expect_eq "$(jq -r '.[] | select(.kind == "reversal") | "\(.checkin) \(.reason) \(.seq > 0)"' "$WORK/audit.json")" \
+	"$undone undone by staff true" "the reversal at the hub"
+expect_eq "$(jq -r '[.[] | select(.kind == "audit") | .session] | unique | length' "$WORK/audit.json")" \
+	"$(sql "SELECT count(DISTINCT session) FROM audit")" "staff sessions at the hub"
+kill "$HPID"
+wait "$HPID" 2>/dev/null || true
+HPID=""
 echo "PASS staff: locked after 5 wrong PINs, opened after the lock, undo reversed, keys ignored, PIN kept secret"
