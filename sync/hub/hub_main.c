@@ -463,10 +463,16 @@ static int export_row(const hub_checkin_row *r, void *ctx)
 	return 0;
 }
 
-static int cmd_checkins(hub_store *st, const char *verb, opts *o)
+/*
+ * An export's frame, shared by checkins and audit: the usage check, the format,
+ * the venue, the CSV header, the rows through each(), the closing bracket and
+ * the count on stderr. 0, 1 failed, 2 bad usage.
+ */
+static int export_run(hub_store *st, const char *verb, opts *o, const char *usage, const char *header,
+		      const char *what, hub_err (*each)(hub_store *st, const char *venue, export_ctx *x))
 {
 	if (!verb || strcmp(verb, "export") != 0 || !o->venue || o->npos)
-		return usage_error("expected: checkins export --venue VENUE [--format csv|json]");
+		return usage_error("expected: %s", usage);
 	export_ctx x = {0};
 	if (o->format && strcmp(o->format, "json") == 0)
 		x.json = 1;
@@ -476,9 +482,8 @@ static int cmd_checkins(hub_store *st, const char *verb, opts *o)
 	if (!venue_known(st, o->venue, &v))
 		return 1;
 	if (!x.json)
-		puts("id,device,member,name,event,event_title,method,wall_ms,offset_ms,corrected_ms,day,duplicate_of,"
-		     "reversed");
-	hub_err e = st->ops->checkins_each(st, v.id, export_row, &x);
+		puts(header);
+	hub_err e = each(st, v.id, &x);
 	if (x.json)
 		puts(x.n ? "\n]" : "[]");
 	if (e != HUB_OK) {
@@ -489,8 +494,21 @@ static int cmd_checkins(hub_store *st, const char *verb, opts *o)
 		fprintf(stderr, "tingzi-hub: cannot write the export: %s\n", strerror(errno));
 		return 1;
 	}
-	fprintf(stderr, "%zu check-ins exported\n", x.n);
+	fprintf(stderr, "%zu %s exported\n", x.n, what);
 	return 0;
+}
+
+static hub_err each_checkin(hub_store *st, const char *venue, export_ctx *x)
+{
+	return st->ops->checkins_each(st, venue, export_row, x);
+}
+
+static int cmd_checkins(hub_store *st, const char *verb, opts *o)
+{
+	return export_run(st, verb, o, "checkins export --venue VENUE [--format csv|json]",
+			  "id,device,member,name,event,event_title,method,wall_ms,offset_ms,corrected_ms,day,"
+			  "duplicate_of,reversed",
+			  "check-ins", each_checkin);
 }
 
 /* ---- audit ---- */
@@ -527,33 +545,16 @@ static int audit_row(const hub_record_row *r, void *ctx)
 	return 0;
 }
 
+static hub_err each_record(hub_store *st, const char *venue, export_ctx *x)
+{
+	return st->ops->records_each(st, venue, audit_row, x);
+}
+
 static int cmd_audit(hub_store *st, const char *verb, opts *o)
 {
-	if (!verb || strcmp(verb, "export") != 0 || !o->venue || o->npos)
-		return usage_error("expected: audit export --venue VENUE [--format csv|json]");
-	export_ctx x = {0};
-	if (o->format && strcmp(o->format, "json") == 0)
-		x.json = 1;
-	else if (o->format && strcmp(o->format, "csv") != 0)
-		return usage_error("--format %s: expected csv or json", o->format);
-	hub_venue v;
-	if (!venue_known(st, o->venue, &v))
-		return 1;
-	if (!x.json)
-		puts("id,kind,device,session,action,detail,checkin,reason,wall_ms,seq,received_ms");
-	hub_err e = st->ops->records_each(st, v.id, audit_row, &x);
-	if (x.json)
-		puts(x.n ? "\n]" : "[]");
-	if (e != HUB_OK) {
-		fprintf(stderr, "tingzi-hub: %s\n", hub_store_errmsg(st));
-		return 1;
-	}
-	if (fflush(stdout) != 0) {
-		fprintf(stderr, "tingzi-hub: cannot write the export: %s\n", strerror(errno));
-		return 1;
-	}
-	fprintf(stderr, "%zu records exported\n", x.n);
-	return 0;
+	return export_run(st, verb, o, "audit export --venue VENUE [--format csv|json]",
+			  "id,kind,device,session,action,detail,checkin,reason,wall_ms,seq,received_ms", "records",
+			  each_record);
 }
 
 /* ---- sneakernet ---- */
