@@ -325,6 +325,15 @@ static void draw_menu(kiosk *k)
 		     body.y, UI_ALIGN_CENTER, body.w);
 	body.y += u * 2;
 	body.h -= u * 2;
+	/* records the hub refused for good are kept here as dead letters; staff must hear of them */
+	if (st->dead > 0) {
+		char dead[160];
+		snprintf(dead, sizeof dead, _("%lld records refused by the hub · please tell the organizer"),
+			 (long long)st->dead);
+		ui_text_draw(k->text, dead, u, ui_rgb(UI_WARN), k->w / 2, body.y, UI_ALIGN_CENTER, body.w);
+		body.y += u * 2;
+		body.h -= u * 2;
+	}
 	/* a group link about to expire: staff should get a new one */
 	int64_t now = clock_wall_ms();
 	for (size_t i = 0; i < k->links.n; i++)

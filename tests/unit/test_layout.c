@@ -10,6 +10,7 @@
 
 #include <cmocka.h>
 
+#include "i18n.h"
 #include "kiosk.h"
 #include "log.h"
 #include "screens/screen.h"
@@ -237,9 +238,21 @@ static void test_all_screens_at_all_sizes(void **state)
 		check_buttons(&k, "staff PIN");
 		assert_int_equal(count_action(&k, ACT_KEY), 10);
 		snprintf(k.staff_session, sizeof k.staff_session, "%s", "5e5510115e5510115e5510115e551011");
+		/* records the hub refused are there for staff to see */
+		k.sync_seen.enrolled = k.sync_seen.online = 1;
+		k.sync_seen.dead = 2;
 		kiosk_show(&k, SCREEN_STAFF_MENU);
 		kiosk_draw(&k);
+		char refused[160];
+		snprintf(refused, sizeof refused, _("%lld records refused by the hub · please tell the organizer"), 2LL);
+		refused[20] = '\0'; /* what the trace keeps of it, at least */
+		int seen = 0;
+		for (int t = 0; t < ntexts; t++)
+			seen |= strncmp(texts[t].s, refused, strlen(refused)) == 0;
+		if (!seen)
+			fail_msg("%dx%d: the staff menu does not show the records the hub refused", k.w, k.h);
 		check_buttons(&k, "staff menu");
+		k.sync_seen.dead = 0;
 		assert_int_equal(count_action(&k, ACT_STAFF_QUIT), 1);
 		assert_int_equal(count_action(&k, ACT_STAFF_LIST), 1);
 		assert_true(k.staff_total >= 1); /* the check-in above */
