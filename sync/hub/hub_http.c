@@ -215,46 +215,64 @@ static enum MHD_Result health(struct MHD_Connection *c)
 				   "server_time_ms", (json_int_t)hub_now_ms()));
 }
 
-static enum MHD_Result enroll(struct MHD_Connection *c, server *sv, req *rq, const char *body, size_t len)
+int hub_enroll_parse(const char *body, size_t len, hub_device *dev, unsigned char code_hash[HUB_HASH_LEN],
+		     const char **code, char *msg, size_t msglen)
 {
 	json_error_t je;
-	if (!hub_json_depth_ok(body, len, HUB_MAX_DEPTH))
-		return send_error(c, rq, 400, "bad_json", "the body nests too deep");
+	*code = "bad_json";
+	if (!hub_json_depth_ok(body, len, HUB_MAX_DEPTH)) {
+		snprintf(msg, msglen, "the body nests too deep");
+		return -1;
+	}
 	json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
-	if (!j)
-		return send_error(c, rq, 400, "bad_json", "the body is not JSON: %s (line %d, column %d)", je.text,
-				  je.line, je.column);
+	if (!j) {
+		snprintf(msg, msglen, "the body is not JSON: %s (line %d, column %d)", je.text, je.line, je.column);
+		return -1;
+	}
 	if (!json_is_object(j)) {
 		json_decref(j);
-		return send_error(c, rq, 400, "bad_json", "the body is not a JSON object");
+		snprintf(msg, msglen, "the body is not a JSON object");
+		return -1;
 	}
-	const char *code = json_string_value(json_object_get(j, "code"));
+	const char *enrol_code = json_string_value(json_object_get(j, "code"));
 	const char *dev_id = json_string_value(json_object_get(j, "device_id"));
 	const char *name = json_string_value(json_object_get(j, "name"));
 	const char *pk = json_string_value(json_object_get(j, "public_key"));
-	const char *bad = !code || strlen(code) < 8 || strlen(code) > 64 ? "code"
-			  : !hub_is_hex(dev_id, 32)			  ? "device_id"
-			  : name && strlen(name) > 64			  ? "name"
-			  : !hub_is_hex(pk, 64)				  ? "public_key"
-									  : NULL;
+	const char *bad = !enrol_code || strlen(enrol_code) < 8 || strlen(enrol_code) > 64 ? "code"
+			  : !hub_is_hex(dev_id, 32)					      ? "device_id"
+			  : name && strlen(name) > 64					      ? "name"
+			  : !hub_is_hex(pk, 64)						      ? "public_key"
+											      : NULL;
 	if (bad) {
 		json_decref(j);
-		return send_error(c, rq, 400, "bad_field", "\"%s\" is missing or malformed", bad);
+		*code = "bad_field";
+		snprintf(msg, msglen, "\"%s\" is missing or malformed", bad);
+		return -1;
 	}
-	hub_device dev = {0};
-	snprintf(dev.id, sizeof dev.id, "%s", dev_id);
-	snprintf(dev.name, sizeof dev.name, "%s", name ? name : "");
-	for (char *p = dev.name; *p; p++)
+	memset(dev, 0, sizeof *dev);
+	snprintf(dev->id, sizeof dev->id, "%s", dev_id);
+	snprintf(dev->name, sizeof dev->name, "%s", name ? name : "");
+	for (char *p = dev->name; *p; p++)
 		if ((unsigned char)*p < 0x20)
 			*p = ' ';
-	snprintf(dev.public_key, sizeof dev.public_key, "%s", pk);
+	snprintf(dev->public_key, sizeof dev->public_key, "%s", pk);
+	hub_sha256(enrol_code, strlen(enrol_code), code_hash);
+	json_decref(j);
+	return 0;
+}
+
+static enum MHD_Result enroll(struct MHD_Connection *c, server *sv, req *rq, const char *body, size_t len)
+{
+	hub_device dev;
 	unsigned char secret[32], code_hash[HUB_HASH_LEN];
+	const char *code;
+	char msg[300];
+	if (hub_enroll_parse(body, len, &dev, code_hash, &code, msg, sizeof msg) != 0)
+		return send_error(c, rq, 400, code, "%s", msg);
 	char secret_hex[65], token[160];
 	randombytes_buf(secret, sizeof secret);
 	sodium_bin2hex(secret_hex, sizeof secret_hex, secret, sizeof secret);
 	hub_sha256(secret, sizeof secret, dev.token_hash);
-	hub_sha256(code, strlen(code), code_hash);
-	json_decref(j);
 	hub_venue v;
 	hub_err e = STORE(sv, enroll(sv->st, code_hash, &dev, hub_now_ms(), &v));
 	sodium_memzero(secret, sizeof secret);
@@ -341,6 +359,27 @@ static int host_ok(const char *h)
 				 strlen(h);
 }
 
+int hub_pull_query(const char *since_s, const char *limit_s, int64_t *since, int *limit, const char **code,
+		   const char **msg)
+{
+	char *end;
+	long long s = since_s ? strtoll(since_s, &end, 10) : 0;
+	if (since_s && (!since_s[0] || *end || s < 0)) {
+		*code = "bad_field";
+		*msg = "\"since\" is not a sequence number";
+		return -1;
+	}
+	long l = limit_s ? strtol(limit_s, &end, 10) : 1000;
+	if (limit_s && (!limit_s[0] || *end || l < 1 || l > 5000)) {
+		*code = "bad_limit";
+		*msg = "\"limit\" must be 1 to 5000";
+		return -1;
+	}
+	*since = s;
+	*limit = (int)l;
+	return 0;
+}
+
 static enum MHD_Result pull(struct MHD_Connection *c, server *sv, req *rq, const char *venue, const char *set_name)
 {
 	hub_device dev;
@@ -353,13 +392,11 @@ static enum MHD_Result pull(struct MHD_Connection *c, server *sv, req *rq, const
 		return send_error(c, rq, 404, "not_found", "no data set \"%s\" (members, events, links)", set_name);
 	const char *since_s = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
 	const char *limit_s = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
-	char *end;
-	long long since = since_s ? strtoll(since_s, &end, 10) : 0;
-	if (since_s && (!since_s[0] || *end || since < 0))
-		return send_error(c, rq, 400, "bad_field", "\"since\" is not a sequence number");
-	long limit = limit_s ? strtol(limit_s, &end, 10) : 1000;
-	if (limit_s && (!limit_s[0] || *end || limit < 1 || limit > 5000))
-		return send_error(c, rq, 400, "bad_limit", "\"limit\" must be 1 to 5000");
+	int64_t since;
+	int limit;
+	const char *code, *msg;
+	if (hub_pull_query(since_s, limit_s, &since, &limit, &code, &msg) != 0)
+		return send_error(c, rq, 400, code, "%s", msg);
 	char base[HUB_URL_MAX] = "";
 	const char *host = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
 	if (sv->public_url)
@@ -367,10 +404,10 @@ static enum MHD_Result pull(struct MHD_Connection *c, server *sv, req *rq, const
 	else if (host_ok(host))
 		snprintf(base, sizeof base, "%s://%s", sv->tls ? "https" : "http", host);
 	hub_page pg;
-	hub_err e = STORE(sv, pull(sv->st, venue, set, since, (int)limit, base, &pg));
+	hub_err e = STORE(sv, pull(sv->st, venue, set, since, limit, base, &pg));
 	if (e != HUB_OK)
 		return store_failed(c, rq, sv, e);
-	snprintf(rq->note, sizeof rq->note, "device %.8s: %s since %lld: %zu items%s", dev.id, set_name, since,
+	snprintf(rq->note, sizeof rq->note, "device %.8s: %s since %lld: %zu items%s", dev.id, set_name, (long long)since,
 		 json_array_size(pg.items), pg.reset ? " (snapshot)" : "");
 	return send_json(c, 200,
 			 json_pack("{s:s,s:b,s:o,s:I,s:b}", "set", set_name, "reset", pg.reset, "items", pg.items,
