@@ -180,8 +180,9 @@ static int list_link(const store_link *l, void *arg)
 	if (ctx->json) {
 		json_array_append_new(
 		    ctx->json,
-		    json_pack("{s:I,s:s,s:s,s:s,s:o,s:s,s:o,s:o,s:b}", "id", (json_int_t)l->id, "platform",
-			      l->platform, "label", l->label, "url", l->url, "expires",
+		    json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,s:s,s:o,s:o,s:b}", "id", (json_int_t)l->id, "platform",
+			      l->platform, "label", l->label, "url", l->url, "live_url",
+			      l->live_url[0] ? json_string(l->live_url) : json_null(), "expires",
 			      l->expires_ms ? json_string(when) : json_null(), "state", state_name(st),
 			      "event", l->event_id ? json_integer(l->event_id) : json_null(), "cap",
 			      l->member_cap ? json_integer(l->member_cap) : json_null(), "default",

@@ -68,6 +68,9 @@
  *       expires_ms NULL means it does not expire; event_id NULL means the
  *       whole venue. At most one link is the venue default (a partial unique
  *       index). app/links.c decides which links apply at a given time.
+ *       live_url (version 3), for a link pulled from the hub, is its stable
+ *       /j/SLUG address: every read of a link carries it, and the join and
+ *       welcome screens encode it instead of url when it is set.
  *
  * DURABILITY
  *
@@ -207,7 +210,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 #define MEMBER_COLS "id, name, ifnull(phone, ''), ifnull(code, ''), tier, expires, provisional, uid"
 #define LINK_COLS                                                                                            \
 	"id, platform, label, url, ifnull(expires_ms, 0), ifnull(member_cap, 0), ifnull(event_id, 0), "      \
-	"is_default"
+	"is_default, ifnull(live_url, '')"
 #define CHECKIN_COLS                                                                                         \
 	"c.id, c.member_id, ifnull(c.event_id, 0), c.method, c.wall_ms, c.mono_ms, c.boot_id, c.device_seq," \
 	" c.visit_no, c.expired, c.reversed"

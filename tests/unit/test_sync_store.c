@@ -325,6 +325,12 @@ static void test_pull_links(void **state)
 	assert_int_equal(sql_int("SELECT event_id FROM links WHERE uid = '" U1 "'"),
 			 sql_int("SELECT id FROM events WHERE uid = '" E1 "'"));
 	assert_int_equal(sql_int("SELECT is_default FROM links WHERE uid = '" U2 "'"), 1);
+	/* the kiosk's reading path (what the join and welcome screens use) carries it */
+	store_link l;
+	assert_int_equal(store_link_get(s, sql_int("SELECT id FROM links WHERE uid = '" U1 "'"), &l), STORE_OK);
+	assert_string_equal(l.live_url, "https://hub.example/j/tea");
+	assert_int_equal(store_link_get(s, sql_int("SELECT id FROM links WHERE uid = '" U2 "'"), &l), STORE_OK);
+	assert_string_equal(l.live_url, "");
 	pg = page_of("{\"set\":\"links\",\"next\":3,\"more\":false,\"items\":[{\"uid\":\"" U1
 		     "\",\"deleted\":true}]}",
 		     STORE_SET_LINKS, 2);
