@@ -1,14 +1,26 @@
 /*
  * hub_http — the hub's HTTP server on libmicrohttpd (sync/PROTOCOL.md).
  *
- * A pool of threads takes requests; bodies are gathered up to a cap (more
- * is answered 413 without being kept), inflated when gzip (with the same
- * cap on what comes out, so a small bomb cannot fill memory), parsed and
- * checked before the store sees anything. The store is used by one thread
- * at a time (a lock around each call); parsing, checking and compressing
- * happen outside it. Every request is logged on one line on stderr.
+ * A pool of threads (epoll) takes requests. Everything that can be decided
+ * from the headers is decided when they arrive, before any body is read: the
+ * route, the method, the client's failure limit (429, hub_guard.c), the
+ * device's token and venue (401/403), the declared length (413) and room in
+ * the body budget all requests share (503). A request refused there has its
+ * connection closed with its body unread, so memory is only ever spent on
+ * an authenticated device's push or a small enrolment (HUB_ENROLL_MAX_BODY).
+ * Bodies are gathered up to their cap, inflated when gzip (the same cap on
+ * what comes out, so a small bomb cannot fill memory), shape-checked (depth
+ * and number of JSON values) and parsed before the store sees anything.
+ *
+ * The store is used by one thread at a time (a lock around each call);
+ * parsing, checking and compressing happen outside it. Connections are
+ * limited in number, per client address, and by a deadline per request
+ * (hub_guard.c). Every request is logged on one line on stderr, control
+ * characters escaped, except the 429s of a limited client, which hub_guard
+ * sums up in one line per address and minute.
  */
 #include "sync/hub/hub_http.h"
+#include "sync/hub/hub_guard.h"
 #include "sync/hub/hub_push.h"
 #include "sync/hub/hub_util.h"
 
@@ -22,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <zlib.h>
 
@@ -32,24 +45,41 @@
 typedef struct server {
 	hub_store *st;
 	pthread_mutex_t lock;
+	hub_guard *guard;
 	const char *public_url;
 	size_t max_body;
 	int tls;
 } server;
 
+enum route { R_NONE, R_HEALTH, R_LIVE, R_ENROLL, R_PUSH, R_PULL };
+
 typedef struct req {
+	enum route route;
+	char venue[40], set[20];
+	hub_device dev; /* a push's device, known from its headers */
+	hub_venue v;
 	char *body;
-	size_t len, cap;
-	int too_large;
+	size_t len, cap, limit;
+	size_t taken;	     /* bytes of the shared body budget this request holds */
+	int too_large, busy; /* the body outgrew its limit, or the budget */
+	int answered;	     /* a reply is queued; what is left of the body is dropped */
+	int quiet;	     /* counted in a summary line instead of a line of its own */
+	int64_t arrived_ms;  /* wall clock when the headers arrived */
 	struct timespec t0;
-	char what[100]; /* method and path */
+	char what[160]; /* method and path, escaped */
 	char note[200]; /* what the log line adds */
 } req;
+
+static const struct sockaddr *client_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	return ci ? ci->client_addr : NULL;
+}
 
 /* ---- replies ---- */
 
 static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, const char *type, char *body,
-				 size_t len, int may_gzip)
+				 size_t len, int may_gzip, unsigned retry_after)
 {
 	const char *ae = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
 	char *gz = NULL;
@@ -82,30 +112,60 @@ static enum MHD_Result send_text(struct MHD_Connection *c, unsigned status, cons
 	}
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
 	MHD_add_response_header(r, "Cache-Control", "no-store");
+	if (retry_after) {
+		char secs[16];
+		snprintf(secs, sizeof secs, "%u", retry_after);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+	}
 	enum MHD_Result ret = MHD_queue_response(c, status, r);
 	MHD_destroy_response(r);
 	return ret;
 }
 
-static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *j)
+static enum MHD_Result send_json_after(struct MHD_Connection *c, unsigned status, json_t *j, unsigned retry_after)
 {
 	char *text = json_dumps(j, JSON_COMPACT);
 	json_decref(j);
 	if (!text)
 		return MHD_NO;
-	return send_text(c, status, "application/json", text, strlen(text), 1);
+	return send_text(c, status, "application/json", text, strlen(text), 1, retry_after);
+}
+
+static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *j)
+{
+	return send_json_after(c, status, j, 0);
+}
+
+static enum MHD_Result vsend_error(struct MHD_Connection *c, req *rq, unsigned status, unsigned retry_after,
+				   const char *code, const char *fmt, va_list ap)
+{
+	char msg[400];
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	snprintf(rq->note, sizeof rq->note, "%s: %.120s", code, msg);
+	rq->answered = 1;
+	return send_json_after(c, status, json_pack("{s:s,s:s}", "error", code, "message", msg), retry_after);
 }
 
 static enum MHD_Result __attribute__((format(printf, 5, 6)))
 send_error(struct MHD_Connection *c, req *rq, unsigned status, const char *code, const char *fmt, ...)
 {
-	char msg[400];
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	enum MHD_Result r = vsend_error(c, rq, status, 0, code, fmt, ap);
 	va_end(ap);
-	snprintf(rq->note, sizeof rq->note, "%s: %.120s", code, msg);
-	return send_json(c, status, json_pack("{s:s,s:s}", "error", code, "message", msg));
+	return r;
+}
+
+/* An error the client may retry after some seconds (429, 503). */
+static enum MHD_Result __attribute__((format(printf, 6, 7)))
+send_later(struct MHD_Connection *c, req *rq, unsigned status, unsigned retry_after, const char *code,
+	   const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	enum MHD_Result r = vsend_error(c, rq, status, retry_after, code, fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 static hub_err locked(server *sv, hub_err e)
@@ -119,16 +179,23 @@ static hub_err locked(server *sv, hub_err e)
 static enum MHD_Result store_failed(struct MHD_Connection *c, req *rq, server *sv, hub_err e)
 {
 	if (e == HUB_BUSY)
-		return send_error(c, rq, 503, "unavailable", "the hub's storage is busy; try again");
-	fprintf(stderr, "hub: storage: %s\n", hub_store_errmsg(sv->st));
+		return send_later(c, rq, 503, 2, "unavailable", "the hub's storage is busy; try again");
+	char why[300];
+	hub_log_escape(hub_store_errmsg(sv->st), why, sizeof why);
+	fprintf(stderr, "hub: storage: %s\n", why);
 	return send_error(c, rq, 500, "internal", "the hub could not store this; nothing was kept");
 }
 
 /* ---- request bodies ---- */
 
-/* The body, inflated when gzip. 0 with *out (malloc'd or the body itself), or an HTTP status. */
-static unsigned body_of(struct MHD_Connection *c, server *sv, req *rq, char **out, size_t *outlen)
+/*
+ * The body, inflated when gzip. 0 with *out (malloc'd or the body itself)
+ * and *held (bytes of the body budget the inflated copy holds; give them
+ * back after), or an HTTP status (503: the budget is spent).
+ */
+static unsigned body_of(struct MHD_Connection *c, server *sv, req *rq, char **out, size_t *outlen, size_t *held)
 {
+	*held = 0;
 	const char *enc = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_ENCODING);
 	if (!enc || strcmp(enc, "identity") == 0) {
 		*out = rq->body;
@@ -137,30 +204,57 @@ static unsigned body_of(struct MHD_Connection *c, server *sv, req *rq, char **ou
 	}
 	if (strcmp(enc, "gzip") != 0)
 		return 415;
-	size_t cap = sv->max_body, n = 0;
-	char *buf = malloc(cap + 1);
+	/* the output grows by doubling, each step taken from the budget first */
+	size_t limit = rq->limit, cap = 0, n = 0;
+	char *buf = NULL;
 	z_stream z = {0};
-	if (!buf || inflateInit2(&z, 31) != Z_OK) {
-		free(buf);
+	if (inflateInit2(&z, 31) != Z_OK)
 		return 500;
-	}
 	z.next_in = (Bytef *)rq->body;
 	z.avail_in = (uInt)rq->len;
-	int rc;
-	do {
+	unsigned status = 0;
+	int rc = Z_OK;
+	while (rc == Z_OK) {
+		if (n == cap) {
+			if (cap > limit) {
+				status = 413;
+				break;
+			}
+			size_t grow = cap ? cap : 16384;
+			if (cap + grow > limit + 1)
+				grow = limit + 1 - cap;
+			char *b;
+			if (hub_guard_take(sv->guard, grow) != 0) {
+				status = 503;
+				break;
+			}
+			*held += grow;
+			if (!(b = realloc(buf, cap + grow))) {
+				status = 500;
+				break;
+			}
+			buf = b;
+			cap += grow;
+		}
 		z.next_out = (Bytef *)buf + n;
-		z.avail_out = (uInt)(cap + 1 - n);
+		z.avail_out = (uInt)(cap - n);
 		rc = inflate(&z, Z_NO_FLUSH);
 		n = z.total_out;
-	} while (rc == Z_OK && n <= cap && z.avail_out == 0);
-	inflateEnd(&z);
-	if (n > cap) {
-		free(buf);
-		return 413;
+		if (rc == Z_BUF_ERROR && z.avail_out)
+			break; /* the input ended before the stream did */
+		if (rc == Z_BUF_ERROR)
+			rc = Z_OK;
 	}
-	if (rc != Z_STREAM_END) {
+	inflateEnd(&z);
+	if (!status && n > limit)
+		status = 413;
+	if (!status && rc != Z_STREAM_END)
+		status = 400;
+	if (status) {
 		free(buf);
-		return 400;
+		hub_guard_give(sv->guard, *held);
+		*held = 0;
+		return status;
 	}
 	*out = buf;
 	*outlen = n;
@@ -178,6 +272,7 @@ static int authenticate(struct MHD_Connection *c, server *sv, req *rq, hub_devic
 	size_t n = 0;
 	if (!auth || strlen(auth) != 7 + 5 + 32 + 1 + 64 || strncmp(auth, "Bearer tzd1.", 12) != 0 ||
 	    auth[12 + 32] != '.') {
+		hub_guard_failed(sv->guard, client_of(c), rq->arrived_ms);
 		*ret = send_error(c, rq, 401, "unauthorized", "a device token is needed (Authorization: Bearer ...)");
 		return 0;
 	}
@@ -187,6 +282,7 @@ static int authenticate(struct MHD_Connection *c, server *sv, req *rq, hub_devic
 	secret_hex[64] = '\0';
 	if (!hub_is_hex(id, 32) ||
 	    sodium_hex2bin(secret, sizeof secret, secret_hex, 64, NULL, &n, NULL) != 0 || n != sizeof secret) {
+		hub_guard_failed(sv->guard, client_of(c), rq->arrived_ms);
 		*ret = send_error(c, rq, 401, "unauthorized", "the device token is malformed");
 		return 0;
 	}
@@ -199,6 +295,7 @@ static int authenticate(struct MHD_Connection *c, server *sv, req *rq, hub_devic
 	/* compare even for an unknown device, so timing tells nothing */
 	int same = sodium_memcmp(hash, e == HUB_OK ? dev->token_hash : hash, sizeof hash) == 0;
 	if (e != HUB_OK || !same || dev->revoked_ms) {
+		hub_guard_failed(sv->guard, client_of(c), rq->arrived_ms);
 		*ret = send_error(c, rq, 401, "unauthorized", "%s",
 				  e == HUB_OK && same ? "this device was revoked" : "the device token is not valid");
 		return 0;
@@ -276,8 +373,10 @@ static enum MHD_Result enroll(struct MHD_Connection *c, server *sv, req *rq, con
 	hub_venue v;
 	hub_err e = STORE(sv, enroll(sv->st, code_hash, &dev, hub_now_ms(), &v));
 	sodium_memzero(secret, sizeof secret);
-	if (e == HUB_CODE_INVALID)
+	if (e == HUB_CODE_INVALID) {
+		hub_guard_failed(sv->guard, client_of(c), rq->arrived_ms);
 		return send_error(c, rq, 403, "code_invalid", "this enrolment code is unknown, used or expired");
+	}
 	if (e == HUB_EXISTS)
 		return send_error(c, rq, 409, "bad_request",
 				  "this device is enrolled already; revoke it first (tingzi-hub devices revoke)");
@@ -310,14 +409,10 @@ static int own_venue(struct MHD_Connection *c, server *sv, req *rq, const hub_de
 	return 1;
 }
 
-static enum MHD_Result push(struct MHD_Connection *c, server *sv, req *rq, const char *venue, const char *body,
-			    size_t len)
+/* A push whose device and venue were checked from its headers (begin()). */
+static enum MHD_Result push(struct MHD_Connection *c, server *sv, req *rq, const char *body, size_t len)
 {
-	hub_device dev;
-	hub_venue v;
-	enum MHD_Result ret;
-	if (!authenticate(c, sv, rq, &dev, &ret) || !own_venue(c, sv, rq, &dev, venue, &v, &ret))
-		return ret;
+	const hub_device *dev = &rq->dev;
 	int64_t now = hub_now_ms();
 	hub_batch b;
 	int status;
@@ -326,15 +421,20 @@ static enum MHD_Result push(struct MHD_Connection *c, server *sv, req *rq, const
 		hub_batch_free(&b);
 		return send_error(c, rq, (unsigned)status, code, "%s", msg);
 	}
-	if (strcmp(hub_push_device(&b), dev.id) != 0) {
+	if (strcmp(hub_push_device(&b), dev->id) != 0) {
 		hub_batch_free(&b);
 		return send_error(c, rq, 403, "forbidden", "\"device_id\" is not the token's device");
 	}
-	int64_t offset = now - b.device_time_ms;
+	/*
+	 * The device stamped its time when it sent the request: the offset is
+	 * measured against when the headers arrived, so a slow upload does not
+	 * shift every time in it by the upload's length.
+	 */
+	int64_t offset = rq->arrived_ms - b.device_time_ms;
 	hub_push_stats stats;
 	struct timespec t1, t2;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	hub_err e = STORE(sv, push(sv->st, &v, dev.id, offset, now, &b, &stats));
+	hub_err e = STORE(sv, push(sv->st, &rq->v, dev->id, offset, now, &b, &stats));
 	clock_gettime(CLOCK_MONOTONIC, &t2);
 	if (e != HUB_OK) {
 		hub_batch_free(&b);
@@ -344,13 +444,13 @@ static enum MHD_Result push(struct MHD_Connection *c, server *sv, req *rq, const
 	snprintf(rq->note, sizeof rq->note,
 		 "device %.8s: %zu check-ins %zu records in %zu bytes (%zu inflated), stored in %.1f ms: %zu ok, %zu "
 		 "duplicate, %zu rejected, %zu second attendances",
-		 dev.id, b.ncheckins, b.nrecords, rq->len, len,
+		 dev->id, b.ncheckins, b.nrecords, rq->len, len,
 		 (double)(t2.tv_sec - t1.tv_sec) * 1e3 + (double)(t2.tv_nsec - t1.tv_nsec) / 1e6, stats.ok,
 		 stats.duplicate, stats.rejected, stats.attendance_duplicate);
 	hub_batch_free(&b);
 	if (!reply)
 		return send_error(c, rq, 500, "internal", "out of memory");
-	return send_text(c, 200, "application/json", reply, strlen(reply), 1);
+	return send_text(c, 200, "application/json", reply, strlen(reply), 1, 0);
 }
 
 static int host_ok(const char *h)
@@ -430,7 +530,7 @@ static enum MHD_Result live(struct MHD_Connection *c, server *sv, req *rq, const
 		return send_error(c, rq, 404, "not_found", "no such live code");
 	if (e == HUB_INVALID) {
 		snprintf(rq->note, sizeof rq->note, "live code %s: no valid link", slug);
-		return send_text(c, 410, "text/html; charset=utf-8", strdup(gone), strlen(gone), 0);
+		return send_text(c, 410, "text/html; charset=utf-8", strdup(gone), strlen(gone), 0, 0);
 	}
 	if (e != HUB_OK)
 		return store_failed(c, rq, sv, e);
@@ -445,42 +545,147 @@ static enum MHD_Result live(struct MHD_Connection *c, server *sv, req *rq, const
 
 /* ---- dispatch ---- */
 
-static enum MHD_Result route(struct MHD_Connection *c, server *sv, req *rq, const char *url, const char *method)
+/* The endpoint the path names; venue (and set) filled for push and pull. */
+static enum route classify(const char *url, req *rq)
+{
+	char rest[4];
+	if (strcmp(url, "/v1/health") == 0)
+		return R_HEALTH;
+	if (strncmp(url, "/j/", 3) == 0)
+		return R_LIVE;
+	if (strcmp(url, "/v1/enroll") == 0)
+		return R_ENROLL;
+	if (sscanf(url, "/v1/venues/%36[0-9a-f]/push%1s", rq->venue, rest) == 1 &&
+	    strlen(url) == strlen("/v1/venues//push") + strlen(rq->venue))
+		return R_PUSH;
+	if (sscanf(url, "/v1/venues/%36[0-9a-f]/pull/%16[a-z]%1s", rq->venue, rq->set, rest) == 2)
+		return R_PULL;
+	return R_NONE;
+}
+
+/* Makes room for need bytes of body, taken from the shared budget first: 0, or -1. */
+static int body_grow(server *sv, req *rq, size_t need)
+{
+	if (need <= rq->cap)
+		return 0;
+	if (hub_guard_take(sv->guard, need - rq->cap) != 0)
+		return -1;
+	rq->taken += need - rq->cap;
+	char *b = realloc(rq->body, need + 1);
+	if (!b)
+		return -1;
+	rq->body = b;
+	rq->cap = need;
+	return 0;
+}
+
+/* Drops the body gathered so far and gives its bytes back. */
+static void body_drop(server *sv, req *rq)
+{
+	free(rq->body);
+	rq->body = NULL;
+	rq->len = rq->cap = 0;
+	hub_guard_give(sv->guard, rq->taken);
+	rq->taken = 0;
+}
+
+static void body_chunk(server *sv, req *rq, const char *data, size_t n)
+{
+	if (rq->answered || rq->too_large || rq->busy)
+		return; /* dropped: the answer is already decided */
+	if (n > rq->limit - rq->len) {
+		rq->too_large = 1;
+		body_drop(sv, rq);
+		return;
+	}
+	if (rq->len + n > rq->cap) {
+		size_t want = rq->cap ? rq->cap * 2 : 16384;
+		if (want < rq->len + n)
+			want = rq->len + n;
+		if (want > rq->limit)
+			want = rq->limit;
+		if (body_grow(sv, rq, want) != 0) {
+			rq->busy = 1;
+			body_drop(sv, rq);
+			return;
+		}
+	}
+	memcpy(rq->body + rq->len, data, n);
+	rq->len += n;
+}
+
+/*
+ * What the headers alone decide, before any body is read. Answers every
+ * request that has no body to wait for; a push or enrolment that may go on
+ * returns MHD_YES with no answer queued.
+ */
+static enum MHD_Result begin(struct MHD_Connection *c, server *sv, req *rq, const char *url, const char *method)
 {
 	int get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0, post = strcmp(method, "POST") == 0;
-	char venue[40], rest[40];
-	if (strcmp(url, "/v1/health") == 0)
-		return get ? health(c) : send_error(c, rq, 405, "method_not_allowed", "use GET");
-	if (strncmp(url, "/j/", 3) == 0)
-		return get ? live(c, sv, rq, url + 3) : send_error(c, rq, 405, "method_not_allowed", "use GET");
-	int enroll_url = strcmp(url, "/v1/enroll") == 0;
-	int push_url = sscanf(url, "/v1/venues/%36[0-9a-f]/push%1s", venue, rest) == 1 &&
-		       strlen(url) == strlen("/v1/venues//push") + strlen(venue);
-	int pull_url = !push_url && sscanf(url, "/v1/venues/%36[0-9a-f]/pull/%16[a-z]%1s", venue, rest, rest) == 2;
-	if (!enroll_url && !push_url && !pull_url)
+	switch (rq->route) {
+	case R_NONE:
 		return send_error(c, rq, 404, "not_found", "no such endpoint");
-	if ((push_url || pull_url) && !hub_is_hex(venue, 32))
-		return send_error(c, rq, 404, "not_found", "no such venue");
-	if (pull_url) {
-		sscanf(url, "/v1/venues/%36[0-9a-f]/pull/%16[a-z]", venue, rest);
-		return get ? pull(c, sv, rq, venue, rest) : send_error(c, rq, 405, "method_not_allowed", "use GET");
+	case R_HEALTH:
+		return get ? health(c) : send_error(c, rq, 405, "method_not_allowed", "use GET");
+	case R_LIVE:
+		return get ? live(c, sv, rq, url + 3) : send_error(c, rq, 405, "method_not_allowed", "use GET");
+	default:
+		break;
 	}
+	if (rq->route != R_ENROLL && !hub_is_hex(rq->venue, 32))
+		return send_error(c, rq, 404, "not_found", "no such venue");
+	unsigned wait = hub_guard_wait(sv->guard, client_of(c), rq->arrived_ms);
+	if (wait) {
+		rq->quiet = 1;
+		return send_later(c, rq, 429, wait, "too_many_failures",
+				  "too many failed tokens or enrolment codes from this address; try again in %u s",
+				  wait);
+	}
+	if (rq->route == R_PULL)
+		return get ? pull(c, sv, rq, rq->venue, rq->set)
+			   : send_error(c, rq, 405, "method_not_allowed", "use GET");
 	if (!post)
 		return send_error(c, rq, 405, "method_not_allowed", "use POST");
+	enum MHD_Result ret;
+	if (rq->route == R_PUSH && (!authenticate(c, sv, rq, &rq->dev, &ret) ||
+				    !own_venue(c, sv, rq, &rq->dev, rq->venue, &rq->v, &ret)))
+		return ret;
+	rq->limit = rq->route == R_ENROLL ? HUB_ENROLL_MAX_BODY : sv->max_body;
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl) {
+		char *end;
+		unsigned long long n = strtoull(cl, &end, 10);
+		if (n > rq->limit)
+			return send_error(c, rq, 413, "too_large", "the body is larger than %zu bytes", rq->limit);
+		if (n && body_grow(sv, rq, (size_t)n) != 0)
+			return send_later(c, rq, 503, 5, "busy", "the hub is receiving too much at once; try again");
+	}
+	return MHD_YES;
+}
+
+/* The whole body is here: check, inflate and hand it to its endpoint. */
+static enum MHD_Result finish(struct MHD_Connection *c, server *sv, req *rq)
+{
 	if (rq->too_large)
-		return send_error(c, rq, 413, "too_large", "the body is larger than %zu bytes", sv->max_body);
+		return send_error(c, rq, 413, "too_large", "the body is larger than %zu bytes", rq->limit);
+	if (rq->busy)
+		return send_later(c, rq, 503, 5, "busy", "the hub is receiving too much at once; try again");
 	char *body;
-	size_t len;
-	unsigned st = body_of(c, sv, rq, &body, &len);
+	size_t len, held;
+	unsigned st = body_of(c, sv, rq, &body, &len, &held);
 	if (st == 413)
-		return send_error(c, rq, 413, "too_large", "the body inflates to more than %zu bytes", sv->max_body);
+		return send_error(c, rq, 413, "too_large", "the body inflates to more than %zu bytes", rq->limit);
+	if (st == 503)
+		return send_later(c, rq, 503, 5, "busy", "the hub is receiving too much at once; try again");
 	if (st == 415)
 		return send_error(c, rq, 415, "unsupported_encoding", "only gzip or identity bodies");
 	if (st)
 		return send_error(c, rq, st, st == 400 ? "bad_request" : "internal", "the gzip body is damaged");
-	enum MHD_Result ret = enroll_url ? enroll(c, sv, rq, body, len) : push(c, sv, rq, venue, body, len);
-	if (body != rq->body)
+	enum MHD_Result ret = rq->route == R_ENROLL ? enroll(c, sv, rq, body, len) : push(c, sv, rq, body, len);
+	if (body != rq->body) {
 		free(body);
+		hub_guard_give(sv->guard, held);
+	}
 	return ret;
 }
 
@@ -493,67 +698,67 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (!(rq = calloc(1, sizeof *rq)))
 			return MHD_NO;
 		clock_gettime(CLOCK_MONOTONIC, &rq->t0);
-		snprintf(rq->what, sizeof rq->what, "%s %s", method, url);
+		rq->arrived_ms = hub_now_ms();
+		char what[sizeof rq->what];
+		snprintf(what, sizeof what, "%s %s", method, url);
+		hub_log_escape(what, rq->what, sizeof rq->what);
+		rq->route = classify(url, rq);
 		*con_cls = rq;
-		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-		if (cl && strtoull(cl, NULL, 10) > sv->max_body) {
-			/* answered before the body is read; the connection is then closed */
-			rq->too_large = 1;
-			return send_error(c, rq, 413, "too_large", "the body is larger than %zu bytes", sv->max_body);
-		}
-		return MHD_YES;
+		return begin(c, sv, rq, url, method);
 	}
 	if (*upload_size) {
-		if (!rq->too_large) {
-			if (rq->len + *upload_size > sv->max_body) {
-				rq->too_large = 1;
-				free(rq->body);
-				rq->body = NULL;
-				rq->len = rq->cap = 0;
-			} else {
-				if (rq->len + *upload_size > rq->cap) {
-					size_t cap = rq->cap ? rq->cap : 65536;
-					while (cap < rq->len + *upload_size)
-						cap *= 2;
-					char *b = realloc(rq->body, cap + 1);
-					if (!b)
-						return MHD_NO;
-					rq->body = b;
-					rq->cap = cap;
-				}
-				memcpy(rq->body + rq->len, upload, *upload_size);
-				rq->len += *upload_size;
-			}
-		}
+		body_chunk(sv, rq, upload, *upload_size);
 		*upload_size = 0;
 		return MHD_YES;
 	}
-	if (rq->note[0] == '\0' || !rq->too_large)
-		return route(c, sv, rq, url, method);
-	return MHD_YES;
+	return rq->answered ? MHD_YES : finish(c, sv, rq);
 }
 
 static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
+	server *sv = cls;
 	req *rq = *con_cls;
+	const union MHD_ConnectionInfo *sc = MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	if (sc)
+		hub_guard_watch_renew(sv->guard, sc->socket_context);
 	if (!rq)
 		return;
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
-	struct timespec t1;
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	double ms = (double)(t1.tv_sec - rq->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - rq->t0.tv_nsec) / 1e6;
-	fprintf(stderr, "hub: %s %u %.1f ms%s%s%s\n", rq->what, ci ? ci->http_status : 0, ms, rq->note[0] ? " " : "",
-		rq->note,
-		toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
-	free(rq->body);
+	if (!rq->quiet) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
+		struct timespec t1;
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		double ms = (double)(t1.tv_sec - rq->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - rq->t0.tv_nsec) / 1e6;
+		char note[sizeof rq->note * 2];
+		hub_log_escape(rq->note, note, sizeof note);
+		fprintf(stderr, "hub: %s %u %.1f ms%s%s%s\n", rq->what, ci ? ci->http_status : 0, ms,
+			note[0] ? " " : "", note,
+			toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
+	}
+	body_drop(sv, rq);
 	free(rq);
 	*con_cls = NULL;
 }
 
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode toe)
+{
+	server *sv = cls;
+	if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+		if (ci)
+			hub_guard_watch_start(sv->guard, ci->connect_fd, socket_context);
+	} else {
+		hub_guard_watch_end(sv->guard, socket_context);
+	}
+}
+
 static void on_log(void *cls, const char *fmt, va_list ap)
 {
-	fputs("hub: http: ", stderr);
-	vfprintf(stderr, fmt, ap);
+	char line[512], safe[1024];
+	vsnprintf(line, sizeof line, fmt, ap);
+	line[strcspn(line, "\n")] = '\0';
+	hub_log_escape(line, safe, sizeof safe);
+	fprintf(stderr, "hub: http: %s\n", safe);
 }
 
 static char *read_pem(const char *path)
@@ -572,9 +777,34 @@ static char *read_pem(const char *path)
 	return buf;
 }
 
-int hub_serve(hub_store *st, const char *listen, const char *public_url, size_t max_body, const char *tls_cert,
-	      const char *tls_key)
+/*
+ * Room for max connections: the open-file limit is raised as far as the
+ * system allows; the connection limit comes down to what then fits.
+ */
+static unsigned room_for(unsigned max)
 {
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return max;
+	rlim_t want = (rlim_t)max + 64;
+	if (rl.rlim_cur < want) {
+		rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+		getrlimit(RLIMIT_NOFILE, &rl);
+	}
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < want) {
+		unsigned fit = rl.rlim_cur > 128 ? (unsigned)(rl.rlim_cur - 64) : 64;
+		fprintf(stderr, "hub: %u connections at most (the open-file limit is %llu)\n", fit,
+			(unsigned long long)rl.rlim_cur);
+		return fit;
+	}
+	return max;
+}
+
+int hub_serve(hub_store *st, const hub_serve_config *cfg)
+{
+	const char *listen = cfg->listen ? cfg->listen : "127.0.0.1:8420", *tls_cert = cfg->tls_cert,
+		   *tls_key = cfg->tls_key;
 	char *cert = NULL, *key = NULL;
 	if (tls_cert || tls_key) {
 		if (!tls_cert || !tls_key) {
@@ -618,7 +848,21 @@ int hub_serve(hub_store *st, const char *listen, const char *public_url, size_t 
 		fprintf(stderr, "tingzi-hub: --listen %s: %s is not an IPv4 address\n", listen, host);
 		return 2;
 	}
-	server sv = {.st = st, .public_url = public_url, .max_body = max_body, .tls = cert != NULL};
+	hub_guard_config gc = {.failures_per_minute = HUB_FAILURES_PER_MINUTE,
+			       .body_budget = cfg->body_budget ? cfg->body_budget : HUB_BODY_BUDGET,
+			       .request_seconds = HUB_REQUEST_SECONDS};
+	server sv = {.st = st,
+		     .public_url = cfg->public_url,
+		     .max_body = cfg->max_body ? cfg->max_body : HUB_MAX_BODY,
+		     .tls = cert != NULL,
+		     .guard = hub_guard_new(&gc)};
+	if (!sv.guard) {
+		fprintf(stderr, "tingzi-hub: cannot start (out of memory or threads)\n");
+		free(cert);
+		free(key);
+		return 1;
+	}
+	unsigned max_conn = room_for(cfg->max_connections ? cfg->max_connections : HUB_MAX_CONNECTIONS);
 	pthread_mutex_init(&sv.lock, NULL);
 	/* INT and TERM are waited for below, in this thread only */
 	sigset_t stop;
@@ -627,25 +871,34 @@ int hub_serve(hub_store *st, const char *listen, const char *public_url, size_t 
 	sigaddset(&stop, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/*
+	 * epoll, not select: select stops at 1024 descriptors. Each connection's
+	 * headers and buffers live in a pool of HUB_CONNECTION_MEMORY bytes.
+	 */
 	struct MHD_Daemon *d = MHD_start_daemon(
-	    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | (cert ? MHD_USE_TLS : 0), (uint16_t)port, NULL, NULL, on_request, &sv,
-	    MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE, 4u,
-	    MHD_OPTION_CONNECTION_LIMIT, 512u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)65536, MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL,
-	    cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
+	    MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | (cert ? MHD_USE_TLS : 0), (uint16_t)port, NULL, NULL,
+	    on_request, &sv, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	    MHD_OPTION_THREAD_POOL_SIZE, 4u, MHD_OPTION_CONNECTION_LIMIT, max_conn,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_address, MHD_OPTION_CONNECTION_TIMEOUT, HUB_IDLE_SECONDS,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HUB_CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_done,
+	    &sv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, &sv, cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
+	    cert, MHD_OPTION_HTTPS_MEM_KEY, key, MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "tingzi-hub: cannot listen on %s:%u (in use, not this machine's address%s)\n", host,
 			port, cert ? ", or the certificate and key do not match" : "");
+		hub_guard_free(sv.guard);
+		pthread_mutex_destroy(&sv.lock);
 		free(cert);
 		free(key);
 		return 1;
 	}
-	fprintf(stderr, "hub: listening on %s://%s:%u (protocol 1, version %s)\n", cert ? "https" : "http", host, port,
-		TINGZI_VERSION);
+	fprintf(stderr, "hub: listening on %s://%s:%u (protocol 1, version %s; %u connections, %u per address)\n",
+		cert ? "https" : "http", host, port, TINGZI_VERSION, max_conn, cfg->per_address);
 	int sig = 0;
 	sigwait(&stop, &sig);
 	fprintf(stderr, "hub: stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	MHD_stop_daemon(d);
+	hub_guard_free(sv.guard);
 	pthread_mutex_destroy(&sv.lock);
 	free(cert);
 	if (key)

@@ -6,7 +6,15 @@
 
 #include "sync/hub/hub_store.h"
 
-#define HUB_MAX_BODY (8u << 20) /* bytes, as sent and after inflating */
+#define HUB_MAX_BODY	     (8u << 20)	 /* bytes of a push, as sent and after inflating */
+#define HUB_ENROLL_MAX_BODY  4096u	 /* bytes of an enrolment, as sent and after inflating */
+#define HUB_BODY_BUDGET	     (48u << 20) /* bytes of bodies all requests hold together */
+#define HUB_MAX_CONNECTIONS  2000u
+#define HUB_PER_ADDRESS	     32u /* connections from one client address */
+#define HUB_IDLE_SECONDS     15u /* a connection that sends nothing for this long is closed */
+#define HUB_REQUEST_SECONDS  60u /* one request, headers to answer */
+#define HUB_FAILURES_PER_MINUTE 30u /* failed tokens and codes per address before 429 */
+#define HUB_CONNECTION_MEMORY 16384u /* bytes of headers and buffers per connection */
 
 /*
  * A /v1/enroll body read into dev (id, name, public_key; the rest zero) and
@@ -23,13 +31,18 @@ int hub_enroll_parse(const char *body, size_t len, hub_device *dev, unsigned cha
 int hub_pull_query(const char *since_s, const char *limit_s, int64_t *since, int *limit, const char **code,
 		   const char **msg);
 
-/*
- * Serve on listen ("ADDRESS:PORT" or "PORT") until SIGINT or SIGTERM.
- * public_url: the address kiosks and phones reach the hub by, for live codes
- * (NULL: http:// and the request's Host). Returns the exit status.
- * tls_cert and tls_key: PEM files to serve HTTPS with (GnuTLS), or NULL.
- */
-int hub_serve(hub_store *st, const char *listen, const char *public_url, size_t max_body, const char *tls_cert,
-	      const char *tls_key);
+typedef struct hub_serve_config {
+	const char *listen;	  /* "ADDRESS:PORT" or "PORT"; NULL: 127.0.0.1:8420 */
+	const char *public_url;	  /* how kiosks and phones reach the hub, for live codes;
+				     NULL: http:// and the request's Host */
+	const char *tls_cert, *tls_key; /* PEM files to serve HTTPS with (GnuTLS), or NULL */
+	size_t max_body;	  /* 0: HUB_MAX_BODY */
+	size_t body_budget;	  /* 0: HUB_BODY_BUDGET */
+	unsigned max_connections; /* 0: HUB_MAX_CONNECTIONS */
+	unsigned per_address;	  /* connections per client address; 0: no limit (behind a proxy) */
+} hub_serve_config;
+
+/* Serve until SIGINT or SIGTERM. Returns the exit status. */
+int hub_serve(hub_store *st, const hub_serve_config *cfg);
 
 #endif

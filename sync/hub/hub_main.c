@@ -33,9 +33,12 @@ static const char usage_text[] =
     "group links go down (protocol: sync/PROTOCOL.md).\n"
     "\n"
     "  serve [--listen ADDR:PORT] [--public-url URL] [--tls-cert PEM --tls-key PEM]\n"
+    "        [--max-connections N] [--per-address N]\n"
     "        serve HTTP on ADDR:PORT (default 127.0.0.1:8420) until SIGINT/SIGTERM;\n"
     "        with a certificate and key, HTTPS. --public-url is how phones reach\n"
-    "        the hub, for live codes /j/SLUG (default: the Host the kiosk used)\n"
+    "        the hub, for live codes /j/SLUG (default: the Host the kiosk used).\n"
+    "        At most N connections in all (default 2000) and from one client\n"
+    "        address (default 32; 0: no limit, for a hub behind a proxy)\n"
     "  venues add NAME [--tz ZONE]   add a venue; prints its id. Days are counted\n"
     "                                in ZONE (default: this machine's zone)\n"
     "  venues list\n"
@@ -102,7 +105,7 @@ static int venue_known(hub_store *st, const char *id, hub_venue *v)
 /* Options after the command words: --name value pairs and flags, plus positional words. */
 typedef struct opts {
 	const char *venue, *tz, *title, *start, *end, *label, *platform, *expires, *cap, *event, *slug, *format,
-	    *hours, *listen, *public_url, *tls_cert, *tls_key;
+	    *hours, *listen, *public_url, *tls_cert, *tls_key, *max_connections, *per_address;
 	int is_default;
 	const char *pos[4];
 	int npos;
@@ -120,6 +123,7 @@ static int parse_opts(int argc, char **argv, opts *o)
 	    {"hours", required_argument, 0, 'H'},  {"listen", required_argument, 0, 'L'},
 	    {"public-url", required_argument, 0, 'P'}, {"default", no_argument, 0, 'D'},
 	    {"tls-cert", required_argument, 0, 'C'}, {"tls-key", required_argument, 0, 'K'},
+	    {"max-connections", required_argument, 0, 'M'}, {"per-address", required_argument, 0, 'A'},
 	    {0, 0, 0, 0}};
 	memset(o, 0, sizeof *o);
 	optind = 1;
@@ -151,11 +155,46 @@ static int parse_opts(int argc, char **argv, opts *o)
 		case 'D': o->is_default = 1; break;
 		case 'C': o->tls_cert = optarg; break;
 		case 'K': o->tls_key = optarg; break;
+		case 'M': o->max_connections = optarg; break;
+		case 'A': o->per_address = optarg; break;
 		default:
 			return usage_error("unknown or incomplete option %s", argv[optind - 1]);
 		}
 	}
 	return 0;
+}
+
+/* ---- serve ---- */
+
+/* A whole number lo..hi from a flag's text: 0, or -1. */
+static int count_arg(const char *text, long lo, long hi, unsigned *out)
+{
+	char *end;
+	long n;
+	if (!text)
+		return 0;
+	errno = 0;
+	n = strtol(text, &end, 10);
+	if (errno || end == text || *end || n < lo || n > hi)
+		return -1;
+	*out = (unsigned)n;
+	return 0;
+}
+
+static int cmd_serve(hub_store *st, const opts *o)
+{
+	hub_serve_config cfg = {.listen = o->listen,
+				.public_url = o->public_url,
+				.tls_cert = o->tls_cert,
+				.tls_key = o->tls_key,
+				.per_address = HUB_PER_ADDRESS};
+	if (o->npos)
+		return usage_error("serve takes no argument %s", o->pos[0]);
+	if (count_arg(o->max_connections, 16, 60000, &cfg.max_connections) != 0)
+		return usage_error("--max-connections takes a number from 16 to 60000");
+	if (count_arg(o->per_address, 0, 60000, &cfg.per_address) != 0)
+		return usage_error("--per-address takes a number from 0 (no limit) to 60000");
+	return hub_serve(st, &cfg);
 }
 
 /* ---- venues ---- */
@@ -703,9 +742,7 @@ int main(int argc, char **argv)
 		return 1;
 	int rc;
 	if (strcmp(cmd, "serve") == 0)
-		rc = o.npos ? usage_error("serve takes no argument %s", o.pos[0])
-			    : hub_serve(st, o.listen ? o.listen : "127.0.0.1:8420", o.public_url, HUB_MAX_BODY,
-					o.tls_cert, o.tls_key);
+		rc = cmd_serve(st, &o);
 	else if (strcmp(cmd, "import") == 0)
 		rc = cmd_import(st, &o);
 	else if (strcmp(cmd, "venues") == 0)

@@ -33,6 +33,26 @@ int hub_json_depth_ok(const char *text, size_t len, int max)
 	return 1;
 }
 
+size_t hub_json_values(const char *text, size_t len)
+{
+	size_t n = 1;
+	int in_string = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (in_string) {
+			if (c == '\\')
+				i++;
+			else if (c == '"')
+				in_string = 0;
+		} else if (c == '"') {
+			in_string = 1;
+		} else if (c == ',' || c == '[' || c == '{') {
+			n++;
+		}
+	}
+	return n;
+}
+
 typedef struct err {
 	int *status;
 	char *code, *msg;
@@ -346,6 +366,8 @@ int hub_push_parse(const char *text, size_t len, hub_batch *b, int *status, char
 	memset(b, 0, sizeof *b);
 	if (!hub_json_depth_ok(text, len, HUB_MAX_DEPTH))
 		return refuse(&e, 400, "bad_json", "the body nests deeper than %d levels", HUB_MAX_DEPTH);
+	if (hub_json_values(text, len) > HUB_MAX_VALUES)
+		return refuse(&e, 413, "too_many_records", "the body holds more than %d JSON values", HUB_MAX_VALUES);
 	json_error_t je;
 	b->json = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
 	if (!b->json)

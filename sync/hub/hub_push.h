@@ -18,9 +18,16 @@
 #define HUB_MAX_CHECKINS 1000 /* per push */
 #define HUB_MAX_RECORDS  1000
 #define HUB_MAX_DEPTH    16
+#define HUB_MAX_VALUES   100000 /* JSON values in one push: 1 000 check-ins and 1 000 records need ~30 000 */
 
 /* 1 when no array or object in text nests deeper than max. */
 int hub_json_depth_ok(const char *text, size_t len, int max);
+/*
+ * How many JSON values the text would hold (arrays, objects and scalars),
+ * counted without parsing, so that a body of 8 MiB of "[{},{},...]" is
+ * refused before the parser allocates a node for each.
+ */
+size_t hub_json_values(const char *text, size_t len);
 
 /*
  * Read a push body. 0, or -1 with *status (400 or 413), an error code
