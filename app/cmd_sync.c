@@ -211,6 +211,7 @@ const char usage_export[] = "Usage: tingzi export --to DIR\n"
 			    "The records stay queued until the hub has them: a later sync, or --confirm\n"
 			    "with a file the hub imported, takes them off the queue. Members and events\n"
 			    "come in the first files, so the hub knows them before their check-ins.\n"
+	int64_t seq[SYNC_BATCH];
 			    "Exit status: 0 done, 1 error, 2 bad usage.\n";
 
 typedef struct exp_batch {
@@ -230,7 +231,7 @@ static int exp_take(const store_outbox_rec *rec, void *ctx)
 	if (!b->n)
 		b->first = rec->seq;
 	b->last = rec->seq;
-	b->n++;
+	b->seq[b->n++] = rec->seq;
 	return 0;
 }
 
@@ -256,12 +257,22 @@ static int secret_key(store *s, unsigned char *sk)
 	return rc;
 }
 
-/* Write one signed file; 0 or -1 (said on stderr). */
-static int write_tzb(const char *dir, store *s, const sync_conf *conf, const exp_batch *b,
-		     const unsigned char *sk)
+/*
+ * Write one signed file of as many of b's records as one batch holds (the
+ * encoder closes a batch at its limits); b->n and b->last then say which
+ * went in. 0 or -1 (said on stderr).
+ */
+static int write_tzb(const char *dir, store *s, const sync_conf *conf, exp_batch *b, const unsigned char *sk)
 {
 	char why[256], path[4096], tmp[4200];
-	char *push = wire_push_body(store_device_id(s), clock_wall_ms(), b->r, b->n, why, sizeof why);
+	size_t used = 0;
+	char *push = wire_push_body_fit(store_device_id(s), clock_wall_ms(), b->r, b->n, &used, why, sizeof why);
+	if (used > 0 && used < b->n) {
+		for (size_t i = used; i < b->n; i++)
+			wire_rec_clear(&b->r[i]);
+		b->n = used;
+		b->last = b->seq[used - 1];
+	}
 	if (!push) {
 		fprintf(stderr, "tingzi: %s\n", why);
 		return -1;

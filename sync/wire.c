@@ -208,43 +208,57 @@ enum { K_ID, K_MEMBER, K_EVENT, K_METHOD, K_WALL, K_MONO, K_BOOT, K_SEQ, K_VISIT
 static const char *const k_names[K_N] = {"id",   "member", "event", "method", "wall_ms", "mono_ms",
 					 "boot", "seq",    "visit", "flags",  "day"};
 
+/*
+ * A batch's check-ins name their events and boots by index into two short
+ * lists. When a record would need one entry more than a list holds, the
+ * batch closes before it (fast_add answers FAST_FULL) and that record opens
+ * the next batch: no limit here can stop a queue from draining.
+ */
+#define FAST_EVENTS 64
+#define FAST_BOOTS  16
+enum { FAST_ADDED = 0, FAST_FULL = 1, FAST_BAD = -1 };
+
 typedef struct fastcols {
 	sbuf col[K_N];
-	char events[64][STORE_ID_MAX], boots[16][48];
+	char events[FAST_EVENTS][STORE_ID_MAX], boots[FAST_BOOTS][48];
 	int nevents, nboots;
 	int64_t last_wall, last_mono, last_seq;
 	size_t n;
 } fastcols;
 
-static int dict(char (*list)[48], int *n, int max, const char *s)
+static int find_event(const fastcols *c, const char *s)
 {
-	for (int i = 0; i < *n; i++)
-		if (strcmp(list[i], s) == 0)
+	for (int i = 0; i < c->nevents; i++)
+		if (strcmp(c->events[i], s) == 0)
 			return i;
-	if (*n == max)
-		return -1;
-	snprintf(list[*n], 48, "%s", s);
-	return (*n)++;
+	return -1;
+}
+
+static int find_boot(const fastcols *c, const char *s)
+{
+	for (int i = 0; i < c->nboots; i++)
+		if (strcmp(c->boots[i], s) == 0)
+			return i;
+	return -1;
 }
 
 static int fast_add(fastcols *c, const wire_rec *w)
 {
 	if (!wire_is_id(w->id) || !wire_is_id(w->member) || !(w->event[0] == '\0' || wire_is_id(w->event)) ||
 	    !text_ok(w->method, sizeof w->method, 0) || !text_ok(w->boot, 40, 0) || !text_ok(w->key, sizeof w->key, 0))
-		return -1;
-	int ev = -1;
-	if (w->event[0]) {
-		for (ev = 0; ev < c->nevents && strcmp(c->events[ev], w->event) != 0; ev++)
-			;
-		if (ev == c->nevents) {
-			if (c->nevents == 64)
-				return -1;
-			snprintf(c->events[c->nevents++], STORE_ID_MAX, "%s", w->event);
-		}
+		return FAST_BAD;
+	int ev = w->event[0] ? find_event(c, w->event) : -1;
+	int boot = find_boot(c, w->boot);
+	if ((w->event[0] && ev < 0 && c->nevents == FAST_EVENTS) || (boot < 0 && c->nboots == FAST_BOOTS))
+		return FAST_FULL; /* nothing of this record was added */
+	if (w->event[0] && ev < 0) {
+		ev = c->nevents++;
+		snprintf(c->events[ev], STORE_ID_MAX, "%s", w->event);
 	}
-	int boot = dict(c->boots, &c->nboots, 16, w->boot);
-	if (boot < 0)
-		return -1;
+	if (boot < 0) {
+		boot = c->nboots++;
+		snprintf(c->boots[boot], 48, "%s", w->boot);
+	}
 	const char *sep = c->n ? "," : "";
 	for (int k = 0; k < K_N; k++)
 		sb_str(&c->col[k], sep);
@@ -261,7 +275,7 @@ static int fast_add(fastcols *c, const wire_rec *w)
 	sb_json(&c->col[K_DAY], strncmp(w->key, "d:", 2) == 0 ? w->key + 2 : "");
 	c->last_wall = w->wall_ms, c->last_mono = w->mono_ms, c->last_seq = w->seq;
 	c->n++;
-	return 0;
+	return FAST_ADDED;
 }
 
 /* The "checkins" object's text, appended to out. */
@@ -309,6 +323,19 @@ static json_t *record(const wire_rec *r, json_t *b)
 char *wire_push_body(const char *device_id, int64_t device_time_ms, const wire_rec *recs, size_t n, char *why,
 		     size_t len)
 {
+	size_t used = 0;
+	char *body = wire_push_body_fit(device_id, device_time_ms, recs, n, &used, why, len);
+	if (body && used < n) {
+		say(why, len, "%zu records need more than %d events or %d boots", n, FAST_EVENTS, FAST_BOOTS);
+		free(body);
+		return NULL;
+	}
+	return body;
+}
+
+char *wire_push_body_fit(const char *device_id, int64_t device_time_ms, const wire_rec *recs, size_t n,
+			 size_t *used, char *why, size_t len)
+{
 	columns c = {.id = json_array(),
 		     .member = json_array(),
 		     .events = json_array(),
@@ -332,10 +359,14 @@ char *wire_push_body(const char *device_id, int64_t device_time_ms, const wire_r
 	/* check-ins given by their fields go the fast way; a batch is one or the other */
 	for (size_t i = 0; i < n; i++)
 		slow |= strcmp(recs[i].kind, "checkin") == 0 && !recs[i].cols;
+	size_t fit = 0;
 	for (size_t i = 0; i < n; i++) {
 		int bad;
 		if (strcmp(recs[i].kind, "checkin") == 0 && recs[i].cols && !slow) {
-			bad = fast_add(fc, &recs[i]) != 0;
+			int added = fast_add(fc, &recs[i]);
+			if (added == FAST_FULL)
+				break; /* this record and the rest go in the next batch */
+			bad = added != FAST_ADDED;
 		} else {
 			json_t *b = recs[i].body ? json_loads(recs[i].body, 0, NULL) : NULL;
 			bad = !json_is_object(b);
@@ -349,6 +380,7 @@ char *wire_push_body(const char *device_id, int64_t device_time_ms, const wire_r
 			say(why, len, "the outbox record %s is damaged", recs[i].id);
 			goto done;
 		}
+		fit = i + 1;
 	}
 	json_t *head =
 	    json_pack("{s:s,s:I}", "device_id", device_id, "device_time_ms", (json_int_t)device_time_ms);
@@ -365,6 +397,8 @@ char *wire_push_body(const char *device_id, int64_t device_time_ms, const wire_r
 	json_decref(head);
 	if (!text)
 		goto done;
+	if (used)
+		*used = fit;
 	if (!fc->n) {
 		out = text;
 		goto done;

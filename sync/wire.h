@@ -40,6 +40,16 @@ void wire_rec_clear(wire_rec *w);
  */
 char *wire_push_body(const char *device_id, int64_t device_time_ms, const wire_rec *recs, size_t n, char *why,
 		     size_t len);
+/*
+ * The same for as many of recs[0..n) as one batch holds: a batch names at
+ * most 64 distinct events and 16 distinct boots among its check-ins, and
+ * closes before the first record that would need one more. *used says how
+ * many records the body carries (at least 1 when n > 0); the rest go in the
+ * next batch, so a queue always drains. wire_push_body() is this with all n
+ * required to fit (NULL and a sentence when they do not).
+ */
+char *wire_push_body_fit(const char *device_id, int64_t device_time_ms, const wire_rec *recs, size_t n,
+			 size_t *used, char *why, size_t len);
 
 /*
  * The push reply: *acks (malloc'd, *n entries) and the hub's clock offset.
