@@ -19,6 +19,8 @@
 #define WINDOW_MS 60000
 #define ADDR_SETS 512
 #define ADDR_WAYS 8
+#define LOG_KINDS 32
+#define LOG_PER_MINUTE 10
 
 typedef struct addr_entry {
 	unsigned char key[17]; /* family, then up to 16 bytes of address */
@@ -26,6 +28,13 @@ typedef struct addr_entry {
 	int64_t window_ms; /* when its window began */
 	unsigned failures, refused;
 } addr_entry;
+
+typedef struct log_kind {
+	const void *key;
+	char text[120];
+	int64_t window_ms;
+	unsigned written, left_out;
+} log_kind;
 
 typedef struct watch {
 	int fd, shut;
@@ -42,6 +51,7 @@ struct hub_guard {
 	size_t held;
 	addr_entry addrs[ADDR_SETS * ADDR_WAYS];
 	watch *watching;
+	log_kind logs[LOG_KINDS];
 };
 
 static int64_t mono_ms(void)
@@ -106,7 +116,7 @@ static void summarise(addr_entry *a)
 	if (!a->refused)
 		return;
 	addr_text(a->key, who, sizeof who);
-	fprintf(stderr, "hub: %s: %u requests refused (429) in a minute, after %u failed tokens or enrolment codes\n",
+	fprintf(stderr, "hub: %s: %u requests refused (429) in a minute, after %u refused (bad tokens or codes, malformed requests)\n",
 		who, a->refused, a->failures);
 	a->refused = 0;
 }
@@ -171,6 +181,60 @@ void hub_guard_failed(hub_guard *g, const struct sockaddr *addr, int64_t now_ms)
 	if (a)
 		a->failures++;
 	pthread_mutex_unlock(&g->lock);
+}
+
+/* ---- log lines of one kind ---- */
+
+static int64_t wall_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The count of lines left out of a kind's window; the lock is held. */
+static void log_summarise(log_kind *k)
+{
+	if (k->left_out)
+		fprintf(stderr, "hub: %u more lines like \"%s\" in a minute, left out\n", k->left_out, k->text);
+	k->left_out = 0;
+}
+
+int hub_guard_log_ok(hub_guard *g, const void *key, const char *text)
+{
+	if (!g)
+		return 1;
+	int64_t now = wall_ms();
+	int ok = 1;
+	pthread_mutex_lock(&g->lock);
+	log_kind *k = NULL, *oldest = &g->logs[0];
+	for (int i = 0; i < LOG_KINDS && !k; i++) {
+		if (g->logs[i].key == key)
+			k = &g->logs[i];
+		else if (g->logs[i].window_ms < oldest->window_ms)
+			oldest = &g->logs[i];
+	}
+	if (!k) {
+		log_summarise(oldest);
+		k = oldest;
+		memset(k, 0, sizeof *k);
+		k->key = key;
+		k->window_ms = now;
+	}
+	if (now - k->window_ms >= WINDOW_MS) {
+		log_summarise(k);
+		k->window_ms = now;
+		k->written = 0;
+	}
+	snprintf(k->text, sizeof k->text, "%s", text);
+	if (k->written < LOG_PER_MINUTE)
+		k->written++;
+	else {
+		k->left_out++;
+		ok = 0;
+	}
+	pthread_mutex_unlock(&g->lock);
+	return ok;
 }
 
 /* ---- the body budget ---- */
@@ -266,13 +330,17 @@ static void *watcher(void *arg)
 		if (shut)
 			fprintf(stderr, "hub: %u connection%s closed: a request took longer than %u s\n", shut,
 				shut == 1 ? "" : "s", g->cfg.request_seconds);
-		struct timespec wall;
-		clock_gettime(CLOCK_REALTIME, &wall);
-		int64_t wall_ms = (int64_t)wall.tv_sec * 1000 + wall.tv_nsec / 1000000;
+		int64_t wall = wall_ms();
 		for (size_t i = 0; i < ADDR_SETS * ADDR_WAYS; i++)
-			if (g->addrs[i].used && g->addrs[i].refused && wall_ms - g->addrs[i].window_ms >= WINDOW_MS) {
+			if (g->addrs[i].used && g->addrs[i].refused && wall - g->addrs[i].window_ms >= WINDOW_MS) {
 				summarise(&g->addrs[i]);
 				g->addrs[i].used = 0;
+			}
+		for (int i = 0; i < LOG_KINDS; i++)
+			if (g->logs[i].left_out && wall - g->logs[i].window_ms >= WINDOW_MS) {
+				log_summarise(&g->logs[i]);
+				g->logs[i].window_ms = wall;
+				g->logs[i].written = 0;
 			}
 	}
 	pthread_mutex_unlock(&g->lock);
@@ -308,6 +376,8 @@ void hub_guard_free(hub_guard *g)
 	for (size_t i = 0; i < ADDR_SETS * ADDR_WAYS; i++)
 		if (g->addrs[i].used)
 			summarise(&g->addrs[i]);
+	for (int i = 0; i < LOG_KINDS; i++)
+		log_summarise(&g->logs[i]);
 	while (g->watching) {
 		watch *w = g->watching;
 		g->watching = w->next;

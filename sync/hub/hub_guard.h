@@ -2,7 +2,8 @@
  * hub_guard — what keeps one client from starving the hub for everyone else.
  *
  * The HTTP server (hub_http.c) asks it four things:
- * - may this address try again? Failed tokens and enrolment codes are counted
+ * - may this address try again? Refused requests that take a token or a code
+ *   (bad tokens and codes, malformed or oversized bodies) are counted
  *   per client address in a window of a minute; past the limit every request
  *   that needs a token or a code is answered 429 with Retry-After until the
  *   window ends. Refused requests are not logged one by one: one summary line
@@ -61,6 +62,13 @@ void hub_guard_watch_start(hub_guard *g, int fd, void **slot);
 void hub_guard_watch_renew(hub_guard *g, void *slot);
 /* The connection closes: it leaves the watch list before its socket is closed. */
 void hub_guard_watch_end(hub_guard *g, void **slot);
+
+/*
+ * 1 when a line of kind key (the same key for the same kind of message, e.g.
+ * its format string) may be written now: at most 10 a minute for each kind;
+ * the rest are counted, and one line says how many were left out.
+ */
+int hub_guard_log_ok(hub_guard *g, const void *key, const char *text);
 
 /* Writes s into out (size n) with control characters, DEL and backslash as \xHH. */
 void hub_log_escape(const char *s, char *out, size_t n);

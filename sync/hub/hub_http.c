@@ -272,7 +272,6 @@ static int authenticate(struct MHD_Connection *c, server *sv, req *rq, hub_devic
 	size_t n = 0;
 	if (!auth || strlen(auth) != 7 + 5 + 32 + 1 + 64 || strncmp(auth, "Bearer tzd1.", 12) != 0 ||
 	    auth[12 + 32] != '.') {
-		hub_guard_failed(sv->guard, client_of(c), rq->arrived_ms);
 		*ret = send_error(c, rq, 401, "unauthorized", "a device token is needed (Authorization: Bearer ...)");
 		return 0;
 	}
@@ -282,7 +281,6 @@ static int authenticate(struct MHD_Connection *c, server *sv, req *rq, hub_devic
 	secret_hex[64] = '\0';
 	if (!hub_is_hex(id, 32) ||
 	    sodium_hex2bin(secret, sizeof secret, secret_hex, 64, NULL, &n, NULL) != 0 || n != sizeof secret) {
-		hub_guard_failed(sv->guard, client_of(c), rq->arrived_ms);
 		*ret = send_error(c, rq, 401, "unauthorized", "the device token is malformed");
 		return 0;
 	}
@@ -295,7 +293,6 @@ static int authenticate(struct MHD_Connection *c, server *sv, req *rq, hub_devic
 	/* compare even for an unknown device, so timing tells nothing */
 	int same = sodium_memcmp(hash, e == HUB_OK ? dev->token_hash : hash, sizeof hash) == 0;
 	if (e != HUB_OK || !same || dev->revoked_ms) {
-		hub_guard_failed(sv->guard, client_of(c), rq->arrived_ms);
 		*ret = send_error(c, rq, 401, "unauthorized", "%s",
 				  e == HUB_OK && same ? "this device was revoked" : "the device token is not valid");
 		return 0;
@@ -373,10 +370,8 @@ static enum MHD_Result enroll(struct MHD_Connection *c, server *sv, req *rq, con
 	hub_venue v;
 	hub_err e = STORE(sv, enroll(sv->st, code_hash, &dev, hub_now_ms(), &v));
 	sodium_memzero(secret, sizeof secret);
-	if (e == HUB_CODE_INVALID) {
-		hub_guard_failed(sv->guard, client_of(c), rq->arrived_ms);
+	if (e == HUB_CODE_INVALID)
 		return send_error(c, rq, 403, "code_invalid", "this enrolment code is unknown, used or expired");
-	}
 	if (e == HUB_EXISTS)
 		return send_error(c, rq, 409, "bad_request",
 				  "this device is enrolled already; revoke it first (tingzi-hub devices revoke)");
@@ -723,14 +718,23 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MH
 		hub_guard_watch_renew(sv->guard, sc->socket_context);
 	if (!rq)
 		return;
+	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
+	unsigned status = ci ? ci->http_status : 0;
+	/*
+	 * Every refusal of a request that takes a token or a code counts against
+	 * its address: a bad token or code, and also a malformed, oversized,
+	 * misdirected or unfinished request, which no real kiosk sends over and
+	 * over.
+	 */
+	if (!rq->quiet && rq->route >= R_ENROLL && (status == 0 || (status >= 400 && status < 500)))
+		hub_guard_failed(sv->guard, client_of(c), rq->arrived_ms);
 	if (!rq->quiet) {
-		const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_HTTP_STATUS);
 		struct timespec t1;
 		clock_gettime(CLOCK_MONOTONIC, &t1);
 		double ms = (double)(t1.tv_sec - rq->t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - rq->t0.tv_nsec) / 1e6;
 		char note[sizeof rq->note * 2];
 		hub_log_escape(rq->note, note, sizeof note);
-		fprintf(stderr, "hub: %s %u %.1f ms%s%s%s\n", rq->what, ci ? ci->http_status : 0, ms,
+		fprintf(stderr, "hub: %s %u %.1f ms%s%s%s\n", rq->what, status, ms,
 			note[0] ? " " : "", note,
 			toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
 	}
@@ -752,13 +756,16 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 	}
 }
 
+/* libmicrohttpd's own messages: escaped, and at most ten of a kind a minute. */
 static void on_log(void *cls, const char *fmt, va_list ap)
 {
+	server *sv = cls;
 	char line[512], safe[1024];
 	vsnprintf(line, sizeof line, fmt, ap);
 	line[strcspn(line, "\n")] = '\0';
 	hub_log_escape(line, safe, sizeof safe);
-	fprintf(stderr, "hub: http: %s\n", safe);
+	if (hub_guard_log_ok(sv->guard, fmt, safe))
+		fprintf(stderr, "hub: http: %s\n", safe);
 }
 
 static char *read_pem(const char *path)
@@ -850,7 +857,7 @@ int hub_serve(hub_store *st, const hub_serve_config *cfg)
 	}
 	hub_guard_config gc = {.failures_per_minute = HUB_FAILURES_PER_MINUTE,
 			       .body_budget = cfg->body_budget ? cfg->body_budget : HUB_BODY_BUDGET,
-			       .request_seconds = HUB_REQUEST_SECONDS};
+			       .request_seconds = cfg->request_seconds ? cfg->request_seconds : HUB_REQUEST_SECONDS};
 	server sv = {.st = st,
 		     .public_url = cfg->public_url,
 		     .max_body = cfg->max_body ? cfg->max_body : HUB_MAX_BODY,
@@ -877,7 +884,7 @@ int hub_serve(hub_store *st, const hub_serve_config *cfg)
 	 */
 	struct MHD_Daemon *d = MHD_start_daemon(
 	    MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | (cert ? MHD_USE_TLS : 0), (uint16_t)port, NULL, NULL,
-	    on_request, &sv, MHD_OPTION_EXTERNAL_LOGGER, on_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	    on_request, &sv, MHD_OPTION_EXTERNAL_LOGGER, on_log, &sv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 	    MHD_OPTION_THREAD_POOL_SIZE, 4u, MHD_OPTION_CONNECTION_LIMIT, max_conn,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_address, MHD_OPTION_CONNECTION_TIMEOUT, HUB_IDLE_SECONDS,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HUB_CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_done,

@@ -40,6 +40,7 @@ typedef struct hub_serve_config {
 	size_t body_budget;	  /* 0: HUB_BODY_BUDGET */
 	unsigned max_connections; /* 0: HUB_MAX_CONNECTIONS */
 	unsigned per_address;	  /* connections per client address; 0: no limit (behind a proxy) */
+	unsigned request_seconds; /* 0: HUB_REQUEST_SECONDS */
 } hub_serve_config;
 
 /* Serve until SIGINT or SIGTERM. Returns the exit status. */

@@ -33,12 +33,13 @@ static const char usage_text[] =
     "group links go down (protocol: sync/PROTOCOL.md).\n"
     "\n"
     "  serve [--listen ADDR:PORT] [--public-url URL] [--tls-cert PEM --tls-key PEM]\n"
-    "        [--max-connections N] [--per-address N]\n"
+    "        [--max-connections N] [--per-address N] [--request-timeout SECONDS]\n"
     "        serve HTTP on ADDR:PORT (default 127.0.0.1:8420) until SIGINT/SIGTERM;\n"
     "        with a certificate and key, HTTPS. --public-url is how phones reach\n"
     "        the hub, for live codes /j/SLUG (default: the Host the kiosk used).\n"
     "        At most N connections in all (default 2000) and from one client\n"
-    "        address (default 32; 0: no limit, for a hub behind a proxy)\n"
+    "        address (default 32; 0: no limit, for a hub behind a proxy); a\n"
+    "        request (headers, body and answer) must be done in SECONDS (default 60)\n"
     "  venues add NAME [--tz ZONE]   add a venue; prints its id. Days are counted\n"
     "                                in ZONE (default: this machine's zone)\n"
     "  venues list\n"
@@ -105,7 +106,8 @@ static int venue_known(hub_store *st, const char *id, hub_venue *v)
 /* Options after the command words: --name value pairs and flags, plus positional words. */
 typedef struct opts {
 	const char *venue, *tz, *title, *start, *end, *label, *platform, *expires, *cap, *event, *slug, *format,
-	    *hours, *listen, *public_url, *tls_cert, *tls_key, *max_connections, *per_address;
+	    *hours, *listen, *public_url, *tls_cert, *tls_key, *max_connections, *per_address,
+	    *request_timeout;
 	int is_default;
 	const char *pos[4];
 	int npos;
@@ -124,6 +126,7 @@ static int parse_opts(int argc, char **argv, opts *o)
 	    {"public-url", required_argument, 0, 'P'}, {"default", no_argument, 0, 'D'},
 	    {"tls-cert", required_argument, 0, 'C'}, {"tls-key", required_argument, 0, 'K'},
 	    {"max-connections", required_argument, 0, 'M'}, {"per-address", required_argument, 0, 'A'},
+	    {"request-timeout", required_argument, 0, 'R'},
 	    {0, 0, 0, 0}};
 	memset(o, 0, sizeof *o);
 	optind = 1;
@@ -157,6 +160,7 @@ static int parse_opts(int argc, char **argv, opts *o)
 		case 'K': o->tls_key = optarg; break;
 		case 'M': o->max_connections = optarg; break;
 		case 'A': o->per_address = optarg; break;
+		case 'R': o->request_timeout = optarg; break;
 		default:
 			return usage_error("unknown or incomplete option %s", argv[optind - 1]);
 		}
@@ -194,6 +198,8 @@ static int cmd_serve(hub_store *st, const opts *o)
 		return usage_error("--max-connections takes a number from 16 to 60000");
 	if (count_arg(o->per_address, 0, 60000, &cfg.per_address) != 0)
 		return usage_error("--per-address takes a number from 0 (no limit) to 60000");
+	if (count_arg(o->request_timeout, 1, 3600, &cfg.request_seconds) != 0)
+		return usage_error("--request-timeout takes a number of seconds from 1 to 3600");
 	return hub_serve(st, &cfg);
 }
 
