@@ -112,12 +112,8 @@ static int sync_forever(store *s, const sync_conf *conf)
 		print_report(&r);
 		fflush(stdout);
 		failures = res == SYNC_OK ? 0 : failures + 1;
-		int64_t wait = res == SYNC_OK ? 30000
-			       : res == SYNC_AUTH
-				   ? 15 * 60 * 1000
-				   : sync_backoff_ms(failures, (double)(rand() % 1000) / 1000.0);
-		if (r.retry_after_s > 0 && wait < r.retry_after_s * 1000LL)
-			wait = r.retry_after_s * 1000LL;
+		int64_t wait =
+		    sync_next_wait_ms(res, failures, r.retry_after_s, 30000, (double)(rand() % 1000) / 1000.0);
 		for (int64_t t = 0; t < wait && !stopping; t += 100)
 			nanosleep(&(struct timespec){0, 100000000L}, NULL);
 	}
@@ -211,11 +207,11 @@ const char usage_export[] = "Usage: tingzi export --to DIR\n"
 			    "The records stay queued until the hub has them: a later sync, or --confirm\n"
 			    "with a file the hub imported, takes them off the queue. Members and events\n"
 			    "come in the first files, so the hub knows them before their check-ins.\n"
-	int64_t seq[SYNC_BATCH];
 			    "Exit status: 0 done, 1 error, 2 bad usage.\n";
 
 typedef struct exp_batch {
 	wire_rec r[SYNC_BATCH];
+	int64_t seq[SYNC_BATCH];
 	size_t n;
 	int64_t first, last;
 	int failed;
@@ -267,15 +263,15 @@ static int write_tzb(const char *dir, store *s, const sync_conf *conf, exp_batch
 	char why[256], path[4096], tmp[4200];
 	size_t used = 0;
 	char *push = wire_push_body_fit(store_device_id(s), clock_wall_ms(), b->r, b->n, &used, why, sizeof why);
+	if (!push) {
+		fprintf(stderr, "tingzi: %s\n", why);
+		return -1;
+	}
 	if (used > 0 && used < b->n) {
 		for (size_t i = used; i < b->n; i++)
 			wire_rec_clear(&b->r[i]);
 		b->n = used;
 		b->last = b->seq[used - 1];
-	}
-	if (!push) {
-		fprintf(stderr, "tingzi: %s\n", why);
-		return -1;
 	}
 	size_t plen = strlen(push) + 256;
 	char *doc = malloc(plen);

@@ -208,8 +208,8 @@ void kiosk_checkin(kiosk *k, int64_t member_id, const char *method)
 	k->event = r.event;
 	switch (r.outcome) {
 	case CHECKIN_RECORDED:
-		if (k->sync && k->sync_seen.online)
-			sync_worker_kick(k->sync); /* on its way while the hub answers */
+		if (k->sync) /* on its way now, also while the worker waits out a failure */
+			sync_worker_kick(k->sync);
 		sound_play(SOUND_OK);
 		kiosk_show(k, SCREEN_WELCOME);
 		break;

@@ -44,6 +44,19 @@ int64_t sync_backoff_ms(int failures, double unit_random)
 	return (int64_t)((double)base * (0.5 + unit_random));
 }
 
+int64_t sync_next_wait_ms(sync_result res, int failures, int retry_after_s, int64_t interval_ms,
+			  double unit_random)
+{
+	int64_t wait = res == SYNC_OK     ? interval_ms
+		       : res == SYNC_AUTH ? 15 * 60 * 1000
+					  : sync_backoff_ms(failures, unit_random);
+	if (retry_after_s > SYNC_RETRY_AFTER_MAX_S)
+		retry_after_s = SYNC_RETRY_AFTER_MAX_S;
+	if (retry_after_s > 0 && wait < (int64_t)retry_after_s * 1000)
+		wait = (int64_t)retry_after_s * 1000;
+	return wait;
+}
+
 /* ---- HTTP ---- */
 
 typedef struct buf {
@@ -86,8 +99,20 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
 {
 	reply *r = ctx;
 	size_t len = size * nmemb;
-	if (len > 12 && strncasecmp(data, "Retry-After:", 12) == 0)
-		r->retry_after = atoi(data + 12);
+	if (len > 12 && strncasecmp(data, "Retry-After:", 12) == 0) {
+		/* delay-seconds; an HTTP date is not followed (the back-off applies) */
+		char v[24];
+		size_t n = len - 12 < sizeof v - 1 ? len - 12 : sizeof v - 1;
+		memcpy(v, data + 12, n);
+		v[n] = '\0';
+		char *end;
+		errno = 0;
+		long s = strtol(v, &end, 10);
+		while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
+			end++;
+		if (end != v && *end == '\0' && errno != ERANGE && s > 0)
+			r->retry_after = s > SYNC_RETRY_AFTER_MAX_S ? SYNC_RETRY_AFTER_MAX_S : (int)s;
+	}
 	return len;
 }
 
@@ -551,16 +576,13 @@ static void *worker_main(void *arg)
 		int64_t wait = interval_ms();
 		if (enrolled) {
 			failures = res == SYNC_OK ? 0 : failures + 1;
-			if (res == SYNC_AUTH)
-				wait = 15 * 60 * 1000;
-			else if (res != SYNC_OK)
-				wait = sync_backoff_ms(failures, (double)randombytes_uniform(1000) / 1000.0);
-			if (r.retry_after_s > 0 && wait < (int64_t)r.retry_after_s * 1000)
-				wait = (int64_t)r.retry_after_s * 1000;
+			wait = sync_next_wait_ms(res, failures, r.retry_after_s, wait,
+						 (double)randombytes_uniform(1000) / 1000.0);
 		}
 		pthread_mutex_lock(&w->lock);
 		w->status.enrolled = enrolled;
 		w->status.rounds++;
+		w->status.wait_ms = wait;
 		w->status.online = enrolled && res != SYNC_NETWORK;
 		w->status.auth_failed = res == SYNC_AUTH;
 		if (s) {

