@@ -116,7 +116,7 @@ static void summarise(addr_entry *a)
 	if (!a->refused)
 		return;
 	addr_text(a->key, who, sizeof who);
-	fprintf(stderr, "hub: %s: %u requests refused (429) in a minute, after %u refused (bad tokens or codes, malformed requests)\n",
+	fprintf(stderr, "hub: %s: %u requests refused (429) in a minute after %u refusals (bad tokens or codes, malformed requests)\n",
 		who, a->refused, a->failures);
 	a->refused = 0;
 }

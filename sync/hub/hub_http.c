@@ -632,7 +632,7 @@ static enum MHD_Result begin(struct MHD_Connection *c, server *sv, req *rq, cons
 	unsigned wait = hub_guard_wait(sv->guard, client_of(c), rq->arrived_ms);
 	if (wait) {
 		rq->quiet = 1;
-		return send_later(c, rq, 429, wait, "too_many_failures",
+		return send_later(c, rq, 429, wait, "rate_limited",
 				  "too many failed tokens or enrolment codes from this address; try again in %u s",
 				  wait);
 	}
@@ -653,7 +653,7 @@ static enum MHD_Result begin(struct MHD_Connection *c, server *sv, req *rq, cons
 		if (n > rq->limit)
 			return send_error(c, rq, 413, "too_large", "the body is larger than %zu bytes", rq->limit);
 		if (n && body_grow(sv, rq, (size_t)n) != 0)
-			return send_later(c, rq, 503, 5, "busy", "the hub is receiving too much at once; try again");
+			return send_later(c, rq, 503, 5, "unavailable", "the hub is receiving too much at once; try again");
 	}
 	return MHD_YES;
 }
@@ -664,14 +664,14 @@ static enum MHD_Result finish(struct MHD_Connection *c, server *sv, req *rq)
 	if (rq->too_large)
 		return send_error(c, rq, 413, "too_large", "the body is larger than %zu bytes", rq->limit);
 	if (rq->busy)
-		return send_later(c, rq, 503, 5, "busy", "the hub is receiving too much at once; try again");
+		return send_later(c, rq, 503, 5, "unavailable", "the hub is receiving too much at once; try again");
 	char *body;
 	size_t len, held;
 	unsigned st = body_of(c, sv, rq, &body, &len, &held);
 	if (st == 413)
 		return send_error(c, rq, 413, "too_large", "the body inflates to more than %zu bytes", rq->limit);
 	if (st == 503)
-		return send_later(c, rq, 503, 5, "busy", "the hub is receiving too much at once; try again");
+		return send_later(c, rq, 503, 5, "unavailable", "the hub is receiving too much at once; try again");
 	if (st == 415)
 		return send_error(c, rq, 415, "unsupported_encoding", "only gzip or identity bodies");
 	if (st)

@@ -113,7 +113,7 @@ echo "clock offset of a push whose body took 3 s: $offset ms"
 [ "${offset#-}" -lt 1000 ] || fail "a slow upload shifted the offset by $offset ms"
 
 hub_stop
-grep -qE '^hub: 127\.0\.0\.30: 1970 requests refused \(429\) in a minute' "$HUBLOG" ||
+grep -qE '^hub: 127\.0\.0\.30: 1970 requests refused \(429\) in a minute after 30 refusals' "$HUBLOG" ||
 	fail "no summary line for the flood"
 echo "log: $(wc -l <"$HUBLOG") lines, $(wc -c <"$HUBLOG") bytes in all"
 echo "PASS"
