@@ -22,9 +22,15 @@ void checkin_member(store *db, int64_t member_id, const char *method, checkin_re
 	store_checkin_status st = STORE_CHECKIN_RECORDED;
 	memset(out, 0, sizeof *out);
 	clock_local_date(now, today, sizeof today);
-	if (store_event_current(db, now, &out->event) != STORE_OK)
+	/* No event running is a drop-in visit; an event that cannot be read is a
+	 * failure (never a check-in saved without its event). */
+	store_err err = store_event_current(db, now, &out->event);
+	if (err == STORE_ERR_NOT_FOUND) {
 		memset(&out->event, 0, sizeof out->event);
-	store_err err = store_member_get(db, member_id, &out->member);
+		err = STORE_OK;
+	}
+	if (err == STORE_OK)
+		err = store_member_get(db, member_id, &out->member);
 	if (err == STORE_OK)
 		err = store_checkin_record(db, member_id, out->event.id ? &out->event : NULL, method, now,
 					   today, &st, &out->checkin);

@@ -24,8 +24,10 @@ typedef struct checkin_result {
 	store_checkin checkin; /* the new row, or the earlier one when ALREADY */
 } checkin_result;
 
-/* Check member_id in to the event happening now; method is how they were
- * identified (scan, phone, name, walkin, cli). Fills *out; logs the outcome. */
+/* Check member_id in to the event happening now (a drop-in visit when none
+ * is); method is how they were identified (scan, phone, name, walkin, cli).
+ * Fills *out; logs the outcome. When the current event cannot be read the
+ * check-in fails (CHECKIN_FAILED, nothing saved). */
 void checkin_member(store *db, int64_t member_id, const char *method, checkin_result *out);
 /* A short name for an outcome ("recorded", "already", ...). */
 const char *checkin_outcome_name(checkin_outcome o);

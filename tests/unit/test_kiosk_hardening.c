@@ -232,11 +232,95 @@ static void test_checkin_wakes_waiting_worker(void **state)
 	busy_stop(&h);
 }
 
+/* ---- a failed read of the current event ---- */
+
+/* Overwrite the first bytes of database page `page` (1-based) of the file. */
+static void damage_page(int64_t page, int64_t page_size)
+{
+	FILE *f = fopen(path, "r+b");
+	assert_non_null(f);
+	unsigned char junk[16];
+	memset(junk, 0xff, sizeof junk);
+	assert_int_equal(fseek(f, (long)((page - 1) * page_size), SEEK_SET), 0);
+	assert_int_equal(fwrite(junk, 1, sizeof junk, f), sizeof junk);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* Standard error into a file while fn runs; returns what was written (static). */
+static const char *capture_stderr(void (*fn)(void *ctx), void *ctx)
+{
+	static char out[8192];
+	char name[] = "/tmp/tingzi-hardening-err-XXXXXX";
+	int fd = mkstemp(name);
+	assert_true(fd >= 0);
+	fflush(stderr);
+	int saved = dup(2);
+	assert_true(dup2(fd, 2) >= 0);
+	fn(ctx);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	ssize_t n = pread(fd, out, sizeof out - 1, 0);
+	out[n > 0 ? n : 0] = '\0';
+	close(fd);
+	unlink(name);
+	return out;
+}
+
+typedef struct checkin_call {
+	store *s;
+	int64_t member;
+	checkin_result r;
+} checkin_call;
+
+static void call_checkin(void *ctx)
+{
+	checkin_call *c = ctx;
+	checkin_member(c->s, c->member, "scan", &c->r);
+}
+
+/*
+ * The events table is damaged on disk (a real SQLITE_CORRUPT when it is
+ * read) while an event is running: the check-in fails with checkin.failed
+ * in the log, and no check-in is saved as a drop-in without its event.
+ */
+static void test_event_read_failure_fails_checkin(void **state)
+{
+	store *s = *state;
+	int64_t member = add_member(s, "李四", "13900001234", "TZ1002"), ev;
+	int64_t now = clock_wall_ms();
+	assert_int_equal(store_event_add(s, "周末茶话会", now - 3600000, now + 3600000, &ev), STORE_OK);
+	checkin_call c = {.s = s, .member = member};
+	store_close(s);
+	*state = NULL; /* the last connection gone: the log is folded into the file */
+	int64_t page_size = sql_int("PRAGMA page_size");
+	int64_t table = sql_int("SELECT rootpage FROM sqlite_master WHERE name = 'events'");
+	int64_t index = sql_int("SELECT rootpage FROM sqlite_master WHERE name = 'events_start'");
+	assert_true(table > 1 && index > 1);
+	damage_page(table, page_size);
+	damage_page(index, page_size);
+	char err[256];
+	assert_int_equal(store_open(path, 0, &s, err, sizeof err), STORE_OK);
+	*state = s;
+	store_event e;
+	assert_int_not_equal(store_event_current(s, now, &e), STORE_OK);
+	assert_int_not_equal(store_event_current(s, now, &e), STORE_ERR_NOT_FOUND);
+	c.s = s;
+	const char *log = capture_stderr(call_checkin, &c);
+	assert_int_equal(c.r.outcome, CHECKIN_FAILED);
+	assert_int_not_equal(c.r.err, STORE_OK);
+	assert_non_null(strstr(log, "\"checkin.failed\""));
+	assert_null(strstr(log, "\"checkin.recorded\""));
+	assert_int_equal(sql_int("SELECT count(*) FROM checkins"), 0);
+	assert_int_equal(sql_int("SELECT count(*) FROM outbox WHERE kind = 'checkin'"), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_retry_after_clamped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_checkin_wakes_waiting_worker, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_event_read_failure_fails_checkin, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
