@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Install what is needed, build, and run every test: the suite as built for
-# use, then again under AddressSanitizer and UndefinedBehaviorSanitizer.
+# use, then again under AddressSanitizer and UndefinedBehaviorSanitizer; each
+# fuzzing harness briefly (clang, libFuzzer); and the tests of the kiosk's sync
+# worker and the hub's thread pool under ThreadSanitizer.
 # A run that finds no tests fails.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,3 +23,14 @@ cmake --build build-san -j "$jobs"
 echo "== tests under ASan + UBSan (benchmarks excluded) =="
 (cd build-san && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	ctest --no-tests=error --output-on-failure -j "$jobs" -LE bench --timeout 600)
+
+echo "== fuzzing: every harness, a fixed number of runs (clang, libFuzzer + ASan + UBSan) =="
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTINGZI_FUZZ=ON >/dev/null
+cmake --build build-fuzz -j "$jobs" --target tingzi_fuzzers
+(cd build-fuzz && ctest --no-tests=error --output-on-failure -j "$jobs" -L fuzz)
+
+echo "== build (ThreadSanitizer) =="
+cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DTINGZI_TSAN=ON -DTINGZI_WERROR=ON >/dev/null
+cmake --build build-tsan -j "$jobs" --target tingzi_tsan_tests
+echo "== the kiosk's sync worker and the hub's thread pool under ThreadSanitizer =="
+(cd build-tsan && ctest --no-tests=error --output-on-failure -j "$jobs" -L tsan --timeout 600)
