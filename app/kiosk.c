@@ -30,6 +30,7 @@
 
 #define KIOSK_DEFAULT_RESULT_MS 8000
 #define KIOSK_DEFAULT_INPUT_MS  30000
+#define ROSTER_CHECK_MS         2000 /* how often home looks for members changed elsewhere */
 
 static const char *const screen_names[SCREEN_COUNT] = {
     [SCREEN_HOME] = "home",
@@ -77,6 +78,9 @@ static int load_roster(void *arg)
 	char err[256];
 	if (!r || store_open(k->db_path, STORE_OPEN_READONLY_OK, &db, err, sizeof err) != STORE_OK)
 		goto fail;
+	/* the generation first: a change made while we read shows as a newer one */
+	if (store_members_generation(db, &k->loaded_gen) != STORE_OK)
+		k->loaded_gen = -1;
 	if (store_members_foreach(db, add_member, r) != STORE_OK || roster_finish(r) != 0)
 		goto fail;
 	store_close(db);
@@ -115,6 +119,7 @@ static void collect_roster(kiosk *k, int wait)
 	if (k->loaded) {
 		roster_free(k->members);
 		k->members = k->loaded;
+		k->roster_gen = k->loaded_gen;
 		k->loaded = NULL;
 		log_event("roster.ready",
 			  json_pack("{s:I}", "members", (json_int_t)roster_count(k->members)));
@@ -130,9 +135,23 @@ void kiosk_reload_roster(kiosk *k)
 	start_loader(k);
 }
 
+/*
+ * 1 when the members changed since the roster was built, by this kiosk or
+ * by another process (`tingzi members import`, the sync worker's pull).
+ */
+static int roster_stale(kiosk *k)
+{
+	int64_t gen;
+	if (!k->members || k->loader || store_members_generation(k->db, &gen) != STORE_OK ||
+	    gen == k->roster_gen)
+		return 0;
+	log_event("roster.changed", json_pack("{s:I,s:I}", "from", (json_int_t)k->roster_gen, "to", (json_int_t)gen));
+	return 1;
+}
+
 roster *kiosk_roster(kiosk *k)
 {
-	if (!k->members && !k->loader)
+	if ((!k->members && !k->loader) || roster_stale(k))
 		start_loader(k);
 	collect_roster(k, 1);
 	return k->members;
@@ -527,6 +546,12 @@ void kiosk_tick(kiosk *k)
 {
 	wedge_tick(&k->scanner, SDL_GetTicks64());
 	collect_roster(k, 0);
+	/* members imported by another process: rebuilt in the background while idle */
+	if (k->screen == SCREEN_HOME && clock_mono_ms() - k->roster_checked_ms >= ROSTER_CHECK_MS) {
+		k->roster_checked_ms = clock_mono_ms();
+		if (roster_stale(k))
+			start_loader(k);
+	}
 	int64_t s = screen_deadline(k);
 	if (s >= 0 && clock_mono_ms() >= s) {
 		if (is_staff(k->screen))

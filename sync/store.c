@@ -53,6 +53,12 @@
  *       rows the table holds. Indexes on (event_id, wall_ms) and wall_ms serve
  *       the lists.
  *
+ *   member_generation(id = 1, gen)                              (version 6)
+ *       One row whose gen triggers on members move with every insert,
+ *       update and delete, whoever makes it: a running kiosk compares it
+ *       with the gen its member index was built from and rebuilds the index
+ *       when another process (members import, a pull) changed the members.
+ *
  *   outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT, kind, record_id UNIQUE,
  *          body, created_ms)
  *       What the sync worker must still send, in order. kind is 'checkin' or
@@ -200,6 +206,15 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     " session TEXT NOT NULL, wall_ms INTEGER NOT NULL);"
     "CREATE TABLE audit(id TEXT PRIMARY KEY CHECK(length(id) = 32), session TEXT NOT NULL,"
     " action TEXT NOT NULL, detail TEXT NOT NULL CHECK(json_valid(detail)), wall_ms INTEGER NOT NULL);",
+    /* 5 -> 6: the members' generation, so a running kiosk sees another process's import */
+    "CREATE TABLE member_generation(id INTEGER PRIMARY KEY CHECK(id = 1), gen INTEGER NOT NULL);"
+    "INSERT INTO member_generation VALUES(1, 0);"
+    "CREATE TRIGGER members_added AFTER INSERT ON members"
+    " BEGIN UPDATE member_generation SET gen = gen + 1; END;"
+    "CREATE TRIGGER members_changed AFTER UPDATE ON members"
+    " BEGIN UPDATE member_generation SET gen = gen + 1; END;"
+    "CREATE TRIGGER members_removed AFTER DELETE ON members"
+    " BEGIN UPDATE member_generation SET gen = gen + 1; END;",
 };
 
 #define OUTBOX_COLS                                                                                          \
@@ -228,6 +243,7 @@ static const char *const sql[Q_COUNT] = {
     [Q_MEMBER_GET] = "SELECT " MEMBER_COLS " FROM members WHERE id = ?1",
     [Q_MEMBERS_ALL] = "SELECT " MEMBER_COLS " FROM members WHERE active = 1 ORDER BY id",
     [Q_MEMBER_COUNT] = "SELECT count(*) FROM members WHERE active = 1",
+    [Q_MEMBER_GENERATION] = "SELECT gen FROM member_generation",
     [Q_MEMBER_BY_CODE] = "SELECT " MEMBER_COLS " FROM members WHERE code = ?1",
     [Q_MEMBER_BY_PHONE] = "SELECT " MEMBER_COLS " FROM members WHERE phone = ?1",
     [Q_MEMBER_INSERT] = "INSERT INTO members(uid, name, phone, code, tier, expires, provisional, created_ms,"

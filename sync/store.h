@@ -38,7 +38,7 @@ typedef enum store_err {
 } store_err;
 
 /* The schema version this program writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 5
+#define STORE_SCHEMA_VERSION 6
 
 /* Size limits for text fields, in bytes including the terminating NUL. */
 #define STORE_NAME_MAX   128
@@ -114,6 +114,14 @@ typedef struct store_member {
 store_err store_members_foreach(store *s, int (*fn)(const store_member *m, void *ctx), void *ctx);
 store_err store_member_get(store *s, int64_t id, store_member *out);
 int64_t store_member_count(store *s);
+/*
+ * The members' generation: a number that moves whenever a member is added,
+ * changed or removed, by this connection or any other (`tingzi members
+ * import` in another process, the sync worker's pull). Read it before
+ * reading the members for an index; when it has moved since, the index is
+ * stale.
+ */
+store_err store_members_generation(store *s, int64_t *gen);
 
 /*
  * Batch import: store_import_begin() opens a transaction; each

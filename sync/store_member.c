@@ -78,6 +78,16 @@ int64_t store_member_count(store *s)
 	return n;
 }
 
+store_err store_members_generation(store *s, int64_t *gen)
+{
+	sqlite3_stmt *st = store_stmt(s, Q_MEMBER_GENERATION);
+	store_err err = store_row_err(s, sqlite3_step(st));
+	if (err == STORE_OK)
+		*gen = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return err;
+}
+
 /* ---- import ---- */
 
 static store_err invalid(store *s, const char *why)

@@ -4,8 +4,8 @@
  * worker waits at most 300 s, and a check-in made through the kiosk's own
  * scan path wakes it at once); a real SQLite fault while the current event
  * is read (the check-in fails, nothing is saved as a drop-in); and members
- * imported by another connection while the kiosk runs (recognised at the
- * next scan, without a restart).
+ * imported by another process while the kiosk runs (recognised at the next
+ * scan, and picked up by the idle home screen, without a restart).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +15,7 @@
 
 #include "checkin.h"
 #include "kiosk.h"
+#include "members_csv.h"
 #include "screens/screen.h"
 #include "sync/client.h"
 #include "sync/clock.h"
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -315,12 +317,84 @@ static void test_event_read_failure_fails_checkin(void **state)
 	assert_int_equal(sql_int("SELECT count(*) FROM outbox WHERE kind = 'checkin'"), 0);
 }
 
+/* ---- members imported by another process while the kiosk runs ---- */
+
+/* `tingzi members import FILE` as another process does it: its own
+ * connection, the same import code, then exit. */
+static void import_in_child(const char *csv)
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		store *s;
+		char err[256];
+		members_csv_report rep;
+		int rc = store_open(path, 0, &s, err, sizeof err) == STORE_OK ? 0 : 1;
+		if (rc == 0) {
+			rc = members_csv_import(s, csv, &rep) == MEMBERS_CSV_OK ? 0 : 2;
+			members_csv_report_free(&rep);
+			store_close(s);
+		}
+		_exit(rc);
+	}
+	int status;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
+static void test_import_elsewhere_recognised(void **state)
+{
+	store *s = *state;
+	add_member(s, "张三", "13800005678", "TZ1001");
+	static kiosk k;
+	kiosk_config cfg = {.db_path = path, .windowed = 1, .width = 1280, .height = 800};
+	assert_int_equal(kiosk_open(&k, &cfg), 0);
+	assert_non_null(kiosk_roster(&k));
+	kiosk_scan(&k, "TZ2001");
+	assert_int_equal(k.screen, SCREEN_UNKNOWN);
+	kiosk_show(&k, SCREEN_HOME);
+
+	char csv[64];
+	snprintf(csv, sizeof csv, "/tmp/tingzi-hardening-%d.csv", (int)getpid());
+	FILE *f = fopen(csv, "w");
+	assert_non_null(f);
+	fputs("name,phone,code\n王五,13700002001,TZ2001\n赵六,13700002002,TZ2002\n", f);
+	assert_int_equal(fclose(f), 0);
+	import_in_child(csv);
+	unlink(csv);
+
+	/* the new member's card checks them in, with no restart */
+	kiosk_scan(&k, "TZ2001");
+	assert_int_equal(k.screen, SCREEN_WELCOME);
+	assert_int_equal(sql_int("SELECT count(*) FROM checkins c JOIN members m ON m.id = c.member_id"
+				 " WHERE m.code = 'TZ2001'"),
+			 1);
+	/* and the idle home screen picks up the next change by itself */
+	kiosk_show(&k, SCREEN_HOME);
+	f = fopen(csv, "w");
+	assert_non_null(f);
+	fputs("name,phone,code\n孙七,13700002003,TZ2003\n", f);
+	assert_int_equal(fclose(f), 0);
+	import_in_child(csv);
+	unlink(csv);
+	k.roster_checked_ms = clock_mono_ms() - 60000;
+	kiosk_tick(&k);
+	assert_non_null(k.loader); /* rebuilding in the background */
+	roster *r = kiosk_roster(&k);
+	assert_non_null(r);
+	assert_non_null(roster_find_code(r, "TZ2003"));
+	kiosk_close(&k);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_retry_after_clamped, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_checkin_wakes_waiting_worker, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_event_read_failure_fails_checkin, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_import_elsewhere_recognised, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
