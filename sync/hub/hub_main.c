@@ -476,6 +476,16 @@ typedef struct export_ctx {
 	size_t n;
 } export_ctx;
 
+/* One row of a JSON export: the array's opening or a comma, then the object (consumed). */
+static void export_json_row(const export_ctx *x, json_t *o)
+{
+	char *t = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	if (t)
+		printf("%s%s", x->n ? ",\n" : "[\n", t);
+	free(t);
+	json_decref(o);
+}
+
 static int export_row(const hub_checkin_row *r, void *ctx)
 {
 	export_ctx *x = ctx;
@@ -488,10 +498,7 @@ static int export_row(const hub_checkin_row *r, void *ctx)
 				      "corrected_ms", (json_int_t)r->corrected_ms, "day", r->day, "duplicate_of",
 				      r->duplicate_of ? json_string(r->duplicate_of) : json_null(), "reversed",
 				      r->reversed, "received_ms", (json_int_t)r->received_ms);
-		char *t = json_dumps(o, JSON_COMPACT);
-		printf("%s%s", x->n ? ",\n" : "[\n", t);
-		free(t);
-		json_decref(o);
+		export_json_row(x, o);
 	} else {
 		char n[4][24];
 		snprintf(n[0], sizeof n[0], "%lld", (long long)r->wall_ms);
@@ -572,11 +579,7 @@ static int audit_row(const hub_record_row *r, void *ctx)
 				      r->reason ? json_string(r->reason) : json_null(), "wall_ms", (json_int_t)r->wall_ms,
 				      "seq", r->seq >= 0 ? json_integer(r->seq) : json_null(), "received_ms",
 				      (json_int_t)r->received_ms);
-		char *t = o ? json_dumps(o, JSON_COMPACT) : NULL;
-		if (t)
-			printf("%s%s", x->n ? ",\n" : "[\n", t);
-		free(t);
-		json_decref(o);
+		export_json_row(x, o);
 	} else {
 		char n[3][24];
 		snprintf(n[0], sizeof n[0], "%lld", (long long)r->wall_ms);

@@ -4,6 +4,7 @@
 #include "sync/hub/hub_push.h"
 #include "sync/hub/hub_util.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,9 +12,14 @@
 
 #define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
 
-int hub_json_depth_ok(const char *text, size_t len, int max)
+/*
+ * One pass over JSON text, outside its strings: 0 as soon as it nests deeper
+ * than max_depth, else 1 with *values the number of values it would hold.
+ */
+static int json_scan(const char *text, size_t len, int max_depth, size_t *values)
 {
 	int depth = 0, in_string = 0;
+	*values = 1;
 	for (size_t i = 0; i < len; i++) {
 		char c = text[i];
 		if (in_string) {
@@ -24,33 +30,29 @@ int hub_json_depth_ok(const char *text, size_t len, int max)
 		} else if (c == '"') {
 			in_string = 1;
 		} else if (c == '[' || c == '{') {
-			if (++depth > max)
+			++*values;
+			if (++depth > max_depth)
 				return 0;
 		} else if (c == ']' || c == '}') {
 			depth--;
+		} else if (c == ',') {
+			++*values;
 		}
 	}
 	return 1;
 }
 
+int hub_json_depth_ok(const char *text, size_t len, int max)
+{
+	size_t values;
+	return json_scan(text, len, max, &values);
+}
+
 size_t hub_json_values(const char *text, size_t len)
 {
-	size_t n = 1;
-	int in_string = 0;
-	for (size_t i = 0; i < len; i++) {
-		char c = text[i];
-		if (in_string) {
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_string = 0;
-		} else if (c == '"') {
-			in_string = 1;
-		} else if (c == ',' || c == '[' || c == '{') {
-			n++;
-		}
-	}
-	return n;
+	size_t values;
+	json_scan(text, len, INT_MAX, &values);
+	return values;
 }
 
 typedef struct err {
