@@ -4,6 +4,6 @@ fuzz_flags() {
 	local name=$1 dir=$2
 	printf '%s\n' -close_fd_mask=3 -timeout=20 -rss_limit_mb=2048 -max_len=65536
 	case $name in
-	fuzz_push_body | fuzz_enroll_body | fuzz_wire_reply | fuzz_tzb) printf '%s\n' "-dict=$dir/json.dict" ;;
+	fuzz_push_body | fuzz_enroll_body | fuzz_wire_reply | fuzz_kiosk_apply | fuzz_tzb) printf '%s\n' "-dict=$dir/json.dict" ;;
 	esac
 }
