@@ -88,8 +88,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (err == STORE_OK && (!pg.reset || !pg.more)) {
 		int64_t now_at = -1;
-		if (store_pull_cursor(fz_db, set, &now_at, &resetting, NULL) != STORE_OK || now_at != pg.next ||
-		    resetting)
+		if (store_pull_cursor(fz_db, set, &now_at, &resetting, NULL) != STORE_OK ||
+		    now_at != pg.next || resetting)
 			abort(); /* the page was taken but the cursor is not where it said */
 	}
 	wire_page_free(&pg);

@@ -59,17 +59,19 @@ static void check_record(const hub_record *r)
 			abort();
 		break;
 	case HUB_REC_EVENT:
-		if (!printable(r->title, 159, 0) || r->start_ms < 0 || r->end_ms > TIME_MAX || r->end_ms <= r->start_ms)
+		if (!printable(r->title, 159, 0) || r->start_ms < 0 || r->end_ms > TIME_MAX ||
+		    r->end_ms <= r->start_ms)
 			abort();
 		break;
 	case HUB_REC_REVERSAL:
-		if (!hub_is_hex(r->checkin, 32) || (r->reason && !printable(r->reason, 127, 1)) || r->wall_ms < 0 ||
-		    r->wall_ms > TIME_MAX)
+		if (!hub_is_hex(r->checkin, 32) || (r->reason && !printable(r->reason, 127, 1)) ||
+		    r->wall_ms < 0 || r->wall_ms > TIME_MAX)
 			abort();
 		break;
 	case HUB_REC_AUDIT:
 		if (!hub_is_hex(r->session, 32) || !printable(r->action, 31, 0) || !r->detail ||
-		    strlen(r->detail) > 2048 || r->detail[0] != '{' || r->wall_ms < 0 || r->wall_ms > TIME_MAX)
+		    strlen(r->detail) > 2048 || r->detail[0] != '{' || r->wall_ms < 0 ||
+		    r->wall_ms > TIME_MAX)
 			abort();
 		break;
 	default:
@@ -103,7 +105,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < b.ncheckins + b.nrecords; i++) {
 		hub_result *r = &b.results[i];
 		if (r->status == HUB_RES_NONE)
-			r->status = i % 3 == 0 ? HUB_RES_OK : i % 3 == 1 ? HUB_RES_DUPLICATE : HUB_RES_REJECTED;
+			r->status = i % 3 == 0   ? HUB_RES_OK
+				    : i % 3 == 1 ? HUB_RES_DUPLICATE
+						 : HUB_RES_REJECTED;
 		if (r->status == HUB_RES_REJECTED && !r->reason)
 			r->reason = "fuzz";
 	}

@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const sent_ids[3] = {"0123456789abcdef0123456789abcdef", "00000000000000000000000000000001",
+static const char *const sent_ids[3] = {"0123456789abcdef0123456789abcdef",
+					"00000000000000000000000000000001",
 					"c0ffee00c0ffee00c0ffee00c0ffee00"};
 
 static void push_reply(const char *text, size_t len)
