@@ -37,11 +37,13 @@ const char usage_sync[] = "Usage: tingzi sync [--once]\n"
 			  "                 cannot be reached, until stopped (SIGTERM, Ctrl-C)\n"
 			  "  status         the hub, records waiting, dead letters, cursors\n"
 			  "  dead-letters   records the hub refused for good, with the reason\n"
-			  "The kiosk runs the same sync in the background by itself.\n"
+			  "The kiosk runs the same sync in the background by itself. One sync runs\n"
+			  "at a time on a database: another waits for the one under way (up to 2\n"
+			  "minutes, then says so and exits 0).\n"
 			  "Exit status: 0 done, 1 failed (the reason on standard error), 2 bad usage,\n"
 			  "3 the hub refused this device (401/403).\n";
 
-static const char *const result_names[] = {"ok", "network", "auth", "protocol", "store"};
+static const char *const result_names[] = {"ok", "network", "auth", "protocol", "store", "busy"};
 
 int cmd_enroll(const char *db, int argc, char **argv)
 {
@@ -88,7 +90,9 @@ static void print_report(const sync_report *r)
 	       (long long)r->pulled[STORE_SET_MEMBERS], (long long)r->pulled[STORE_SET_EVENTS],
 	       (long long)r->pulled[STORE_SET_LINKS], (double)r->bytes_up / 1024, (double)r->bytes_down / 1024,
 	       (long long)r->waiting);
-	if (r->result != SYNC_OK)
+	if (r->result == SYNC_BUSY)
+		fprintf(stderr, "tingzi: another sync of this database is running; what waits goes with it\n");
+	else if (r->result != SYNC_OK)
 		fprintf(stderr, "tingzi: sync failed (%s): %s\n", result_names[r->result], r->error);
 }
 
@@ -111,7 +115,8 @@ static int sync_forever(store *s, const sync_conf *conf)
 		sync_result res = sync_round(s, conf, &r);
 		print_report(&r);
 		fflush(stdout);
-		failures = res == SYNC_OK ? 0 : failures + 1;
+		if (res != SYNC_BUSY)
+			failures = res == SYNC_OK ? 0 : failures + 1;
 		int64_t wait =
 		    sync_next_wait_ms(res, failures, r.retry_after_s, 30000, (double)(rand() % 1000) / 1000.0);
 		for (int64_t t = 0; t < wait && !stopping; t += 100)
@@ -188,7 +193,7 @@ int cmd_sync(const char *db, int argc, char **argv)
 		sync_report r;
 		sync_result res = sync_round(s, &conf, &r);
 		print_report(&r);
-		rc = res == SYNC_OK ? 0 : res == SYNC_AUTH ? 3 : 1;
+		rc = res == SYNC_OK || res == SYNC_BUSY ? 0 : res == SYNC_AUTH ? 3 : 1;
 	} else {
 		rc = sync_forever(s, &conf);
 	}

@@ -47,7 +47,7 @@ int64_t sync_backoff_ms(int failures, double unit_random)
 int64_t sync_next_wait_ms(sync_result res, int failures, int retry_after_s, int64_t interval_ms,
 			  double unit_random)
 {
-	int64_t wait = res == SYNC_OK     ? interval_ms
+	int64_t wait = res == SYNC_OK || res == SYNC_BUSY ? interval_ms
 		       : res == SYNC_AUTH ? 15 * 60 * 1000
 					  : sync_backoff_ms(failures, unit_random);
 	if (retry_after_s > SYNC_RETRY_AFTER_MAX_S)
@@ -438,6 +438,13 @@ static sync_result pull_set(store *s, const sync_conf *conf, store_set set, sync
 sync_result sync_round(store *s, const sync_conf *conf, sync_report *r)
 {
 	memset(r, 0, sizeof *r);
+	store_err locked = store_sync_lock(s, SYNC_LOCK_WAIT_MS, conf->cancel);
+	if (locked != STORE_OK) {
+		snprintf(r->error, sizeof r->error, "%s", store_errmsg(s));
+		r->result = locked == STORE_ERR_BUSY ? SYNC_BUSY : SYNC_STORE;
+		r->waiting = store_outbox_count(s);
+		return r->result;
+	}
 	sync_result res = push(s, conf, r);
 	if (res != SYNC_AUTH) {
 		/* pulling goes on while an upload is failing */
@@ -456,6 +463,7 @@ sync_result sync_round(store *s, const sync_conf *conf, sync_report *r)
 			}
 		}
 	}
+	store_sync_unlock(s);
 	r->result = res;
 	r->waiting = store_outbox_count(s);
 	return res;
@@ -575,7 +583,8 @@ static void *worker_main(void *arg)
 		}
 		int64_t wait = interval_ms();
 		if (enrolled) {
-			failures = res == SYNC_OK ? 0 : failures + 1;
+			if (res != SYNC_BUSY) /* another round ran meanwhile: neither a success nor a failure */
+				failures = res == SYNC_OK ? 0 : failures + 1;
 			wait = sync_next_wait_ms(res, failures, r.retry_after_s, wait,
 						 (double)randombytes_uniform(1000) / 1000.0);
 		}
@@ -593,7 +602,8 @@ static void *worker_main(void *arg)
 			w->status.last_ok_ms = clock_wall_ms();
 		for (int set = 0; set < STORE_SET_COUNT; set++)
 			w->status.pulled += r.pulled[set];
-		snprintf(w->status.error, sizeof w->status.error, "%s", res == SYNC_OK ? "" : r.error);
+		snprintf(w->status.error, sizeof w->status.error, "%s",
+			 res == SYNC_OK || res == SYNC_BUSY ? "" : r.error);
 		pthread_mutex_unlock(&w->lock);
 		if (!enrolled) {
 			store_close(s);

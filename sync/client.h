@@ -38,6 +38,7 @@ typedef enum sync_result {
 	SYNC_AUTH,     /* 401 or 403: the device is not (or no longer) let in */
 	SYNC_PROTOCOL, /* 400, or a reply that is not what the protocol says */
 	SYNC_STORE,    /* the local database failed */
+	SYNC_BUSY,     /* another sync of this database ran all along: nothing wrong, nothing done */
 } sync_result;
 
 typedef struct sync_report {
@@ -52,7 +53,12 @@ typedef struct sync_report {
 	char error[320];   /* a sentence for the log and staff */
 } sync_report;
 
-/* One round: push everything, then pull every set. */
+/*
+ * One round: push everything, then pull every set. One round at a time per
+ * database (store_sync_lock): a round that finds another running waits for
+ * it, up to SYNC_LOCK_WAIT_MS, and then answers SYNC_BUSY, not a failure.
+ */
+#define SYNC_LOCK_WAIT_MS 120000
 sync_result sync_round(store *s, const sync_conf *conf, sync_report *r);
 
 /*

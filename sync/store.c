@@ -940,6 +940,7 @@ void store_close(store *s)
 {
 	if (!s)
 		return;
+	store_sync_unlock(s);
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);
 	sqlite3_close(s->db);

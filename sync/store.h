@@ -332,6 +332,18 @@ typedef struct store_dead_letter {
 } store_dead_letter;
 store_err store_dead_letters_foreach(store *s, int (*fn)(const store_dead_letter *d, void *ctx), void *ctx);
 
+/*
+ * One sync at a time on one database, across threads and processes (the
+ * kiosk's worker, `tingzi sync`): an advisory lock (flock) on the file
+ * "<database>.sync-lock" beside it. Waits up to wait_ms for another holder
+ * (checking *cancel, when not NULL, every 50 ms); STORE_ERR_BUSY when it
+ * is still held then. Released by store_sync_unlock(), store_close(), or
+ * the holder's exit, however it ends. A handle that holds it already gets
+ * STORE_OK at once.
+ */
+store_err store_sync_lock(store *s, int64_t wait_ms, const volatile int *cancel);
+void store_sync_unlock(store *s); /* does nothing when not held */
+
 /* Data sets pulled from the hub. */
 typedef enum store_set {
 	STORE_SET_MEMBERS = 0,

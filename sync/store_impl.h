@@ -98,6 +98,7 @@ struct store {
 	int readonly; /* every write answers STORE_ERR_READONLY */
 	char device_id[STORE_ID_MAX];
 	char errmsg[256];
+	int sync_lock_fd; /* the sync lock's file + 1 while held (store_sync_lock), else 0 */
 };
 
 /* Map an SQLite result code to a store error and keep SQLite's message. */

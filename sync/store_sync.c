@@ -33,11 +33,71 @@
  * field checked and typed by wire.c); the statements read them with
  * json_each(), so a page is a handful of set-wise statements, not a round
  * trip per item.
+ *
+ * ONE SYNC AT A TIME
+ *
+ * Two rounds on one database at once (the kiosk's worker and `tingzi sync`,
+ * or two of those) would push the same batch twice, and the slower one would
+ * find the hub's answers about rows already gone. store_sync_lock() keeps a
+ * round to itself with flock() on "<database>.sync-lock": advisory, per open
+ * file, and let go by the kernel when its holder exits, so a killed sync
+ * never leaves it held. The file is opened for reading when it cannot be
+ * written (made by another user); flock() works the same.
  */
 #include "sync/store_impl.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+store_err store_sync_lock(store *s, int64_t wait_ms, const volatile int *cancel)
+{
+	if (s->sync_lock_fd)
+		return STORE_OK;
+	const char *db = sqlite3_db_filename(s->db, "main");
+	char lock[4096];
+	if (!db || !db[0] || snprintf(lock, sizeof lock, "%s.sync-lock", db) >= (int)sizeof lock) {
+		snprintf(s->errmsg, sizeof s->errmsg, "no file name for the sync lock");
+		return STORE_ERR_INTERNAL;
+	}
+	int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (fd < 0)
+		fd = open(lock, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(s->errmsg, sizeof s->errmsg, "cannot open the sync lock %.200s: %s", lock, strerror(errno));
+		return errno == EROFS || errno == EACCES ? STORE_ERR_READONLY : STORE_ERR_OPEN;
+	}
+	for (int64_t waited = 0;; waited += 50) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+			s->sync_lock_fd = fd + 1;
+			return STORE_OK;
+		}
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			snprintf(s->errmsg, sizeof s->errmsg, "cannot take the sync lock: %s", strerror(errno));
+			close(fd);
+			return STORE_ERR_IO;
+		}
+		if (waited >= wait_ms || (cancel && *cancel)) {
+			snprintf(s->errmsg, sizeof s->errmsg, "another sync of this database is running");
+			close(fd);
+			return STORE_ERR_BUSY;
+		}
+		nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
+	}
+}
+
+void store_sync_unlock(store *s)
+{
+	if (!s || !s->sync_lock_fd)
+		return;
+	flock(s->sync_lock_fd - 1, LOCK_UN);
+	close(s->sync_lock_fd - 1);
+	s->sync_lock_fd = 0;
+}
 
 static const char *const set_names[STORE_SET_COUNT] = {"members", "events", "links"};
 

@@ -5,7 +5,8 @@
  * scan path wakes it at once); a real SQLite fault while the current event
  * is read (the check-in fails, nothing is saved as a drop-in); and members
  * imported by another process while the kiosk runs (recognised at the next
- * scan, and picked up by the idle home screen, without a restart).
+ * scan, and picked up by the idle home screen, without a restart); and the
+ * lock that keeps two syncs of one database from running at once.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -24,6 +25,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +40,15 @@
 static int setup(void **state)
 {
 	return testdb_setup(state, "hardening");
+}
+
+/* teardown, and the sync lock file a round leaves beside the database */
+static int teardown_all(void **state)
+{
+	char lock[160];
+	snprintf(lock, sizeof lock, "%s.sync-lock", path);
+	unlink(lock);
+	return teardown(state);
 }
 
 static void sleep_ms(int ms)
@@ -388,13 +399,52 @@ static void test_import_elsewhere_recognised(void **state)
 	kiosk_close(&k);
 }
 
+/* ---- one sync at a time ---- */
+
+static void test_sync_lock(void **state)
+{
+	store *a = *state, *b;
+	char err[256];
+	assert_int_equal(store_open(path, 0, &b, err, sizeof err), STORE_OK);
+	assert_int_equal(store_sync_lock(a, 0, NULL), STORE_OK);
+	assert_int_equal(store_sync_lock(a, 0, NULL), STORE_OK); /* held already */
+	int64_t t0 = clock_mono_ms();
+	assert_int_equal(store_sync_lock(b, 200, NULL), STORE_ERR_BUSY);
+	assert_true(clock_mono_ms() - t0 >= 200);
+	assert_string_equal(store_errmsg(b), "another sync of this database is running");
+	store_sync_unlock(a);
+	assert_int_equal(store_sync_lock(b, 0, NULL), STORE_OK);
+	store_sync_unlock(b);
+	/* a holder that dies (kill -9) lets go */
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		store *c;
+		if (store_open(path, 0, &c, err, sizeof err) != STORE_OK || store_sync_lock(c, 0, NULL) != STORE_OK)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	for (int i = 0; i < 200 && store_sync_lock(b, 0, NULL) == STORE_OK; i++) {
+		store_sync_unlock(b); /* not taken by the child yet */
+		sleep_ms(10);
+	}
+	assert_int_equal(store_sync_lock(b, 0, NULL), STORE_ERR_BUSY);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	assert_int_equal(store_sync_lock(b, 1000, NULL), STORE_OK);
+	store_close(b); /* and closing lets go */
+	assert_int_equal(store_sync_lock(a, 0, NULL), STORE_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_retry_after_clamped, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_checkin_wakes_waiting_worker, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_event_read_failure_fails_checkin, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_import_elsewhere_recognised, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_retry_after_clamped, setup, teardown_all),
+	    cmocka_unit_test_setup_teardown(test_checkin_wakes_waiting_worker, setup, teardown_all),
+	    cmocka_unit_test_setup_teardown(test_event_read_failure_fails_checkin, setup, teardown_all),
+	    cmocka_unit_test_setup_teardown(test_import_elsewhere_recognised, setup, teardown_all),
+	    cmocka_unit_test_setup_teardown(test_sync_lock, setup, teardown_all),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
