@@ -10,6 +10,8 @@
  */
 #include "sync/wire.h"
 
+#include "sync/clock.h"
+
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -502,13 +504,12 @@ int wire_push_reply(const char *text, size_t len, const wire_rec *sent, size_t n
 
 /* ---- pull ---- */
 
+/* "" or a real calendar day YYYY-MM-DD (no 2026-02-31), as the kiosk's own import takes. */
 static int date_ok(const char *s)
 {
 	if (!s)
 		return 0;
-	if (!s[0])
-		return 1;
-	return strlen(s) == 10 && s[4] == '-' && s[7] == '-' && strspn(s, "0123456789-") == 10;
+	return !s[0] || clock_parse_date(s) == 0;
 }
 
 static int digits_ok(const char *s)

@@ -6,7 +6,8 @@
  * is read (the check-in fails, nothing is saved as a drop-in); and members
  * imported by another process while the kiosk runs (recognised at the next
  * scan, and picked up by the idle home screen, without a restart); and the
- * lock that keeps two syncs of one database from running at once.
+ * lock that keeps two syncs of one database from running at once; and every
+ * date the kiosk reads refusing days and hours that do not exist.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 
 #include "checkin.h"
 #include "kiosk.h"
+#include "links.h"
 #include "members_csv.h"
 #include "screens/screen.h"
 #include "sync/client.h"
@@ -437,6 +439,82 @@ static void test_sync_lock(void **state)
 	assert_int_equal(store_sync_lock(a, 0, NULL), STORE_OK);
 }
 
+/* ---- dates and times the kiosk reads ---- */
+
+static const struct {
+	const char *text;
+	int ok;
+} days[] = {
+    {"2026-02-28", 1}, {"2026-02-29", 0}, {"2028-02-29", 1}, {"2100-02-29", 0}, {"2000-02-29", 1},
+    {"2026-02-31", 0}, {"2026-04-31", 0}, {"2026-04-30", 1}, {"2026-12-31", 1}, {"2026-13-01", 0},
+    {"2026-00-10", 0}, {"2026-01-00", 0}, {"2026-01-32", 0}, {"----------", 0}, {"2026-1-01", 0},
+    {"2026-01-01x", 0}, {"", 0},
+};
+
+static void test_impossible_days(void **state)
+{
+	(void)state;
+	int64_t now = clock_wall_ms(), ms;
+	for (size_t i = 0; i < sizeof days / sizeof days[0]; i++) {
+		char when[40], why[200];
+		snprintf(when, sizeof when, "%sT10:00", days[i].text);
+		if ((clock_parse_date(days[i].text) == 0) != days[i].ok)
+			fail_msg("clock_parse_date(\"%s\")", days[i].text);
+		if ((clock_parse_local(when, &ms) == 0) != days[i].ok)
+			fail_msg("clock_parse_local(\"%s\")", when);
+		snprintf(when, sizeof when, "%s 10:00", days[i].text);
+		if ((links_parse_expiry(when, "url", now, &ms, why, sizeof why) == 0) !=
+		    (days[i].ok && ms > now))
+			fail_msg("links_parse_expiry(\"%s\")", when);
+	}
+}
+
+/* A time that does not exist locally (the hour skipped when summer time
+ * starts) is refused, not moved an hour on. */
+static void test_skipped_hour(void **state)
+{
+	(void)state;
+	const char *tz = getenv("TZ");
+	char saved[64] = "";
+	if (tz)
+		snprintf(saved, sizeof saved, "%s", tz);
+	setenv("TZ", "America/New_York", 1);
+	tzset();
+	int64_t ms;
+	int gap = clock_parse_local("2026-03-08T02:30", &ms);
+	int before = clock_parse_local("2026-03-08T01:59", &ms);
+	int after = clock_parse_local("2026-03-08T03:00", &ms);
+	int fall = clock_parse_local("2026-11-01T01:30", &ms); /* twice, but it exists */
+	if (tz)
+		setenv("TZ", saved, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	assert_int_equal(gap, -1);
+	assert_int_equal(before, 0);
+	assert_int_equal(after, 0);
+	assert_int_equal(fall, 0);
+}
+
+/* members import: a row whose expiry is an impossible day is refused, nothing imported. */
+static void test_members_csv_impossible_day(void **state)
+{
+	store *s = *state;
+	char csv[64];
+	snprintf(csv, sizeof csv, "/tmp/tingzi-hardening-%d.csv", (int)getpid());
+	FILE *f = fopen(csv, "w");
+	assert_non_null(f);
+	fputs("name,phone,code,expires\n王五,13700002001,TZ2001,2027-01-31\n赵六,13700002002,TZ2002,2026-02-31\n", f);
+	assert_int_equal(fclose(f), 0);
+	members_csv_report rep;
+	assert_int_equal(members_csv_import(s, csv, &rep), MEMBERS_CSV_REFUSED);
+	assert_int_equal(rep.rows_refused, 1);
+	assert_non_null(strstr(rep.errors[0], "2026-02-31"));
+	members_csv_report_free(&rep);
+	unlink(csv);
+	assert_int_equal(store_member_count(s), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -445,6 +523,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_event_read_failure_fails_checkin, setup, teardown_all),
 	    cmocka_unit_test_setup_teardown(test_import_elsewhere_recognised, setup, teardown_all),
 	    cmocka_unit_test_setup_teardown(test_sync_lock, setup, teardown_all),
+	    cmocka_unit_test(test_impossible_days),
+	    cmocka_unit_test(test_skipped_hour),
+	    cmocka_unit_test_setup_teardown(test_members_csv_impossible_day, setup, teardown_all),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -367,6 +367,16 @@ static void test_bad_replies_refused(void **state)
 	    {"{\"set\":\"members\",\"next\":1,\"items\":[{\"uid\":\"" U1
 	     "\",\"name\":\"x\",\"code\":\"c\",\"expires\":\"soon\"}]}",
 	     STORE_SET_MEMBERS, "item 0"},
+	    /* impossible days: the kiosk's own import refuses them too */
+	    {"{\"set\":\"members\",\"next\":1,\"items\":[{\"uid\":\"" U1
+	     "\",\"name\":\"x\",\"code\":\"c\",\"expires\":\"2026-02-31\"}]}",
+	     STORE_SET_MEMBERS, "item 0"},
+	    {"{\"set\":\"members\",\"next\":1,\"items\":[{\"uid\":\"" U1
+	     "\",\"name\":\"x\",\"code\":\"c\",\"expires\":\"2026-13-01\"}]}",
+	     STORE_SET_MEMBERS, "item 0"},
+	    {"{\"set\":\"members\",\"next\":1,\"items\":[{\"uid\":\"" U1
+	     "\",\"name\":\"x\",\"code\":\"c\",\"expires\":\"----------\"}]}",
+	     STORE_SET_MEMBERS, "item 0"},
 	    {"{\"set\":\"events\",\"next\":1,\"items\":[{\"uid\":\"" U1
 	     "\",\"title\":\"x\",\"start_ms\":5,\"end_ms\":5}]}",
 	     STORE_SET_EVENTS, "item 0"},
