@@ -88,10 +88,11 @@ static void print_report(const sync_report *r)
 	       "links %lld; %.1f KiB up, %.1f KiB down; %lld waiting\n",
 	       (long long)r->sent, (long long)r->ok, (long long)r->duplicate, (long long)r->rejected,
 	       (long long)r->pulled[STORE_SET_MEMBERS], (long long)r->pulled[STORE_SET_EVENTS],
-	       (long long)r->pulled[STORE_SET_LINKS], (double)r->bytes_up / 1024, (double)r->bytes_down / 1024,
-	       (long long)r->waiting);
+	       (long long)r->pulled[STORE_SET_LINKS], (double)r->bytes_up / 1024,
+	       (double)r->bytes_down / 1024, (long long)r->waiting);
 	if (r->result == SYNC_BUSY)
-		fprintf(stderr, "tingzi: another sync of this database is running; what waits goes with it\n");
+		fprintf(stderr,
+			"tingzi: another sync of this database is running; what waits goes with it\n");
 	else if (r->result != SYNC_OK)
 		fprintf(stderr, "tingzi: sync failed (%s): %s\n", result_names[r->result], r->error);
 }
@@ -117,8 +118,8 @@ static int sync_forever(store *s, const sync_conf *conf)
 		fflush(stdout);
 		if (res != SYNC_BUSY)
 			failures = res == SYNC_OK ? 0 : failures + 1;
-		int64_t wait =
-		    sync_next_wait_ms(res, failures, r.retry_after_s, 30000, (double)(rand() % 1000) / 1000.0);
+		int64_t wait = sync_next_wait_ms(res, failures, r.retry_after_s, 30000,
+						 (double)(rand() % 1000) / 1000.0);
 		for (int64_t t = 0; t < wait && !stopping; t += 100)
 			nanosleep(&(struct timespec){0, 100000000L}, NULL);
 	}
@@ -267,7 +268,8 @@ static int write_tzb(const char *dir, store *s, const sync_conf *conf, exp_batch
 {
 	char why[256], path[4096], tmp[4200];
 	size_t used = 0;
-	char *push = wire_push_body_fit(store_device_id(s), clock_wall_ms(), b->r, b->n, &used, why, sizeof why);
+	char *push =
+	    wire_push_body_fit(store_device_id(s), clock_wall_ms(), b->r, b->n, &used, why, sizeof why);
 	if (!push) {
 		fprintf(stderr, "tingzi: %s\n", why);
 		return -1;

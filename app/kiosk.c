@@ -145,7 +145,8 @@ static int roster_stale(kiosk *k)
 	if (!k->members || k->loader || store_members_generation(k->db, &gen) != STORE_OK ||
 	    gen == k->roster_gen)
 		return 0;
-	log_event("roster.changed", json_pack("{s:I,s:I}", "from", (json_int_t)k->roster_gen, "to", (json_int_t)gen));
+	log_event("roster.changed",
+		  json_pack("{s:I,s:I}", "from", (json_int_t)k->roster_gen, "to", (json_int_t)gen));
 	return 1;
 }
 

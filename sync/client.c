@@ -48,8 +48,8 @@ int64_t sync_next_wait_ms(sync_result res, int failures, int retry_after_s, int6
 			  double unit_random)
 {
 	int64_t wait = res == SYNC_OK || res == SYNC_BUSY ? interval_ms
-		       : res == SYNC_AUTH ? 15 * 60 * 1000
-					  : sync_backoff_ms(failures, unit_random);
+		       : res == SYNC_AUTH                 ? 15 * 60 * 1000
+							  : sync_backoff_ms(failures, unit_random);
 	if (retry_after_s > SYNC_RETRY_AFTER_MAX_S)
 		retry_after_s = SYNC_RETRY_AFTER_MAX_S;
 	if (retry_after_s > 0 && wait < (int64_t)retry_after_s * 1000)
@@ -334,8 +334,8 @@ static sync_result push(store *s, const sync_conf *conf, sync_report *r)
 		store_ack *acks;
 		size_t n;
 		int64_t removed = 0;
-		rc = wire_push_reply(rp.body.p ? rp.body.p : "", rp.body.n, b.r, sent, &acks, &n, &r->offset_ms, why,
-				     sizeof why);
+		rc = wire_push_reply(rp.body.p ? rp.body.p : "", rp.body.n, b.r, sent, &acks, &n,
+				     &r->offset_ms, why, sizeof why);
 		free(rp.body.p);
 		if (rc != 0) {
 			snprintf(r->error, sizeof r->error, "push: %s", why);
@@ -583,7 +583,8 @@ static void *worker_main(void *arg)
 		}
 		int64_t wait = interval_ms();
 		if (enrolled) {
-			if (res != SYNC_BUSY) /* another round ran meanwhile: neither a success nor a failure */
+			/* SYNC_BUSY: another round ran meanwhile, neither a success nor a failure */
+			if (res != SYNC_BUSY)
 				failures = res == SYNC_OK ? 0 : failures + 1;
 			wait = sync_next_wait_ms(res, failures, r.retry_after_s, wait,
 						 (double)randombytes_uniform(1000) / 1000.0);

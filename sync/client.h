@@ -16,10 +16,10 @@
 
 #include <stdint.h>
 
-#define SYNC_BATCH      1000
-#define SYNC_URL_MAX    256
-#define SYNC_BACKOFF_MS 300000 /* the longest wait between failed rounds */
-#define SYNC_RETRY_AFTER_MAX_S 300 /* a hub's Retry-After is obeyed up to this */
+#define SYNC_BATCH             1000
+#define SYNC_URL_MAX           256
+#define SYNC_BACKOFF_MS        300000 /* the longest wait between failed rounds */
+#define SYNC_RETRY_AFTER_MAX_S 300    /* a hub's Retry-After is obeyed up to this */
 
 /* What enrolment saved in the kiosk's settings. */
 typedef struct sync_conf {
@@ -48,9 +48,9 @@ typedef struct sync_report {
 	int64_t waiting; /* outbox rows left */
 	int64_t offset_ms;
 	int64_t bytes_up, bytes_down; /* on the wire, headers included (not TLS framing) */
-	long http_status;  /* of the failing request, 0 for none or a network error */
-	int retry_after_s; /* from a 429/503, at most SYNC_RETRY_AFTER_MAX_S */
-	char error[320];   /* a sentence for the log and staff */
+	long http_status;             /* of the failing request, 0 for none or a network error */
+	int retry_after_s;            /* from a 429/503, at most SYNC_RETRY_AFTER_MAX_S */
+	char error[320];              /* a sentence for the log and staff */
 } sync_report;
 
 /*
@@ -91,7 +91,7 @@ typedef struct sync_status {
 	int64_t dead;    /* dead letters */
 	int64_t last_ok_ms;
 	int rounds;
-	int64_t pulled; /* items pulled since the worker started: when it moves, reload */
+	int64_t pulled;  /* items pulled since the worker started: when it moves, reload */
 	int64_t wait_ms; /* the wait after the last round, unless kicked (sync_next_wait_ms) */
 	char error[320];
 } sync_status;

@@ -136,8 +136,8 @@ int clock_parse_local(const char *s, int64_t *ms)
 	/* mktime() moves a time that does not exist (the hour skipped when
 	 * summer time starts) to one that does: refuse it rather than shift it */
 	struct tm back;
-	if (!localtime_r(&t, &back) || back.tm_year != y - 1900 || back.tm_mon != mo - 1 || back.tm_mday != d ||
-	    back.tm_hour != h || back.tm_min != mi)
+	if (!localtime_r(&t, &back) || back.tm_year != y - 1900 || back.tm_mon != mo - 1 ||
+	    back.tm_mday != d || back.tm_hour != h || back.tm_min != mi)
 		return -1;
 	*ms = (int64_t)t * 1000;
 	return 0;

@@ -68,7 +68,8 @@ store_err store_sync_lock(store *s, int64_t wait_ms, const volatile int *cancel)
 	if (fd < 0)
 		fd = open(lock, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		snprintf(s->errmsg, sizeof s->errmsg, "cannot open the sync lock %.200s: %s", lock, strerror(errno));
+		snprintf(s->errmsg, sizeof s->errmsg, "cannot open the sync lock %.200s: %s", lock,
+			 strerror(errno));
 		return errno == EROFS || errno == EACCES ? STORE_ERR_READONLY : STORE_ERR_OPEN;
 	}
 	for (int64_t waited = 0;; waited += 50) {
@@ -77,7 +78,8 @@ store_err store_sync_lock(store *s, int64_t wait_ms, const volatile int *cancel)
 			return STORE_OK;
 		}
 		if (errno != EWOULDBLOCK && errno != EINTR) {
-			snprintf(s->errmsg, sizeof s->errmsg, "cannot take the sync lock: %s", strerror(errno));
+			snprintf(s->errmsg, sizeof s->errmsg, "cannot take the sync lock: %s",
+				 strerror(errno));
 			close(fd);
 			return STORE_ERR_IO;
 		}
@@ -139,8 +141,8 @@ store_err store_outbox_enqueue_local(store *s, int64_t now_ms, int64_t *added)
 }
 
 /* Call fn for each row of an outbox query (seq, kind, record_id, body), already bound. */
-static store_err each_rec(store *s, sqlite3_stmt *st, int (*fn)(const store_outbox_rec *r, void *ctx), void *ctx,
-			  int *stop)
+static store_err each_rec(store *s, sqlite3_stmt *st, int (*fn)(const store_outbox_rec *r, void *ctx),
+			  void *ctx, int *stop)
 {
 	store_outbox_rec r;
 	int rc = SQLITE_DONE;

@@ -247,7 +247,8 @@ static int find_boot(const fastcols *c, const char *s)
 static int fast_add(fastcols *c, const wire_rec *w)
 {
 	if (!wire_is_id(w->id) || !wire_is_id(w->member) || !(w->event[0] == '\0' || wire_is_id(w->event)) ||
-	    !text_ok(w->method, sizeof w->method, 0) || !text_ok(w->boot, 40, 0) || !text_ok(w->key, sizeof w->key, 0))
+	    !text_ok(w->method, sizeof w->method, 0) || !text_ok(w->boot, 40, 0) ||
+	    !text_ok(w->key, sizeof w->key, 0))
 		return FAST_BAD;
 	int ev = w->event[0] ? find_event(c, w->event) : -1;
 	int boot = find_boot(c, w->boot);
@@ -430,8 +431,8 @@ done:
 	return out;
 }
 
-int wire_push_reply(const char *text, size_t len, const wire_rec *sent, size_t nsent, store_ack **acks, size_t *n,
-		    int64_t *offset_ms, char *why, size_t whylen)
+int wire_push_reply(const char *text, size_t len, const wire_rec *sent, size_t nsent, store_ack **acks,
+		    size_t *n, int64_t *offset_ms, char *why, size_t whylen)
 {
 	*acks = NULL;
 	*n = 0;

@@ -104,8 +104,8 @@ struct kiosk {
 	roster *loaded;     /* handed over by the loader */
 	int loader_failed;
 	SDL_atomic_t loader_done; /* set by the loader after loaded/loader_failed */
-	int64_t loaded_gen;       /* the members' generation the loader read first */
-	int64_t roster_gen;       /* the generation members was built from */
+	int64_t loaded_gen;        /* the members' generation the loader read first */
+	int64_t roster_gen;        /* the generation members was built from */
 	int64_t roster_checked_ms; /* last look at the generation from home */
 	wedge scanner;
 	int w, h;

@@ -97,10 +97,11 @@ static void busy_answer(int c, busy_hub *h)
 	atomic_fetch_add(&h->requests, 1);
 	static const char body_text[] = "{\"error\":\"busy\",\"message\":\"come back tomorrow\"}";
 	char reply[512];
-	int len = snprintf(reply, sizeof reply,
-			   "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 86400\r\n"
-			   "Content-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
-			   strlen(body_text), body_text);
+	int len =
+	    snprintf(reply, sizeof reply,
+		     "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 86400\r\n"
+		     "Content-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n%s",
+		     strlen(body_text), body_text);
 	ssize_t sent = send(c, reply, (size_t)len, MSG_NOSIGNAL);
 	(void)sent;
 }
@@ -142,7 +143,8 @@ static void busy_stop(busy_hub *h)
 				.sin_port = htons((uint16_t)h->port),
 				.sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 	if (c >= 0) {
-		if (connect(c, (struct sockaddr *)&a, sizeof a) != 0) { /* nothing to do: accept wakes anyway */
+		if (connect(c, (struct sockaddr *)&a, sizeof a) !=
+		    0) { /* nothing to do: accept wakes anyway */
 		}
 		close(c);
 	}
@@ -422,7 +424,8 @@ static void test_sync_lock(void **state)
 	assert_true(pid >= 0);
 	if (pid == 0) {
 		store *c;
-		if (store_open(path, 0, &c, err, sizeof err) != STORE_OK || store_sync_lock(c, 0, NULL) != STORE_OK)
+		if (store_open(path, 0, &c, err, sizeof err) != STORE_OK ||
+		    store_sync_lock(c, 0, NULL) != STORE_OK)
 			_exit(1);
 		pause();
 		_exit(0);
@@ -445,9 +448,9 @@ static const struct {
 	const char *text;
 	int ok;
 } days[] = {
-    {"2026-02-28", 1}, {"2026-02-29", 0}, {"2028-02-29", 1}, {"2100-02-29", 0}, {"2000-02-29", 1},
-    {"2026-02-31", 0}, {"2026-04-31", 0}, {"2026-04-30", 1}, {"2026-12-31", 1}, {"2026-13-01", 0},
-    {"2026-00-10", 0}, {"2026-01-00", 0}, {"2026-01-32", 0}, {"----------", 0}, {"2026-1-01", 0},
+    {"2026-02-28", 1},  {"2026-02-29", 0}, {"2028-02-29", 1}, {"2100-02-29", 0}, {"2000-02-29", 1},
+    {"2026-02-31", 0},  {"2026-04-31", 0}, {"2026-04-30", 1}, {"2026-12-31", 1}, {"2026-13-01", 0},
+    {"2026-00-10", 0},  {"2026-01-00", 0}, {"2026-01-32", 0}, {"----------", 0}, {"2026-1-01", 0},
     {"2026-01-01x", 0}, {"", 0},
 };
 
@@ -504,7 +507,9 @@ static void test_members_csv_impossible_day(void **state)
 	snprintf(csv, sizeof csv, "/tmp/tingzi-hardening-%d.csv", (int)getpid());
 	FILE *f = fopen(csv, "w");
 	assert_non_null(f);
-	fputs("name,phone,code,expires\n王五,13700002001,TZ2001,2027-01-31\n赵六,13700002002,TZ2002,2026-02-31\n", f);
+	fputs("name,phone,code,expires\n王五,13700002001,TZ2001,2027-01-31\n赵六,13700002002,TZ2002,2026-02-"
+	      "31\n",
+	      f);
 	assert_int_equal(fclose(f), 0);
 	members_csv_report rep;
 	assert_int_equal(members_csv_import(s, csv, &rep), MEMBERS_CSV_REFUSED);
