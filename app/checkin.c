@@ -2,9 +2,9 @@
  * checkin — see checkin.h. The outcome comes only from what the commit
  * returned, so no caller can show or print a check-in that was not saved.
  */
-#include "checkin.h"
+#include "app/checkin.h"
 
-#include "log.h"
+#include "sync/log.h"
 #include "sync/clock.h"
 
 #include <string.h>

@@ -6,7 +6,7 @@
 #ifndef TINGZI_CHECKIN_H
 #define TINGZI_CHECKIN_H
 
-#include "sync/store.h"
+#include "app/store/store.h"
 
 typedef enum checkin_outcome {
 	CHECKIN_RECORDED = 0, /* a new check-in was committed */

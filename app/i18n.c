@@ -2,7 +2,7 @@
  * i18n — see i18n.h. The catalogs are looked for in $TINGZI_LOCALEDIR, then
  * in the build tree (running from a checkout), then in the installed prefix.
  */
-#include "i18n.h"
+#include "app/i18n.h"
 
 #include <locale.h>
 #include <stdio.h>

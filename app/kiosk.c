@@ -15,13 +15,13 @@
  * first frame does not wait for 100 000 members; a lookup that comes before
  * it is ready waits for it.
  */
-#include "kiosk.h"
+#include "app/kiosk.h"
 
-#include "checkin.h"
-#include "log.h"
-#include "notify.h"
-#include "screens/screen.h"
-#include "sound.h"
+#include "app/checkin.h"
+#include "sync/log.h"
+#include "app/notify.h"
+#include "app/screens/screen.h"
+#include "app/sound.h"
 #include "sync/clock.h"
 
 #include <stdio.h>

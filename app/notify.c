@@ -2,7 +2,7 @@
  * notify — see notify.h. The protocol is one datagram per message to the
  * unix socket named by $NOTIFY_SOCKET ("@" starts an abstract name).
  */
-#include "notify.h"
+#include "app/notify.h"
 
 #include <stddef.h>
 #include <stdio.h>

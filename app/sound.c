@@ -3,9 +3,9 @@
  * buzz for anything that needs staff. 16-bit mono at 22 050 Hz with short
  * fades so nothing clicks.
  */
-#include "sound.h"
+#include "app/sound.h"
 
-#include "log.h"
+#include "sync/log.h"
 
 #include <SDL.h>
 #include <math.h>

@@ -1,9 +1,9 @@
 /*
  * staff — see staff.h.
  */
-#include "staff.h"
+#include "app/staff.h"
 
-#include "log.h"
+#include "sync/log.h"
 
 #include <sodium.h>
 #include <string.h>

@@ -14,7 +14,7 @@
 #ifndef TINGZI_STAFF_H
 #define TINGZI_STAFF_H
 
-#include "sync/store.h"
+#include "app/store/store.h"
 
 #include <stdint.h>
 

@@ -61,9 +61,9 @@
  * burst joins it; four or more keys mashed together read as a scan; auto-repeat
  * faster than max_gap_ms reads as a burst (and usually as TOO_LONG).
  */
-#include "input/wedge.h"
+#include "app/input/wedge.h"
 
-#include "utf8.h"
+#include "sync/utf8.h"
 
 #include <assert.h>
 #include <string.h>

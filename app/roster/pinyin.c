@@ -12,7 +12,7 @@
  * code points past U+10FFFF and truncated sequences decode as U+FFFD and
  * consume one byte, so a bad byte never swallows the text after it.
  */
-#include "pinyin.h"
+#include "app/roster/pinyin.h"
 
 /* Defined in pinyin_table.c (generated). */
 extern const size_t pinyin_syllable_count;

@@ -49,9 +49,9 @@
  * match), names to TOKENS_MAX tokens. Scripts other than Han and Latin are
  * not searchable by name.
  */
-#include "roster.h"
+#include "app/roster/roster.h"
 
-#include "pinyin.h"
+#include "app/roster/pinyin.h"
 
 #include <assert.h>
 #include <stdlib.h>

@@ -2,10 +2,10 @@
  * actions — what a tap, a typed key or Enter does on each screen. Every path
  * that identifies a member ends in kiosk_checkin().
  */
-#include "log.h"
-#include "screens/common.h"
+#include "sync/log.h"
+#include "app/screens/common.h"
 #include "sync/clock.h"
-#include "utf8.h"
+#include "sync/utf8.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -3,7 +3,7 @@
  * the digit keypad, the letter keyboard, the line being typed, and a row of a
  * member list. Each draws and registers its buttons in one go.
  */
-#include "screens/common.h"
+#include "app/screens/common.h"
 
 #include <stdio.h>
 #include <string.h>

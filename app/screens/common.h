@@ -2,7 +2,7 @@
 #ifndef TINGZI_SCREENS_COMMON_H
 #define TINGZI_SCREENS_COMMON_H
 
-#include "screens/screen.h"
+#include "app/screens/screen.h"
 
 int screen_margin(const kiosk *k);
 /* Draw the back button and title; returns the area below. */

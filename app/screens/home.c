@@ -4,7 +4,7 @@
  * switch. identify — the choice between phone digits and name; a scanner
  * works on every screen, so it is only mentioned.
  */
-#include "screens/common.h"
+#include "app/screens/common.h"
 #include "sync/clock.h"
 
 #include <stdio.h>

@@ -9,8 +9,8 @@
  * stepped with the arrows. The links are read from the store again every
  * JOIN_RELOAD_MS, so one added from the command line shows up by itself.
  */
-#include "log.h"
-#include "screens/common.h"
+#include "sync/log.h"
+#include "app/screens/common.h"
 #include "sync/clock.h"
 
 #include <stdio.h>
@@ -22,7 +22,7 @@ void kiosk_links_refresh(kiosk *k, int force)
 	if (!force && k->links_loaded_ms && now - k->links_loaded_ms < JOIN_RELOAD_MS)
 		return;
 	link_set *fresh = &k->links;
-	store_err err = links_load(k->db, fresh);
+	store_err err = store_links_load(k->db, fresh);
 	if (err != STORE_OK) {
 		fresh->n = 0;
 		log_event("links.load_failed", json_pack("{s:s,s:s}", "error", store_strerror(err), "detail",

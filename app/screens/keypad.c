@@ -2,7 +2,7 @@
  * keypad — the last digits of a phone; pick — the list shown when several
  * members share them, with masked phones (138****5678) and nothing else.
  */
-#include "screens/common.h"
+#include "app/screens/common.h"
 
 #include <stdio.h>
 #include <string.h>

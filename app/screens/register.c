@@ -3,7 +3,7 @@
  * number on the keypad, then a name in Latin letters or pinyin on the
  * keyboard. The member is saved and checked in by kiosk_checkin().
  */
-#include "screens/common.h"
+#include "app/screens/common.h"
 
 #include <string.h>
 

@@ -3,7 +3,7 @@
  * from across the room: green welcome, amber already checked in, red for
  * anything that needs staff. A tap anywhere (or the timeout) goes home.
  */
-#include "screens/common.h"
+#include "app/screens/common.h"
 #include "sync/clock.h"
 
 #include <stdio.h>

@@ -6,16 +6,16 @@
 #ifndef TINGZI_SCREEN_H
 #define TINGZI_SCREEN_H
 
-#include "i18n.h"
-#include "input/wedge.h"
-#include "links.h"
-#include "roster/roster.h"
-#include "staff.h"
-#include "sync/client.h"
-#include "sync/store.h"
-#include "ui/draw.h"
-#include "ui/qr.h"
-#include "ui/text.h"
+#include "app/i18n.h"
+#include "app/input/wedge.h"
+#include "sync/links.h"
+#include "app/roster/roster.h"
+#include "app/staff.h"
+#include "app/sync/client.h"
+#include "app/store/store.h"
+#include "app/ui/draw.h"
+#include "app/ui/qr.h"
+#include "app/ui/text.h"
 
 #include <SDL.h>
 

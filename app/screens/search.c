@@ -3,7 +3,7 @@
  * names by pinyin and by initials (the roster does the matching); the list
  * under the query shows names and masked phones only.
  */
-#include "screens/common.h"
+#include "app/screens/common.h"
 
 #include <stdio.h>
 

@@ -5,9 +5,9 @@
  * one, or by quitting, which only staff can do. Every step is audited under
  * the session's id. Full names are shown here and nowhere else.
  */
-#include "log.h"
-#include "screens/common.h"
-#include "sound.h"
+#include "sync/log.h"
+#include "app/screens/common.h"
+#include "app/sound.h"
 #include "sync/clock.h"
 
 #include <sodium.h>

@@ -3,7 +3,7 @@
  * teahouse in the evening), high-contrast text, and one colour per outcome so
  * a member can tell from across the room: green in, amber already, red staff.
  */
-#include "ui/draw.h"
+#include "app/ui/draw.h"
 
 static const SDL_Color palette[UI_COLOR_COUNT] = {
     [UI_BG] = {0x1f, 0x24, 0x2b, 0xff},      [UI_PANEL] = {0x2c, 0x33, 0x3d, 0xff},

@@ -6,7 +6,7 @@
 #ifndef TINGZI_UI_DRAW_H
 #define TINGZI_UI_DRAW_H
 
-#include "ui/text.h"
+#include "app/ui/text.h"
 
 #include <SDL.h>
 

@@ -6,7 +6,7 @@
  * sampling, so every module is exactly px x px pixels and a 1920x1080 frame
  * costs one texture copy, not thousands of rectangles.
  */
-#include "ui/qr.h"
+#include "app/ui/qr.h"
 
 #include <qrencode.h>
 #include <stdlib.h>

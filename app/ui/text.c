@@ -9,9 +9,9 @@
  * The cache keys a rendered texture by (text, pixel size, colour, script) and
  * holds at most TEXT_CACHE_BYTES of pixels; the least recently used goes first.
  */
-#include "ui/text.h"
+#include "app/ui/text.h"
 
-#include "utf8.h"
+#include "sync/utf8.h"
 
 #include <SDL_ttf.h>
 #include <fontconfig/fontconfig.h>

@@ -2,13 +2,13 @@
  * tingzi-hub — the online server kiosks sync with, and its admin commands.
  * See `tingzi-hub --help` and sync/PROTOCOL.md.
  */
-#include "app/members_csv.h"
+#include "sync/members_csv.h"
 #include "sync/csv_out.h"
 #include "sync/hub/hub_http.h"
 #include "sync/hub/hub_push.h"
 #include "sync/hub/hub_store.h"
 #include "sync/hub/hub_util.h"
-#include "app/links.h"
+#include "sync/links.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -17,7 +17,7 @@
 #ifndef TINGZI_HUB_STORE_H
 #define TINGZI_HUB_STORE_H
 
-#include "app/members_csv.h"
+#include "sync/members_csv.h"
 
 #include <jansson.h>
 #include <stddef.h>

@@ -11,12 +11,12 @@
  * Each figure is the median and the 99th percentile of N screens, drawn by
  * the real kiosk under SDL's dummy video driver.
  */
-#include "bench.h"
-#include "kiosk.h"
-#include "log.h"
-#include "screens/screen.h"
+#include "tests/bench/bench.h"
+#include "app/kiosk.h"
+#include "sync/log.h"
+#include "app/screens/screen.h"
 #include "sync/clock.h"
-#include "sync/store.h"
+#include "app/store/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -13,13 +13,13 @@
  * The database is built once in a temporary folder (or TINGZI_BENCH_DB) and
  * kept there between runs of the benchmark.
  */
-#include "bench.h"
-#include "kiosk.h"
-#include "log.h"
-#include "roster/roster.h"
-#include "screens/screen.h"
+#include "tests/bench/bench.h"
+#include "app/kiosk.h"
+#include "sync/log.h"
+#include "app/roster/roster.h"
+#include "app/screens/screen.h"
 #include "sync/clock.h"
-#include "sync/store.h"
+#include "app/store/store.h"
 
 #include <fcntl.h>
 #include <signal.h>

@@ -17,9 +17,9 @@
  * are made by `tingzi checkin --code-file`, and the round is sync_round(),
  * which the kiosk's worker runs.
  */
-#include "bench.h"
-#include "sync/client.h"
-#include "sync/store.h"
+#include "tests/bench/bench.h"
+#include "app/sync/client.h"
+#include "app/store/store.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

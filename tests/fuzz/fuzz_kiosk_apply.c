@@ -1,7 +1,7 @@
 /*
  * fuzz_kiosk_apply — what the kiosk does with a hub's pull page, end to end
- * (sync/client.c's order): sync/wire.c checks the reply, then the kiosk's
- * store applies it (sync/store_sync.c: store_pull_apply, or store_pull_stage
+ * (app/sync/client.c's order): app/sync/wire.c checks the reply, then the kiosk's
+ * store applies it (app/store/store_sync.c: store_pull_apply, or store_pull_stage
  * and store_pull_swap for a snapshot), into a real kiosk database on tmpfs.
  *
  * The first byte picks the set; the rest is the reply body, read from the
@@ -9,8 +9,8 @@
  * the cursor at the page's "next"; whatever the page, the database must stay
  * readable (members, events and links listed without error).
  */
-#include "sync/store.h"
-#include "sync/wire.h"
+#include "app/store/store.h"
+#include "app/sync/wire.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -1,12 +1,12 @@
 /*
- * fuzz_members_csv — the members CSV import (app/members_csv.c) on any bytes.
+ * fuzz_members_csv — the members CSV import (sync/members_csv.c) on any bytes.
  *
  * The input is written to a file and imported through members_csv_import_into()
  * into a sink that keeps nothing, so every check of every row runs as for
  * `tingzi members import`; a row that passes is also checked to be what the
  * rules promise (a name, a phone or a code, no control character).
  */
-#include "app/members_csv.h"
+#include "sync/members_csv.h"
 
 #include <stdint.h>
 #include <stdio.h>

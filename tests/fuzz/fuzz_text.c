@@ -1,8 +1,8 @@
 /*
  * fuzz_text — the checks that outside text passes before it is kept or shown:
- * UTF-8 (app/utf8.c), URLs, platforms, expiry texts and referral links
- * (app/links.c), staff PINs (app/staff.c), phone numbers (sync/store_member.c,
- * the registration screen), ids and hex (sync/wire.c, sync/hub/hub_util.c),
+ * UTF-8 (sync/utf8.c), URLs, platforms, expiry texts and referral links
+ * (sync/links.c), staff PINs (app/staff.c), phone numbers (app/store/store_member.c,
+ * the registration screen), ids and hex (app/sync/wire.c, sync/hub/hub_util.c),
  * JSON depth (sync/hub/hub_push.c) and local times (sync/hub/hub_util.c).
  *
  * The input is taken as bytes (for the UTF-8 decoder) and as a C string up to
@@ -11,14 +11,14 @@
  * decodes without U+FFFD from a bad byte, and utf8_last_len erases exactly one
  * character of valid text.
  */
-#include "app/links.h"
+#include "sync/links.h"
 #include "app/screens/common.h"
 #include "app/staff.h"
-#include "app/utf8.h"
+#include "sync/utf8.h"
 #include "sync/hub/hub_push.h"
 #include "sync/hub/hub_util.h"
-#include "sync/store_impl.h"
-#include "sync/wire.h"
+#include "app/store/store_impl.h"
+#include "app/sync/wire.h"
 
 #include <stdint.h>
 #include <stdlib.h>

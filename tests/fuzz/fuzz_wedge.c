@@ -11,7 +11,7 @@
  * every burst ends in exactly one outcome.
  */
 #include "app/input/wedge.h"
-#include "app/utf8.h"
+#include "sync/utf8.h"
 
 #include <stdint.h>
 #include <stdlib.h>

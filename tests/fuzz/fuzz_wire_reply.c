@@ -1,5 +1,5 @@
 /*
- * fuzz_wire_reply — the kiosk's reading of the hub's replies (sync/wire.c):
+ * fuzz_wire_reply — the kiosk's reading of the hub's replies (app/sync/wire.c):
  * push replies, pull pages of each set, enrolment replies and error replies.
  *
  * The first byte picks the reply, the rest is its body. A push reply is read
@@ -7,7 +7,7 @@
  * accepted must answer only with known statuses, ids of 32 hex digits, and a
  * pull page must be a JSON array of as many items as it says.
  */
-#include "sync/wire.h"
+#include "app/sync/wire.h"
 
 #include <jansson.h>
 #include <stdint.h>

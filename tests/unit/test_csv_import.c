@@ -2,7 +2,7 @@
  * test_csv_import — `tingzi members import FILE.csv` as an organizer meets it.
  *
  * Every case is a file under tests/fixtures/csv/ imported with
- * members_csv_import() into a fresh database /tmp/tingzi-test-csv-import-
+ * store_import_csv() into a fresh database /tmp/tingzi-test-csv-import-
  * <pid>-<n>.db; the members are then read from the file with a second SQLite
  * connection, and the report is printed with members_csv_report_print() the
  * way the command prints it.
@@ -25,8 +25,8 @@
 
 #include <cmocka.h>
 
-#include "app/members_csv.h"
-#include "sync/store.h"
+#include "sync/members_csv.h"
+#include "app/store/store.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -99,7 +99,7 @@ static int import(fixture *f, const char *name)
 	if (f->have_rep)
 		members_csv_report_free(&f->rep);
 	f->have_rep = 1;
-	return members_csv_import(f->s, fixture_path(name, path, sizeof path), &f->rep);
+	return store_import_csv(f->s, fixture_path(name, path, sizeof path), &f->rep);
 }
 
 /* The report as the command prints it (free() it). */
@@ -437,7 +437,7 @@ static void test_missing_file(void **state)
 		members_csv_report_free(&f->rep);
 	f->have_rep = 1;
 	fixture_path("no-such-file.csv", path, sizeof path);
-	assert_int_equal(members_csv_import(f->s, path, &f->rep), MEMBERS_CSV_REFUSED);
+	assert_int_equal(store_import_csv(f->s, path, &f->rep), MEMBERS_CSV_REFUSED);
 	assert_non_null(strstr(f->rep.fatal, "no-such-file.csv"));
 	expect_printed(f, "no-such-file.csv", "nothing imported\n");
 	assert_int_equal(members_in_file(f), 0);

@@ -15,14 +15,14 @@
 
 #include <cmocka.h>
 
-#include "checkin.h"
-#include "kiosk.h"
-#include "links.h"
-#include "members_csv.h"
-#include "screens/screen.h"
-#include "sync/client.h"
+#include "app/checkin.h"
+#include "app/kiosk.h"
+#include "sync/links.h"
+#include "sync/members_csv.h"
+#include "app/screens/screen.h"
+#include "app/sync/client.h"
 #include "sync/clock.h"
-#include "sync/store.h"
+#include "app/store/store.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -37,7 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "testdb.h"
+#include "tests/unit/testdb.h"
 
 static int setup(void **state)
 {
@@ -347,7 +347,7 @@ static void import_in_child(const char *csv)
 		members_csv_report rep;
 		int rc = store_open(path, 0, &s, err, sizeof err) == STORE_OK ? 0 : 1;
 		if (rc == 0) {
-			rc = members_csv_import(s, csv, &rep) == MEMBERS_CSV_OK ? 0 : 2;
+			rc = store_import_csv(s, csv, &rep) == MEMBERS_CSV_OK ? 0 : 2;
 			members_csv_report_free(&rep);
 			store_close(s);
 		}
@@ -512,7 +512,7 @@ static void test_members_csv_impossible_day(void **state)
 	      f);
 	assert_int_equal(fclose(f), 0);
 	members_csv_report rep;
-	assert_int_equal(members_csv_import(s, csv, &rep), MEMBERS_CSV_REFUSED);
+	assert_int_equal(store_import_csv(s, csv, &rep), MEMBERS_CSV_REFUSED);
 	assert_int_equal(rep.rows_refused, 1);
 	assert_non_null(strstr(rep.errors[0], "2026-02-31"));
 	members_csv_report_free(&rep);

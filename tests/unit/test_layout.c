@@ -10,10 +10,10 @@
 
 #include <cmocka.h>
 
-#include "i18n.h"
-#include "kiosk.h"
-#include "log.h"
-#include "screens/screen.h"
+#include "app/i18n.h"
+#include "app/kiosk.h"
+#include "sync/log.h"
+#include "app/screens/screen.h"
 #include "sync/clock.h"
 
 #include <stdio.h>

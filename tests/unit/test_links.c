@@ -10,9 +10,9 @@
 
 #include <cmocka.h>
 
-#include "links.h"
+#include "sync/links.h"
 #include "sync/clock.h"
-#include "sync/store.h"
+#include "app/store/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>

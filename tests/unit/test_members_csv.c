@@ -16,8 +16,8 @@
 
 #include <cmocka.h>
 
-#include "app/members_csv.h"
-#include "sync/store.h"
+#include "sync/members_csv.h"
+#include "app/store/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,7 +73,7 @@ static int import_fixture(fixture *f, const char *name)
 	char path[512];
 	snprintf(path, sizeof path, "%s/%s", TINGZI_FIXTURES, name);
 	members_csv_report_free(&f->rep);
-	return members_csv_import(f->s, path, &f->rep);
+	return store_import_csv(f->s, path, &f->rep);
 }
 
 static int import_bytes(fixture *f, const char *data, size_t len)
@@ -83,7 +83,7 @@ static int import_bytes(fixture *f, const char *data, size_t len)
 	assert_int_equal(fwrite(data, 1, len, fp), len);
 	assert_int_equal(fclose(fp), 0);
 	members_csv_report_free(&f->rep);
-	return members_csv_import(f->s, f->csv, &f->rep);
+	return store_import_csv(f->s, f->csv, &f->rep);
 }
 
 static int import_text(fixture *f, const char *text)
@@ -455,7 +455,7 @@ static void test_missing_file(void **state)
 {
 	fixture *f = *state;
 	members_csv_report_free(&f->rep);
-	assert_int_equal(members_csv_import(f->s, "/nonexistent/nope.csv", &f->rep), MEMBERS_CSV_REFUSED);
+	assert_int_equal(store_import_csv(f->s, "/nonexistent/nope.csv", &f->rep), MEMBERS_CSV_REFUSED);
 	assert_non_null(strstr(f->rep.fatal, "nope.csv"));
 	expect_printed(f, "nothing imported");
 }
@@ -470,7 +470,7 @@ static void test_file_too_large(void **state)
 			 0); /* sparse: no disk used */
 	fclose(fp);
 	members_csv_report_free(&f->rep);
-	assert_int_equal(members_csv_import(f->s, f->csv, &f->rep), MEMBERS_CSV_REFUSED);
+	assert_int_equal(store_import_csv(f->s, f->csv, &f->rep), MEMBERS_CSV_REFUSED);
 	assert_non_null(strstr(f->rep.fatal, "is larger than 64 MiB"));
 	assert_int_equal(store_member_count(f->s), 0);
 }
@@ -486,7 +486,7 @@ static void test_full_disk_imports_nothing(void **state)
 		n += (size_t)snprintf(csv + n, cap - n, "Member %d,1380000%04d,TZ%05d\n", i, i, i);
 	assert_int_equal(store_limit_growth(f->s, 2), STORE_OK);
 	assert_int_equal(import_text(f, csv), MEMBERS_CSV_STORE_ERR);
-	assert_int_equal(f->rep.store_error, STORE_ERR_FULL);
+	assert_int_equal(f->rep.sink_error, STORE_ERR_FULL);
 	assert_non_null(strstr(f->rep.fatal, "the disk is full"));
 	assert_int_equal(f->rep.added, 0);
 	assert_int_equal(store_member_count(f->s), 0);

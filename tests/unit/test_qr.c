@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "ui/qr.h"
+#include "app/ui/qr.h"
 
 #include <SDL.h>
 #include <stdio.h>

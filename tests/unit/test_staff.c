@@ -11,9 +11,9 @@
 
 #include <cmocka.h>
 
-#include "staff.h"
+#include "app/staff.h"
 #include "sync/clock.h"
-#include "sync/store.h"
+#include "app/store/store.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -23,7 +23,7 @@
 
 #define SESSION "5e5510115e5510115e5510115e551011"
 
-#include "testdb.h"
+#include "tests/unit/testdb.h"
 
 static int setup(void **state)
 {

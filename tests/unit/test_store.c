@@ -23,7 +23,7 @@
 #include <cmocka.h>
 
 #include "sync/clock.h"
-#include "sync/store.h"
+#include "app/store/store.h"
 
 #include <errno.h>
 #include <fcntl.h>

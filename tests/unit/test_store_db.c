@@ -32,7 +32,7 @@
 
 #include <cmocka.h>
 
-#include "sync/store.h"
+#include "app/store/store.h"
 
 #include <errno.h>
 #include <ftw.h>

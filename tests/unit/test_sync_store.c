@@ -13,8 +13,8 @@
 #include <cmocka.h>
 
 #include "sync/clock.h"
-#include "sync/store.h"
-#include "sync/wire.h"
+#include "app/store/store.h"
+#include "app/sync/wire.h"
 
 #include <jansson.h>
 #include <sqlite3.h>
@@ -23,7 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "testdb.h"
+#include "tests/unit/testdb.h"
 
 static int setup(void **state)
 {

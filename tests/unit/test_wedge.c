@@ -15,8 +15,8 @@
 
 #include <cmocka.h>
 
-#include "input/wedge.h"
-#include "utf8.h"
+#include "app/input/wedge.h"
+#include "sync/utf8.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -6,7 +6,7 @@
 #ifndef TINGZI_TESTDB_H
 #define TINGZI_TESTDB_H
 
-#include "sync/store.h"
+#include "app/store/store.h"
 
 #include <sqlite3.h>
 #include <stdio.h>

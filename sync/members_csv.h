@@ -30,7 +30,7 @@
 #ifndef TINGZI_MEMBERS_CSV_H
 #define TINGZI_MEMBERS_CSV_H
 
-#include "sync/store.h"
+#include "sync/record.h"
 
 #include <stddef.h>
 #include <stdio.h>
@@ -40,7 +40,7 @@
 #define MEMBERS_CSV_MAX_ROWS   1000000     /* data rows in one file */
 #define MEMBERS_CSV_MAX_ERRORS 100         /* refusals kept for the report */
 
-/* What members_csv_import() returns. */
+/* What members_csv_import_into() returns. */
 enum {
 	MEMBERS_CSV_OK = 0,        /* every row imported and committed */
 	MEMBERS_CSV_REFUSED = -1,  /* the file or some rows were refused; nothing written */
@@ -56,19 +56,13 @@ typedef struct members_csv_report {
 	char
 	    *errors[MEMBERS_CSV_MAX_ERRORS]; /* "line 7: expires \"2026-13-01\" is not a date (YYYY-MM-DD)" */
 	char fatal[512];                     /* why the file as a whole was refused, or "" */
-	store_err store_error;               /* with MEMBERS_CSV_STORE_ERR */
+	int sink_error;                      /* the sink's own error code, with MEMBERS_CSV_STORE_ERR */
 } members_csv_report;
 
-/*
- * Import path into s. Returns MEMBERS_CSV_OK, MEMBERS_CSV_REFUSED (rep->fatal
- * and rep->errors say why) or MEMBERS_CSV_STORE_ERR (rep->fatal says why).
- * Either way the caller must call members_csv_report_free(rep) afterwards.
- */
-int members_csv_import(store *s, const char *path, members_csv_report *rep);
 
 /*
- * Where checked rows go. members_csv_import() writes to the kiosk's store;
- * tingzi-hub writes to its own. begin/commit return 0, or -1 with a
+ * Where checked rows go: the kiosk's store (store_import_csv()) or the
+ * hub's. begin/commit return 0, or -1 with a
  * sentence in why. row returns 0 (with *how one of STORE_IMPORT_*), 1 when
  * the row is refused (why names the field and value, and the import goes
  * on to report every refusal, then rolls back), or -1 on a failure.
@@ -81,7 +75,12 @@ typedef struct members_csv_sink {
 	void (*rollback)(void *ctx);
 } members_csv_sink;
 
-/* Check path as members_csv_import() does, and write the rows to sink. */
+/*
+ * Check the file at path and write its rows to sink, all or nothing. Returns
+ * MEMBERS_CSV_OK, MEMBERS_CSV_REFUSED (rep->fatal and rep->errors say why) or
+ * MEMBERS_CSV_STORE_ERR (rep->fatal says why). Either way the caller must
+ * call members_csv_report_free(rep) afterwards.
+ */
 int members_csv_import_into(const members_csv_sink *sink, const char *path, members_csv_report *rep);
 /* Print the counts, or the refusals and "nothing imported", to f. */
 void members_csv_report_print(const members_csv_report *rep, const char *path, FILE *f);

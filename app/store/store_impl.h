@@ -1,7 +1,7 @@
 /*
  * store_impl — what the store's own files share: the handle, its prepared
- * statements and the transaction helpers. Nothing outside sync/store*.c
- * includes this header; everyone else sees sync/store.h.
+ * statements and the transaction helpers. Nothing outside app/store/store*.c
+ * includes this header; everyone else sees app/store/store.h.
  *
  * store.c owns the schema, every SQL statement (the table sql[] there, in
  * the order of the enum below), opening, errors and settings;
@@ -11,7 +11,7 @@
 #ifndef TINGZI_STORE_IMPL_H
 #define TINGZI_STORE_IMPL_H
 
-#include "sync/store.h"
+#include "app/store/store.h"
 
 #include <sqlite3.h>
 

@@ -6,8 +6,8 @@
  * provisioning scripts). It is never an argument, so it never shows in `ps`
  * or in a shell's history, and it is wiped from memory after hashing.
  */
-#include "cli.h"
-#include "staff.h"
+#include "app/cli/cli.h"
+#include "app/staff.h"
 
 #include <sodium.h>
 #include <stdio.h>

@@ -3,10 +3,10 @@
  * `tingzi venue set-referral`. The rules (valid URLs, expiry, which link
  * shows) are in links.c; this file reads arguments and reports.
  */
-#include "cli.h"
-#include "links.h"
+#include "app/cli/cli.h"
+#include "sync/links.h"
 #include "sync/clock.h"
-#include "utf8.h"
+#include "sync/utf8.h"
 
 #include <getopt.h>
 #include <stdio.h>

@@ -9,10 +9,10 @@
  * never shown. 48 hours' warning leaves organizers a weekend to post a new
  * code.
  */
-#include "links.h"
+#include "sync/links.h"
 
 #include "sync/clock.h"
-#include "utf8.h"
+#include "sync/utf8.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -223,19 +223,6 @@ link_state links_state(const store_link *l, int64_t now_ms)
 	if (l->expires_ms <= now_ms)
 		return LINK_EXPIRED;
 	return l->expires_ms - now_ms <= LINKS_WARN_MS ? LINK_EXPIRING : LINK_LIVE;
-}
-
-static int load_one(const store_link *l, void *ctx)
-{
-	link_set *set = ctx;
-	set->l[set->n++] = *l;
-	return set->n == LINKS_MAX;
-}
-
-store_err links_load(store *s, link_set *set)
-{
-	set->n = 0;
-	return store_links_foreach(s, load_one, set);
 }
 
 size_t links_applicable(const link_set *set, int64_t event_id, int64_t now_ms, const store_link **out,

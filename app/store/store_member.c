@@ -10,7 +10,7 @@
  * record, as a check-in does; an import does not (rosters come from the
  * organizers, not from this device).
  */
-#include "sync/store_impl.h"
+#include "app/store/store_impl.h"
 
 #include "sync/clock.h"
 

@@ -1,9 +1,9 @@
 /*
  * cmd_sync — `tingzi enroll` and `tingzi sync`: this kiosk and tingzi-hub.
- * The work is in sync/client.c; this file reads arguments and reports.
+ * The work is in app/sync/client.c; this file reads arguments and reports.
  */
-#include "cli.h"
-#include "sync/client.h"
+#include "app/cli/cli.h"
+#include "app/sync/client.h"
 #include "sync/clock.h"
 
 #include <errno.h>

@@ -1,7 +1,7 @@
 /*
  * store_sync — the kiosk's side of sync with tingzi-hub, as far as the
  * database goes: what to push, the hub's answers, and pulled pages. The
- * network and the JSON of the wire are in sync/client.c and sync/wire.c;
+ * network and the JSON of the wire are in app/sync/client.c and app/sync/wire.c;
  * the rules in sync/PROTOCOL.md. The SQL is in store.c's table sql[].
  *
  * SCHEMA, VERSION 3
@@ -44,7 +44,7 @@
  * never leaves it held. The file is opened for reading when it cannot be
  * written (made by another user); flock() works the same.
  */
-#include "sync/store_impl.h"
+#include "app/store/store_impl.h"
 
 #include <errno.h>
 #include <fcntl.h>

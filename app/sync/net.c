@@ -1,7 +1,7 @@
 /*
  * net — libcurl loaded on demand. See net.h.
  */
-#include "sync/net.h"
+#include "app/sync/net.h"
 
 #include <dlfcn.h>
 #include <pthread.h>

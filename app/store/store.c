@@ -73,7 +73,7 @@
  *       line, telegram, discord, url; url is http(s), at most 1024 bytes;
  *       expires_ms NULL means it does not expire; event_id NULL means the
  *       whole venue. At most one link is the venue default (a partial unique
- *       index). app/links.c decides which links apply at a given time.
+ *       index). sync/links.c decides which links apply at a given time.
  *       live_url (version 3), for a link pulled from the hub, is its stable
  *       /j/SLUG address: every read of a link carries it, and the join and
  *       welcome screens encode it instead of url when it is set.
@@ -119,7 +119,7 @@
  * WAL database in a folder where SQLite cannot create its -shm file can only
  * be read as "immutable"; that is done only when no -wal file holds data.
  */
-#include "sync/store_impl.h"
+#include "app/store/store_impl.h"
 
 #include "sync/clock.h"
 
@@ -292,7 +292,7 @@ static const char *const sql[Q_COUNT] = {
     [Q_LINK_DELETE] = "DELETE FROM links WHERE id = ?1",
     [Q_LINK_GET] = "SELECT " LINK_COLS " FROM links WHERE id = ?1",
     [Q_LINKS_ALL] = "SELECT " LINK_COLS " FROM links ORDER BY is_default DESC, id",
-    /* ---- sync (store_sync.c); pulled items are canonical JSON made by sync/wire.c ---- */
+    /* ---- sync (store_sync.c); pulled items are canonical JSON made by app/sync/wire.c ---- */
     [Q_ENQUEUE_MEMBERS] = "INSERT INTO outbox(kind, record_id, body, created_ms)"
 			  " SELECT 'member', uid, json_object('uid', uid, 'name', name, 'phone', phone,"
 			  " 'code', code, 'provisional', json(CASE provisional WHEN 0 THEN 'false' ELSE 'true' END),"

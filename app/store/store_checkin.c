@@ -22,7 +22,7 @@
  *    "visit_no", "expired" (true/false)}
  * made by SQLite from the committed row, so it cannot disagree with it.
  */
-#include "sync/store_impl.h"
+#include "app/store/store_impl.h"
 
 #include "sync/clock.h"
 

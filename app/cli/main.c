@@ -7,17 +7,17 @@
  * Exit status: 0 success, 1 error, 2 bad usage; `checkin` adds 3 already
  * checked in, 4 unknown member, 5 ambiguous phone.
  */
-#include "checkin.h"
-#include "cli.h"
-#include "i18n.h"
-#include "kiosk.h"
-#include "links.h"
-#include "log.h"
-#include "members_csv.h"
-#include "roster/roster.h"
+#include "app/checkin.h"
+#include "app/cli/cli.h"
+#include "app/i18n.h"
+#include "app/kiosk.h"
+#include "sync/links.h"
+#include "sync/log.h"
+#include "sync/members_csv.h"
+#include "app/roster/roster.h"
 #include "sync/clock.h"
 #include "sync/csv_out.h"
-#include "sync/store.h"
+#include "app/store/store.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -254,7 +254,7 @@ static int cmd_members(const char *db, int argc, char **argv)
 		if (!s)
 			return 1;
 		members_csv_report rep;
-		int rc = members_csv_import(s, argv[2], &rep);
+		int rc = store_import_csv(s, argv[2], &rep);
 		members_csv_report_print(&rep, argv[2], rc == 0 ? stdout : stderr);
 		members_csv_report_free(&rep);
 		store_close(s);
@@ -748,7 +748,7 @@ static int cmd_demo(const char *db, int argc, char **argv)
 	if (!s)
 		return 1;
 	members_csv_report rep;
-	int rc = members_csv_import(s, csv, &rep);
+	int rc = store_import_csv(s, csv, &rep);
 	members_csv_report_print(&rep, csv, rc == 0 ? stdout : stderr);
 	members_csv_report_free(&rep);
 	store_event e;
@@ -765,7 +765,7 @@ static int cmd_demo(const char *db, int argc, char **argv)
 		}
 	}
 	link_set links;
-	if (rc == 0 && links_load(s, &links) == STORE_OK && links.n == 0) {
+	if (rc == 0 && store_links_load(s, &links) == STORE_OK && links.n == 0) {
 		/* a join QR for the demo venue, so the join screen has something to show */
 		store_link l = {.is_default = 1};
 		snprintf(l.platform, sizeof l.platform, "url");

@@ -7,7 +7,7 @@
 #ifndef TINGZI_WIRE_H
 #define TINGZI_WIRE_H
 
-#include "sync/store.h"
+#include "app/store/store.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -2,7 +2,7 @@
  * log — JSON lines through jansson, one fputs per line under a lock so lines
  * from the UI thread and workers never interleave.
  */
-#include "log.h"
+#include "sync/log.h"
 
 #include "sync/clock.h"
 

@@ -5,7 +5,7 @@
 #ifndef TINGZI_CLI_H
 #define TINGZI_CLI_H
 
-#include "sync/store.h"
+#include "app/store/store.h"
 
 #include <jansson.h>
 

@@ -2,14 +2,14 @@
  * links — the rules for group links: what a valid link is, when it expires,
  * which links a screen shows, and the member's referral address.
  *
- * Nothing here touches SQLite or SDL; the links come from the store
- * (store_links_foreach) and the time from the caller, so every rule is
- * tested with any clock.
+ * Nothing here touches SQLite or SDL; the links come from the caller (the
+ * kiosk's store_links_load(), the hub's tables) and so does the time, so
+ * every rule is tested with any clock. Both programs use these rules.
  */
 #ifndef TINGZI_LINKS_H
 #define TINGZI_LINKS_H
 
-#include "sync/store.h"
+#include "sync/record.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -68,8 +68,6 @@ typedef struct link_set {
 	size_t n;
 } link_set;
 
-/* Load up to LINKS_MAX links (the default first). */
-store_err links_load(store *s, link_set *set);
 /*
  * The links to show for an event (event_id 0: no event running) at now_ms,
  * best first: the event's own links, then the venue default, then the other

@@ -8,7 +8,7 @@
  * Pulled items are rebuilt from the checked fields only, so nothing the hub
  * adds or gets wrong reaches SQL.
  */
-#include "sync/wire.h"
+#include "app/sync/wire.h"
 
 #include "sync/clock.h"
 

@@ -2,7 +2,7 @@
  * utf8 — a strict UTF-8 decoder (RFC 3629: no overlongs, no surrogates, nothing
  * above U+10FFFF). Used wherever outside text is read or drawn.
  */
-#include "utf8.h"
+#include "sync/utf8.h"
 
 #include <string.h>
 

@@ -8,7 +8,7 @@
  * the member can check in again.
  */
 #include "sync/clock.h"
-#include "sync/store_impl.h"
+#include "app/store/store_impl.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -11,8 +11,8 @@
 #ifndef TINGZI_CLIENT_H
 #define TINGZI_CLIENT_H
 
-#include "sync/store.h"
-#include "sync/wire.h"
+#include "app/store/store.h"
+#include "app/sync/wire.h"
 
 #include <stdint.h>
 

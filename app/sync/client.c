@@ -6,10 +6,10 @@
  * Push bodies go gzip-compressed; replies may come back compressed (libcurl
  * decodes them).
  */
-#include "sync/client.h"
+#include "app/sync/client.h"
 
 #include "sync/clock.h"
-#include "sync/net.h"
+#include "app/sync/net.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -1,9 +1,9 @@
 /*
  * store_link — the group links that join QR codes carry. See store.c for the
  * schema; the SQL is in its table sql[]. Which link applies when, and what a
- * valid URL is, is decided in app/links.c: this file only keeps them.
+ * valid URL is, is decided in sync/links.c: this file only keeps them.
  */
-#include "sync/store_impl.h"
+#include "app/store/store_impl.h"
 
 #include "sync/clock.h"
 
@@ -130,4 +130,17 @@ store_err store_links_foreach(store *s, int (*fn)(const store_link *l, void *ctx
 	store_err err = rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc);
 	sqlite3_reset(st);
 	return err;
+}
+
+static int load_one(const store_link *l, void *ctx)
+{
+	link_set *set = ctx;
+	set->l[set->n++] = *l;
+	return set->n == LINKS_MAX;
+}
+
+store_err store_links_load(store *s, link_set *set)
+{
+	set->n = 0;
+	return store_links_foreach(s, load_one, set);
 }

@@ -2,7 +2,7 @@
  * store — the kiosk's local SQLite database.
  *
  * One file holds members, events, check-ins, the outbox and settings. All SQL of
- * the kiosk lives in sync/store*.c; callers see plain C structs. See store.c for
+ * the kiosk lives in app/store/store*.c; callers see plain C structs. See store.c for
  * the schema and the durability rules.
  *
  * Promises:
@@ -16,6 +16,10 @@
  */
 #ifndef TINGZI_STORE_H
 #define TINGZI_STORE_H
+
+#include "sync/links.h"
+#include "sync/members_csv.h"
+#include "sync/record.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -40,15 +44,6 @@ typedef enum store_err {
 /* The schema version this program writes (PRAGMA user_version). */
 #define STORE_SCHEMA_VERSION 6
 
-/* Size limits for text fields, in bytes including the terminating NUL. */
-#define STORE_NAME_MAX   128
-#define STORE_PHONE_MAX  24
-#define STORE_CODE_MAX   64
-#define STORE_TIER_MAX   32
-#define STORE_DATE_MAX   11 /* YYYY-MM-DD */
-#define STORE_TITLE_MAX  160
-#define STORE_ID_MAX     33 /* 128-bit id as 32 lowercase hex digits */
-#define STORE_METHOD_MAX 16
 
 enum { STORE_OPEN_CREATE = 1 << 0, STORE_OPEN_READONLY_OK = 1 << 1 };
 
@@ -99,16 +94,6 @@ store_err store_setting_get(store *s, const char *key, char *buf, size_t len);
 store_err store_setting_set(store *s, const char *key, const char *value);
 
 /* ---- members ---- */
-typedef struct store_member {
-	int64_t id;
-	char name[STORE_NAME_MAX];
-	char phone[STORE_PHONE_MAX];  /* digits only, may be empty */
-	char code[STORE_CODE_MAX];    /* member code as scanned, may be empty */
-	char tier[STORE_TIER_MAX];    /* may be empty */
-	char expires[STORE_DATE_MAX]; /* YYYY-MM-DD or empty */
-	int provisional;              /* registered as a walk-in at the kiosk */
-	char uid[STORE_ID_MAX];       /* the member's id on the wire (read only) */
-} store_member;
 
 /* Calls fn for every member in id order; stops early if fn returns non-zero. */
 store_err store_members_foreach(store *s, int (*fn)(const store_member *m, void *ctx), void *ctx);
@@ -137,7 +122,6 @@ store_err store_members_generation(store *s, int64_t *gen);
  * undoes everything since begin. Nothing is visible to other connections
  * before commit. Imported members are not put in the outbox.
  */
-enum { STORE_IMPORT_ADDED = 0, STORE_IMPORT_UPDATED = 1, STORE_IMPORT_UNCHANGED = 2 }; /* *updated */
 store_err store_import_begin(store *s);
 store_err store_import_member(store *s, const store_member *m, int *updated);
 store_err store_import_commit(store *s);
@@ -237,24 +221,10 @@ store_err store_checkins_since(store *s, int64_t since_ms, int (*fn)(const store
 			       void *ctx);
 
 /* ---- group links ---- */
-#define STORE_URL_MAX      1025 /* at most 1024 bytes */
-#define STORE_PLATFORM_MAX 16
-
-typedef struct store_link {
-	int64_t id;
-	char platform[STORE_PLATFORM_MAX]; /* wechat, line, telegram, discord, url */
-	char label[STORE_TITLE_MAX];
-	char url[STORE_URL_MAX];
-	int64_t expires_ms;           /* Unix ms; 0: does not expire */
-	int64_t member_cap;           /* 0: no cap */
-	int64_t event_id;             /* 0: the whole venue */
-	int is_default;               /* the venue default link */
-	char live_url[STORE_URL_MAX]; /* the hub's /j/SLUG address for it, or "" */
-} store_link;
 
 /*
  * Add a link (l->id is ignored; the new id goes to *id_out). The caller has
- * validated it (app/links.c); the schema's CHECKs refuse what slips through
+ * validated it (sync/links.c); the schema's CHECKs refuse what slips through
  * with STORE_ERR_INVALID, an unknown event with STORE_ERR_NOT_FOUND. A link
  * added with is_default takes the default from any other, in one transaction.
  */
@@ -357,7 +327,7 @@ const char *store_set_name(store_set set);
 store_err store_pull_cursor(store *s, store_set set, int64_t *cursor, int *resetting, int64_t *updated_ms);
 /*
  * Apply one page of changes (items: a JSON array of canonical items, as made
- * by sync/wire.c) and set the cursor to next, in one transaction.
+ * by app/sync/wire.c) and set the cursor to next, in one transaction.
  */
 store_err store_pull_apply(store *s, store_set set, const char *items, int64_t next, int64_t now_ms);
 /*
@@ -368,5 +338,16 @@ store_err store_pull_apply(store *s, store_set set, const char *items, int64_t n
  */
 store_err store_pull_stage(store *s, store_set set, int page, const char *items, int64_t now_ms);
 store_err store_pull_swap(store *s, store_set set, int64_t next, int64_t now_ms);
+
+/* ---- loading for the kiosk ---- */
+/* The links as they stand now, into set (at most LINKS_MAX). */
+store_err store_links_load(store *s, link_set *set);
+/*
+ * Import the members CSV at path into s (members_csv_import_into() with the
+ * store as its sink). Returns MEMBERS_CSV_OK, MEMBERS_CSV_REFUSED or
+ * MEMBERS_CSV_STORE_ERR, with rep->sink_error the store_err; the caller
+ * must call members_csv_report_free(rep) afterwards.
+ */
+int store_import_csv(store *s, const char *path, members_csv_report *rep);
 
 #endif
