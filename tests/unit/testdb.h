@@ -1,14 +1,40 @@
 /*
- * testdb — a fresh kiosk database file per test (cmocka setup and teardown),
- * and single values read from it with SQLite directly, the way a person
- * would look with sqlite3. Included by unit tests after cmocka.h.
+ * testdb — what the unit tests that touch a kiosk database share: values read
+ * from the file with SQLite directly, on a connection of their own, the way
+ * another program (or a person with sqlite3) sees it; and a fresh database
+ * file per test (cmocka setup and teardown). Included after cmocka.h; the
+ * helpers are in testdb.c, linked into every unit test.
+ *
+ * A test that keeps its own fixture (test_store, test_members_csv) defines
+ * TESTDB_NO_FIXTURE before including this header and gets the helpers alone.
  */
 #ifndef TINGZI_TESTDB_H
 #define TINGZI_TESTDB_H
 
 #include "app/store/store.h"
 
-#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Set in a forked child: a failed query then prints and _exit(99)s instead of
+ * failing the test through cmocka, which the child cannot do. */
+extern int testdb_in_child;
+
+/* One integer from q on db (?1 bound to arg when arg is not NULL); -1 when there
+ * is no row. A query that fails to prepare or step fails the test. */
+int64_t testdb_int(const char *db, const char *q, const char *arg);
+
+/* One text from q (?1 = arg) into buf; "" when there is no row or it is NULL. */
+const char *testdb_text(const char *db, const char *q, const char *arg, char *buf, size_t len);
+
+/* Statements on a read-write connection (the file is made if missing). */
+void testdb_exec(const char *db, const char *q);
+
+/* count(*) of a table. */
+int64_t testdb_count(const char *db, const char *table);
+
+#ifndef TESTDB_NO_FIXTURE
+
 #include <stdio.h>
 #include <unistd.h>
 
@@ -38,19 +64,11 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* One integer from the test's database. */
 static int64_t sql_int(const char *q)
 {
-	sqlite3 *db;
-	sqlite3_stmt *st;
-	int64_t v = -1;
-	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
-	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK)
-		fail_msg("%s: %s", q, sqlite3_errmsg(db));
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
-	sqlite3_close(db);
-	return v;
+	return testdb_int(path, q, NULL);
 }
 
+#endif
 #endif
