@@ -1,14 +1,13 @@
 /*
- * cmd_links — `tingzi links ...`: the group links join QR codes carry, and
- * `tingzi venue set-referral`. The rules (valid URLs, expiry, which link
- * shows) are in links.c; this file reads arguments and reports.
+ * cmd_links — `tingzi links ...`: the group links join QR codes carry. The
+ * rules (valid URLs, expiry, which link shows) are in sync/links.c; this file
+ * reads arguments and reports.
  */
 #include "app/cli/cli.h"
-#include "sync/links.h"
 #include "sync/clock.h"
+#include "sync/links.h"
 #include "sync/utf8.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,76 +57,43 @@ static int label_ok(const char *s)
 
 static int links_add(const char *db, int argc, char **argv)
 {
-	const char *label = NULL, *url = NULL, *platform = NULL, *expires = NULL;
+	enum { LABEL, URL, PLATFORM, EXPIRES, EVENT, CAP, DEFAULT };
+	static const args_opt opts[] = {{"label", 1, 0}, {"url", 1, 0}, {"platform", 1, 0}, {"expires", 1, 0},
+					{"event", 1, 0}, {"cap", 1, 0}, {"default", 0, 0},  {0}};
+	args o;
+	int rc = cli_parse(argc, argv, 2, opts, 0, usage_links, &o);
+	if (rc != ARGS_GO)
+		return rc;
+	const char *label = o.value[LABEL], *url = o.value[URL], *platform = o.value[PLATFORM],
+		   *expires = o.value[EXPIRES];
 	int64_t event_id = 0, cap = 0;
-	int is_default = 0;
-	static const struct option opts[] = {{"label", required_argument, 0, 'l'},
-					     {"url", required_argument, 0, 'u'},
-					     {"platform", required_argument, 0, 'p'},
-					     {"expires", required_argument, 0, 'x'},
-					     {"event", required_argument, 0, 'e'},
-					     {"cap", required_argument, 0, 'c'},
-					     {"default", no_argument, 0, 'd'},
-					     {"help", no_argument, 0, 'h'},
-					     {0, 0, 0, 0}};
-	int c;
-	optind = 2;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (c) {
-		case 'l':
-			label = optarg;
-			break;
-		case 'u':
-			url = optarg;
-			break;
-		case 'p':
-			platform = optarg;
-			break;
-		case 'x':
-			expires = optarg;
-			break;
-		case 'e':
-			if (parse_id(optarg, &event_id))
-				return usage_error(usage_links, "--event \"%s\" is not an event id", optarg);
-			break;
-		case 'c':
-			if (parse_id(optarg, &cap) || cap > 1000000)
-				return usage_error(usage_links, "--cap \"%s\" is not 1 to 1000000", optarg);
-			break;
-		case 'd':
-			is_default = 1;
-			break;
-		case 'h':
-			fputs(usage_links, stdout);
-			return 0;
-		default:
-			fputs(usage_links, stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (optind < argc)
-		return usage_error(usage_links, "unexpected argument \"%s\"", argv[optind]);
+	int is_default = o.value[DEFAULT] != NULL;
+	if (o.value[EVENT] && parse_id(o.value[EVENT], &event_id))
+		return cli_usage_error(usage_links, "--event \"%s\" is not an event id", o.value[EVENT]);
+	if (o.value[CAP] && (parse_id(o.value[CAP], &cap) || cap > 1000000))
+		return cli_usage_error(usage_links, "--cap \"%s\" is not 1 to 1000000", o.value[CAP]);
 	if (!label || !url)
-		return usage_error(usage_links, "%s", "links add needs --label and --url");
+		return cli_usage_error(usage_links, "%s", "links add needs --label and --url");
 	if (!label_ok(label))
-		return usage_error(usage_links, "the label must be 1 to 159 bytes of text: \"%s\"", label);
+		return cli_usage_error(usage_links, "the label must be 1 to 159 bytes of text: \"%s\"",
+				       label);
 	char why[256];
 	if (links_check_url(url, why, sizeof why))
-		return usage_error(usage_links, "--url: %s", why);
+		return cli_usage_error(usage_links, "--url: %s", why);
 	if (platform && !links_platform_valid(platform))
-		return usage_error(
+		return cli_usage_error(
 		    usage_links, "--platform \"%s\" is not wechat, line, telegram, discord or url", platform);
 	if (!platform)
 		platform = links_guess_platform(url);
 	int64_t now = clock_wall_ms();
 	store_link l = {.member_cap = cap, .event_id = event_id, .is_default = is_default};
 	if (links_parse_expiry(expires, platform, now, &l.expires_ms, why, sizeof why))
-		return usage_error(usage_links, "--expires: %s", why);
+		return cli_usage_error(usage_links, "--expires: %s", why);
 	snprintf(l.platform, sizeof l.platform, "%s", platform);
 	snprintf(l.label, sizeof l.label, "%s", label);
 	snprintf(l.url, sizeof l.url, "%s", url);
 
-	store *s = open_db(db, 1);
+	store *s = cli_open_db(db, 1);
 	if (!s)
 		return 1;
 	store_event e;
@@ -180,8 +146,8 @@ static int list_link(const store_link *l, void *arg)
 	if (ctx->json) {
 		json_array_append_new(
 		    ctx->json,
-		    json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,s:s,s:o,s:o,s:b}", "id", (json_int_t)l->id, "platform",
-			      l->platform, "label", l->label, "url", l->url, "live_url",
+		    json_pack("{s:I,s:s,s:s,s:s,s:o,s:o,s:s,s:o,s:o,s:b}", "id", (json_int_t)l->id,
+			      "platform", l->platform, "label", l->label, "url", l->url, "live_url",
 			      l->live_url[0] ? json_string(l->live_url) : json_null(), "expires",
 			      l->expires_ms ? json_string(when) : json_null(), "state", state_name(st),
 			      "event", l->event_id ? json_integer(l->event_id) : json_null(), "cap",
@@ -204,26 +170,22 @@ static int list_link(const store_link *l, void *arg)
 
 static int links_list(const char *db, int argc, char **argv)
 {
-	int fmt = 0;
-	if (argc == 3 && strcmp(argv[2], "--help") == 0) {
-		fputs(usage_links, stdout);
-		return 0;
-	}
-	if (argc == 4 && strcmp(argv[2], "--format") == 0) {
-		if (parse_format(argv[3], usage_links, 0, &fmt))
-			return EXIT_USAGE;
-	} else if (argc != 2) {
-		return usage_error(usage_links, "unexpected argument \"%s\"", argv[2]);
-	}
-	store *s = open_db(db, 0);
+	static const args_opt opts[] = {{"format", 1, 0}, {0}};
+	args o;
+	int fmt, rc = cli_parse(argc, argv, 2, opts, 0, usage_links, &o);
+	if (rc != ARGS_GO)
+		return rc;
+	if (cli_format(o.value[0], usage_links, 0, &fmt))
+		return EXIT_USAGE;
+	store *s = cli_open_db(db, 0);
 	if (!s)
 		return 1;
-	list_ctx ctx = {.json = fmt == 1 ? json_array() : NULL, .now = clock_wall_ms()};
+	list_ctx ctx = {.json = fmt == CLI_JSON ? json_array() : NULL, .now = clock_wall_ms()};
 	store_err err = store_links_foreach(s, list_link, &ctx);
 	if (err != STORE_OK)
 		fprintf(stderr, "tingzi: cannot list the links: %s\n", store_strerror(err));
 	if (ctx.json && err == STORE_OK)
-		print_json(ctx.json);
+		cli_print_json(ctx.json);
 	else
 		json_decref(ctx.json);
 	store_close(s);
@@ -233,14 +195,14 @@ static int links_list(const char *db, int argc, char **argv)
 static int links_by_id(const char *db, int argc, char **argv, int remove)
 {
 	int64_t id;
-	if (argc == 3 && strcmp(argv[2], "--help") == 0) {
-		fputs(usage_links, stdout);
-		return 0;
-	}
-	if (argc != 3 || parse_id(argv[2], &id))
-		return usage_error(usage_links, "links %s takes one link ID (see 'tingzi links list')",
-				   argv[1]);
-	store *s = open_db(db, 0);
+	args o;
+	int rc = cli_parse(argc, argv, 2, NULL, 1, usage_links, &o);
+	if (rc != ARGS_GO)
+		return rc;
+	if (o.nwords != 1 || parse_id(o.word[0], &id))
+		return cli_usage_error(usage_links, "links %s takes one link ID (see 'tingzi links list')",
+				       argv[1]);
+	store *s = cli_open_db(db, 0);
 	if (!s)
 		return 1;
 	store_err err = remove ? store_link_remove(s, id) : store_link_set_default(s, id, clock_wall_ms());
@@ -258,9 +220,9 @@ static int links_by_id(const char *db, int argc, char **argv, int remove)
 
 int cmd_links(const char *db, int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(usage_links, argc < 2 ? stderr : stdout);
-		return argc < 2 ? EXIT_USAGE : 0;
+	if (argc < 2) {
+		fputs(usage_links, stderr);
+		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "add") == 0)
 		return links_add(db, argc, argv);
@@ -270,24 +232,5 @@ int cmd_links(const char *db, int argc, char **argv)
 		return links_by_id(db, argc, argv, 1);
 	if (strcmp(argv[1], "set-default") == 0)
 		return links_by_id(db, argc, argv, 0);
-	return usage_error(usage_links, "unknown links command \"%s\"", argv[1]);
-}
-
-int cmd_referral(const char *db, const char *value)
-{
-	int on = strcmp(value, "on") == 0;
-	if (!on && strcmp(value, "off") != 0) {
-		fprintf(stderr, "tingzi: venue set-referral takes on or off, not \"%s\"\n", value);
-		return EXIT_USAGE;
-	}
-	store *s = open_db(db, 1);
-	if (!s)
-		return 1;
-	store_err err = store_setting_set(s, "referral_qr", on ? "1" : "0");
-	if (err == STORE_OK)
-		printf("referral QR on the welcome screen: %s\n", on ? "on" : "off");
-	else
-		fprintf(stderr, "tingzi: cannot save the setting: %s\n", store_strerror(err));
-	store_close(s);
-	return err == STORE_OK ? 0 : 1;
+	return cli_usage_error(usage_links, "unknown links command \"%s\"", argv[1]);
 }

@@ -16,16 +16,15 @@
 #include <time.h>
 #include <unistd.h>
 
-const char usage_staff[] =
-    "Usage: tingzi staff set-pin\n"
-    "       tingzi staff audit [--format text|json]\n"
-    "\n"
-    "set-pin: set the PIN that opens staff mode on the kiosk (hold the top-left\n"
-    "corner of the home screen for 3 seconds). 4 to 12 digits; 6 or more are\n"
-    "better. Typed twice with echo off at a terminal, or one line on standard\n"
-    "input. Stored only as an Argon2id hash.\n"
-    "audit: every staff action (what, when, which staff session).\n"
-    "Exit status: 0 done, 1 error, 2 bad usage.\n";
+const char usage_staff[] = "Usage: tingzi staff set-pin\n"
+			   "       tingzi staff audit [--format text|json]\n"
+			   "\n"
+			   "set-pin: set the PIN that opens staff mode on the kiosk (hold the top-left\n"
+			   "corner of the home screen for 3 seconds). 4 to 12 digits; 6 or more are\n"
+			   "better. Typed twice with echo off at a terminal, or one line on standard\n"
+			   "input. Stored only as an Argon2id hash.\n"
+			   "audit: every staff action (what, when, which staff session).\n"
+			   "Exit status: 0 done, 1 error, 2 bad usage.\n";
 
 /* One line from fd 0, without its newline; echo off at a terminal. 0 or -1. */
 static int read_secret(const char *prompt, char *buf, size_t len)
@@ -65,12 +64,13 @@ static int set_pin(const char *db)
 		goto out;
 	}
 	if (isatty(STDIN_FILENO)) {
-		if (read_secret("The same PIN again: ", again, sizeof again) != 0 || strcmp(pin, again) != 0) {
+		if (read_secret("The same PIN again: ", again, sizeof again) != 0 ||
+		    strcmp(pin, again) != 0) {
 			fprintf(stderr, "tingzi: the two PINs differ; nothing changed\n");
 			goto out;
 		}
 	}
-	store *s = open_db(db, 1);
+	store *s = cli_open_db(db, 1);
 	if (!s)
 		goto out;
 	store_err err = staff_pin_set(s, pin);
@@ -97,9 +97,10 @@ static int print_audit(const store_audit_row *a, void *ctx)
 	if (o->json) {
 		json_error_t e;
 		json_t *d = json_loads(a->detail, 0, &e);
-		json_array_append_new(o->all, json_pack("{s:s,s:s,s:s,s:o,s:I}", "id", a->id, "session", a->session,
-							"action", a->action, "detail", d ? d : json_object(),
-							"wall_ms", (json_int_t)a->wall_ms));
+		json_array_append_new(o->all,
+				      json_pack("{s:s,s:s,s:s,s:o,s:I}", "id", a->id, "session", a->session,
+						"action", a->action, "detail", d ? d : json_object(),
+						"wall_ms", (json_int_t)a->wall_ms));
 		return 0;
 	}
 	time_t t = (time_t)(a->wall_ms / 1000);
@@ -111,39 +112,42 @@ static int print_audit(const store_audit_row *a, void *ctx)
 	return 0;
 }
 
+static int audit(const char *db, int argc, char **argv)
+{
+	static const args_opt opts[] = {{"format", 1, 0}, {0}};
+	audit_out o = {0};
+	args a;
+	int fmt, rc = cli_parse(argc, argv, 2, opts, 0, usage_staff, &a);
+	if (rc != ARGS_GO)
+		return rc;
+	if (cli_format(a.value[0], usage_staff, 0, &fmt) != 0)
+		return EXIT_USAGE;
+	o.json = fmt == CLI_JSON;
+	store *s = cli_open_db(db, 0);
+	if (!s)
+		return 1;
+	o.all = json_array();
+	store_err err = store_audit_foreach(s, print_audit, &o);
+	store_close(s);
+	if (err != STORE_OK) {
+		json_decref(o.all);
+		fprintf(stderr, "tingzi: cannot read the audit\n");
+		return 1;
+	}
+	if (o.json)
+		return cli_print_json(o.all);
+	json_decref(o.all);
+	return 0;
+}
+
 int cmd_staff(const char *db, int argc, char **argv)
 {
-	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		fputs(usage_staff, stdout);
-		return 0;
+	if (argc >= 2 && strcmp(argv[1], "set-pin") == 0) {
+		args a;
+		int rc = cli_parse(argc, argv, 2, NULL, 0, usage_staff, &a);
+		return rc != ARGS_GO ? rc : set_pin(db);
 	}
-	if (argc == 2 && strcmp(argv[1], "set-pin") == 0)
-		return set_pin(db);
-	if (argc >= 2 && strcmp(argv[1], "audit") == 0) {
-		audit_out o = {0};
-		if (argc == 4 && strcmp(argv[2], "--format") == 0) {
-			int f;
-			if (parse_format(argv[3], usage_staff, 0, &f) != 0)
-				return EXIT_USAGE;
-			o.json = f == 1;
-		} else if (argc != 2) {
-			return usage_error(usage_staff, "staff audit takes only --format");
-		}
-		store *s = open_db(db, 0);
-		if (!s)
-			return 1;
-		o.all = json_array();
-		store_err err = store_audit_foreach(s, print_audit, &o);
-		store_close(s);
-		if (err != STORE_OK) {
-			json_decref(o.all);
-			fprintf(stderr, "tingzi: cannot read the audit\n");
-			return 1;
-		}
-		if (o.json)
-			return print_json(o.all);
-		json_decref(o.all);
-		return 0;
-	}
-	return usage_error(usage_staff, "expected set-pin or audit");
+	if (argc >= 2 && strcmp(argv[1], "audit") == 0)
+		return audit(db, argc, argv);
+	return cli_usage_error(usage_staff, "expected set-pin or audit");
 }

@@ -7,7 +7,6 @@
 #include "sync/clock.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <jansson.h>
 #include <signal.h>
 #include <sodium.h>
@@ -47,34 +46,24 @@ static const char *const result_names[] = {"ok", "network", "auth", "protocol", 
 
 int cmd_enroll(const char *db, int argc, char **argv)
 {
-	const char *name = NULL;
-	static const struct option opts[] = {
-	    {"name", required_argument, 0, 'n'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (c == 'n') {
-			name = optarg;
-		} else if (c == 'h') {
-			fputs(usage_enroll, stdout);
-			return 0;
-		} else {
-			fputs(usage_enroll, stderr);
-			return EXIT_USAGE;
-		}
-	}
-	if (argc - optind != 2)
-		return usage_error(usage_enroll, "%s", "enroll takes HUB_URL and CODE");
+	static const args_opt opts[] = {{"name", 1, 0}, {0}};
+	args o;
+	int rc = cli_parse(argc, argv, 1, opts, 2, usage_enroll, &o);
+	if (rc != ARGS_GO)
+		return rc;
+	const char *name = o.value[0];
+	if (o.nwords != 2)
+		return cli_usage_error(usage_enroll, "%s", "enroll takes HUB_URL and CODE");
 	if (name && strlen(name) > 64)
-		return usage_error(usage_enroll, "%s", "--name is at most 64 bytes");
-	store *s = open_db(db, 1);
+		return cli_usage_error(usage_enroll, "%s", "--name is at most 64 bytes");
+	store *s = cli_open_db(db, 1);
 	if (!s)
 		return 1;
 	wire_enrolled e;
 	char why[320];
-	sync_result r = sync_enroll(s, argv[optind], argv[optind + 1], name, &e, why, sizeof why);
+	sync_result r = sync_enroll(s, o.word[0], o.word[1], name, &e, why, sizeof why);
 	if (r == SYNC_OK)
-		printf("enrolled at %s: venue %s (%s), device %s\n", argv[optind], e.venue_name, e.venue_id,
+		printf("enrolled at %s: venue %s (%s), device %s\n", o.word[0], e.venue_name, e.venue_id,
 		       e.device_id);
 	else
 		fprintf(stderr, "tingzi: cannot enroll: %s\n", why);
@@ -160,26 +149,27 @@ static int status(store *s)
 
 int cmd_sync(const char *db, int argc, char **argv)
 {
-	int once = 0;
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		fputs(usage_sync, stdout);
-		return 0;
-	}
-	if (argc == 2 && (strcmp(argv[1], "status") == 0 || strcmp(argv[1], "dead-letters") == 0)) {
-		store *s = open_db(db, 0);
+	static const args_opt opts[] = {{"once", 0, 0}, {0}};
+	args o;
+	int rc;
+	if (argc >= 2 && (strcmp(argv[1], "status") == 0 || strcmp(argv[1], "dead-letters") == 0)) {
+		rc = cli_parse(argc, argv, 2, NULL, 0, usage_sync, &o);
+		if (rc != ARGS_GO)
+			return rc;
+		store *s = cli_open_db(db, 0);
 		if (!s)
 			return 1;
-		int rc = strcmp(argv[1], "status") == 0                                ? status(s)
-			 : store_dead_letters_foreach(s, print_dead, NULL) == STORE_OK ? 0
-										       : 1;
+		rc = strcmp(argv[1], "status") == 0                                ? status(s)
+		     : store_dead_letters_foreach(s, print_dead, NULL) == STORE_OK ? 0
+										   : 1;
 		store_close(s);
 		return rc;
 	}
-	if (argc == 2 && strcmp(argv[1], "--once") == 0)
-		once = 1;
-	else if (argc != 1)
-		return usage_error(usage_sync, "unexpected argument \"%s\"", argv[1]);
-	store *s = open_db(db, 0);
+	rc = cli_parse(argc, argv, 1, opts, 0, usage_sync, &o);
+	if (rc != ARGS_GO)
+		return rc;
+	int once = o.value[0] != NULL;
+	store *s = cli_open_db(db, 0);
 	if (!s)
 		return 1;
 	sync_conf conf;
@@ -189,7 +179,6 @@ int cmd_sync(const char *db, int argc, char **argv)
 		store_close(s);
 		return 1;
 	}
-	int rc;
 	if (once) {
 		sync_report r;
 		sync_result res = sync_round(s, &conf, &r);
@@ -411,27 +400,28 @@ static int confirm(store *s, const char *file)
 
 int cmd_export(const char *db, int argc, char **argv)
 {
-	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-		fputs(usage_export, stdout);
-		return 0;
-	}
-	if (argc != 3 || (strcmp(argv[1], "--to") != 0 && strcmp(argv[1], "--confirm") != 0))
-		return usage_error(usage_export, "%s", "export takes --to DIR or --confirm FILE");
+	enum { TO, CONFIRM };
+	static const args_opt opts[] = {{"to", 1, 0}, {"confirm", 1, 0}, {0}};
+	args o;
+	int rc = cli_parse(argc, argv, 1, opts, 0, usage_export, &o);
+	if (rc != ARGS_GO)
+		return rc;
+	if (!o.value[TO] == !o.value[CONFIRM])
+		return cli_usage_error(usage_export, "%s", "export takes --to DIR or --confirm FILE");
 	if (sodium_init() < 0) {
 		fprintf(stderr, "tingzi: cannot start libsodium\n");
 		return 1;
 	}
-	store *s = open_db(db, 0);
+	store *s = cli_open_db(db, 0);
 	if (!s)
 		return 1;
 	sync_conf conf;
-	int rc;
 	if (sync_conf_load(s, &conf) != 0) {
 		fprintf(stderr,
 			"tingzi: this kiosk is not enrolled; run 'tingzi enroll HUB_URL CODE' first\n");
 		rc = 1;
 	} else {
-		rc = strcmp(argv[1], "--to") == 0 ? export_to(s, &conf, argv[2]) : confirm(s, argv[2]);
+		rc = o.value[TO] ? export_to(s, &conf, o.value[TO]) : confirm(s, o.value[CONFIRM]);
 	}
 	store_close(s);
 	return rc;

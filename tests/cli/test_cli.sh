@@ -153,5 +153,73 @@ check "referral bad" 2 $TINGZI venue set-referral maybe
 check "show-qr no such link" 1 env SDL_VIDEODRIVER=dummy $TINGZI show-qr --link 999
 has "show-qr no such link" err "no link 999"
 
+# One option parser for every command: --format=X as well as --format X, and
+# an unknown option or a word too many refused (exit 2) with its name.
+check "members list --format=json" 0 $TINGZI members list --format=json
+equals "members list --format=json" "$(jq length "$WORK/out")" 40
+check "members list --format=csv" 0 $TINGZI members list --format=csv
+has "members list --format=csv" out '^name,phone,code,tier,expires'
+check "events list --format=json" 0 $TINGZI events list --format=json
+equals "events list --format=json" "$(jq -r '.[0].title' "$WORK/out")" "读书会"
+check "checkin --format=json" 3 $TINGZI checkin --code=TZ1001 --format=json
+has "checkin --format=json" out '"outcome": "already"'
+check "checkins list --format=json" 0 $TINGZI checkins list --event=1 --format=json
+equals "checkins list --format=json" "$(jq length "$WORK/out")" 2
+check "links list --format=json" 0 $TINGZI links list --format=json
+equals "links list --format=json" "$(jq length "$WORK/out")" 2
+check "staff audit --format=json" 0 $TINGZI staff audit --format=json
+equals "staff audit --format=json" "$(jq type "$WORK/out")" '"array"'
+check "bad format" 2 $TINGZI members list --format=xml
+has "bad format" err '"xml": expected text, json or csv'
+refused() { # refused NAME WORD COMMAND...: exit 2, the word named on stderr, nothing on stdout
+	local name=$1 word=$2
+	shift 2
+	check "$name" 2 "$@"
+	has "$name" err "\"$word\""
+	equals "$name: nothing on stdout" "$(cat "$WORK/out")" ""
+}
+members_before=$(sqlite3 "$DB" 'SELECT count(*) FROM members')
+refused "kiosk unknown option" --bogus $TINGZI --bogus
+refused "kiosk --link" --link $TINGZI --link 1
+for cmd in "members import" "members list" "events add" "events list" "checkin" "checkins list" \
+	"links add" "links list" "links remove" "links set-default" "show-qr" "staff set-pin" "staff audit" \
+	"enroll" "sync" "sync status" "sync dead-letters" "export" "venue set-name" "venue set-referral" "demo"; do
+	refused "$cmd: unknown option" --bogus $TINGZI $cmd --bogus
+	has "$cmd: unknown option" err 'unknown option "--bogus"'
+	has "$cmd: unknown option usage" err "Usage: tingzi"
+	refused "$cmd: --bogus=1" --bogus $TINGZI $cmd --bogus=1
+done
+refused "members import: a word too many" extra $TINGZI members import "$DEMO" extra
+refused "members list: a word" extra $TINGZI members list extra
+refused "events add: a word" extra $TINGZI events add --title T --start "$start" --end "$end" extra
+refused "events list: a word" extra $TINGZI events list extra
+refused "checkin: a word" extra $TINGZI checkin --code TZ1002 extra
+refused "checkins list: a word" extra $TINGZI checkins list extra
+refused "links add: a word" extra $TINGZI links add --label G --url https://example.org/ extra
+refused "links list: a word" extra $TINGZI links list extra
+refused "links remove: a word too many" extra $TINGZI links remove 2 extra
+refused "show-qr: a word" extra $TINGZI show-qr extra
+refused "staff set-pin: a word" extra $TINGZI staff set-pin extra
+refused "staff audit: a word" extra $TINGZI staff audit extra
+refused "enroll: a word too many" extra $TINGZI enroll http://127.0.0.1:9 CODE extra
+refused "sync: a word" extra $TINGZI sync extra
+refused "sync status: a word" extra $TINGZI sync status extra
+refused "export: a word" extra $TINGZI export --to "$WORK" extra
+refused "venue set-name: a word too many" extra $TINGZI venue set-name Tea extra
+refused "demo: a word" extra $TINGZI demo extra
+refused "events add: an option of events list" --format $TINGZI events add --title T --start "$start" --end "$end" --format json
+refused "flag with a value" --default $TINGZI links add --label G --url https://example.org/ --default=yes
+check "option without its value" 2 $TINGZI events list --format
+has "option without its value" err '"--format" needs a value'
+equals "refusals stored nothing: members" "$(sqlite3 "$DB" 'SELECT count(*) FROM members')" "$members_before"
+equals "refusals stored nothing: events" "$(sqlite3 "$DB" 'SELECT count(*) FROM events')" 1
+equals "refusals stored nothing: check-ins" "$(sqlite3 "$DB" 'SELECT count(*) FROM checkins')" 2
+equals "refusals stored nothing: links" "$(links)" 2
+equals "refusals stored nothing: venue" "$(sqlite3 "$DB" "SELECT count(*) FROM settings WHERE key='venue_name'")" 0
+for cmd in "members list" "events add" "checkins list" "links add" "staff audit" "sync status" "export" "enroll"; do
+	check "help after $cmd" 0 $TINGZI $cmd --help
+	has "help after $cmd" out "Usage: tingzi"
+done
+
 echo "$passes passed, $failures failed"
 [ "$failures" -eq 0 ]
