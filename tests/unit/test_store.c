@@ -28,8 +28,9 @@
  *    the failed check-in leaves nothing and every earlier row is kept.
  *  - Read-only: refused, or with STORE_OPEN_READONLY_OK read while every
  *    write fails with STORE_ERR_READONLY: a read-only file or folder (as an
- *    unprivileged user), an immutable file (chattr +i) and a read-only bind
- *    mount (as root); each skips when this machine does not allow it.
+ *    unprivileged user), an immutable file (chattr +i), a read-only bind
+ *    mount and a tmpfs remounted read-only (as root); each skips when this
+ *    machine does not allow it.
  *  - Walk-ins and roster imports: rows, outbox records, ids kept, rollback.
  */
 #define _GNU_SOURCE /* unshare(), CLONE_NEWNS, setgroups(), nftw() */
@@ -1374,6 +1375,42 @@ static int readonly_mount_child(fixture *f)
 	return check_readonly(f->path);
 }
 
+/* seed() without cmocka, for a child: the same two members and check-in. 0 on success. */
+static int seed_in_child(const char *path)
+{
+	char err[512];
+	store *s = NULL;
+	store_checkin c;
+	store_checkin_status st;
+	int how;
+	store_member a = member("Reader", "13300000060", "RO1", "");
+	store_member b = member("Writer", "13300000061", "RO2", "");
+	CHILD_CHECK(41, store_open(path, STORE_OPEN_CREATE, &s, err, sizeof err) == STORE_OK);
+	int ok = store_import_begin(s) == STORE_OK && store_import_member(s, &a, &how) == STORE_OK &&
+		 store_import_member(s, &b, &how) == STORE_OK && store_import_commit(s) == STORE_OK &&
+		 store_checkin_record(s, 1, NULL, "scan", NOON, TODAY, &st, &c) == STORE_OK;
+	store_close(s);
+	CHILD_CHECK(42, ok);
+	return 0;
+}
+
+/* In a private mount namespace: a tmpfs, a database on it, then the tmpfs remounted read-only. */
+static int remounted_tmpfs_child(fixture *f)
+{
+	char mnt[160], path[192];
+	snprintf(mnt, sizeof mnt, "%s/mnt", f->dir);
+	snprintf(path, sizeof path, "%s/tingzi.db", mnt);
+	if (!private_mounts() || mkdir(mnt, 0755) != 0 ||
+	    mount("tingzi-test-ro", mnt, "tmpfs", 0, "size=4m") != 0)
+		return SKIP_CODE;
+	int rc = seed_in_child(path);
+	if (rc != 0)
+		return rc;
+	if (mount(NULL, mnt, NULL, MS_REMOUNT | MS_RDONLY, NULL) != 0)
+		return SKIP_CODE;
+	return check_readonly(path);
+}
+
 static void test_readonly_mount(void **state)
 {
 	fixture *f = *state;
@@ -1393,6 +1430,15 @@ static void test_readonly_mount(void **state)
 		fail_msg("read-only mount: step %d failed", rc);
 	snprintf(side, sizeof side, "%s-wal", f->path);
 	assert_false(exists(side)); /* nothing was written beside it either */
+
+	/* what a root kiosk meets when the card is remounted read-only after errors */
+	rc = in_child(remounted_tmpfs_child, f, 0);
+	if (rc == SKIP_CODE) {
+		fprintf(stderr, "skipped: no tmpfs to remount read-only here (needs root)\n");
+		skip();
+	}
+	if (rc != 0)
+		fail_msg("remounted read-only: step %d failed", rc);
 }
 
 /* ======================================================================== */
