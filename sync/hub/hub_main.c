@@ -1,18 +1,24 @@
 /*
  * tingzi-hub — the online server kiosks sync with, and its admin commands.
  * See `tingzi-hub --help` and sync/PROTOCOL.md.
+ *
+ * main() finds the command in a table: each row names the command and its
+ * verb, the usage text, the options it accepts and how many other words,
+ * and the function that runs it. sync/args.c reads the command line against
+ * that row, so a command refuses an option it would ignore, `--help` after
+ * any command prints that command's usage, and a usage error reads as the
+ * kiosk's do ("tingzi-hub: what is wrong", then the usage; exit 2).
  */
-#include "sync/members_csv.h"
+#include "sync/args.h"
 #include "sync/csv_out.h"
 #include "sync/hub/hub_http.h"
 #include "sync/hub/hub_push.h"
 #include "sync/hub/hub_store.h"
 #include "sync/hub/hub_util.h"
 #include "sync/links.h"
+#include "sync/members_csv.h"
 
 #include <errno.h>
-#include <getopt.h>
-#include <stdarg.h>
 #include <jansson.h>
 #include <sodium.h>
 #include <stdio.h>
@@ -27,7 +33,7 @@
 #define TZB_MAX (16u << 20)
 
 static const char usage_text[] =
-    "usage: tingzi-hub [--db PATH] COMMAND [ARGS]\n"
+    "Usage: tingzi-hub [--db PATH] COMMAND [ARGS]\n"
     "\n"
     "The server tingzi kiosks sync with: attendance comes up, rosters, events and\n"
     "group links go down (protocol: sync/PROTOCOL.md).\n"
@@ -69,20 +75,75 @@ static const char usage_text[] =
     "        rules as a push; a file that does not verify is refused whole\n"
     "\n"
     "  --db PATH   the hub's database (default: $TINGZI_HUB_DB, else ./tingzi-hub.db)\n"
-    "  --help, --version\n"
+    "  --help, --version; COMMAND --help shows a command's help\n"
     "\n"
     "Exit status: 0 done, 1 failed, 2 bad usage.\n";
 
-static int __attribute__((format(printf, 1, 2))) usage_error(const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	fputs("tingzi-hub: ", stderr);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputs("\n(see tingzi-hub --help)\n", stderr);
-	return 2;
-}
+static const char usage_serve[] =
+    "Usage: tingzi-hub serve [--listen ADDR:PORT] [--public-url URL]\n"
+    "                        [--tls-cert PEM --tls-key PEM] [--max-connections N]\n"
+    "                        [--per-address N] [--request-timeout SECONDS]\n"
+    "\n"
+    "Serve HTTP on ADDR:PORT (default 127.0.0.1:8420) until SIGINT/SIGTERM; with a\n"
+    "certificate and key, HTTPS. --public-url is how phones reach the hub, for\n"
+    "live codes /j/SLUG (default: the Host the kiosk used). At most N connections\n"
+    "in all (16 to 60000, default 2000) and from one client address (default 32;\n"
+    "0: no limit, for a hub behind a proxy); a request (headers, body and answer)\n"
+    "must be done in SECONDS (1 to 3600, default 60).\n";
+
+static const char usage_venues[] = "Usage: tingzi-hub venues add NAME [--tz ZONE]\n"
+				   "       tingzi-hub venues list\n"
+				   "\n"
+				   "add: a venue (NAME 1 to 159 bytes); prints its id. Days are counted in\n"
+				   "ZONE (default: this machine's zone).\n";
+
+static const char usage_devices[] =
+    "Usage: tingzi-hub devices enroll-code VENUE [--hours N]\n"
+    "       tingzi-hub devices list [--venue VENUE]\n"
+    "       tingzi-hub devices revoke DEVICE\n"
+    "\n"
+    "enroll-code: a single-use code a kiosk enrolls with (tingzi enroll URL\n"
+    "CODE); valid for N hours (1 to 720, default 24); printed alone on stdout.\n"
+    "revoke: the device's token stops working at once.\n";
+
+static const char usage_members[] =
+    "Usage: tingzi-hub members import FILE.csv --venue VENUE\n"
+    "\n"
+    "The kiosk's CSV format (name,phone,code,tier,expires); all or nothing.\n";
+
+static const char usage_events[] =
+    "Usage: tingzi-hub events add --venue VENUE --title TITLE --start 'YYYY-MM-DD HH:MM' --end '...'\n"
+    "\n"
+    "Times are in the venue's zone; prints the event's uid.\n";
+
+static const char usage_links[] =
+    "Usage: tingzi-hub links add --venue VENUE URL [--label L] [--platform P] [--expires WHEN]\n"
+    "                            [--cap N] [--event UID] [--default] [--slug SLUG]\n"
+    "\n"
+    "A group link; links of one slug (default: the venue's) form its live code\n"
+    "/j/SLUG, which leads to the first one not expired or full. WHEN is\n"
+    "'YYYY-MM-DD HH:MM' in the venue's zone, or +Nd, +Nh, +Nm.\n";
+
+static const char usage_checkins[] =
+    "Usage: tingzi-hub checkins export --venue VENUE [--format csv|json]\n"
+    "\n"
+    "Every check-in with raw, offset and corrected times; duplicate_of marks\n"
+    "a second check-in of one attendance, reversed an undone one.\n";
+
+static const char usage_audit[] = "Usage: tingzi-hub audit export --venue VENUE [--format csv|json]\n"
+				  "\n"
+				  "The kiosks' staff actions and undone check-ins, whole: session, action\n"
+				  "and detail, the check-in and reason of each undo, times and the device's\n"
+				  "sequence number.\n";
+
+static const char usage_import[] =
+    "Usage: tingzi-hub import FILE.tzb\n"
+    "\n"
+    "A kiosk's signed batch file (tingzi export); the same exactly-once rules\n"
+    "as a push; a file that does not verify is refused whole.\n";
+
+/* Print "tingzi-hub: MESSAGE" and the usage to stderr; returns ARGS_USAGE. */
+#define usage_error(usage, ...) args_usage_error("tingzi-hub", usage, __VA_ARGS__)
 
 static hub_store *open_store(const char *db)
 {
@@ -103,71 +164,6 @@ static int venue_known(hub_store *st, const char *id, hub_venue *v)
 	return e == HUB_OK;
 }
 
-/* Options after the command words: --name value pairs and flags, plus positional words. */
-typedef struct opts {
-	const char *venue, *tz, *title, *start, *end, *label, *platform, *expires, *cap, *event, *slug, *format,
-	    *hours, *listen, *public_url, *tls_cert, *tls_key, *max_connections, *per_address,
-	    *request_timeout;
-	int is_default;
-	const char *pos[4];
-	int npos;
-} opts;
-
-static int parse_opts(int argc, char **argv, opts *o)
-{
-	static const struct option longopts[] = {
-	    {"venue", required_argument, 0, 'v'},  {"tz", required_argument, 0, 'z'},
-	    {"title", required_argument, 0, 't'},  {"start", required_argument, 0, 's'},
-	    {"end", required_argument, 0, 'e'},    {"label", required_argument, 0, 'l'},
-	    {"platform", required_argument, 0, 'p'}, {"expires", required_argument, 0, 'x'},
-	    {"cap", required_argument, 0, 'c'},    {"event", required_argument, 0, 'E'},
-	    {"slug", required_argument, 0, 'S'},   {"format", required_argument, 0, 'f'},
-	    {"hours", required_argument, 0, 'H'},  {"listen", required_argument, 0, 'L'},
-	    {"public-url", required_argument, 0, 'P'}, {"default", no_argument, 0, 'D'},
-	    {"tls-cert", required_argument, 0, 'C'}, {"tls-key", required_argument, 0, 'K'},
-	    {"max-connections", required_argument, 0, 'M'}, {"per-address", required_argument, 0, 'A'},
-	    {"request-timeout", required_argument, 0, 'R'},
-	    {0, 0, 0, 0}};
-	memset(o, 0, sizeof *o);
-	optind = 1;
-	opterr = 0;
-	int ch;
-	while ((ch = getopt_long(argc, argv, "+", longopts, NULL)) != -1 || optind < argc) {
-		if (ch == -1) { /* a positional word; go on after it */
-			if (o->npos == 4)
-				return usage_error("too many arguments: %s", argv[optind]);
-			o->pos[o->npos++] = argv[optind++];
-			continue;
-		}
-		switch (ch) {
-		case 'v': o->venue = optarg; break;
-		case 'z': o->tz = optarg; break;
-		case 't': o->title = optarg; break;
-		case 's': o->start = optarg; break;
-		case 'e': o->end = optarg; break;
-		case 'l': o->label = optarg; break;
-		case 'p': o->platform = optarg; break;
-		case 'x': o->expires = optarg; break;
-		case 'c': o->cap = optarg; break;
-		case 'E': o->event = optarg; break;
-		case 'S': o->slug = optarg; break;
-		case 'f': o->format = optarg; break;
-		case 'H': o->hours = optarg; break;
-		case 'L': o->listen = optarg; break;
-		case 'P': o->public_url = optarg; break;
-		case 'D': o->is_default = 1; break;
-		case 'C': o->tls_cert = optarg; break;
-		case 'K': o->tls_key = optarg; break;
-		case 'M': o->max_connections = optarg; break;
-		case 'A': o->per_address = optarg; break;
-		case 'R': o->request_timeout = optarg; break;
-		default:
-			return usage_error("unknown or incomplete option %s", argv[optind - 1]);
-		}
-	}
-	return 0;
-}
-
 /* ---- serve ---- */
 
 /* A whole number lo..hi from a flag's text: 0, or -1. */
@@ -185,21 +181,32 @@ static int count_arg(const char *text, long lo, long hi, unsigned *out)
 	return 0;
 }
 
-static int cmd_serve(hub_store *st, const opts *o)
+enum {
+	SERVE_LISTEN,
+	SERVE_PUBLIC_URL,
+	SERVE_TLS_CERT,
+	SERVE_TLS_KEY,
+	SERVE_MAX_CONNECTIONS,
+	SERVE_PER_ADDRESS,
+	SERVE_REQUEST_TIMEOUT
+};
+static const args_opt serve_opts[] = {
+    {"listen", 1, 0},          {"public-url", 1, 0},  {"tls-cert", 1, 0},        {"tls-key", 1, 0},
+    {"max-connections", 1, 0}, {"per-address", 1, 0}, {"request-timeout", 1, 0}, {0}};
+
+static int cmd_serve(hub_store *st, const args *o, const char *usage)
 {
-	hub_serve_config cfg = {.listen = o->listen,
-				.public_url = o->public_url,
-				.tls_cert = o->tls_cert,
-				.tls_key = o->tls_key,
+	hub_serve_config cfg = {.listen = o->value[SERVE_LISTEN],
+				.public_url = o->value[SERVE_PUBLIC_URL],
+				.tls_cert = o->value[SERVE_TLS_CERT],
+				.tls_key = o->value[SERVE_TLS_KEY],
 				.per_address = HUB_PER_ADDRESS};
-	if (o->npos)
-		return usage_error("serve takes no argument %s", o->pos[0]);
-	if (count_arg(o->max_connections, 16, 60000, &cfg.max_connections) != 0)
-		return usage_error("--max-connections takes a number from 16 to 60000");
-	if (count_arg(o->per_address, 0, 60000, &cfg.per_address) != 0)
-		return usage_error("--per-address takes a number from 0 (no limit) to 60000");
-	if (count_arg(o->request_timeout, 1, 3600, &cfg.request_seconds) != 0)
-		return usage_error("--request-timeout takes a number of seconds from 1 to 3600");
+	if (count_arg(o->value[SERVE_MAX_CONNECTIONS], 16, 60000, &cfg.max_connections) != 0)
+		return usage_error(usage, "--max-connections takes a number from 16 to 60000");
+	if (count_arg(o->value[SERVE_PER_ADDRESS], 0, 60000, &cfg.per_address) != 0)
+		return usage_error(usage, "--per-address takes a number from 0 (no limit) to 60000");
+	if (count_arg(o->value[SERVE_REQUEST_TIMEOUT], 1, 3600, &cfg.request_seconds) != 0)
+		return usage_error(usage, "--request-timeout takes a number of seconds from 1 to 3600");
 	return hub_serve(st, &cfg);
 }
 
@@ -211,33 +218,38 @@ static int print_venue(const hub_venue *v, void *ctx)
 	return 0;
 }
 
-static int cmd_venues(hub_store *st, const char *verb, opts *o)
+static const args_opt venues_add_opts[] = {{"tz", 1, 0}, {0}};
+
+static int cmd_venues_add(hub_store *st, const args *o, const char *usage)
 {
-	if (verb && strcmp(verb, "add") == 0) {
-		if (o->npos != 1 || !o->pos[0][0] || strlen(o->pos[0]) >= HUB_NAME_MAX)
-			return usage_error("venues add needs one NAME of 1 to 159 bytes");
-		for (const unsigned char *p = (const unsigned char *)o->pos[0]; *p; p++)
-			if (*p < 0x20)
-				return usage_error("the venue name has a control character");
-		char tz[HUB_TZ_MAX];
-		if (o->tz && !hub_tz_valid(o->tz))
-			return usage_error("--tz %s is not a time zone this machine knows (e.g. Asia/Shanghai)", o->tz);
-		if (o->tz)
-			snprintf(tz, sizeof tz, "%s", o->tz);
-		else
-			hub_default_tz(tz, sizeof tz);
-		hub_venue v;
-		if (st->ops->venue_add(st, o->pos[0], tz, hub_now_ms(), &v) != HUB_OK) {
-			fprintf(stderr, "tingzi-hub: cannot add the venue: %s\n", hub_store_errmsg(st));
-			return 1;
-		}
-		printf("%s\n", v.id);
-		fprintf(stderr, "venue \"%s\" added (days in %s; live code /j/%s)\n", v.name, v.tz, v.slug);
-		return 0;
+	const char *name = o->word[0], *zone = o->value[0];
+	if (o->nwords != 1 || !name[0] || strlen(name) >= HUB_NAME_MAX)
+		return usage_error(usage, "venues add needs one NAME of 1 to 159 bytes");
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20)
+			return usage_error(usage, "the venue name has a control character");
+	char tz[HUB_TZ_MAX];
+	if (zone && !hub_tz_valid(zone))
+		return usage_error(
+		    usage, "--tz %s is not a time zone this machine knows (e.g. Asia/Shanghai)", zone);
+	if (zone)
+		snprintf(tz, sizeof tz, "%s", zone);
+	else
+		hub_default_tz(tz, sizeof tz);
+	hub_venue v;
+	if (st->ops->venue_add(st, name, tz, hub_now_ms(), &v) != HUB_OK) {
+		fprintf(stderr, "tingzi-hub: cannot add the venue: %s\n", hub_store_errmsg(st));
+		return 1;
 	}
-	if (verb && strcmp(verb, "list") == 0)
-		return st->ops->venues_each(st, print_venue, NULL) == HUB_OK ? 0 : 1;
-	return usage_error("venues: expected add or list");
+	printf("%s\n", v.id);
+	fprintf(stderr, "venue \"%s\" added (days in %s; live code /j/%s)\n", v.name, v.tz, v.slug);
+	return 0;
+}
+
+static int cmd_venues_list(hub_store *st, const args *o, const char *usage)
+{
+	(void)o, (void)usage;
+	return st->ops->venues_each(st, print_venue, NULL) == HUB_OK ? 0 : 1;
 }
 
 /* ---- devices ---- */
@@ -265,65 +277,74 @@ static int print_device(const hub_device *d, void *ctx)
 	return 0;
 }
 
-static int cmd_devices(hub_store *st, const char *verb, opts *o)
+static const args_opt enroll_code_opts[] = {{"hours", 1, 0}, {0}};
+
+static int cmd_devices_enroll_code(hub_store *st, const args *o, const char *usage)
 {
-	if (verb && strcmp(verb, "enroll-code") == 0) {
-		hub_venue v;
-		if (o->npos != 1)
-			return usage_error("devices enroll-code needs the VENUE id");
-		long hours = 24;
-		if (o->hours) {
-			char *end;
-			hours = strtol(o->hours, &end, 10);
-			if (*end || hours < 1 || hours > 24 * 30)
-				return usage_error("--hours %s: expected 1 to 720", o->hours);
-		}
-		if (!venue_known(st, o->pos[0], &v))
-			return 1;
-		static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"; /* no 0/O, 1/I */
-		char code[16];
-		for (int i = 0, j = 0; i < 14; i++)
-			code[i] = (i == 4 || i == 9) ? '-' : alphabet[randombytes_uniform(32)], j++;
-		code[14] = '\0';
-		unsigned char hash[HUB_HASH_LEN];
-		hub_sha256(code, strlen(code), hash);
-		int64_t now = hub_now_ms(), until = now + hours * 3600 * 1000LL;
-		if (st->ops->code_add(st, v.id, hash, until, now) != HUB_OK) {
-			fprintf(stderr, "tingzi-hub: %s\n", hub_store_errmsg(st));
-			return 1;
-		}
-		char w[32];
-		when(until, w, sizeof w);
-		fprintf(stderr, "enrolment code for \"%s\", single use, valid until %s:\n", v.name, w);
-		printf("%s\n", code);
+	hub_venue v;
+	if (o->nwords != 1)
+		return usage_error(usage, "devices enroll-code needs the VENUE id");
+	long hours = 24;
+	if (o->value[0]) {
+		char *end;
+		errno = 0;
+		hours = strtol(o->value[0], &end, 10);
+		if (errno || end == o->value[0] || *end || hours < 1 || hours > 24 * 30)
+			return usage_error(usage, "--hours %s: expected 1 to 720", o->value[0]);
+	}
+	if (!venue_known(st, o->word[0], &v))
+		return 1;
+	static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"; /* no 0/O, 1/I */
+	char code[16];
+	for (int i = 0, j = 0; i < 14; i++)
+		code[i] = (i == 4 || i == 9) ? '-' : alphabet[randombytes_uniform(32)], j++;
+	code[14] = '\0';
+	unsigned char hash[HUB_HASH_LEN];
+	hub_sha256(code, strlen(code), hash);
+	int64_t now = hub_now_ms(), until = now + hours * 3600 * 1000LL;
+	if (st->ops->code_add(st, v.id, hash, until, now) != HUB_OK) {
+		fprintf(stderr, "tingzi-hub: %s\n", hub_store_errmsg(st));
+		return 1;
+	}
+	char w[32];
+	when(until, w, sizeof w);
+	fprintf(stderr, "enrolment code for \"%s\", single use, valid until %s:\n", v.name, w);
+	printf("%s\n", code);
+	return 0;
+}
+
+static const args_opt devices_list_opts[] = {{"venue", 1, 0}, {0}};
+
+static int cmd_devices_list(hub_store *st, const args *o, const char *usage)
+{
+	hub_venue v;
+	const char *venue = o->value[0];
+	(void)usage;
+	if (venue && !venue_known(st, venue, &v))
+		return 1;
+	return st->ops->devices_each(st, venue, print_device, NULL) == HUB_OK ? 0 : 1;
+}
+
+static int cmd_devices_revoke(hub_store *st, const args *o, const char *usage)
+{
+	const char *id = o->word[0];
+	if (o->nwords != 1 || !hub_is_hex(id, 32))
+		return usage_error(usage, "devices revoke needs a DEVICE id (32 hex digits)");
+	hub_err e = st->ops->device_revoke(st, id, hub_now_ms());
+	if (e == HUB_NOT_FOUND) {
+		fprintf(stderr, "tingzi-hub: no device %s\n", id);
+		return 1;
+	}
+	if (e == HUB_EXISTS) {
+		fprintf(stderr, "device %s was revoked already\n", id);
 		return 0;
 	}
-	if (verb && strcmp(verb, "list") == 0) {
-		hub_venue v;
-		if (o->venue && !venue_known(st, o->venue, &v))
-			return 1;
-		return st->ops->devices_each(st, o->venue, print_device, NULL) == HUB_OK ? 0 : 1;
+	if (e != HUB_OK) {
+		fprintf(stderr, "tingzi-hub: %s\n", hub_store_errmsg(st));
+		return 1;
 	}
-	if (verb && strcmp(verb, "revoke") == 0) {
-		if (o->npos != 1 || !hub_is_hex(o->pos[0], 32))
-			return usage_error("devices revoke needs a DEVICE id (32 hex digits)");
-		hub_err e = st->ops->device_revoke(st, o->pos[0], hub_now_ms());
-		if (e == HUB_NOT_FOUND) {
-			fprintf(stderr, "tingzi-hub: no device %s\n", o->pos[0]);
-			return 1;
-		}
-		if (e == HUB_EXISTS) {
-			fprintf(stderr, "device %s was revoked already\n", o->pos[0]);
-			return 0;
-		}
-		if (e != HUB_OK) {
-			fprintf(stderr, "tingzi-hub: %s\n", hub_store_errmsg(st));
-			return 1;
-		}
-		fprintf(stderr, "device %s revoked: its token no longer works\n", o->pos[0]);
-		return 0;
-	}
-	return usage_error("devices: expected enroll-code, list or revoke");
+	fprintf(stderr, "device %s revoked: its token no longer works\n", id);
+	return 0;
 }
 
 /* ---- members, events, links ---- */
@@ -362,18 +383,21 @@ static int begin_venue(void *ctx, char *why, size_t len)
 	return 0;
 }
 
-static int cmd_members(hub_store *st, const char *verb, opts *o)
+static const args_opt venue_opts[] = {{"venue", 1, 0}, {0}};
+
+static int cmd_members_import(hub_store *st, const args *o, const char *usage)
 {
-	if (!verb || strcmp(verb, "import") != 0 || o->npos != 1 || !o->venue)
-		return usage_error("expected: members import FILE.csv --venue VENUE");
+	const char *venue = o->value[0], *file = o->word[0];
+	if (o->nwords != 1 || !venue)
+		return usage_error(usage, "members import needs FILE.csv and --venue VENUE");
 	hub_venue v;
-	if (!venue_known(st, o->venue, &v))
+	if (!venue_known(st, venue, &v))
 		return 1;
 	import_venue = v.id;
 	members_csv_sink sink = {st, begin_venue, sink_row, sink_commit, sink_rollback};
 	members_csv_report rep;
-	int rc = members_csv_import_into(&sink, o->pos[0], &rep);
-	members_csv_report_print(&rep, o->pos[0], rc == MEMBERS_CSV_OK ? stdout : stderr);
+	int rc = members_csv_import_into(&sink, file, &rep);
+	members_csv_report_print(&rep, file, rc == MEMBERS_CSV_OK ? stdout : stderr);
 	members_csv_report_free(&rep);
 	return rc == MEMBERS_CSV_OK ? 0 : 1;
 }
@@ -388,24 +412,30 @@ static int text_ok(const char *s, size_t max)
 	return 1;
 }
 
-static int cmd_events(hub_store *st, const char *verb, opts *o)
+enum { EVENT_VENUE, EVENT_TITLE, EVENT_START, EVENT_END };
+static const args_opt events_add_opts[] = {
+    {"venue", 1, 0}, {"title", 1, 0}, {"start", 1, 0}, {"end", 1, 0}, {0}};
+
+static int cmd_events_add(hub_store *st, const args *o, const char *usage)
 {
-	if (!verb || strcmp(verb, "add") != 0 || !o->venue || !o->title || !o->start || !o->end || o->npos)
-		return usage_error("expected: events add --venue VENUE --title TITLE --start WHEN --end WHEN");
-	if (!text_ok(o->title, 159))
-		return usage_error("--title: 1 to 159 bytes without control characters");
+	const char *venue = o->value[EVENT_VENUE], *title = o->value[EVENT_TITLE],
+		   *start = o->value[EVENT_START], *end = o->value[EVENT_END];
+	if (!venue || !title || !start || !end)
+		return usage_error(usage, "events add needs --venue, --title, --start and --end");
+	if (!text_ok(title, 159))
+		return usage_error(usage, "--title: 1 to 159 bytes without control characters");
 	hub_venue v;
-	if (!venue_known(st, o->venue, &v))
+	if (!venue_known(st, venue, &v))
 		return 1;
-	int64_t a = hub_parse_local(v.tz, o->start), b = hub_parse_local(v.tz, o->end);
+	int64_t a = hub_parse_local(v.tz, start), b = hub_parse_local(v.tz, end);
 	if (a < 0)
-		return usage_error("--start %s: expected YYYY-MM-DD HH:MM", o->start);
+		return usage_error(usage, "--start %s: expected YYYY-MM-DD HH:MM", start);
 	if (b < 0)
-		return usage_error("--end %s: expected YYYY-MM-DD HH:MM", o->end);
+		return usage_error(usage, "--end %s: expected YYYY-MM-DD HH:MM", end);
 	if (b <= a)
-		return usage_error("--end %s is not after --start", o->end);
+		return usage_error(usage, "--end %s is not after --start", end);
 	char uid[HUB_ID_MAX];
-	if (st->ops->event_add(st, v.id, o->title, a, b, hub_now_ms(), uid) != HUB_OK) {
+	if (st->ops->event_add(st, v.id, title, a, b, hub_now_ms(), uid) != HUB_OK) {
 		fprintf(stderr, "tingzi-hub: %s\n", hub_store_errmsg(st));
 		return 1;
 	}
@@ -418,47 +448,57 @@ static int64_t venue_local(const char *text, void *tz)
 	return hub_parse_local(tz, text);
 }
 
-static int cmd_links(hub_store *st, const char *verb, opts *o)
+enum { LINK_VENUE, LINK_LABEL, LINK_PLATFORM, LINK_EXPIRES, LINK_CAP, LINK_EVENT, LINK_DEFAULT, LINK_SLUG };
+static const args_opt links_add_opts[] = {{"venue", 1, 0},   {"label", 1, 0}, {"platform", 1, 0},
+					  {"expires", 1, 0}, {"cap", 1, 0},   {"event", 1, 0},
+					  {"default", 0, 0}, {"slug", 1, 0},  {0}};
+
+static int cmd_links_add(hub_store *st, const args *o, const char *usage)
 {
-	if (!verb || strcmp(verb, "add") != 0 || !o->venue || o->npos != 1)
-		return usage_error("expected: links add --venue VENUE URL [options]");
+	const char *venue = o->value[LINK_VENUE], *label = o->value[LINK_LABEL],
+		   *event = o->value[LINK_EVENT], *slug = o->value[LINK_SLUG], *cap_text = o->value[LINK_CAP];
+	if (!venue || o->nwords != 1)
+		return usage_error(usage, "links add needs --venue VENUE and one URL");
 	char why[256];
-	const char *url = o->pos[0];
+	const char *url = o->word[0];
 	if (links_check_url(url, why, sizeof why) != 0)
-		return usage_error("%s", why);
-	const char *platform = o->platform ? o->platform : links_guess_platform(url);
+		return usage_error(usage, "%s", why);
+	const char *platform = o->value[LINK_PLATFORM] ? o->value[LINK_PLATFORM] : links_guess_platform(url);
 	if (!links_platform_valid(platform))
-		return usage_error("--platform %s: expected wechat, line, telegram, discord or url", platform);
+		return usage_error(usage, "--platform %s: expected wechat, line, telegram, discord or url",
+				   platform);
 	hub_venue v;
-	if (!venue_known(st, o->venue, &v))
+	if (!venue_known(st, venue, &v))
 		return 1;
 	/* an expiry like 2026-12-01 18:00 is the venue's time, whatever the server's zone */
 	int64_t now = hub_now_ms(), expires = 0, cap = 0;
-	if (links_parse_expiry_with(o->expires, platform, now, venue_local, v.tz, &expires, why, sizeof why) != 0)
-		return usage_error("%s", why);
-	if (o->cap) {
+	if (links_parse_expiry_with(o->value[LINK_EXPIRES], platform, now, venue_local, v.tz, &expires, why,
+				    sizeof why) != 0)
+		return usage_error(usage, "%s", why);
+	if (cap_text) {
 		char *end;
-		cap = strtoll(o->cap, &end, 10);
-		if (*end || cap < 1 || cap > 100000)
-			return usage_error("--cap %s: expected 1 to 100000", o->cap);
+		errno = 0;
+		cap = strtoll(cap_text, &end, 10);
+		if (errno || end == cap_text || *end || cap < 1 || cap > 100000)
+			return usage_error(usage, "--cap %s: expected 1 to 100000", cap_text);
 	}
-	if (o->event && !hub_is_hex(o->event, 32))
-		return usage_error("--event %s: expected an event uid (32 hex digits)", o->event);
-	if (o->slug && (!o->slug[0] || strlen(o->slug) > 32 ||
-			strspn(o->slug, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
-			    strlen(o->slug)))
-		return usage_error("--slug %s: 1 to 32 letters, digits, - or _", o->slug);
-	if (o->label && !text_ok(o->label, 159))
-		return usage_error("--label: 1 to 159 bytes without control characters");
+	if (event && !hub_is_hex(event, 32))
+		return usage_error(usage, "--event %s: expected an event uid (32 hex digits)", event);
+	if (slug && (!slug[0] || strlen(slug) > 32 ||
+		     strspn(slug, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
+			 strlen(slug)))
+		return usage_error(usage, "--slug %s: 1 to 32 letters, digits, - or _", slug);
+	if (label && !text_ok(label, 159))
+		return usage_error(usage, "--label: 1 to 159 bytes without control characters");
 	hub_link_new l = {.venue_id = v.id,
 			  .platform = platform,
-			  .label = o->label ? o->label : links_platform_name(platform),
+			  .label = label ? label : links_platform_name(platform),
 			  .url = url,
-			  .event_uid = o->event,
-			  .slug = o->slug ? o->slug : v.slug,
+			  .event_uid = event,
+			  .slug = slug ? slug : v.slug,
 			  .expires_ms = expires,
 			  .cap = cap,
-			  .is_default = o->is_default};
+			  .is_default = o->value[LINK_DEFAULT] != NULL};
 	char uid[HUB_ID_MAX];
 	if (st->ops->link_add(st, &l, now, uid) != HUB_OK) {
 		fprintf(stderr, "tingzi-hub: %s\n", hub_store_errmsg(st));
@@ -490,14 +530,15 @@ static int export_row(const hub_checkin_row *r, void *ctx)
 {
 	export_ctx *x = ctx;
 	if (x->json) {
-		json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:I,s:I,s:I,s:s,s:o,s:b,s:I}", "id", r->id,
-				      "device", r->device_id, "member", r->member_uid, "name", r->member_name,
-				      "event", r->event_uid ? json_string(r->event_uid) : json_null(), "event_title",
-				      r->event_title ? json_string(r->event_title) : json_null(), "method", r->method,
-				      "wall_ms", (json_int_t)r->wall_ms, "offset_ms", (json_int_t)r->offset_ms,
-				      "corrected_ms", (json_int_t)r->corrected_ms, "day", r->day, "duplicate_of",
-				      r->duplicate_of ? json_string(r->duplicate_of) : json_null(), "reversed",
-				      r->reversed, "received_ms", (json_int_t)r->received_ms);
+		json_t *o =
+		    json_pack("{s:s,s:s,s:s,s:s,s:o,s:o,s:s,s:I,s:I,s:I,s:s,s:o,s:b,s:I}", "id", r->id,
+			      "device", r->device_id, "member", r->member_uid, "name", r->member_name,
+			      "event", r->event_uid ? json_string(r->event_uid) : json_null(), "event_title",
+			      r->event_title ? json_string(r->event_title) : json_null(), "method", r->method,
+			      "wall_ms", (json_int_t)r->wall_ms, "offset_ms", (json_int_t)r->offset_ms,
+			      "corrected_ms", (json_int_t)r->corrected_ms, "day", r->day, "duplicate_of",
+			      r->duplicate_of ? json_string(r->duplicate_of) : json_null(), "reversed",
+			      r->reversed, "received_ms", (json_int_t)r->received_ms);
 		export_json_row(x, o);
 	} else {
 		char n[4][24];
@@ -505,9 +546,10 @@ static int export_row(const hub_checkin_row *r, void *ctx)
 		snprintf(n[1], sizeof n[1], "%lld", (long long)r->offset_ms);
 		snprintf(n[2], sizeof n[2], "%lld", (long long)r->corrected_ms);
 		snprintf(n[3], sizeof n[3], "%d", r->reversed);
-		const char *cols[] = {r->id,	   r->device_id, r->member_uid, r->member_name, r->event_uid,
-				      r->event_title, r->method,  n[0],	 n[1],	   n[2],
-				      r->day,	   r->duplicate_of, n[3]};
+		const char *cols[] = {r->id,        r->device_id,   r->member_uid, r->member_name,
+				      r->event_uid, r->event_title, r->method,     n[0],
+				      n[1],         n[2],           r->day,        r->duplicate_of,
+				      n[3]};
 		for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
 			csv_out_cell(stdout, cols[i], i + 1 == sizeof cols / sizeof cols[0]);
 	}
@@ -516,22 +558,27 @@ static int export_row(const hub_checkin_row *r, void *ctx)
 }
 
 /*
- * An export's frame, shared by checkins and audit: the usage check, the format,
- * the venue, the CSV header, the rows through each(), the closing bracket and
- * the count on stderr. 0, 1 failed, 2 bad usage.
+ * An export's frame, shared by checkins and audit: --venue and --format, the
+ * venue, the CSV header, the rows through each(), the closing bracket and the
+ * count on stderr. 0, 1 failed, 2 bad usage.
  */
-static int export_run(hub_store *st, const char *verb, opts *o, const char *usage, const char *header,
-		      const char *what, hub_err (*each)(hub_store *st, const char *venue, export_ctx *x))
+enum { EXPORT_VENUE, EXPORT_FORMAT };
+static const args_opt export_opts[] = {{"venue", 1, 0}, {"format", 1, 0}, {0}};
+
+static int export_run(hub_store *st, const args *o, const char *usage, const char *header, const char *what,
+		      hub_err (*each)(hub_store *st, const char *venue, export_ctx *x))
 {
-	if (!verb || strcmp(verb, "export") != 0 || !o->venue || o->npos)
-		return usage_error("expected: %s", usage);
+	static const char *const formats[] = {"csv", "json", NULL};
+	const char *venue = o->value[EXPORT_VENUE];
 	export_ctx x = {0};
-	if (o->format && strcmp(o->format, "json") == 0)
-		x.json = 1;
-	else if (o->format && strcmp(o->format, "csv") != 0)
-		return usage_error("--format %s: expected csv or json", o->format);
+	int fmt;
+	if (!venue)
+		return usage_error(usage, "%s", "an export needs --venue VENUE");
+	if (args_format("tingzi-hub", usage, o->value[EXPORT_FORMAT], formats, &fmt) != 0)
+		return ARGS_USAGE;
+	x.json = fmt == 1;
 	hub_venue v;
-	if (!venue_known(st, o->venue, &v))
+	if (!venue_known(st, venue, &v))
 		return 1;
 	if (!x.json)
 		puts(header);
@@ -555,9 +602,9 @@ static hub_err each_checkin(hub_store *st, const char *venue, export_ctx *x)
 	return st->ops->checkins_each(st, venue, export_row, x);
 }
 
-static int cmd_checkins(hub_store *st, const char *verb, opts *o)
+static int cmd_checkins_export(hub_store *st, const args *o, const char *usage)
 {
-	return export_run(st, verb, o, "checkins export --venue VENUE [--format csv|json]",
+	return export_run(st, o, usage,
 			  "id,device,member,name,event,event_title,method,wall_ms,offset_ms,corrected_ms,day,"
 			  "duplicate_of,reversed",
 			  "check-ins", each_checkin);
@@ -570,23 +617,24 @@ static int audit_row(const hub_record_row *r, void *ctx)
 	export_ctx *x = ctx;
 	if (x->json) {
 		json_t *detail = r->detail ? json_loads(r->detail, 0, NULL) : NULL;
-		json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:o,s:I}", "id", r->id, "kind", r->kind,
-				      "device", r->device_id, "session",
-				      r->session ? json_string(r->session) : json_null(), "action",
-				      r->action ? json_string(r->action) : json_null(), "detail",
-				      detail ? detail : json_null(), "checkin",
-				      r->checkin ? json_string(r->checkin) : json_null(), "reason",
-				      r->reason ? json_string(r->reason) : json_null(), "wall_ms", (json_int_t)r->wall_ms,
-				      "seq", r->seq >= 0 ? json_integer(r->seq) : json_null(), "received_ms",
-				      (json_int_t)r->received_ms);
+		json_t *o = json_pack(
+		    "{s:s,s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:I,s:o,s:I}", "id", r->id, "kind", r->kind, "device",
+		    r->device_id, "session", r->session ? json_string(r->session) : json_null(), "action",
+		    r->action ? json_string(r->action) : json_null(), "detail", detail ? detail : json_null(),
+		    "checkin", r->checkin ? json_string(r->checkin) : json_null(), "reason",
+		    r->reason ? json_string(r->reason) : json_null(), "wall_ms", (json_int_t)r->wall_ms,
+		    "seq", r->seq >= 0 ? json_integer(r->seq) : json_null(), "received_ms",
+		    (json_int_t)r->received_ms);
 		export_json_row(x, o);
 	} else {
 		char n[3][24];
 		snprintf(n[0], sizeof n[0], "%lld", (long long)r->wall_ms);
 		snprintf(n[1], sizeof n[1], "%lld", (long long)r->seq);
 		snprintf(n[2], sizeof n[2], "%lld", (long long)r->received_ms);
-		const char *cols[] = {r->id,	  r->kind,   r->device_id, r->session, r->action, r->detail,
-				      r->checkin, r->reason, n[0],	   r->seq >= 0 ? n[1] : NULL, n[2]};
+		const char *cols[] = {
+		    r->id,     r->kind,    r->device_id, r->session, r->action,
+		    r->detail, r->checkin, r->reason,    n[0],       r->seq >= 0 ? n[1] : NULL,
+		    n[2]};
 		csv_out_row(stdout, cols, (int)(sizeof cols / sizeof cols[0]));
 	}
 	x->n++;
@@ -598,20 +646,20 @@ static hub_err each_record(hub_store *st, const char *venue, export_ctx *x)
 	return st->ops->records_each(st, venue, audit_row, x);
 }
 
-static int cmd_audit(hub_store *st, const char *verb, opts *o)
+static int cmd_audit_export(hub_store *st, const args *o, const char *usage)
 {
-	return export_run(st, verb, o, "audit export --venue VENUE [--format csv|json]",
-			  "id,kind,device,session,action,detail,checkin,reason,wall_ms,seq,received_ms", "records",
-			  each_record);
+	return export_run(st, o, usage,
+			  "id,kind,device,session,action,detail,checkin,reason,wall_ms,seq,received_ms",
+			  "records", each_record);
 }
 
 /* ---- sneakernet ---- */
 
-static int cmd_import(hub_store *st, opts *o)
+static int cmd_import(hub_store *st, const args *o, const char *usage)
 {
-	if (o->npos != 1)
-		return usage_error("expected: import FILE.tzb");
-	const char *path = o->pos[0];
+	if (o->nwords != 1)
+		return usage_error(usage, "%s", "import takes one FILE.tzb");
+	const char *path = o->word[0];
 	FILE *f = fopen(path, "rb");
 	if (!f) {
 		fprintf(stderr, "tingzi-hub: cannot open %s: %s\n", path, strerror(errno));
@@ -645,15 +693,16 @@ static int cmd_import(hub_store *st, opts *o)
 	const char *dev_id = json_string_value(json_object_get(j, "device_id"));
 	const char *venue = json_string_value(json_object_get(j, "venue"));
 	json_t *push = json_object_get(j, "push");
-	if (!json_is_object(j) || !hub_is_hex(dev_id, 32) || !hub_is_hex(venue, 32) || !json_is_object(push)) {
+	if (!json_is_object(j) || !hub_is_hex(dev_id, 32) || !hub_is_hex(venue, 32) ||
+	    !json_is_object(push)) {
 		fprintf(stderr, "tingzi-hub: %s: the header line is malformed\n", path);
 		goto out;
 	}
 	hub_device dev;
 	hub_err e = st->ops->device_get(st, dev_id, &dev);
 	if (e != HUB_OK || dev.revoked_ms) {
-		fprintf(stderr, "tingzi-hub: %s comes from device %s, which is %s; nothing imported\n", path, dev_id,
-			e == HUB_OK ? "revoked" : "not enrolled here");
+		fprintf(stderr, "tingzi-hub: %s comes from device %s, which is %s; nothing imported\n", path,
+			dev_id, e == HUB_OK ? "revoked" : "not enrolled here");
 		goto out;
 	}
 	unsigned char pk[crypto_sign_PUBLICKEYBYTES], sig[crypto_sign_BYTES];
@@ -662,23 +711,27 @@ static int cmd_import(hub_store *st, opts *o)
 	    n1 != sizeof pk || sodium_hex2bin(sig, sizeof sig, sig_hex, 128, NULL, &n2, NULL) != 0 ||
 	    n2 != sizeof sig ||
 	    crypto_sign_verify_detached(sig, (const unsigned char *)data, signed_len, pk) != 0) {
-		fprintf(stderr, "tingzi-hub: %s: the signature does not verify (the file was changed, or is not "
-				"from device %s); nothing imported\n",
+		fprintf(stderr,
+			"tingzi-hub: %s: the signature does not verify (the file was changed, or is not "
+			"from device %s); nothing imported\n",
 			path, dev_id);
 		goto out;
 	}
 	hub_venue v;
 	if (strcmp(venue, dev.venue_id) != 0 || !venue_known(st, venue, &v)) {
-		fprintf(stderr, "tingzi-hub: %s names venue %s, not the device's; nothing imported\n", path, venue);
+		fprintf(stderr, "tingzi-hub: %s names venue %s, not the device's; nothing imported\n", path,
+			venue);
 		goto out;
 	}
 	char *body = json_dumps(push, JSON_COMPACT);
 	int status;
 	char code[32], msg[300];
-	int bad = !body || hub_push_parse(body, strlen(body), &b, &status, code, sizeof code, msg, sizeof msg) != 0;
+	int bad =
+	    !body || hub_push_parse(body, strlen(body), &b, &status, code, sizeof code, msg, sizeof msg) != 0;
 	free(body);
 	if (bad || strcmp(hub_push_device(&b), dev.id) != 0) {
-		fprintf(stderr, "tingzi-hub: %s: %s; nothing imported\n", path, bad ? msg : "the batch is of another device");
+		fprintf(stderr, "tingzi-hub: %s: %s; nothing imported\n", path,
+			bad ? msg : "the batch is of another device");
 		goto out;
 	}
 	/* the file was written days ago, maybe: the device's clock is as it was at its last push */
@@ -688,8 +741,8 @@ static int cmd_import(hub_store *st, opts *o)
 		fprintf(stderr, "tingzi-hub: %s: %s; nothing imported\n", path, hub_store_errmsg(st));
 		goto out;
 	}
-	printf("%s: %zu check-ins and %zu records: %zu new, %zu already here, %zu rejected\n", path, b.ncheckins,
-	       b.nrecords, stats.ok, stats.duplicate, stats.rejected);
+	printf("%s: %zu check-ins and %zu records: %zu new, %zu already here, %zu rejected\n", path,
+	       b.ncheckins, b.nrecords, stats.ok, stats.duplicate, stats.rejected);
 	for (size_t i = 0; i < b.ncheckins + b.nrecords; i++)
 		if (b.results[i].status == HUB_RES_REJECTED)
 			fprintf(stderr, "  rejected %s: %s\n", b.results[i].id, b.results[i].reason);
@@ -699,6 +752,70 @@ out:
 	json_decref(j);
 	free(data);
 	return rc;
+}
+
+/* ---- the commands ---- */
+
+typedef struct command {
+	const char *name;
+	const char *verb; /* NULL: the command takes none */
+	const char *usage;
+	const args_opt *opts; /* the options it accepts; NULL: none */
+	int max_words;        /* the other words it accepts */
+	int (*fn)(hub_store *st, const args *o, const char *usage);
+} command;
+
+static const command commands[] = {
+    {"serve", NULL, usage_serve, serve_opts, 0, cmd_serve},
+    {"venues", "add", usage_venues, venues_add_opts, 1, cmd_venues_add},
+    {"venues", "list", usage_venues, NULL, 0, cmd_venues_list},
+    {"devices", "enroll-code", usage_devices, enroll_code_opts, 1, cmd_devices_enroll_code},
+    {"devices", "list", usage_devices, devices_list_opts, 0, cmd_devices_list},
+    {"devices", "revoke", usage_devices, NULL, 1, cmd_devices_revoke},
+    {"members", "import", usage_members, venue_opts, 1, cmd_members_import},
+    {"events", "add", usage_events, events_add_opts, 0, cmd_events_add},
+    {"links", "add", usage_links, links_add_opts, 1, cmd_links_add},
+    {"checkins", "export", usage_checkins, export_opts, 0, cmd_checkins_export},
+    {"audit", "export", usage_audit, export_opts, 0, cmd_audit_export},
+    {"import", NULL, usage_import, NULL, 1, cmd_import},
+};
+enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
+
+static int is_help(const char *w)
+{
+	return strcmp(w, "--help") == 0 || strcmp(w, "-h") == 0;
+}
+
+/*
+ * The table's row for argv[1] (and its verb, argv[2]), in *out; or the exit
+ * status to return at once: 0 after a help, ARGS_USAGE after a usage error.
+ */
+static int find_command(int argc, char **argv, const command **out)
+{
+	const command *c = NULL;
+	for (int i = 0; i < NCOMMANDS && !c; i++)
+		if (strcmp(commands[i].name, argv[1]) == 0)
+			c = &commands[i];
+	if (!c)
+		return usage_error(usage_text, "unknown command \"%s\"", argv[1]);
+	if (!c->verb) {
+		*out = c;
+		return ARGS_GO;
+	}
+	if (argc < 3) {
+		fputs(c->usage, stderr);
+		return ARGS_USAGE;
+	}
+	if (is_help(argv[2])) {
+		fputs(c->usage, stdout);
+		return 0;
+	}
+	for (; c < commands + NCOMMANDS && strcmp(c->name, argv[1]) == 0; c++)
+		if (strcmp(c->verb, argv[2]) == 0) {
+			*out = c;
+			return ARGS_GO;
+		}
+	return usage_error(c[-1].usage, "unknown %s command \"%s\"", argv[1], argv[2]);
 }
 
 int main(int argc, char **argv)
@@ -721,53 +838,30 @@ int main(int argc, char **argv)
 	}
 	argc = n;
 	argv[argc] = NULL;
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+	if (argc < 2 || is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
 		fputs(usage_text, argc < 2 ? stderr : stdout);
-		return argc < 2 ? 2 : 0;
+		return argc < 2 ? ARGS_USAGE : 0;
 	}
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("tingzi-hub %s (protocol 1)\n", TINGZI_VERSION);
 		return 0;
 	}
+	const command *c = NULL;
+	args o;
+	int rc = find_command(argc, argv, &c);
+	if (rc != ARGS_GO)
+		return rc;
+	rc = args_parse("tingzi-hub", c->usage, c->opts, c->max_words, argc, argv, c->verb ? 3 : 2, &o);
+	if (rc != ARGS_GO)
+		return rc;
 	if (sodium_init() < 0) {
 		fprintf(stderr, "tingzi-hub: libsodium cannot start\n");
 		return 1;
 	}
-	const char *cmd = argv[1];
-	static const char *const with_verb[] = {"venues", "devices", "members", "events", "links", "checkins",
-						"audit"};
-	int has_verb = 0;
-	for (size_t i = 0; i < sizeof with_verb / sizeof with_verb[0]; i++)
-		has_verb |= strcmp(cmd, with_verb[i]) == 0;
-	if (!has_verb && strcmp(cmd, "serve") != 0 && strcmp(cmd, "import") != 0)
-		return usage_error("unknown command %s", cmd);
-	const char *verb = has_verb && argc > 2 && argv[2][0] != '-' ? argv[2] : NULL;
-	int skip = verb ? 2 : 1;
-	opts o;
-	if (parse_opts(argc - skip, argv + skip, &o) != 0)
-		return 2;
 	hub_store *st = open_store(db);
 	if (!st)
 		return 1;
-	int rc;
-	if (strcmp(cmd, "serve") == 0)
-		rc = cmd_serve(st, &o);
-	else if (strcmp(cmd, "import") == 0)
-		rc = cmd_import(st, &o);
-	else if (strcmp(cmd, "venues") == 0)
-		rc = cmd_venues(st, verb, &o);
-	else if (strcmp(cmd, "devices") == 0)
-		rc = cmd_devices(st, verb, &o);
-	else if (strcmp(cmd, "members") == 0)
-		rc = cmd_members(st, verb, &o);
-	else if (strcmp(cmd, "events") == 0)
-		rc = cmd_events(st, verb, &o);
-	else if (strcmp(cmd, "links") == 0)
-		rc = cmd_links(st, verb, &o);
-	else if (strcmp(cmd, "audit") == 0)
-		rc = cmd_audit(st, verb, &o);
-	else
-		rc = cmd_checkins(st, verb, &o);
+	rc = c->fn(st, &o, c->usage);
 	st->ops->close(st);
 	return rc;
 }
