@@ -15,11 +15,13 @@
  *
  * The real programs: the hub is the tingzi-hub binary, the kiosk's records
  * are made by `tingzi checkin --code-file`, and the round is sync_round(),
- * which the kiosk's worker runs.
+ * which the kiosk's worker runs. With --check (as CTest runs it) the
+ * benchmark fails when the median round, the bytes or the median ingest rate
+ * is past its budget.
  */
-#include "tests/bench/bench.h"
-#include "app/sync/client.h"
 #include "app/store/store.h"
+#include "app/sync/client.h"
+#include "tests/bench/bench.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -34,6 +36,8 @@
 
 #define MEMBERS 100000
 #define RUNS    3
+/* sync_push_100k_s: the budget this benchmark has held (DESIGN.md: 1.0 s, process start included) */
+#define PUSH_BUDGET_S 5.0
 
 static char dir[] = "/tmp/tingzi-bench-sync.XXXXXX";
 static pid_t hub_pid;
@@ -86,7 +90,8 @@ static void hub_start(int port)
 	}
 	for (int i = 0; i < 200; i++) {
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
-		struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+		struct sockaddr_in sa = {.sin_family = AF_INET,
+					 .sin_port = htons((uint16_t)port),
 					 .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
 		int ok = connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0;
 		close(fd);
@@ -119,8 +124,9 @@ static char *read_text(const char *path)
 	return buf;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	bench_args(argc, argv);
 	if (!mkdtemp(dir))
 		die("cannot make a work folder");
 	char path[700], hub[700], kdb[700], url[64], venue[40] = "", code[40] = "";
@@ -146,10 +152,11 @@ int main(void)
 	char cmd[1600];
 	snprintf(cmd, sizeof cmd, "%s members import %s/members.csv --venue %s >/dev/null", hub, dir, venue);
 	run("%s", cmd);
-	snprintf(cmd, sizeof cmd,
-		 "%s events add --venue %s --title Bench --start \"$(date -d '-1 hour' +%%Y-%%m-%%dT%%H:%%M)\" "
-		 "--end \"$(date -d '+6 hours' +%%Y-%%m-%%dT%%H:%%M)\" >/dev/null",
-		 hub, venue);
+	snprintf(
+	    cmd, sizeof cmd,
+	    "%s events add --venue %s --title Bench --start \"$(date -d '-1 hour' +%%Y-%%m-%%dT%%H:%%M)\" "
+	    "--end \"$(date -d '+6 hours' +%%Y-%%m-%%dT%%H:%%M)\" >/dev/null",
+	    hub, venue);
 	run("%s", cmd);
 	snprintf(cmd, sizeof cmd, "%s devices enroll-code %s 2>/dev/null >%s/code", hub, venue, dir);
 	run("%s", cmd);
@@ -182,11 +189,13 @@ int main(void)
 	for (int i = 1; i <= MEMBERS; i++)
 		fprintf(f, "B%06d\n", i);
 	fclose(f);
-	snprintf(cmd, sizeof cmd, "%s --db %s checkin --code-file %s/codes >/dev/null 2>&1", TINGZI_BIN, kdb, dir);
+	snprintf(cmd, sizeof cmd, "%s --db %s checkin --code-file %s/codes >/dev/null 2>&1", TINGZI_BIN, kdb,
+		 dir);
 	run("%s", cmd);
 	hub_stop();
-	snprintf(cmd, sizeof cmd, "cd %s && cp k.db k.db.orig && sqlite3 hub.db 'PRAGMA wal_checkpoint(TRUNCATE)' "
-				  ">/dev/null && cp hub.db hub.db.orig",
+	snprintf(cmd, sizeof cmd,
+		 "cd %s && cp k.db k.db.orig && sqlite3 hub.db 'PRAGMA wal_checkpoint(TRUNCATE)' "
+		 ">/dev/null && cp hub.db hub.db.orig",
 		 dir);
 	run("%s", cmd);
 
@@ -198,7 +207,8 @@ int main(void)
 			 dir);
 		run("%s", cmd);
 		hub_start(port);
-		if (store_open(kdb, STORE_OPEN_CREATE, &s, NULL, 0) != STORE_OK || sync_conf_load(s, &conf) != 0)
+		if (store_open(kdb, STORE_OPEN_CREATE, &s, NULL, 0) != STORE_OK ||
+		    sync_conf_load(s, &conf) != 0)
 			die("cannot open the kiosk database");
 		int64_t queued = store_outbox_count(s);
 		if (queued != MEMBERS)
@@ -237,12 +247,15 @@ int main(void)
 	if (n < 50)
 		die("the hub's log has too few push lines");
 
-	printf("BENCH sync_push_100k_s %.2f s (median of %d; min %.2f, max %.2f; budget 5)\n", pct(secs, RUNS, 50),
-	       RUNS, pct(secs, RUNS, 0), pct(secs, RUNS, 100));
+	printf("BENCH sync_push_100k_s %.2f s (median of %d; min %.2f, max %.2f; budget %g)\n",
+	       pct(secs, RUNS, 50), RUNS, pct(secs, RUNS, 0), pct(secs, RUNS, 100), PUSH_BUDGET_S);
 	printf("BENCH sync_push_bytes_per_checkin %.1f bytes (both ways; budget 40)\n", bytes);
 	printf("BENCH hub_ingest_checkins_per_s %.0f /s (median of %zu pushes; p1 %.0f; budget 50000)\n",
 	       pct(rates, n, 50), n, pct(rates, n, 1));
+	bench_budget("sync_push_100k_s", pct(secs, RUNS, 50), 1, PUSH_BUDGET_S);
+	bench_budget("sync_push_bytes_per_checkin", bytes, 1, 40);
+	bench_budget("hub_ingest_checkins_per_s", pct(rates, n, 50), 0, 50000);
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
 	run("%s", cmd);
-	return 0;
+	return bench_exit();
 }
