@@ -2,40 +2,24 @@
 # xdotool like a member would (taps; a scanner is fast typing ending in Enter),
 # checked in the database (sqlite3), in the structured log (jq) and in
 # screenshots (import). Sourced by tests/e2e/test_*.sh with the tingzi binary
-# and the fixtures folder as $1 and $2.
-set -euo pipefail
+# and the fixtures folder as $1 and $2; stands on tests/lib.sh (work folder,
+# cleanup, fail, expect_eq, free_port).
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 TINGZI=$1
 FIXTURES=$2
-WORK=$(mktemp -d /tmp/tingzi-e2e.XXXXXX)
+lib_start e2e
 SHOTS=${TINGZI_E2E_SHOTS:-$WORK/shots}
 mkdir -p "$SHOTS"
 DB=$WORK/tingzi.db
 LOG=$WORK/kiosk.log
 XPID=""
 KPID=""
+HPID="" # a hub some tests start
+LIB_PIDS="KPID HPID XPID"
+LIB_LOG=$LOG
+LIB_LOG_NAME="kiosk log"
+LIB_LOG_LINES=40
 export SDL_AUDIODRIVER=dummy
-
-cleanup() {
-	local rc=$?
-	set +e # cleaning up what may already have ended
-	if [ -n "$KPID" ]; then kill "$KPID" 2>/dev/null; wait "$KPID" 2>/dev/null; fi
-	if [ -n "${HPID:-}" ]; then kill "$HPID" 2>/dev/null; wait "$HPID" 2>/dev/null; fi
-	if [ -n "$XPID" ]; then kill "$XPID" 2>/dev/null; wait "$XPID" 2>/dev/null; fi
-	if [ $rc -ne 0 ]; then
-		echo "---- kiosk log (last 40 lines) ----"
-		tail -n 40 "$LOG" 2>/dev/null || true
-		echo "work folder kept: $WORK"
-	else
-		rm -rf "$WORK"
-	fi
-	exit $rc
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
 
 # start_x WIDTH HEIGHT: a fresh Xvfb on a free display.
 start_x() {
@@ -154,8 +138,4 @@ shot() {
 
 sql() {
 	sqlite3 "$DB" "$1"
-}
-
-expect_eq() {
-	[ "$1" = "$2" ] || fail "$3: expected \"$2\", got \"$1\""
 }

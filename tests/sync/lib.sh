@@ -1,47 +1,22 @@
 # Sync tests: a real tingzi-hub on loopback and kiosks as real database files,
 # driven through the command line (no window needed). Sourced by
-# tests/sync/test_*.sh with the tingzi and tingzi-hub binaries as $1 and $2.
-set -euo pipefail
+# tests/sync/test_*.sh with the tingzi and tingzi-hub binaries as $1 and $2;
+# stands on tests/lib.sh (work folder, cleanup, fail, expect_eq, free_port).
+. "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 TINGZI=$1
 HUB=$2
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-WORK=$(mktemp -d /tmp/tingzi-sync.XXXXXX)
+lib_start sync
 HUBDB=$WORK/hub.db
 HUBLOG=$WORK/hub.log
 HPID=""
 PPID_PROXY=""
 PORT=""
+LIB_PIDS="PPID_PROXY HPID"
+LIB_LOG=$HUBLOG
+LIB_LOG_NAME="hub log"
+LIB_LOG_LINES=30
 export SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy
-
-cleanup() {
-	local rc=$?
-	set +e
-	[ -n "$PPID_PROXY" ] && kill "$PPID_PROXY" 2>/dev/null && wait "$PPID_PROXY" 2>/dev/null
-	[ -n "$HPID" ] && kill "$HPID" 2>/dev/null && wait "$HPID" 2>/dev/null
-	if [ $rc -ne 0 ]; then
-		echo "---- hub log (last 30 lines) ----"
-		tail -n 30 "$HUBLOG" 2>/dev/null
-		echo "work folder kept: $WORK"
-	else
-		rm -rf "$WORK"
-	fi
-	exit $rc
-}
-trap cleanup EXIT
-
-fail() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-
-expect_eq() {
-	[ "$1" = "$2" ] || fail "$3: expected \"$2\", got \"$1\""
-}
-
-# free_port: a TCP port nobody listens on, on loopback.
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
 
 hub() { "$HUB" --db "$HUBDB" "$@"; }
 
