@@ -4,6 +4,8 @@
  */
 #include "app/checkin.h"
 
+#include "app/roster/roster.h"
+
 #include "sync/log.h"
 #include "sync/clock.h"
 
@@ -57,4 +59,20 @@ void checkin_member(store *db, int64_t member_id, const char *method, checkin_re
 		  json_pack("{s:s,s:I,s:s,s:I,s:i,s:b}", "id", out->checkin.id, "member",
 			    (json_int_t)member_id, "method", method, "event_id", (json_int_t)out->event.id,
 			    "visit", out->checkin.visit_no, "expired", out->checkin.expired));
+}
+
+store_err checkin_register(store *db, const char *name, const char *phone, store_member *m, int *existing)
+{
+	char masked[32];
+	store_err err = store_member_register(db, name, phone, clock_wall_ms(), m);
+	roster_mask_phone(phone, masked, sizeof masked);
+	*existing = err == STORE_ERR_EXISTS;
+	if (err != STORE_OK && err != STORE_ERR_EXISTS) {
+		log_event("register.failed",
+			  json_pack("{s:s,s:s}", "error", store_strerror(err), "detail", store_errmsg(db)));
+		return err;
+	}
+	log_event(*existing ? "register.existing" : "register.recorded",
+		  json_pack("{s:I,s:s}", "member", (json_int_t)m->id, "phone", masked));
+	return STORE_OK;
 }

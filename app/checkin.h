@@ -29,6 +29,14 @@ typedef struct checkin_result {
  * Fills *out; logs the outcome. When the current event cannot be read the
  * check-in fails (CHECKIN_FAILED, nothing saved). */
 void checkin_member(store *db, int64_t member_id, const char *method, checkin_result *out);
+/*
+ * Register a walk-in with name and a full phone (the registration screens),
+ * or find the member who already has that phone: STORE_OK with *m and
+ * *existing 0 for a new member, 1 for one found; any other store_err when
+ * nothing was saved. Logs register.recorded, register.existing or
+ * register.failed (the phone masked). The caller then checks m in.
+ */
+store_err checkin_register(store *db, const char *name, const char *phone, store_member *m, int *existing);
 /* A short name for an outcome ("recorded", "already", ...). */
 const char *checkin_outcome_name(checkin_outcome o);
 

@@ -1,19 +1,14 @@
 /*
- * kiosk — the main loop and everything between an input and a screen.
+ * kiosk — the main loop: open and close, events, timers, frames.
  *
  * The loop waits for events (SDL_WaitEventTimeout up to the next timer) and
  * draws only when something changed, so an idle kiosk sleeps. Timers are few
  * and derived, not stored: the scanner's hold-back deadline, the timeout of
  * the screen shown, and the next minute for the clock on the home screen.
  *
- * Every input that identifies a member ends in kiosk_checkin(), which is the
- * one path to the database: the outcome screen is chosen only from what the
- * commit returned, so the screen never shows a check-in that was not saved.
- *
- * The roster (the in-memory search index) is built on a worker thread with its
- * own database connection, started once the first frame is shown, so the
- * first frame does not wait for 100 000 members; a lookup that comes before
- * it is ready waits for it.
+ * What an input means is decided by the screens (app/screens/) and the state
+ * they change lives in app/session.c; this file only hands them events and
+ * time, and draws the screen shown.
  */
 #include "app/kiosk.h"
 
@@ -31,238 +26,6 @@
 #define KIOSK_DEFAULT_RESULT_MS 8000
 #define KIOSK_DEFAULT_INPUT_MS  30000
 #define ROSTER_CHECK_MS         2000 /* how often home looks for members changed elsewhere */
-
-static const char *const screen_names[SCREEN_COUNT] = {
-    [SCREEN_HOME] = "home",
-    [SCREEN_IDENTIFY] = "identify",
-    [SCREEN_KEYPAD] = "keypad",
-    [SCREEN_SEARCH] = "search",
-    [SCREEN_PICK] = "pick",
-    [SCREEN_WELCOME] = "welcome",
-    [SCREEN_ALREADY] = "already",
-    [SCREEN_UNKNOWN] = "unknown",
-    [SCREEN_ERROR] = "error",
-    [SCREEN_REG_PHONE] = "register_phone",
-    [SCREEN_REG_NAME] = "register_name",
-    [SCREEN_JOIN] = "join",
-    [SCREEN_STAFF_PIN] = "staff_pin",
-    [SCREEN_STAFF_MENU] = "staff_menu",
-    [SCREEN_STAFF_LIST] = "staff_list",
-    [SCREEN_STAFF_EVENT] = "staff_event",
-    [SCREEN_STAFF_SETTINGS] = "staff_settings",
-};
-
-static int is_staff(screen_id s)
-{
-	return s == SCREEN_STAFF_PIN || s == SCREEN_STAFF_MENU || s == SCREEN_STAFF_LIST || s == SCREEN_STAFF_EVENT ||
-	       s == SCREEN_STAFF_SETTINGS;
-}
-
-static int is_result(screen_id s)
-{
-	return s == SCREEN_WELCOME || s == SCREEN_ALREADY || s == SCREEN_UNKNOWN || s == SCREEN_ERROR;
-}
-
-/* ---- roster loading ---- */
-
-static int add_member(const store_member *m, void *ctx)
-{
-	return roster_add(ctx, m->id, m->name, m->phone, m->code) != 0;
-}
-
-static int load_roster(void *arg)
-{
-	kiosk *k = arg;
-	store *db = NULL;
-	roster *r = roster_new();
-	char err[256];
-	if (!r || store_open(k->db_path, STORE_OPEN_READONLY_OK, &db, err, sizeof err) != STORE_OK)
-		goto fail;
-	/* the generation first: a change made while we read shows as a newer one */
-	if (store_members_generation(db, &k->loaded_gen) != STORE_OK)
-		k->loaded_gen = -1;
-	if (store_members_foreach(db, add_member, r) != STORE_OK || roster_finish(r) != 0)
-		goto fail;
-	store_close(db);
-	k->loaded = r;
-	SDL_AtomicSet(&k->loader_done, 1); /* publishes loaded to the UI thread */
-	return 0;
-fail:
-	store_close(db);
-	roster_free(r);
-	k->loader_failed = 1;
-	SDL_AtomicSet(&k->loader_done, 1);
-	return -1;
-}
-
-static void start_loader(kiosk *k)
-{
-	if (k->loader)
-		return;
-	k->loaded = NULL;
-	k->loader_failed = 0;
-	SDL_AtomicSet(&k->loader_done, 0);
-	k->loader = SDL_CreateThread(load_roster, "roster", k);
-	if (!k->loader)
-		load_roster(k);
-}
-
-/* Take the loader's roster if it has finished (or wait when asked to). */
-static void collect_roster(kiosk *k, int wait)
-{
-	if (k->loader) {
-		if (!wait && !SDL_AtomicGet(&k->loader_done))
-			return;
-		SDL_WaitThread(k->loader, NULL);
-		k->loader = NULL;
-	}
-	if (k->loaded) {
-		roster_free(k->members);
-		k->members = k->loaded;
-		k->roster_gen = k->loaded_gen;
-		k->loaded = NULL;
-		log_event("roster.ready",
-			  json_pack("{s:I}", "members", (json_int_t)roster_count(k->members)));
-	} else if (k->loader_failed) {
-		k->loader_failed = 0;
-		log_event("roster.failed", json_pack("{s:s}", "db", k->db_path));
-	}
-}
-
-void kiosk_reload_roster(kiosk *k)
-{
-	collect_roster(k, 1);
-	start_loader(k);
-}
-
-/*
- * 1 when the members changed since the roster was built, by this kiosk or
- * by another process (`tingzi members import`, the sync worker's pull).
- */
-static int roster_stale(kiosk *k)
-{
-	int64_t gen;
-	if (!k->members || k->loader || store_members_generation(k->db, &gen) != STORE_OK ||
-	    gen == k->roster_gen)
-		return 0;
-	log_event("roster.changed",
-		  json_pack("{s:I,s:I}", "from", (json_int_t)k->roster_gen, "to", (json_int_t)gen));
-	return 1;
-}
-
-roster *kiosk_roster(kiosk *k)
-{
-	if ((!k->members && !k->loader) || roster_stale(k))
-		start_loader(k);
-	collect_roster(k, 1);
-	return k->members;
-}
-
-/* ---- screens ---- */
-
-void kiosk_button(kiosk *k, SDL_Rect r, action act, int arg)
-{
-	if (k->nbuttons < KIOSK_MAX_BUTTONS)
-		k->buttons[k->nbuttons++] = (button){r, act, arg};
-}
-
-static void refresh_event(kiosk *k)
-{
-	int64_t now = clock_wall_ms();
-	if (store_event_current(k->db, now, &k->event) != STORE_OK)
-		memset(&k->event, 0, sizeof k->event);
-}
-
-void kiosk_refresh_event(kiosk *k)
-{
-	refresh_event(k);
-}
-
-void kiosk_show(kiosk *k, screen_id s)
-{
-	if (s != SCREEN_SEARCH)
-		k->staff_by_hand = 0;
-	if (k->staff_session[0] && !is_staff(s) && !k->staff_by_hand)
-		kiosk_staff_leave(k, "home");
-	if (s == SCREEN_HOME || s == SCREEN_KEYPAD || s == SCREEN_SEARCH || s == SCREEN_REG_PHONE ||
-	    s == SCREEN_REG_NAME || s == SCREEN_STAFF_PIN || s == SCREEN_STAFF_MENU || s == SCREEN_STAFF_LIST) {
-		k->input[0] = '\0';
-		k->nresults = k->nmatches = 0;
-	}
-	if (s == SCREEN_JOIN) {
-		kiosk_links_refresh(k, 1);
-		k->join_index = 0;
-		k->join_rotated_ms = clock_mono_ms();
-		k->shown_link = 0;
-	}
-	if (s == SCREEN_HOME) {
-		refresh_event(k);
-		/* Back home the kiosk is idle: move the WAL into the database now
-		 * rather than inside a later check-in's commit. */
-		if (!store_is_readonly(k->db))
-			store_checkpoint(k->db);
-	}
-	k->screen = s;
-	if (s == SCREEN_STAFF_MENU)
-		kiosk_staff_load(k); /* today's count */
-	k->screen_since_ms = k->last_input_ms = clock_mono_ms();
-	k->dirty = 1;
-	log_event("screen", json_pack("{s:s}", "screen", screen_names[s]));
-}
-
-void kiosk_set_lang(kiosk *k, i18n_lang lang)
-{
-	i18n_set(lang);
-	ui_text_set_script(k->text, lang == LANG_ZH_HANT ? UI_SCRIPT_HANT : UI_SCRIPT_HANS);
-	k->dirty = 1;
-	log_event("lang", json_pack("{s:s}", "lang", i18n_tag(lang)));
-}
-
-void kiosk_checkin(kiosk *k, int64_t member_id, const char *method)
-{
-	checkin_result r;
-	checkin_member(k->db, member_id, method, &r);
-	memset(&k->result, 0, sizeof k->result);
-	k->result.member = r.member;
-	k->result.checkin = r.checkin;
-	k->event = r.event;
-	switch (r.outcome) {
-	case CHECKIN_RECORDED:
-		if (k->sync) /* on its way now, also while the worker waits out a failure */
-			sync_worker_kick(k->sync);
-		sound_play(SOUND_OK);
-		kiosk_show(k, SCREEN_WELCOME);
-		break;
-	case CHECKIN_ALREADY:
-		sound_play(SOUND_ERROR);
-		kiosk_show(k, SCREEN_ALREADY);
-		break;
-	default:
-		snprintf(k->result.detail, sizeof k->result.detail, "%s", store_strerror(r.err));
-		sound_play(SOUND_ERROR);
-		kiosk_show(k, SCREEN_ERROR);
-		break;
-	}
-}
-
-void kiosk_scan(kiosk *k, const char *code)
-{
-	if (is_staff(k->screen)) { /* a member's card at the staff screens checks nobody in */
-		log_event("scan.ignored", json_pack("{s:s}", "screen", screen_names[k->screen]));
-		return;
-	}
-	roster *r = kiosk_roster(k);
-	const roster_entry *e = r ? roster_find_code(r, code) : NULL;
-	if (!e) {
-		log_event("checkin.unknown",
-			  json_pack("{s:s,s:i}", "method", "scan", "length", (int)strlen(code)));
-		sound_play(SOUND_ERROR);
-		memset(&k->result, 0, sizeof k->result);
-		kiosk_show(k, SCREEN_UNKNOWN);
-		return;
-	}
-	kiosk_checkin(k, e->id, "scan");
-}
 
 /* ---- the scanner wedge's outputs ---- */
 
@@ -361,7 +124,7 @@ static void log_layout(const kiosk *k)
 						   "arg", b->arg, "x", b->r.x, "y", b->r.y, "w", b->r.w, "h",
 						   b->r.h));
 	}
-	log_event("layout", json_pack("{s:s,s:o}", "screen", screen_names[k->screen], "buttons", a));
+	log_event("layout", json_pack("{s:s,s:o}", "screen", kiosk_screen_name(k->screen), "buttons", a));
 }
 
 int kiosk_frame(kiosk *k)
@@ -485,9 +248,9 @@ static int64_t screen_deadline(const kiosk *k)
 {
 	if (k->show_qr)
 		return -1;
-	if (is_result(k->screen))
+	if (kiosk_is_result(k->screen))
 		return k->screen_since_ms + k->result_timeout_ms;
-	if (is_staff(k->screen))
+	if (kiosk_is_staff(k->screen))
 		return k->last_input_ms + STAFF_IDLE_MS;
 	if (k->screen != SCREEN_HOME)
 		return k->last_input_ms + k->input_timeout_ms;
@@ -546,16 +309,16 @@ int kiosk_next_timeout(kiosk *k)
 void kiosk_tick(kiosk *k)
 {
 	wedge_tick(&k->scanner, SDL_GetTicks64());
-	collect_roster(k, 0);
+	kiosk_roster_collect(k, 0);
 	/* members imported by another process: rebuilt in the background while idle */
 	if (k->screen == SCREEN_HOME && clock_mono_ms() - k->roster_checked_ms >= ROSTER_CHECK_MS) {
 		k->roster_checked_ms = clock_mono_ms();
-		if (roster_stale(k))
-			start_loader(k);
+		if (kiosk_roster_stale(k))
+			kiosk_roster_start(k);
 	}
 	int64_t s = screen_deadline(k);
 	if (s >= 0 && clock_mono_ms() >= s) {
-		if (is_staff(k->screen))
+		if (kiosk_is_staff(k->screen))
 			kiosk_staff_leave(k, "idle");
 		kiosk_show(k, SCREEN_HOME);
 	}
@@ -569,7 +332,7 @@ void kiosk_tick(kiosk *k)
 		int64_t now = clock_mono_ms();
 		if (now - k->links_loaded_ms >= JOIN_RELOAD_MS) {
 			kiosk_links_refresh(k, 1);
-			refresh_event(k);
+			kiosk_refresh_event(k);
 			k->dirty = 1;
 		}
 		if (now - k->join_rotated_ms >= JOIN_ROTATE_MS)
@@ -586,7 +349,7 @@ void kiosk_tick(kiosk *k)
 			log_event("sync.pulled", json_pack("{s:I}", "items", (json_int_t)(now.pulled - k->sync_seen.pulled)));
 			kiosk_reload_roster(k);
 			kiosk_links_refresh(k, 1);
-			refresh_event(k);
+			kiosk_refresh_event(k);
 			k->dirty = 1;
 		}
 		if (now.rounds != k->sync_seen.rounds &&
@@ -600,7 +363,7 @@ void kiosk_tick(kiosk *k)
 	int minute = (int)(clock_wall_ms() / 60000);
 	if (k->screen == SCREEN_HOME && minute != k->last_minute) {
 		k->last_minute = minute;
-		refresh_event(k);
+		kiosk_refresh_event(k);
 		k->dirty = 1;
 	}
 }
@@ -743,7 +506,7 @@ int kiosk_open(kiosk *k, const kiosk_config *cfg)
 	k->log_layout = ll && strcmp(ll, "1") == 0;
 	k->running = 1;
 	k->last_minute = (int)(clock_wall_ms() / 60000);
-	refresh_event(k);
+	kiosk_refresh_event(k);
 	kiosk_links_refresh(k, 1);
 	if (!k->show_qr && !store_is_readonly(k->db) && !getenv("TINGZI_NO_SYNC"))
 		k->sync = sync_worker_start(cfg->db_path, sync_changed, NULL);
@@ -795,7 +558,7 @@ int kiosk_run(const kiosk_config *cfg)
 			notify_send("READY=1"); /* systemd: the kiosk is on screen */
 			/* Only now build the member index, so it does not compete with
 			 * the first frame for the CPU. */
-			start_loader(&k);
+			kiosk_roster_start(&k);
 		}
 		SDL_Event ev;
 		int timeout = kiosk_next_timeout(&k);

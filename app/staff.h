@@ -16,6 +16,8 @@
 
 #include "app/store/store.h"
 
+#include <jansson.h>
+
 #include <stdint.h>
 
 #define STAFF_PIN_MIN      4
@@ -47,5 +49,24 @@ typedef struct staff_guard {
 
 /* Try a PIN at now_ms. Logs staff.pin_wrong, staff.locked and staff.unlocked (never the PIN). */
 staff_result staff_try(staff_guard *g, store *s, const char *pin, int64_t now_ms, int *left);
+ 
+/*
+ * The actions of staff mode, each saved and audited under the staff
+ * session's id (a 32-hex id; "" outside staff mode, when nothing is
+ * audited). detail is taken (json_decref'd) whatever happens; NULL is {}.
+ * Each returns STORE_OK, or the store_err of what could not be saved, and
+ * logs what a person at the door would want to know afterwards.
+ */
+store_err staff_audit(store *s, const char *session, const char *what, json_t *detail);
+/* Undo a check-in: the reversal (reason "undone by staff") and checkin.reversed. */
+store_err staff_undo(store *s, const char *session, const char *checkin_id, int64_t member_id);
+/* A setting changed on the settings screen, audited as what with detail. */
+store_err staff_setting(store *s, const char *session, const char *key, const char *value, const char *what,
+			json_t *detail);
+/* The current event chosen (0: by the clock). */
+store_err staff_choose_event(store *s, const char *session, int64_t event_id);
+/* An event titled title from now_ms for hours, made current; its id in *id. */
+store_err staff_start_event(store *s, const char *session, const char *title, int64_t now_ms, int hours,
+			    int64_t *id);
 
 #endif

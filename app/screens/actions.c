@@ -71,35 +71,15 @@ static void tidy_name(const char *in, char *out, size_t len)
 static void register_walkin(kiosk *k)
 {
 	char name[STORE_NAME_MAX];
-	store_member m;
 	tidy_name(k->input, name, sizeof name);
-	store_err err = store_member_register(k->db, name, k->reg_phone, clock_wall_ms(), &m);
-	char masked[32];
-	roster_mask_phone(k->reg_phone, masked, sizeof masked);
-	if (err == STORE_ERR_EXISTS) {
-		log_event("register.existing",
-			  json_pack("{s:I,s:s}", "member", (json_int_t)m.id, "phone", masked));
-	} else if (err != STORE_OK) {
-		log_event("register.failed", json_pack("{s:s,s:s}", "error", store_strerror(err), "detail",
-						       store_errmsg(k->db)));
-		memset(&k->result, 0, sizeof k->result);
-		kiosk_show(k, SCREEN_ERROR);
-		return;
-	} else {
-		log_event("register.recorded",
-			  json_pack("{s:I,s:s}", "member", (json_int_t)m.id, "phone", masked));
-		kiosk_reload_roster(k);
-	}
-	kiosk_checkin(k, m.id, "walkin");
+	kiosk_register(k, name);
 }
 
 /* A member found by name or phone: checked in, or, for staff, by hand. */
 static void checkin_found(kiosk *k, int64_t member_id, const char *method)
 {
 	if (k->staff_by_hand && k->staff_session[0]) {
-		char detail[64];
-		snprintf(detail, sizeof detail, "{\"member\":%lld}", (long long)member_id);
-		kiosk_staff_audit(k, "checkin.by_hand", detail);
+		kiosk_staff_audit(k, "checkin.by_hand", json_pack("{s:I}", "member", (json_int_t)member_id));
 		k->staff_by_hand = 0;
 		method = "staff";
 	}

@@ -16,52 +16,6 @@
 #include <stdio.h>
 #include <string.h>
 
-void kiosk_links_refresh(kiosk *k, int force)
-{
-	int64_t now = clock_mono_ms();
-	if (!force && k->links_loaded_ms && now - k->links_loaded_ms < JOIN_RELOAD_MS)
-		return;
-	link_set *fresh = &k->links;
-	store_err err = store_links_load(k->db, fresh);
-	if (err != STORE_OK) {
-		fresh->n = 0;
-		log_event("links.load_failed", json_pack("{s:s,s:s}", "error", store_strerror(err), "detail",
-							 store_errmsg(k->db)));
-	}
-	int64_t wall = clock_wall_ms();
-	for (size_t i = 0; i < fresh->n; i++)
-		if (links_state(&fresh->l[i], wall) == LINK_EXPIRING && !k->links_loaded_ms)
-			log_event("link.expiring",
-				  json_pack("{s:I,s:s,s:I}", "link", (json_int_t)fresh->l[i].id, "label",
-					    fresh->l[i].label, "hours_left",
-					    (json_int_t)((fresh->l[i].expires_ms - wall) / 3600000)));
-	k->links_loaded_ms = now ? now : 1;
-}
-
-size_t kiosk_links_now(kiosk *k, const store_link **out, size_t max)
-{
-	kiosk_links_refresh(k, 0);
-	size_t n = links_applicable(&k->links, k->event.id, clock_wall_ms(), out, max);
-	if (k->show_qr_link) {
-		size_t o = 0;
-		for (size_t i = 0; i < n; i++)
-			if (out[i]->id == k->show_qr_link)
-				out[o++] = out[i];
-		n = o;
-	}
-	return n;
-}
-
-void kiosk_join_step(kiosk *k, int dir)
-{
-	const store_link *l[LINKS_MAX];
-	size_t n = kiosk_links_now(k, l, LINKS_MAX);
-	if (n > 1)
-		k->join_index = (k->join_index + n + (size_t)(dir < 0 ? n - 1 : 1)) % n;
-	k->join_rotated_ms = clock_mono_ms();
-	k->dirty = 1;
-}
-
 static const char *scan_hint(const char *platform)
 {
 	if (strcmp(platform, "wechat") == 0)

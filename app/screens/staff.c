@@ -15,102 +15,6 @@
 #include <string.h>
 #include <time.h>
 
-void kiosk_staff_audit(kiosk *k, const char *what, const char *detail)
-{
-	if (!k->staff_session[0])
-		return;
-	if (store_audit(k->db, k->staff_session, what, detail ? detail : "{}", clock_wall_ms()) != STORE_OK)
-		log_event("staff.audit_failed", json_pack("{s:s,s:s}", "action", what, "error", store_errmsg(k->db)));
-}
-
-void kiosk_staff_leave(kiosk *k, const char *why)
-{
-	if (!k->staff_session[0])
-		return;
-	char detail[64];
-	snprintf(detail, sizeof detail, "{\"why\":\"%s\"}", why);
-	kiosk_staff_audit(k, "staff.leave", detail);
-	log_event("staff.leave", json_pack("{s:s}", "why", why));
-	k->staff_session[0] = '\0';
-}
-
-/* Local midnight of today, as wall-clock ms. */
-static int64_t today_start(void)
-{
-	time_t now = time(NULL);
-	struct tm tm;
-	localtime_r(&now, &tm);
-	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
-	tm.tm_isdst = -1;
-	return (int64_t)mktime(&tm) * 1000;
-}
-
-typedef struct page {
-	kiosk *k;
-	int64_t ids[KIOSK_MAX_RESULTS]; /* the members a name search found */
-	int nids, filter, total;
-} page;
-
-static int take_row(const store_checkin_row *r, void *ctx)
-{
-	page *p = ctx;
-	kiosk *k = p->k;
-	if (p->filter) {
-		int found = 0;
-		for (int i = 0; i < p->nids && !found; i++)
-			found = p->ids[i] == r->c.member_id;
-		if (!found)
-			return 0;
-	}
-	if (k->staff_nrows < STAFF_ROWS)
-		k->staff_rows[k->staff_nrows++] = *r;
-	p->total++;
-	return 0;
-}
-
-/* Today's check-ins, newest first; with letters typed, only the members
- * whose name (or its pinyin) they find. */
-void kiosk_staff_load(kiosk *k)
-{
-	page p = {.k = k};
-	if (k->screen == SCREEN_STAFF_LIST && k->input[0]) {
-		const roster_entry *found[KIOSK_MAX_RESULTS];
-		roster *r = kiosk_roster(k);
-		size_t n = r ? roster_search_name(r, k->input, found, KIOSK_MAX_RESULTS) : 0;
-		for (size_t i = 0; i < n; i++)
-			p.ids[p.nids++] = found[i]->id;
-		p.filter = 1;
-	}
-	k->staff_nrows = 0;
-	if (store_checkins_since(k->db, today_start(), take_row, &p) != STORE_OK)
-		log_event("staff.list_failed", json_pack("{s:s}", "error", store_errmsg(k->db)));
-	k->staff_total = p.total;
-	if (k->staff_page >= k->staff_nrows)
-		k->staff_page = 0;
-}
-
-typedef struct evlist {
-	kiosk *k;
-	int64_t now;
-} evlist;
-
-static int take_event(const store_event *e, void *ctx)
-{
-	evlist *l = ctx;
-	kiosk *k = l->k;
-	if (e->end_ms > l->now && k->staff_nevents < (int)(sizeof k->staff_events / sizeof k->staff_events[0]))
-		k->staff_events[k->staff_nevents++] = *e;
-	return 0;
-}
-
-/* Events that have not ended, soonest first. */
-static void load_events(kiosk *k)
-{
-	evlist l = {k, clock_wall_ms()};
-	k->staff_nevents = 0;
-	store_events_foreach(k->db, take_event, &l);
-}
-
 void screen_staff_ok(kiosk *k)
 {
 	int left = 0;
@@ -146,16 +50,8 @@ static void undo(kiosk *k, int row)
 	if (row < 0 || row >= k->staff_nrows)
 		return;
 	const store_checkin_row *r = &k->staff_rows[row];
-	char rev[STORE_ID_MAX];
-	store_err err = store_checkin_reverse(k->db, r->c.id, "undone by staff", k->staff_session, clock_wall_ms(), rev);
-	if (err == STORE_OK) {
-		log_event("checkin.reversed", json_pack("{s:s,s:s,s:I}", "checkin", r->c.id, "reversal", rev, "member",
-							 (json_int_t)r->c.member_id));
-		if (k->sync)
-			sync_worker_kick(k->sync);
-	} else {
-		log_event("checkin.reverse_failed", json_pack("{s:s,s:s}", "checkin", r->c.id, "error", store_errmsg(k->db)));
-	}
+	if (staff_undo(k->db, k->staff_session, r->c.id, r->c.member_id) == STORE_OK && k->sync)
+		sync_worker_kick(k->sync);
 	kiosk_staff_load(k);
 }
 
@@ -185,20 +81,16 @@ void screen_staff_action(kiosk *k, action act, int arg)
 		break;
 	case ACT_STAFF_REFERRAL: {
 		int on = !k->referral_qr;
-		if (store_setting_set(k->db, "referral_qr", on ? "1" : "0") == STORE_OK) {
+		if (staff_setting(k->db, k->staff_session, "referral_qr", on ? "1" : "0", "settings.referral_qr",
+				  json_pack("{s:b}", "on", on)) == STORE_OK)
 			k->referral_qr = on;
-			kiosk_staff_audit(k, "settings.referral_qr", on ? "{\"on\":true}" : "{\"on\":false}");
-		}
 		break;
 	}
 	case ACT_STAFF_LANG: {
 		i18n_lang next = (i18n_lang)((i18n_current() + 1) % LANG_COUNT);
-		if (store_setting_set(k->db, "language", i18n_tag(next)) == STORE_OK) {
-			char detail[48];
-			snprintf(detail, sizeof detail, "{\"language\":\"%s\"}", i18n_tag(next));
-			kiosk_staff_audit(k, "settings.language", detail);
+		if (staff_setting(k->db, k->staff_session, "language", i18n_tag(next), "settings.language",
+				  json_pack("{s:s}", "language", i18n_tag(next))) == STORE_OK)
 			kiosk_set_lang(k, next);
-		}
 		break;
 	}
 	case ACT_STAFF_IDLE: {
@@ -209,37 +101,31 @@ void screen_staff_action(kiosk *k, action act, int arg)
 				next = choices[i];
 				break;
 			}
-		char v[16], detail[48];
+		char v[16];
 		snprintf(v, sizeof v, "%d", next);
-		if (store_setting_set(k->db, "input_timeout_s", v) == STORE_OK) {
+		if (staff_setting(k->db, k->staff_session, "input_timeout_s", v, "settings.idle_timeout",
+				  json_pack("{s:i}", "seconds", next)) == STORE_OK)
 			k->input_timeout_ms = next * 1000;
-			snprintf(detail, sizeof detail, "{\"seconds\":%d}", next);
-			kiosk_staff_audit(k, "settings.idle_timeout", detail);
-		}
 		break;
 	}
 	case ACT_STAFF_SOUNDS:
-		if (store_setting_set(k->db, "sounds", k->sounds ? "0" : "1") == STORE_OK) {
+		if (staff_setting(k->db, k->staff_session, "sounds", k->sounds ? "0" : "1", "settings.sounds",
+				  json_pack("{s:b}", "on", !k->sounds)) == STORE_OK) {
 			k->sounds = !k->sounds;
 			sound_set_enabled(k->sounds);
-			kiosk_staff_audit(k, "settings.sounds", k->sounds ? "{\"on\":true}" : "{\"on\":false}");
 		}
 		break;
 	case ACT_STAFF_SETTINGS:
 		kiosk_show(k, SCREEN_STAFF_SETTINGS);
 		break;
 	case ACT_STAFF_EVENTS:
-		load_events(k);
+		kiosk_staff_events(k);
 		kiosk_show(k, SCREEN_STAFF_EVENT);
 		break;
 	case ACT_STAFF_EVENT_PICK:
 		if (arg >= -1 && arg < k->staff_nevents) {
-			char v[24], detail[64];
 			int64_t id = arg < 0 ? 0 : k->staff_events[arg].id;
-			snprintf(v, sizeof v, "%lld", (long long)id);
-			if (store_setting_set(k->db, "current_event", v) == STORE_OK) {
-				snprintf(detail, sizeof detail, "{\"event\":%lld}", (long long)id);
-				kiosk_staff_audit(k, "event.choose", detail);
+			if (staff_choose_event(k->db, k->staff_session, id) == STORE_OK) {
 				kiosk_refresh_event(k);
 				kiosk_show(k, SCREEN_STAFF_MENU);
 			}
@@ -248,19 +134,12 @@ void screen_staff_action(kiosk *k, action act, int arg)
 	case ACT_STAFF_EVENT_NEW:
 		if (arg >= 1 && arg <= 12) {
 			int64_t now = clock_wall_ms(), id;
-			char title[STORE_TITLE_MAX], hhmm[8], v[24], detail[96];
+			char title[STORE_TITLE_MAX], hhmm[8];
 			clock_local_hhmm(now, hhmm, sizeof hhmm);
 			snprintf(title, sizeof title, _("Gathering at %s"), hhmm);
-			if (store_event_add(k->db, title, now, now + (int64_t)arg * 3600000, &id) == STORE_OK) {
-				snprintf(v, sizeof v, "%lld", (long long)id);
-				store_setting_set(k->db, "current_event", v);
-				snprintf(detail, sizeof detail, "{\"event\":%lld,\"hours\":%d}", (long long)id, arg);
-				kiosk_staff_audit(k, "event.start", detail);
-				log_event("event.started", json_pack("{s:I,s:i}", "event", (json_int_t)id, "hours", arg));
+			if (staff_start_event(k->db, k->staff_session, title, now, arg, &id) == STORE_OK) {
 				kiosk_refresh_event(k);
 				kiosk_show(k, SCREEN_STAFF_MENU);
-			} else {
-				log_event("event.start_failed", json_pack("{s:s}", "error", store_errmsg(k->db)));
 			}
 		}
 		break;
