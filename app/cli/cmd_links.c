@@ -4,6 +4,7 @@
  * reads arguments and reports.
  */
 #include "app/cli/cli.h"
+#include "sync/check.h"
 #include "sync/clock.h"
 #include "sync/links.h"
 #include "sync/utf8.h"
@@ -44,17 +45,6 @@ static int parse_id(const char *s, int64_t *id)
 	return 0;
 }
 
-static int label_ok(const char *s)
-{
-	size_t n = strnlen(s, STORE_TITLE_MAX);
-	if (n == 0 || n >= STORE_TITLE_MAX || !utf8_valid(s, n))
-		return 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return 0;
-	return 1;
-}
-
 static int links_add(const char *db, int argc, char **argv)
 {
 	enum { LABEL, URL, PLATFORM, EXPIRES, EVENT, CAP, DEFAULT };
@@ -74,7 +64,7 @@ static int links_add(const char *db, int argc, char **argv)
 		return cli_usage_error(usage_links, "--cap \"%s\" is not 1 to 1000000", o.value[CAP]);
 	if (!label || !url)
 		return cli_usage_error(usage_links, "%s", "links add needs --label and --url");
-	if (!label_ok(label))
+	if (!check_text(label, STORE_TITLE_MAX - 1, 0))
 		return cli_usage_error(usage_links, "the label must be 1 to 159 bytes of text: \"%s\"",
 				       label);
 	char why[256];

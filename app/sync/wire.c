@@ -9,6 +9,7 @@
  * adds or gets wrong reaches SQL.
  */
 #include "app/sync/wire.h"
+#include "sync/check.h"
 
 #include "sync/clock.h"
 
@@ -32,27 +33,7 @@ __attribute__((format(printf, 3, 4))) static void say(char *why, size_t len, con
 
 int wire_is_id(const char *s)
 {
-	if (!s || strlen(s) != 32)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return 0;
-	return 1;
-}
-
-/* 1 when s is valid UTF-8 of 1..max-1 bytes without control characters. */
-static int text_ok(const char *s, size_t max, int may_be_empty)
-{
-	if (!s)
-		return 0;
-	size_t n = strlen(s);
-	if ((!may_be_empty && n == 0) || n >= max)
-		return 0;
-	const unsigned char *p = (const unsigned char *)s;
-	for (size_t i = 0; i < n; i++)
-		if (p[i] < 0x20 || p[i] == 0x7f)
-			return 0;
-	return 1; /* jansson has already refused invalid UTF-8 */
+	return check_hex(s, 32);
 }
 
 static json_t *load(const char *text, size_t len, char *why, size_t whylen)
@@ -187,7 +168,7 @@ static void sb_str(sbuf *b, const char *s)
 	sb_add(b, s, strlen(s));
 }
 
-/* A JSON string; the text was checked by text_ok() (no control characters). */
+/* A JSON string; the text was checked by check_text() (no control characters). */
 static void sb_json(sbuf *b, const char *s)
 {
 	sb_add(b, "\"", 1);
@@ -247,8 +228,8 @@ static int find_boot(const fastcols *c, const char *s)
 static int fast_add(fastcols *c, const wire_rec *w)
 {
 	if (!wire_is_id(w->id) || !wire_is_id(w->member) || !(w->event[0] == '\0' || wire_is_id(w->event)) ||
-	    !text_ok(w->method, sizeof w->method, 0) || !text_ok(w->boot, 40, 0) ||
-	    !text_ok(w->key, sizeof w->key, 0))
+	    !check_text(w->method, sizeof w->method - 1, 0) || !check_text(w->boot, 39, 0) ||
+	    !check_text(w->key, sizeof w->key - 1, 0))
 		return FAST_BAD;
 	int ev = w->event[0] ? find_event(c, w->event) : -1;
 	int boot = find_boot(c, w->boot);
@@ -477,7 +458,7 @@ int wire_push_reply(const char *text, size_t len, const wire_rec *sent, size_t n
 		} else if (strcmp(status, "rejected") == 0) {
 			a[i].status = STORE_ACK_REJECTED;
 			snprintf(a[i].reason, sizeof a[i].reason, "%s",
-				 reason && text_ok(reason, 64, 0) ? reason : "rejected");
+				 reason && check_text(reason, 63, 0) ? reason : "rejected");
 		} else {
 			say(why, whylen, "result %zu has an unknown status", i);
 			free(a);
@@ -504,19 +485,6 @@ int wire_push_reply(const char *text, size_t len, const wire_rec *sent, size_t n
 }
 
 /* ---- pull ---- */
-
-/* "" or a real calendar day YYYY-MM-DD (no 2026-02-31), as the kiosk's own import takes. */
-static int date_ok(const char *s)
-{
-	if (!s)
-		return 0;
-	return !s[0] || clock_parse_date(s) == 0;
-}
-
-static int digits_ok(const char *s)
-{
-	return s && s[0] && strlen(s) < STORE_PHONE_MAX && strspn(s, "0123456789") == strlen(s);
-}
 
 static int url_ok(const char *s)
 {
@@ -546,11 +514,11 @@ static json_t *member_item(json_t *it)
 	if (!wire_is_id(json_string_value(uid)) || !OPT_STR(merged, wire_is_id(json_string_value(merged))))
 		return NULL;
 	int gone = deleted || (merged && !json_is_null(merged));
-	if (!gone && (!text_ok(json_string_value(name), STORE_NAME_MAX, 0) ||
-		      !OPT_STR(phone, digits_ok(json_string_value(phone))) ||
-		      !OPT_STR(code, text_ok(json_string_value(code), STORE_CODE_MAX, 0)) ||
-		      !OPT_STR(tier, text_ok(json_string_value(tier), STORE_TIER_MAX, 1)) ||
-		      !OPT_STR(exp, date_ok(json_string_value(exp)))))
+	if (!gone && (!check_text(json_string_value(name), STORE_NAME_MAX - 1, 0) ||
+		      !OPT_STR(phone, check_digits(json_string_value(phone), STORE_PHONE_MAX - 1)) ||
+		      !OPT_STR(code, check_text(json_string_value(code), STORE_CODE_MAX - 1, 0)) ||
+		      !OPT_STR(tier, check_text(json_string_value(tier), STORE_TIER_MAX - 1, 1)) ||
+		      !OPT_STR(exp, check_day(json_string_value(exp)))))
 		return NULL;
 	if (!gone && json_is_null(phone) && json_is_null(code) && !phone && !code)
 		return NULL;
@@ -569,7 +537,7 @@ static json_t *event_item(json_t *it)
 	int deleted = json_is_true(json_object_get(it, "deleted"));
 	if (!wire_is_id(json_string_value(uid)))
 		return NULL;
-	if (!deleted && (!text_ok(json_string_value(title), STORE_TITLE_MAX, 0) || !json_is_integer(a) ||
+	if (!deleted && (!check_text(json_string_value(title), STORE_TITLE_MAX - 1, 0) || !json_is_integer(a) ||
 			 !json_is_integer(b) || json_integer_value(b) <= json_integer_value(a)))
 		return NULL;
 	return json_pack("{s:s,s:s,s:I,s:I,s:i}", "uid", json_string_value(uid), "title",
@@ -598,7 +566,7 @@ static json_t *link_item(json_t *it)
 	if (!wire_is_id(json_string_value(uid)))
 		return NULL;
 	if (!deleted &&
-	    (!platform_ok(platform) || !text_ok(json_string_value(label), STORE_TITLE_MAX, 0) ||
+	    (!platform_ok(platform) || !check_text(json_string_value(label), STORE_TITLE_MAX - 1, 0) ||
 	     !url_ok(json_string_value(url)) || !OPT_STR(live, url_ok(json_string_value(live))) ||
 	     !OPT_STR(ev, wire_is_id(json_string_value(ev))) ||
 	     !(!exp || json_is_null(exp) || (json_is_integer(exp) && json_integer_value(exp) > 0)) ||
@@ -695,8 +663,8 @@ int wire_enroll_reply(const char *text, size_t len, wire_enrolled *out, char *wh
 	const char *vname = json_string_value(json_object_get(venue, "name"));
 	json_t *t = json_object_get(j, "server_time_ms");
 	int ok = wire_is_id(dev) && token && strncmp(token, "tzd1.", 5) == 0 &&
-		 text_ok(token, WIRE_TOKEN_MAX, 0) && strchr(token, ' ') == NULL && wire_is_id(vid) &&
-		 (!vname || text_ok(vname, STORE_TITLE_MAX, 1));
+		 check_text(token, WIRE_TOKEN_MAX - 1, 0) && strchr(token, ' ') == NULL && wire_is_id(vid) &&
+		 (!vname || check_text(vname, STORE_TITLE_MAX - 1, 1));
 	if (ok) {
 		snprintf(out->device_id, sizeof out->device_id, "%s", dev);
 		snprintf(out->token, sizeof out->token, "%s", token);
@@ -716,9 +684,9 @@ void wire_error_reply(const char *text, size_t len, char *code, size_t codelen, 
 	json_t *j = len <= 65536 ? json_loadb(text, len, 0, NULL) : NULL;
 	const char *c = json_string_value(json_object_get(j, "error"));
 	const char *m = json_string_value(json_object_get(j, "message"));
-	if (c && text_ok(c, codelen, 0))
+	if (c && check_text(c, codelen - 1, 0))
 		snprintf(code, codelen, "%s", c);
-	if (m && text_ok(m, msglen, 0))
+	if (m && check_text(m, msglen - 1, 0))
 		snprintf(msg, msglen, "%s", m);
 	json_decref(j);
 }

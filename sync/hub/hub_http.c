@@ -20,6 +20,7 @@
  * sums up in one line per address and minute.
  */
 #include "sync/hub/hub_http.h"
+#include "sync/check.h"
 #include "sync/hub/hub_guard.h"
 #include "sync/hub/hub_push.h"
 #include "sync/hub/hub_util.h"
@@ -37,10 +38,6 @@
 #include <sys/resource.h>
 #include <time.h>
 #include <zlib.h>
-
-#ifndef TINGZI_VERSION
-#define TINGZI_VERSION "0"
-#endif
 
 typedef struct server {
 	hub_store *st;
@@ -279,7 +276,7 @@ static int authenticate(struct MHD_Connection *c, server *sv, req *rq, hub_devic
 	id[32] = '\0';
 	memcpy(secret_hex, auth + 12 + 33, 64);
 	secret_hex[64] = '\0';
-	if (!hub_is_hex(id, 32) ||
+	if (!check_hex(id, 32) ||
 	    sodium_hex2bin(secret, sizeof secret, secret_hex, 64, NULL, &n, NULL) != 0 || n != sizeof secret) {
 		*ret = send_error(c, rq, 401, "unauthorized", "the device token is malformed");
 		return 0;
@@ -333,9 +330,9 @@ int hub_enroll_parse(const char *body, size_t len, hub_device *dev, unsigned cha
 	const char *name = json_string_value(json_object_get(j, "name"));
 	const char *pk = json_string_value(json_object_get(j, "public_key"));
 	const char *bad = !enrol_code || strlen(enrol_code) < 8 || strlen(enrol_code) > 64 ? "code"
-			  : !hub_is_hex(dev_id, 32)					      ? "device_id"
+			  : !check_hex(dev_id, 32)					      ? "device_id"
 			  : name && strlen(name) > 64					      ? "name"
-			  : !hub_is_hex(pk, 64)						      ? "public_key"
+			  : !check_hex(pk, 64)						      ? "public_key"
 											      : NULL;
 	if (bad) {
 		json_decref(j);
@@ -627,7 +624,7 @@ static enum MHD_Result begin(struct MHD_Connection *c, server *sv, req *rq, cons
 	default:
 		break;
 	}
-	if (rq->route != R_ENROLL && !hub_is_hex(rq->venue, 32))
+	if (rq->route != R_ENROLL && !check_hex(rq->venue, 32))
 		return send_error(c, rq, 404, "not_found", "no such venue");
 	unsigned wait = hub_guard_wait(sv->guard, client_of(c), rq->arrived_ms);
 	if (wait) {

@@ -10,6 +10,7 @@
  * kiosk's do ("tingzi-hub: what is wrong", then the usage; exit 2).
  */
 #include "sync/args.h"
+#include "sync/check.h"
 #include "sync/csv_out.h"
 #include "sync/hub/hub_http.h"
 #include "sync/hub/hub_push.h"
@@ -25,10 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-#ifndef TINGZI_VERSION
-#define TINGZI_VERSION "0"
-#endif
 
 #define TZB_MAX (16u << 20)
 
@@ -156,7 +153,7 @@ static hub_store *open_store(const char *db)
 
 static int venue_known(hub_store *st, const char *id, hub_venue *v)
 {
-	hub_err e = hub_is_hex(id, 32) ? st->ops->venue_get(st, id, v) : HUB_NOT_FOUND;
+	hub_err e = check_hex(id, 32) ? st->ops->venue_get(st, id, v) : HUB_NOT_FOUND;
 	if (e == HUB_NOT_FOUND)
 		fprintf(stderr, "tingzi-hub: no venue %s (tingzi-hub venues list)\n", id);
 	else if (e != HUB_OK)
@@ -328,7 +325,7 @@ static int cmd_devices_list(hub_store *st, const args *o, const char *usage)
 static int cmd_devices_revoke(hub_store *st, const args *o, const char *usage)
 {
 	const char *id = o->word[0];
-	if (o->nwords != 1 || !hub_is_hex(id, 32))
+	if (o->nwords != 1 || !check_hex(id, 32))
 		return usage_error(usage, "devices revoke needs a DEVICE id (32 hex digits)");
 	hub_err e = st->ops->device_revoke(st, id, hub_now_ms());
 	if (e == HUB_NOT_FOUND) {
@@ -402,16 +399,6 @@ static int cmd_members_import(hub_store *st, const args *o, const char *usage)
 	return rc == MEMBERS_CSV_OK ? 0 : 1;
 }
 
-static int text_ok(const char *s, size_t max)
-{
-	if (!s || !s[0] || strlen(s) > max)
-		return 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return 0;
-	return 1;
-}
-
 enum { EVENT_VENUE, EVENT_TITLE, EVENT_START, EVENT_END };
 static const args_opt events_add_opts[] = {
     {"venue", 1, 0}, {"title", 1, 0}, {"start", 1, 0}, {"end", 1, 0}, {0}};
@@ -422,7 +409,7 @@ static int cmd_events_add(hub_store *st, const args *o, const char *usage)
 		   *start = o->value[EVENT_START], *end = o->value[EVENT_END];
 	if (!venue || !title || !start || !end)
 		return usage_error(usage, "events add needs --venue, --title, --start and --end");
-	if (!text_ok(title, 159))
+	if (!check_text(title, 159, 0))
 		return usage_error(usage, "--title: 1 to 159 bytes without control characters");
 	hub_venue v;
 	if (!venue_known(st, venue, &v))
@@ -482,13 +469,13 @@ static int cmd_links_add(hub_store *st, const args *o, const char *usage)
 		if (errno || end == cap_text || *end || cap < 1 || cap > 100000)
 			return usage_error(usage, "--cap %s: expected 1 to 100000", cap_text);
 	}
-	if (event && !hub_is_hex(event, 32))
+	if (event && !check_hex(event, 32))
 		return usage_error(usage, "--event %s: expected an event uid (32 hex digits)", event);
 	if (slug && (!slug[0] || strlen(slug) > 32 ||
 		     strspn(slug, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") !=
 			 strlen(slug)))
 		return usage_error(usage, "--slug %s: 1 to 32 letters, digits, - or _", slug);
-	if (label && !text_ok(label, 159))
+	if (label && !check_text(label, 159, 0))
 		return usage_error(usage, "--label: 1 to 159 bytes without control characters");
 	hub_link_new l = {.venue_id = v.id,
 			  .platform = platform,
@@ -693,7 +680,7 @@ static int cmd_import(hub_store *st, const args *o, const char *usage)
 	const char *dev_id = json_string_value(json_object_get(j, "device_id"));
 	const char *venue = json_string_value(json_object_get(j, "venue"));
 	json_t *push = json_object_get(j, "push");
-	if (!json_is_object(j) || !hub_is_hex(dev_id, 32) || !hub_is_hex(venue, 32) ||
+	if (!json_is_object(j) || !check_hex(dev_id, 32) || !check_hex(venue, 32) ||
 	    !json_is_object(push)) {
 		fprintf(stderr, "tingzi-hub: %s: the header line is malformed\n", path);
 		goto out;

@@ -2,6 +2,7 @@
  * hub_push — see hub_push.h.
  */
 #include "sync/hub/hub_push.h"
+#include "sync/check.h"
 #include "sync/hub/hub_util.h"
 
 #include <limits.h>
@@ -72,49 +73,12 @@ static int PRINTF_LIKE(4, 5) refuse(const err *e, int status, const char *code, 
 	return -1;
 }
 
-/* Valid text: 1..max bytes (0.. when may_be_empty), no control characters. */
-static int text_ok(const char *s, size_t max, int may_be_empty)
-{
-	if (!s)
-		return 0;
-	size_t n = strlen(s);
-	if ((!may_be_empty && n == 0) || n > max)
-		return 0;
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
-		if (*p < 0x20 || *p == 0x7f)
-			return 0;
-	return 1;
-}
-
-static int digits_ok(const char *s, size_t max)
-{
-	return s && s[0] && strlen(s) <= max && strspn(s, "0123456789") == strlen(s);
-}
-
 /* A time a record may carry: 1970 to the year 3000, in Unix ms. */
 #define TIME_MAX 32503680000000LL
 
 static int time_ok(int64_t ms)
 {
 	return ms >= 0 && ms <= TIME_MAX;
-}
-
-/* "" or a real calendar day YYYY-MM-DD (no 2026-02-31). */
-static int day_ok(const char *s)
-{
-	if (!s)
-		return 0;
-	if (!s[0])
-		return 1;
-	if (strlen(s) != 10 || strspn(s, "0123456789-") != 10 || s[4] != '-' || s[7] != '-')
-		return 0;
-	int y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
-	int m = (s[5] - '0') * 10 + (s[6] - '0'), d = (s[8] - '0') * 10 + (s[9] - '0');
-	static const int days[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-	if (y < 1970 || m < 1 || m > 12 || d < 1 || d > days[m - 1])
-		return 0;
-	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-	return !(m == 2 && d == 29 && !leap);
 }
 
 static int method_ok(const char *m)
@@ -154,9 +118,9 @@ static int read_checkins(json_t *c, hub_batch *b, const err *e)
 		return refuse(e, 400, "bad_field", "checkins.events or checkins.boots is missing");
 	size_t i;
 	json_t *v;
-	json_array_foreach(events, i, v) if (!hub_is_hex(json_string_value(v), 32)) return refuse(
+	json_array_foreach(events, i, v) if (!check_hex(json_string_value(v), 32)) return refuse(
 	    e, 400, "bad_field", "checkins.events[%zu] is not an event id", i);
-	json_array_foreach(boots, i, v) if (!text_ok(json_string_value(v), 39, 0)) return refuse(
+	json_array_foreach(boots, i, v) if (!check_text(json_string_value(v), 39, 0)) return refuse(
 	    e, 400, "bad_field", "checkins.boots[%zu] is not a boot id of at most 39 bytes", i);
 	b->checkins = calloc(n ? n : 1, sizeof *b->checkins);
 	if (!b->checkins)
@@ -171,9 +135,9 @@ static int read_checkins(json_t *c, hub_batch *b, const err *e)
 		json_t *fl = json_array_get(col[C_FLAGS], i);
 		k->id = json_string_value(json_array_get(col[C_ID], i));
 		k->member = json_string_value(json_array_get(col[C_MEMBER], i));
-		if (!hub_is_hex(k->id, 32))
+		if (!check_hex(k->id, 32))
 			return refuse(e, 400, "bad_field", "checkins.id[%zu] is not a 32-hex id", i);
-		if (!hub_is_hex(k->member, 32))
+		if (!check_hex(k->member, 32))
 			return refuse(e, 400, "bad_field", "checkins.member[%zu] is not a 32-hex id", i);
 		if (!json_is_integer(ev) || json_integer_value(ev) < -1 ||
 		    json_integer_value(ev) >= (json_int_t)json_array_size(events))
@@ -205,7 +169,7 @@ static int read_checkins(json_t *c, hub_batch *b, const err *e)
 		/* a value no kiosk should send: this record is refused, the others go on */
 		if (!method_ok(k->method))
 			r->status = HUB_RES_REJECTED, r->reason = "bad_method";
-		else if (!day_ok(k->kiosk_day))
+		else if (!check_day(k->kiosk_day))
 			r->status = HUB_RES_REJECTED, r->reason = "bad_day";
 		else if (!time_ok(wall))
 			r->status = HUB_RES_REJECTED, r->reason = "bad_time";
@@ -270,11 +234,11 @@ static const char *read_record(json_t *o, hub_record *r)
 		r->code = opt(o, "code");
 		r->provisional = json_is_true(json_object_get(o, "provisional"));
 		r->created_ms = num(o, "created_ms");
-		if (!text_ok(r->name, 127, 0))
+		if (!check_text(r->name, 127, 0))
 			return "bad_name";
-		if (r->phone && !digits_ok(r->phone, 23))
+		if (r->phone && !check_digits(r->phone, 23))
 			return "bad_phone";
-		if (r->code && (!text_ok(r->code, 63, 0) || strchr(r->code, ' ')))
+		if (r->code && (!check_text(r->code, 63, 0) || strchr(r->code, ' ')))
 			return "bad_code";
 		if (!r->phone && !r->code)
 			return "no_phone_or_code";
@@ -285,7 +249,7 @@ static const char *read_record(json_t *o, hub_record *r)
 		r->title = str(o, "title");
 		r->start_ms = num(o, "start_ms");
 		r->end_ms = num(o, "end_ms");
-		if (!text_ok(r->title, 159, 0))
+		if (!check_text(r->title, 159, 0))
 			return "bad_title";
 		if (time_field(o, "start_ms", &r->start_ms) || time_field(o, "end_ms", &r->end_ms) ||
 		    r->end_ms <= r->start_ms)
@@ -297,9 +261,9 @@ static const char *read_record(json_t *o, hub_record *r)
 		r->checkin = str(o, "checkin");
 		r->reason = opt(o, "reason");
 		r->wall_ms = num(o, "wall_ms");
-		if (!hub_is_hex(r->checkin, 32))
+		if (!check_hex(r->checkin, 32))
 			return "bad_checkin";
-		if (r->reason && !text_ok(r->reason, 127, 1))
+		if (r->reason && !check_text(r->reason, 127, 1))
 			return "bad_reason";
 		return time_field(o, "wall_ms", &r->wall_ms);
 	}
@@ -309,9 +273,9 @@ static const char *read_record(json_t *o, hub_record *r)
 		r->action = str(o, "action");
 		r->wall_ms = num(o, "wall_ms");
 		json_t *detail = json_object_get(o, "detail");
-		if (!hub_is_hex(r->session, 32))
+		if (!check_hex(r->session, 32))
 			return "bad_session";
-		if (!text_ok(r->action, 31, 0))
+		if (!check_text(r->action, 31, 0))
 			return "bad_action";
 		if (detail && !json_is_object(detail))
 			return "bad_detail";
@@ -346,7 +310,7 @@ static int read_records(json_t *a, hub_batch *b, const err *e)
 	json_array_foreach(a, i, o)
 	{
 		if (!json_is_object(o) || !json_is_string(json_object_get(o, "kind")) ||
-		    !hub_is_hex(str(o, "id"), 32))
+		    !check_hex(str(o, "id"), 32))
 			return refuse(e, 400, "bad_field", "records[%zu] has no \"kind\" or no 32-hex \"id\"", i);
 		hub_record *r = &b->records[i];
 		r->id = str(o, "id");
@@ -377,7 +341,7 @@ int hub_push_parse(const char *text, size_t len, hub_batch *b, int *status, char
 			      je.column);
 	if (!json_is_object(b->json))
 		return refuse(&e, 400, "bad_json", "the body is not a JSON object");
-	if (!hub_is_hex(str(b->json, "device_id"), 32))
+	if (!check_hex(str(b->json, "device_id"), 32))
 		return refuse(&e, 400, "bad_field", "\"device_id\" is missing or not 32 hex digits");
 	if (!is_int(b->json, "device_time_ms"))
 		return refuse(&e, 400, "bad_field", "\"device_time_ms\" is missing or not an integer");

@@ -7,6 +7,7 @@
  * evening looks the zone up once.
  */
 #include "sync/hub/hub_util.h"
+#include "sync/check.h"
 
 #include <pthread.h>
 #include <sodium.h>
@@ -28,16 +29,6 @@ void hub_new_id(char out[33])
 void hub_sha256(const void *data, size_t len, unsigned char out[32])
 {
 	crypto_hash_sha256(out, data, len);
-}
-
-int hub_is_hex(const char *s, size_t n)
-{
-	if (!s || strlen(s) != n)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
-			return 0;
-	return 1;
 }
 
 int64_t hub_now_ms(void)

@@ -12,8 +12,6 @@
 void hub_new_id(char out[33]);
 /* SHA-256 of len bytes. */
 void hub_sha256(const void *data, size_t len, unsigned char out[32]);
-/* 1 when s is exactly n lowercase hex digits. */
-int hub_is_hex(const char *s, size_t n);
 int64_t hub_now_ms(void);
 
 /*

@@ -12,6 +12,7 @@
  * counts fewer values than it holds, and hub_json_depth_ok refuses exactly
  * the text that nests deeper than its limit.
  */
+#include "sync/check.h"
 #include "sync/hub/hub_http.h"
 #include "sync/hub/hub_push.h"
 #include "sync/hub/hub_util.h"
@@ -66,7 +67,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 		return 0;
 	}
-	if (!hub_is_hex(dev.id, 32) || !hub_is_hex(dev.public_key, 64) || strlen(dev.name) > 64)
+	if (!check_hex(dev.id, 32) || !check_hex(dev.public_key, 64) || strlen(dev.name) > 64)
 		abort();
 	for (const unsigned char *p = (const unsigned char *)dev.name; *p; p++)
 		if (*p < 0x20)

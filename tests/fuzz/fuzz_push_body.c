@@ -9,6 +9,7 @@
  * a result, in turn ok, duplicate, rejected) and the reply is made and read
  * back as JSON. A refused body must say why with a 400 or 413 and a code.
  */
+#include "sync/check.h"
 #include "sync/hub/hub_push.h"
 #include "sync/hub/hub_util.h"
 
@@ -40,7 +41,7 @@ static void check_checkin(const hub_checkin *k)
 	int method = 0;
 	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
 		method |= k->method && strcmp(k->method, methods[i]) == 0;
-	if (!hub_is_hex(k->id, 32) || !hub_is_hex(k->member, 32) || (k->event && !hub_is_hex(k->event, 32)) ||
+	if (!check_hex(k->id, 32) || !check_hex(k->member, 32) || (k->event && !check_hex(k->event, 32)) ||
 	    !method || !printable(k->boot, 39, 0) || !day_or_empty(k->kiosk_day) || k->wall_ms < 0 ||
 	    k->wall_ms > TIME_MAX || k->visit < 1 || k->seq < 0 || k->flags < 0 || k->flags > 0xffff)
 		abort(); /* a value the protocol refuses would reach the store */
@@ -48,7 +49,7 @@ static void check_checkin(const hub_checkin *k)
 
 static void check_record(const hub_record *r)
 {
-	if (!hub_is_hex(r->id, 32) || r->seq < 0)
+	if (!check_hex(r->id, 32) || r->seq < 0)
 		abort();
 	switch (r->kind) {
 	case HUB_REC_MEMBER:
@@ -64,12 +65,12 @@ static void check_record(const hub_record *r)
 			abort();
 		break;
 	case HUB_REC_REVERSAL:
-		if (!hub_is_hex(r->checkin, 32) || (r->reason && !printable(r->reason, 127, 1)) ||
+		if (!check_hex(r->checkin, 32) || (r->reason && !printable(r->reason, 127, 1)) ||
 		    r->wall_ms < 0 || r->wall_ms > TIME_MAX)
 			abort();
 		break;
 	case HUB_REC_AUDIT:
-		if (!hub_is_hex(r->session, 32) || !printable(r->action, 31, 0) || !r->detail ||
+		if (!check_hex(r->session, 32) || !printable(r->action, 31, 0) || !r->detail ||
 		    strlen(r->detail) > 2048 || r->detail[0] != '{' || r->wall_ms < 0 ||
 		    r->wall_ms > TIME_MAX)
 			abort();

@@ -11,6 +11,7 @@
  * decodes without U+FFFD from a bad byte, and utf8_last_len erases exactly one
  * character of valid text.
  */
+#include "sync/check.h"
 #include "sync/links.h"
 #include "app/screens/common.h"
 #include "app/staff.h"
@@ -91,7 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	staff_pin_valid(s);
 	store_phone_valid(s);
 	screen_register_phone_ok(s);
-	if (wire_is_id(s) && !hub_is_hex(s, 32))
+	if (wire_is_id(s) && !check_hex(s, 32))
 		abort(); /* kiosk and hub disagree on what an id is */
 	hub_json_depth_ok((const char *)data, size, HUB_MAX_DEPTH);
 	hub_parse_local("UTC", s);
