@@ -190,15 +190,9 @@ static sqlite3_stmt *peer_query(const char *db_path, sqlite3 **db, const char *q
 	return st;
 }
 
-/* One integer from the database file (?1 = arg). */
-static int64_t sql_int(fixture *f, const char *q, const char *arg)
-{
-	return testdb_int(f->db, q, arg);
-}
-
 static int64_t members_in_file(fixture *f)
 {
-	return sql_int(f, "SELECT count(*) FROM members", NULL);
+	return testdb_int(f->db, "SELECT count(*) FROM members", NULL);
 }
 
 /* A member's columns as one line "name|phone|code|tier|expires|provisional"
@@ -237,7 +231,7 @@ static void expect_row(fixture *f, const char *code, const char *phone, const ch
 
 static int64_t id_of(fixture *f, const char *code)
 {
-	return sql_int(f, "SELECT id FROM members WHERE code = ?1", code);
+	return testdb_int(f->db, "SELECT id FROM members WHERE code = ?1", code);
 }
 
 /* ======================================================================== */
@@ -265,7 +259,8 @@ static void test_good_file(void **state)
 	expect_row(f, "TZ1003", NULL, "王小明|8613910025678|TZ1003|||0");
 	expect_row(f, NULL, "03515550199", "Ana Lima|03515550199||standard|2026-12-31|0");
 	expect_row(f, "TZ1005", NULL, "陳美玲||TZ1005|gold|2025-01-31|0");
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM outbox", NULL), 0); /* a roster is not sent back */
+	assert_int_equal(testdb_int(f->db, "SELECT count(*) FROM outbox", NULL),
+			 0); /* a roster is not sent back */
 }
 
 static void test_reimport_updates_by_code(void **state)
@@ -273,7 +268,7 @@ static void test_reimport_updates_by_code(void **state)
 	fixture *f = *state;
 	expect_ok(f, "good.csv", import(f, "good.csv"));
 	int64_t id1 = id_of(f, "TZ1001"), id3 = id_of(f, "TZ1003");
-	int64_t ana = sql_int(f, "SELECT id FROM members WHERE phone = '03515550199'", NULL);
+	int64_t ana = testdb_int(f->db, "SELECT id FROM members WHERE phone = '03515550199'", NULL);
 
 	expect_ok(f, "update.csv", import(f, "update.csv"));
 	assert_int_equal(f->rep.rows, 5);
@@ -286,7 +281,7 @@ static void test_reimport_updates_by_code(void **state)
 	assert_int_equal(members_in_file(f), 6); /* 陳美玲 is not in the file and stays */
 	assert_int_equal(id_of(f, "TZ1001"), id1);
 	assert_int_equal(id_of(f, "TZ1003"), id3);
-	assert_int_equal(sql_int(f, "SELECT id FROM members WHERE phone = '03515550199'", NULL), ana);
+	assert_int_equal(testdb_int(f->db, "SELECT id FROM members WHERE phone = '03515550199'", NULL), ana);
 	expect_row(f, "TZ1001", NULL, "张三|13812345678|TZ1001|gold|2028-06-30|0");
 	expect_row(f, "TZ1003", NULL, "Wang Xiaoming|8613910025678|TZ1003|||0");
 	expect_row(f, "TZ1005", NULL, "陳美玲||TZ1005|gold|2025-01-31|0");
@@ -391,7 +386,7 @@ static void test_walkin_adopted_by_roster(void **state)
 	expect_row(f, "TZ7001", NULL, "Walker Inn|13900000009|TZ7001|||0");
 	assert_int_equal(members_in_file(f), 1);
 	/* the walk-in's own outbox row, and nothing for the import */
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM outbox", NULL), 1);
+	assert_int_equal(testdb_int(f->db, "SELECT count(*) FROM outbox", NULL), 1);
 }
 
 static void test_many_members(void **state)
@@ -527,7 +522,7 @@ static void test_refused_rows_after_good_rows_report_all(void **state)
 	assert_int_equal(f->rep.rows, 3);
 	expect_printed(f, "bad_phone.csv", "nothing imported: 2 of 3 rows refused\n");
 	assert_int_equal(members_in_file(f), 0);
-	assert_int_equal(sql_int(f, "SELECT count(*) FROM members WHERE code = 'TZ6021'", NULL), 0);
+	assert_int_equal(testdb_int(f->db, "SELECT count(*) FROM members WHERE code = 'TZ6021'", NULL), 0);
 }
 
 static void test_unclosed_quote_names_its_row(void **state)
