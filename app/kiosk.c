@@ -19,6 +19,7 @@
 #include "app/sound.h"
 #include "sync/clock.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -370,6 +371,17 @@ void kiosk_tick(kiosk *k)
 
 /* ---- open, run, close ---- */
 
+/* text as a whole number from lo to hi, or -1 (NULL, not a number, out of range). */
+static long whole_number(const char *text, long lo, long hi)
+{
+	char *end;
+	if (!text || !text[0])
+		return -1;
+	errno = 0;
+	long n = strtol(text, &end, 10);
+	return errno || *end || n < lo || n > hi ? -1 : n;
+}
+
 /* From the sync worker's thread: wake the loop to look at the new status. */
 static void sync_changed(void *ctx)
 {
@@ -422,9 +434,9 @@ int kiosk_open(kiosk *k, const kiosk_config *cfg)
 		SDL_SetHint(SDL_HINT_GRAB_KEYBOARD, "1");
 	k->windowed = cfg->windowed;
 	/* for end-to-end tests: a lock of a few seconds instead of five minutes */
-	const char *lock = getenv("TINGZI_STAFF_LOCK_S");
-	if (lock && atoi(lock) >= 1 && atoi(lock) <= 3600)
-		k->guard.lock_ms = (int64_t)atoi(lock) * 1000;
+	long lock_s = whole_number(getenv("TINGZI_STAFF_LOCK_S"), 1, 3600);
+	if (lock_s > 0)
+		k->guard.lock_ms = (int64_t)lock_s * 1000;
 	SDL_SetHint(SDL_HINT_VIDEO_MINIMIZE_ON_FOCUS_LOSS, "0");
 	if (SDL_Init(SDL_INIT_VIDEO | SDL_INIT_EVENTS) != 0) {
 		fprintf(stderr, "tingzi: cannot open the display: %s\n", SDL_GetError());
@@ -485,9 +497,10 @@ int kiosk_open(kiosk *k, const kiosk_config *cfg)
 	char ref[8];
 	/* staff settings (staff.c): the idle timeout of input screens and the tones */
 	char setting[16];
+	long idle_s;
 	if (cfg->input_timeout_ms <= 0 && store_setting_get(k->db, "input_timeout_s", setting, sizeof setting) == STORE_OK &&
-	    atoi(setting) >= 10 && atoi(setting) <= 600)
-		k->input_timeout_ms = atoi(setting) * 1000;
+	    (idle_s = whole_number(setting, 10, 600)) > 0)
+		k->input_timeout_ms = (int)idle_s * 1000;
 	if (store_setting_get(k->db, "sounds", setting, sizeof setting) == STORE_OK && strcmp(setting, "0") == 0)
 		k->sounds = 0;
 	sound_set_enabled(k->sounds);

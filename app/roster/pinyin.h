@@ -22,9 +22,4 @@
  */
 size_t pinyin_readings(uint32_t cp, const char **out, size_t max);
 
-/* Decode one UTF-8 code point from s (at most len bytes); returns the number of
- * bytes consumed (>= 1), or 0 at the end (len 0 or a NUL byte); invalid,
- * overlong or truncated sequences decode as U+FFFD and consume one byte. */
-size_t pinyin_utf8_next(const char *s, size_t len, uint32_t *cp);
-
 #endif

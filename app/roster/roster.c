@@ -50,6 +50,7 @@
  * not searchable by name.
  */
 #include "app/roster/roster.h"
+#include "sync/utf8.h"
 
 #include "app/roster/pinyin.h"
 
@@ -260,7 +261,7 @@ static void tokenize(const char *s, struct tokens *tk)
 	tk->n = 0;
 	tk->words_len = 0;
 	tk->word_start = SIZE_MAX;
-	while (tk->n < TOKENS_MAX && (used = pinyin_utf8_next(s + pos, len - pos, &cp)) > 0) {
+	while (tk->n < TOKENS_MAX && (used = utf8_next(s + pos, len - pos, &cp)) > 0) {
 		pos += used;
 		char letters[2];
 		size_t nl = fold_latin(cp, letters);
@@ -932,7 +933,7 @@ static int name_has_lead(const char *name, const struct name_query *q)
 	char letters[2];
 	const char *rd[1];
 
-	while (k < q->nlead && (used = pinyin_utf8_next(name + pos, len - pos, &cp)) > 0) {
+	while (k < q->nlead && (used = utf8_next(name + pos, len - pos, &cp)) > 0) {
 		pos += used;
 		if (fold_latin(cp, letters) == 0 && pinyin_readings(cp, rd, 1) == 0)
 			continue; /* a separator, as in tokenize() */

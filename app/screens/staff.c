@@ -173,9 +173,12 @@ static void draw_pin(kiosk *k)
 {
 	int u = ui_unit(k->w, k->h);
 	SDL_Rect body = screen_header(k, _("Staff PIN"));
-	char dots[3 * KIOSK_INPUT_MAX + 1] = "";
-	for (size_t i = 0; k->input[i] && i < STAFF_PIN_MAX; i++)
-		strcat(dots, "●");
+	static const char dot[] = "●";
+	char dots[3 * KIOSK_INPUT_MAX + 1];
+	size_t n = 0;
+	for (size_t i = 0; k->input[i] && i < STAFF_PIN_MAX; i++, n += sizeof dot - 1)
+		memcpy(dots + n, dot, sizeof dot - 1);
+	dots[n] = '\0';
 	SDL_Rect rest = screen_input_line(k, body, dots, "· · · ·");
 	if (k->staff_msg[0]) {
 		ui_text_draw(k->text, k->staff_msg, u, ui_rgb(UI_WARN), k->w / 2, rest.y, UI_ALIGN_CENTER, rest.w);

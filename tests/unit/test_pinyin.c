@@ -15,6 +15,7 @@
 #include <cmocka.h>
 
 #include "app/roster/pinyin.h"
+#include "sync/utf8.h"
 
 struct reading_case {
 	const char *ch;    /* one character, UTF-8 */
@@ -46,7 +47,7 @@ static const char *const no_reading[] = {"A", "z", "é", "。", "〇", "あ", "�
 static uint32_t decode_one(const char *s)
 {
 	uint32_t cp = 0;
-	size_t n = pinyin_utf8_next(s, strlen(s), &cp);
+	size_t n = utf8_next(s, strlen(s), &cp);
 	assert_true(n > 0);
 	assert_int_equal(n, strlen(s));
 	return cp;
@@ -86,7 +87,7 @@ static void test_no_reading(void **state)
 	const char *rd[PINYIN_MAX_READINGS];
 	for (size_t i = 0; i < sizeof no_reading / sizeof no_reading[0]; i++) {
 		uint32_t cp = 0;
-		pinyin_utf8_next(no_reading[i], strlen(no_reading[i]), &cp);
+		utf8_next(no_reading[i], strlen(no_reading[i]), &cp);
 		assert_int_equal(pinyin_readings(cp, rd, PINYIN_MAX_READINGS), 0);
 	}
 	assert_int_equal(pinyin_readings(0x110000, rd, PINYIN_MAX_READINGS), 0);
@@ -158,7 +159,7 @@ static void test_utf8_next(void **state)
 	for (size_t i = 0; i < sizeof utf8_cases / sizeof utf8_cases[0]; i++) {
 		const struct utf8_case *c = &utf8_cases[i];
 		uint32_t cp = 12345;
-		size_t used = pinyin_utf8_next(c->bytes, c->len, &cp);
+		size_t used = utf8_next(c->bytes, c->len, &cp);
 		print_message("case %zu\n", i);
 		assert_int_equal(used, c->used);
 		if (used > 0)
@@ -174,7 +175,7 @@ static void test_utf8_resyncs(void **state)
 			"三";
 	size_t len = strlen(s), pos = 0, used, n = 0;
 	uint32_t cp, got[4];
-	while ((used = pinyin_utf8_next(s + pos, len - pos, &cp)) > 0 && n < 4) {
+	while ((used = utf8_next(s + pos, len - pos, &cp)) > 0 && n < 4) {
 		got[n++] = cp;
 		pos += used;
 	}
