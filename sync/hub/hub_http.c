@@ -19,6 +19,7 @@
  * characters escaped, except the 429s of a limited client, which hub_guard
  * sums up in one line per address and minute.
  */
+#include "sync/clock.h"
 #include "sync/hub/hub_http.h"
 #include "sync/check.h"
 #include "sync/hub/hub_guard.h"
@@ -303,7 +304,7 @@ static enum MHD_Result health(struct MHD_Connection *c)
 {
 	return send_json(c, 200,
 			 json_pack("{s:b,s:i,s:s,s:I}", "ok", 1, "protocol", 1, "version", TINGZI_VERSION,
-				   "server_time_ms", (json_int_t)hub_now_ms()));
+				   "server_time_ms", (json_int_t)clock_wall_ms()));
 }
 
 int hub_enroll_parse(const char *body, size_t len, hub_device *dev, unsigned char code_hash[HUB_HASH_LEN],
@@ -365,7 +366,7 @@ static enum MHD_Result enroll(struct MHD_Connection *c, server *sv, req *rq, con
 	sodium_bin2hex(secret_hex, sizeof secret_hex, secret, sizeof secret);
 	hub_sha256(secret, sizeof secret, dev.token_hash);
 	hub_venue v;
-	hub_err e = STORE(sv, enroll(sv->st, code_hash, &dev, hub_now_ms(), &v));
+	hub_err e = STORE(sv, enroll(sv->st, code_hash, &dev, clock_wall_ms(), &v));
 	sodium_memzero(secret, sizeof secret);
 	if (e == HUB_CODE_INVALID)
 		return send_error(c, rq, 403, "code_invalid", "this enrolment code is unknown, used or expired");
@@ -380,7 +381,7 @@ static enum MHD_Result enroll(struct MHD_Connection *c, server *sv, req *rq, con
 	enum MHD_Result ret = send_json(c, 201,
 					json_pack("{s:s,s:s,s:{s:s,s:s},s:I}", "device_id", dev.id, "token", token,
 						  "venue", "id", v.id, "name", v.name, "server_time_ms",
-						  (json_int_t)hub_now_ms()));
+						  (json_int_t)clock_wall_ms()));
 	sodium_memzero(token, sizeof token);
 	return ret;
 }
@@ -405,7 +406,7 @@ static int own_venue(struct MHD_Connection *c, server *sv, req *rq, const hub_de
 static enum MHD_Result push(struct MHD_Connection *c, server *sv, req *rq, const char *body, size_t len)
 {
 	const hub_device *dev = &rq->dev;
-	int64_t now = hub_now_ms();
+	int64_t now = clock_wall_ms();
 	hub_batch b;
 	int status;
 	char code[32], msg[300];
@@ -432,7 +433,7 @@ static enum MHD_Result push(struct MHD_Connection *c, server *sv, req *rq, const
 		hub_batch_free(&b);
 		return store_failed(c, rq, sv, e);
 	}
-	char *reply = hub_push_reply(&b, hub_now_ms(), offset);
+	char *reply = hub_push_reply(&b, clock_wall_ms(), offset);
 	snprintf(rq->note, sizeof rq->note,
 		 "device %.8s: %zu check-ins %zu records in %zu bytes (%zu inflated), stored in %.1f ms: %zu ok, %zu "
 		 "duplicate, %zu rejected, %zu second attendances",
@@ -517,7 +518,7 @@ static enum MHD_Result live(struct MHD_Connection *c, server *sv, req *rq, const
 	    strspn(slug, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(slug))
 		return send_error(c, rq, 404, "not_found", "no such live code");
 	char url[HUB_URL_MAX];
-	hub_err e = STORE(sv, live(sv->st, slug, hub_now_ms(), url));
+	hub_err e = STORE(sv, live(sv->st, slug, clock_wall_ms(), url));
 	if (e == HUB_NOT_FOUND)
 		return send_error(c, rq, 404, "not_found", "no such live code");
 	if (e == HUB_INVALID) {
@@ -690,7 +691,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		if (!(rq = calloc(1, sizeof *rq)))
 			return MHD_NO;
 		clock_gettime(CLOCK_MONOTONIC, &rq->t0);
-		rq->arrived_ms = hub_now_ms();
+		rq->arrived_ms = clock_wall_ms();
 		char what[sizeof rq->what];
 		snprintf(what, sizeof what, "%s %s", method, url);
 		hub_log_escape(what, rq->what, sizeof rq->what);

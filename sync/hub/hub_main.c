@@ -9,6 +9,7 @@
  * any command prints that command's usage, and a usage error reads as the
  * kiosk's do ("tingzi-hub: what is wrong", then the usage; exit 2).
  */
+#include "sync/clock.h"
 #include "sync/args.h"
 #include "sync/check.h"
 #include "sync/csv_out.h"
@@ -234,7 +235,7 @@ static int cmd_venues_add(hub_store *st, const args *o, const char *usage)
 	else
 		hub_default_tz(tz, sizeof tz);
 	hub_venue v;
-	if (st->ops->venue_add(st, name, tz, hub_now_ms(), &v) != HUB_OK) {
+	if (st->ops->venue_add(st, name, tz, clock_wall_ms(), &v) != HUB_OK) {
 		fprintf(stderr, "tingzi-hub: cannot add the venue: %s\n", hub_store_errmsg(st));
 		return 1;
 	}
@@ -298,7 +299,7 @@ static int cmd_devices_enroll_code(hub_store *st, const args *o, const char *usa
 	code[14] = '\0';
 	unsigned char hash[HUB_HASH_LEN];
 	hub_sha256(code, strlen(code), hash);
-	int64_t now = hub_now_ms(), until = now + hours * 3600 * 1000LL;
+	int64_t now = clock_wall_ms(), until = now + hours * 3600 * 1000LL;
 	if (st->ops->code_add(st, v.id, hash, until, now) != HUB_OK) {
 		fprintf(stderr, "tingzi-hub: %s\n", hub_store_errmsg(st));
 		return 1;
@@ -327,7 +328,7 @@ static int cmd_devices_revoke(hub_store *st, const args *o, const char *usage)
 	const char *id = o->word[0];
 	if (o->nwords != 1 || !check_hex(id, 32))
 		return usage_error(usage, "devices revoke needs a DEVICE id (32 hex digits)");
-	hub_err e = st->ops->device_revoke(st, id, hub_now_ms());
+	hub_err e = st->ops->device_revoke(st, id, clock_wall_ms());
 	if (e == HUB_NOT_FOUND) {
 		fprintf(stderr, "tingzi-hub: no device %s\n", id);
 		return 1;
@@ -349,7 +350,7 @@ static int cmd_devices_revoke(hub_store *st, const args *o, const char *usage)
 static int sink_row(void *ctx, const store_member *m, int *how, char *why, size_t len)
 {
 	hub_store *st = ctx;
-	return st->ops->members_row(st, m, how, why, len, hub_now_ms());
+	return st->ops->members_row(st, m, how, why, len, clock_wall_ms());
 }
 
 static int sink_commit(void *ctx, char *why, size_t len)
@@ -422,7 +423,7 @@ static int cmd_events_add(hub_store *st, const args *o, const char *usage)
 	if (b <= a)
 		return usage_error(usage, "--end %s is not after --start", end);
 	char uid[HUB_ID_MAX];
-	if (st->ops->event_add(st, v.id, title, a, b, hub_now_ms(), uid) != HUB_OK) {
+	if (st->ops->event_add(st, v.id, title, a, b, clock_wall_ms(), uid) != HUB_OK) {
 		fprintf(stderr, "tingzi-hub: %s\n", hub_store_errmsg(st));
 		return 1;
 	}
@@ -458,7 +459,7 @@ static int cmd_links_add(hub_store *st, const args *o, const char *usage)
 	if (!venue_known(st, venue, &v))
 		return 1;
 	/* an expiry like 2026-12-01 18:00 is the venue's time, whatever the server's zone */
-	int64_t now = hub_now_ms(), expires = 0, cap = 0;
+	int64_t now = clock_wall_ms(), expires = 0, cap = 0;
 	if (links_parse_expiry_with(o->value[LINK_EXPIRES], platform, now, venue_local, v.tz, &expires, why,
 				    sizeof why) != 0)
 		return usage_error(usage, "%s", why);
@@ -723,7 +724,7 @@ static int cmd_import(hub_store *st, const args *o, const char *usage)
 	}
 	/* the file was written days ago, maybe: the device's clock is as it was at its last push */
 	hub_push_stats stats;
-	e = st->ops->push(st, &v, dev.id, dev.offset_ms, hub_now_ms(), &b, &stats);
+	e = st->ops->push(st, &v, dev.id, dev.offset_ms, clock_wall_ms(), &b, &stats);
 	if (e != HUB_OK) {
 		fprintf(stderr, "tingzi-hub: %s: %s; nothing imported\n", path, hub_store_errmsg(st));
 		goto out;

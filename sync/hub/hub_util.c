@@ -31,13 +31,6 @@ void hub_sha256(const void *data, size_t len, unsigned char out[32])
 	crypto_hash_sha256(out, data, len);
 }
 
-int64_t hub_now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Run with the zone switched to tz; the caller holds tz_lock. */
 static char *zone_in(const char *tz)
 {

@@ -12,7 +12,6 @@
 void hub_new_id(char out[33]);
 /* SHA-256 of len bytes. */
 void hub_sha256(const void *data, size_t len, unsigned char out[32]);
-int64_t hub_now_ms(void);
 
 /*
  * The venue-local date (YYYY-MM-DD) of ms in zone tz ("" or NULL: UTC).
