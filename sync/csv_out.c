@@ -3,6 +3,8 @@
  */
 #include "sync/csv_out.h"
 
+#include <csv.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* [+-]digits[.digits] */
@@ -30,21 +32,22 @@ int csv_out_is_formula(const char *s)
 
 void csv_out_cell(FILE *f, const char *s, int last)
 {
-	if (s) {
-		int guard = csv_out_is_formula(s);
-		if (guard || strpbrk(s, ",\"\r\n")) {
-			fputc('"', f);
-			if (guard)
-				fputc('\'', f);
-			for (; *s; s++) {
-				if (*s == '"')
-					fputc('"', f);
-				fputc(*s, f);
-			}
-			fputc('"', f);
+	if (s && csv_out_is_formula(s)) {
+		/* quoted by libcsv, the apostrophe inside the quotes */
+		size_t n = strlen(s);
+		char *guarded = malloc(n + 2);
+		if (guarded) {
+			guarded[0] = '\'';
+			memcpy(guarded + 1, s, n + 1);
+			csv_fwrite(f, guarded, n + 1);
+			free(guarded);
 		} else {
-			fputs(s, f);
+			csv_fwrite(f, s, n); /* out of memory: the text whole, unguarded */
 		}
+	} else if (s && strpbrk(s, ",\"\r\n")) {
+		csv_fwrite(f, s, strlen(s));
+	} else if (s) {
+		fputs(s, f);
 	}
 	fputc(last ? '\n' : ',', f);
 }

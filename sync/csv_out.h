@@ -1,7 +1,7 @@
 /*
  * csv_out — CSV cells as the kiosk's and the hub's exports write them.
  *
- * RFC 4180 quoting (a cell holding a comma, a quote, CR or LF is quoted and
+ * RFC 4180 quoting by libcsv (a cell holding a comma, a quote, CR or LF is quoted and
  * its quotes doubled), and spreadsheet formula neutralisation: a cell that
  * begins with '=', '+', '-', '@', a tab or CR and is not a plain number is
  * written with a leading apostrophe, so a member named "=HYPERLINK(...)" is
