@@ -269,16 +269,22 @@ static int write_tzb(const char *dir, store *s, const sync_conf *conf, exp_batch
 		b->n = used;
 		b->last = b->seq[used - 1];
 	}
-	size_t plen = strlen(push) + 256;
-	char *doc = malloc(plen);
+	/* the file: "tzb1", the header and its push as one JSON line, the signature line */
+	json_t *body = json_loads(push, 0, NULL);
+	free(push);
+	json_t *head = body ? json_pack("{s:s,s:s,s:I,s:o}", "device_id", store_device_id(s), "venue",
+					conf->venue_id, "created_ms", (json_int_t)clock_wall_ms(), "push", body)
+			    : NULL;
+	char *line = head ? json_dumps(head, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(head);
+	size_t plen = line ? strlen(line) + 7 : 0;
+	char *doc = line ? malloc(plen) : NULL;
 	if (!doc) {
-		free(push);
+		free(line);
 		return -1;
 	}
-	int n = snprintf(doc, plen,
-			 "tzb1\n{\"device_id\":\"%s\",\"venue\":\"%s\",\"created_ms\":%lld,\"push\":%s}\n",
-			 store_device_id(s), conf->venue_id, (long long)clock_wall_ms(), push);
-	free(push);
+	int n = snprintf(doc, plen, "tzb1\n%s\n", line);
+	free(line);
 	unsigned char sig[crypto_sign_BYTES];
 	char sig_hex[2 * crypto_sign_BYTES + 1];
 	crypto_sign_detached(sig, NULL, (const unsigned char *)doc, (unsigned long long)n, sk);

@@ -10,6 +10,9 @@
 #include "sync/clock.h"
 #include "app/store/store_impl.h"
 
+#include <jansson.h>
+#include <stdlib.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -101,9 +104,12 @@ store_err store_checkin_reverse(store *s, const char *checkin_id, const char *re
 	sqlite3_bind_int64(st, 5, seq);
 	if ((err = store_step_done(s, st)) != STORE_OK)
 		goto fail;
-	char detail[160];
-	snprintf(detail, sizeof detail, "{\"checkin\":\"%s\",\"reversal\":\"%s\"}", checkin_id, reversal_id);
-	if ((err = audit_in_tx(s, session, "checkin.undo", detail, now_ms)) != STORE_OK)
+	json_t *what = json_pack("{s:s,s:s}", "checkin", checkin_id, "reversal", reversal_id);
+	char *detail = what ? json_dumps(what, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(what);
+	err = detail ? audit_in_tx(s, session, "checkin.undo", detail, now_ms) : STORE_ERR_INTERNAL;
+	free(detail);
+	if (err != STORE_OK)
 		goto fail;
 	return store_tx_commit(s);
 fail:
