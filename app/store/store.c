@@ -20,7 +20,7 @@
  * An empty file, or one that does not exist yet (with STORE_OPEN_CREATE),
  * is a new database: migrations take it to the current version.
  *
- * SCHEMA, VERSION 2
+ * SCHEMA, VERSION 6 (the version that added a table or column is named beside it)
  *
  *   settings(key TEXT PRIMARY KEY, value TEXT)
  *       device_id   32 hex digits, random, written with the database; names
@@ -61,10 +61,29 @@
  *
  *   outbox(seq INTEGER PRIMARY KEY AUTOINCREMENT, kind, record_id UNIQUE,
  *          body, created_ms)
- *       What the sync worker must still send, in order. kind is 'checkin' or
- *       'member'; body is a JSON object made by SQLite's json_object() from
- *       the committed row, so it says exactly what the row says. seq never
- *       goes back, even after sent rows are deleted.
+ *       What the sync worker must still send, in order. kind is 'checkin',
+ *       'member', 'event', 'reversal' or 'audit'; body is a JSON object made
+ *       by SQLite's json_object() from the committed row, so it says exactly
+ *       what the row says. seq never goes back, even after sent rows are
+ *       deleted. exported_ms (version 3): written to a .tzb file at that time.
+ *
+ *   members, events and links gain origin ('local' or 'hub'), uploaded and
+ *   active (version 3): where a row came from, whether the hub has it, and
+ *   whether the hub still lists it.
+ *
+ *   dead_letters(seq, kind, record_id, ...)                     (version 3)
+ *       Records the hub refused for good, with the reason: kept, shown to
+ *       staff and by `tingzi sync dead-letters`, never sent again.
+ *
+ *   pull_cursors(data_set, ...), pull_stage(data_set, page, items)  (version 3)
+ *       Where each pulled data set stands, and the pages of a snapshot
+ *       gathered until its last page has come, so a roster is never half
+ *       replaced.
+ *
+ *   checkins.reversed, reversals(id, checkin_id UNIQUE, reason, session,
+ *   wall_ms), audit(id, session, action, detail, wall_ms)     (version 5)
+ *       Check-ins undone by staff, and every action of staff mode, each
+ *       under the staff session's id; both go to the hub through the outbox.
  *
  *   links(id INTEGER PRIMARY KEY, uid UNIQUE, platform, label, url, expires_ms,
  *         member_cap, event_id REFERENCES events, is_default, created_ms,

@@ -5,8 +5,11 @@
  *
  * store.c owns the schema, every SQL statement (the table sql[] there, in
  * the order of the enum below), opening, errors and settings;
- * store_member.c the members and the CSV import's writes; store_checkin.c
- * events, check-ins and the outbox; store_link.c the group links.
+ * store_member.c the members and the CSV import's writes (store_csv.c is
+ * the CSV import's sink); store_checkin.c events, check-ins and the outbox
+ * rows they make; store_link.c the group links; store_staff.c undone
+ * check-ins and the staff audit; store_sync.c the outbox's batches and
+ * answers, dead letters and pulled pages.
  */
 #ifndef TINGZI_STORE_IMPL_H
 #define TINGZI_STORE_IMPL_H

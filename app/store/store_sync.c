@@ -406,8 +406,8 @@ store_err store_pull_swap(store *s, store_set set, int64_t next, int64_t now_ms)
 	static const enum store_stmt retire[] = {Q_PULL_M_SNAPSHOT, Q_PULL_E_SNAPSHOT, Q_PULL_L_SNAPSHOT};
 	sqlite3_stmt *st = store_stmt(s, retire[set]);
 	err = store_step_done(s, st);
-	/* then every gathered page, in order; a page's text is copied out
-	 * because applying it resets no statement but the pages query's own */
+	/* then every gathered page, in order; a page's text stays valid while
+	 * it is applied, because applying it resets no statement but its own */
 	sqlite3_stmt *pages = store_stmt(s, Q_STAGE_PAGES);
 	store_bind_text(pages, 1, store_set_name(set));
 	int rc;

@@ -143,10 +143,6 @@ static size_t gzip(const char *body, size_t n, char **out)
 	return len;
 }
 
-/*
- * One request. Returns 0 when an HTTP answer came (any status, in r), or -1
- * for no answer (a sentence in why).
- */
 /* libcurl's progress callback: non-zero stops the transfer. */
 static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
@@ -155,6 +151,10 @@ static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 	return cancel && *cancel;
 }
 
+/*
+ * One request. Returns 0 when an HTTP answer came (any status, in r), or -1
+ * for no answer (a sentence in why).
+ */
 static int request(const char *method, const char *url, const char *token, const char *body, int compress,
 		   const volatile int *cancel, reply *r, char *why, size_t len)
 {
