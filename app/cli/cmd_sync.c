@@ -42,7 +42,6 @@ const char usage_sync[] = "Usage: tingzi sync [--once]\n"
 			  "Exit status: 0 done, 1 failed (the reason on standard error), 2 bad usage,\n"
 			  "3 the hub refused this device (401/403).\n";
 
-static const char *const result_names[] = {"ok", "network", "auth", "protocol", "store", "busy"};
 
 int cmd_enroll(const char *db, int argc, char **argv)
 {
@@ -83,7 +82,7 @@ static void print_report(const sync_report *r)
 		fprintf(stderr,
 			"tingzi: another sync of this database is running; what waits goes with it\n");
 	else if (r->result != SYNC_OK)
-		fprintf(stderr, "tingzi: sync failed (%s): %s\n", result_names[r->result], r->error);
+		fprintf(stderr, "tingzi: sync failed (%s): %s\n", sync_strerror(r->result), r->error);
 }
 
 static volatile sig_atomic_t stopping;

@@ -143,6 +143,12 @@ static size_t gzip(const char *body, size_t n, char **out)
 	return len;
 }
 
+const char *sync_strerror(sync_result res)
+{
+	static const char *const names[] = {"ok", "network", "auth", "protocol", "store", "busy"};
+	return (unsigned)res < sizeof names / sizeof names[0] ? names[res] : "unknown";
+}
+
 /* libcurl's progress callback: non-zero stops the transfer. */
 static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {

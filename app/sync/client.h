@@ -41,6 +41,9 @@ typedef enum sync_result {
 	SYNC_BUSY,     /* another sync of this database ran all along: nothing wrong, nothing done */
 } sync_result;
 
+/* A short name for a result ("ok", "network", "auth", "protocol", "store", "busy"). */
+const char *sync_strerror(sync_result res);
+
 typedef struct sync_report {
 	sync_result result; /* the first failure, or SYNC_OK */
 	int64_t sent, ok, duplicate, rejected;
