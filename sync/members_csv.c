@@ -572,6 +572,14 @@ out:
 	return rc;
 }
 
+const char *members_csv_strerror(int rc)
+{
+	return rc == MEMBERS_CSV_OK	    ? "imported"
+	       : rc == MEMBERS_CSV_REFUSED  ? "refused; nothing imported"
+	       : rc == MEMBERS_CSV_STORE_ERR ? "the database could not be written; nothing imported"
+					     : "unknown result";
+}
+
 void members_csv_report_print(const members_csv_report *rep, const char *path, FILE *f)
 {
 	for (size_t i = 0; i < rep->nerrors; i++)

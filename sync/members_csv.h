@@ -47,6 +47,9 @@ enum {
 	MEMBERS_CSV_STORE_ERR = -2 /* the database could not be written; nothing written */
 };
 
+/* A sentence for members_csv_import_into()'s result. */
+const char *members_csv_strerror(int rc);
+
 typedef struct members_csv_report {
 	size_t rows;                      /* data rows read (not the header, not empty rows) */
 	size_t added, updated, unchanged; /* on success */

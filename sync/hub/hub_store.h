@@ -41,6 +41,9 @@ typedef enum hub_err {
 	HUB_CODE_INVALID = -6,  /* an enrolment code unknown, used or expired */
 } hub_err;
 
+/* A sentence for an error (hub_store_errmsg() has the storage's own words). */
+const char *hub_strerror(hub_err e);
+
 typedef struct hub_venue {
 	char id[HUB_ID_MAX];
 	char name[HUB_NAME_MAX];

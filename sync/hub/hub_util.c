@@ -7,6 +7,7 @@
  * evening looks the zone up once.
  */
 #include "sync/hub/hub_util.h"
+#include "sync/hub/hub_store.h"
 #include "sync/check.h"
 
 #include <pthread.h>
@@ -137,4 +138,18 @@ void hub_default_tz(char *out, size_t len)
 		fclose(f);
 	}
 	snprintf(out, len, "%s", hub_tz_valid(buf) ? buf : "UTC");
+}
+
+const char *hub_strerror(hub_err e)
+{
+	switch (e) {
+	case HUB_OK: return "ok";
+	case HUB_ERR: return "the storage failed";
+	case HUB_BUSY: return "the storage is busy";
+	case HUB_NOT_FOUND: return "not found";
+	case HUB_EXISTS: return "already there";
+	case HUB_INVALID: return "a value the storage refuses";
+	case HUB_CODE_INVALID: return "the enrolment code is unknown, used or expired";
+	}
+	return "unknown error";
 }
