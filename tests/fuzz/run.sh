@@ -12,6 +12,8 @@
 # in the run's artifacts/HARNESS/); keep it in tests/fuzz/regressions/HARNESS/
 # once fixed. Exit status 1 when any harness crashed. Naming harnesses
 # (fuzz_push_body ...) runs only those, sharing HOURS among them.
+# $TINGZI_FUZZ_ARGS adds libFuzzer flags (e.g. -max_len=4096: shorter
+# inputs, more executions a second).
 #
 # Build first:  CC=clang cmake -S . -B build-fuzz -DTINGZI_FUZZ=ON && cmake --build build-fuzz --target tingzi_fuzzers
 set -euo pipefail
@@ -41,7 +43,8 @@ one() {
 	name=$(basename "$bin")
 	mkdir -p "$corpus/$name" "$out/artifacts/$name"
 	mapfile -t flags < <(fuzz_flags "$name" "$here")
-	"$bin" "${flags[@]}" -max_total_time="$secs" -print_final_stats=1 \
+	# shellcheck disable=SC2086 # extra flags, split on spaces
+	"$bin" "${flags[@]}" ${TINGZI_FUZZ_ARGS:-} -max_total_time="$secs" -print_final_stats=1 \
 		-artifact_prefix="$out/artifacts/$name/" "$corpus/$name" "$here/corpus/$name" \
 		>"$out/logs/$name.log" 2>&1 || true
 	echo "run.sh: $name done"
