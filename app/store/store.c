@@ -959,6 +959,11 @@ void store_close(store *s)
 {
 	if (!s)
 		return;
+	/*
+	 * The one call from the store's ground floor up to its sync rooms:
+	 * closing the handle must let go of the sync lock (store_sync.c) it may
+	 * hold, or another process's sync would wait for a file nobody holds.
+	 */
 	store_sync_unlock(s);
 	for (int i = 0; i < Q_COUNT; i++)
 		sqlite3_finalize(s->stmt[i]);
