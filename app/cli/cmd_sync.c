@@ -146,6 +146,18 @@ static int status(store *s)
 	return 0;
 }
 
+/* The database at db, enrolled, with its sync settings in *conf; NULL (and why on stderr) otherwise. */
+static store *open_enrolled(const char *db, sync_conf *conf)
+{
+	store *s = cli_open_db(db, 0);
+	if (s && sync_conf_load(s, conf) != 0) {
+		fprintf(stderr, "tingzi: this kiosk is not enrolled; run 'tingzi enroll HUB_URL CODE' first\n");
+		store_close(s);
+		s = NULL;
+	}
+	return s;
+}
+
 int cmd_sync(const char *db, int argc, char **argv)
 {
 	static const args_opt opts[] = {{"once", 0, 0}, {0}};
@@ -168,16 +180,10 @@ int cmd_sync(const char *db, int argc, char **argv)
 	if (rc != ARGS_GO)
 		return rc;
 	int once = o.value[0] != NULL;
-	store *s = cli_open_db(db, 0);
+	sync_conf conf;
+	store *s = open_enrolled(db, &conf);
 	if (!s)
 		return 1;
-	sync_conf conf;
-	if (sync_conf_load(s, &conf) != 0) {
-		fprintf(stderr,
-			"tingzi: this kiosk is not enrolled; run 'tingzi enroll HUB_URL CODE' first\n");
-		store_close(s);
-		return 1;
-	}
 	if (once) {
 		sync_report r;
 		sync_result res = sync_round(s, &conf, &r);
@@ -417,17 +423,11 @@ int cmd_export(const char *db, int argc, char **argv)
 		fprintf(stderr, "tingzi: cannot start libsodium\n");
 		return 1;
 	}
-	store *s = cli_open_db(db, 0);
+	sync_conf conf;
+	store *s = open_enrolled(db, &conf);
 	if (!s)
 		return 1;
-	sync_conf conf;
-	if (sync_conf_load(s, &conf) != 0) {
-		fprintf(stderr,
-			"tingzi: this kiosk is not enrolled; run 'tingzi enroll HUB_URL CODE' first\n");
-		rc = 1;
-	} else {
-		rc = o.value[TO] ? export_to(s, &conf, o.value[TO]) : confirm(s, o.value[CONFIRM]);
-	}
+	rc = o.value[TO] ? export_to(s, &conf, o.value[TO]) : confirm(s, o.value[CONFIRM]);
 	store_close(s);
 	return rc;
 }

@@ -162,21 +162,6 @@ static void enroll_at(store *s, int port)
 	assert_int_equal(store_setting_set(s, "hub_venue", "0123456789abcdef0123456789abcdef"), STORE_OK);
 }
 
-static int64_t add_member(store *s, const char *name, const char *phone, const char *code)
-{
-	store_member m = {0};
-	int updated;
-	snprintf(m.name, sizeof m.name, "%s", name);
-	snprintf(m.phone, sizeof m.phone, "%s", phone);
-	snprintf(m.code, sizeof m.code, "%s", code);
-	assert_int_equal(store_import_begin(s), STORE_OK);
-	assert_int_equal(store_import_member(s, &m, &updated), STORE_OK);
-	assert_int_equal(store_import_commit(s), STORE_OK);
-	char q[128];
-	snprintf(q, sizeof q, "SELECT id FROM members WHERE code = '%s'", code);
-	return sql_int(q);
-}
-
 /* A hub that answers "Retry-After: 86400" is waited out for 300 s, no more. */
 static void test_retry_after_clamped(void **state)
 {
@@ -213,7 +198,7 @@ static void test_checkin_wakes_waiting_worker(void **state)
 	busy_hub h;
 	busy_start(&h);
 	enroll_at(s, h.port);
-	add_member(s, "张三", "13800005678", "TZ1001");
+	testdb_add_member(s, "张三", "13800005678", "TZ1001");
 	static kiosk k;
 	kiosk_config cfg = {.db_path = path, .windowed = 1, .width = 1280, .height = 800};
 	assert_int_equal(kiosk_open(&k, &cfg), 0);
@@ -304,7 +289,7 @@ static void call_checkin(void *ctx)
 static void test_event_read_failure_fails_checkin(void **state)
 {
 	store *s = *state;
-	int64_t member = add_member(s, "李四", "13900001234", "TZ1002"), ev;
+	int64_t member = testdb_add_member(s, "李四", "13900001234", "TZ1002"), ev;
 	int64_t now = clock_wall_ms();
 	assert_int_equal(store_event_add(s, "周末茶话会", now - 3600000, now + 3600000, &ev), STORE_OK);
 	checkin_call c = {.s = s, .member = member};
@@ -362,7 +347,7 @@ static void import_in_child(const char *csv)
 static void test_import_elsewhere_recognised(void **state)
 {
 	store *s = *state;
-	add_member(s, "张三", "13800005678", "TZ1001");
+	testdb_add_member(s, "张三", "13800005678", "TZ1001");
 	static kiosk k;
 	kiosk_config cfg = {.db_path = path, .windowed = 1, .width = 1280, .height = 800};
 	assert_int_equal(kiosk_open(&k, &cfg), 0);

@@ -45,21 +45,6 @@ static const char *sql_text(const char *q)
 	return out;
 }
 
-static int64_t add_member(store *s, const char *name, const char *phone, const char *code)
-{
-	store_member m = {0};
-	int updated;
-	snprintf(m.name, sizeof m.name, "%s", name);
-	snprintf(m.phone, sizeof m.phone, "%s", phone);
-	snprintf(m.code, sizeof m.code, "%s", code);
-	assert_int_equal(store_import_begin(s), STORE_OK);
-	assert_int_equal(store_import_member(s, &m, &updated), STORE_OK);
-	assert_int_equal(store_import_commit(s), STORE_OK);
-	char q[128];
-	snprintf(q, sizeof q, "SELECT id FROM members WHERE code = '%s'", code);
-	return sql_int(q);
-}
-
 /* ---- the outbox as the push sees it ---- */
 
 typedef struct recs {
@@ -97,8 +82,8 @@ static void test_push_body_from_the_outbox(void **state)
 {
 	store *s = *state;
 	int64_t now = clock_wall_ms(), ev;
-	int64_t a = add_member(s, "张三", "13812345678", "TZ1001");
-	int64_t b = add_member(s, "李四", "13911115678", "TZ1002");
+	int64_t a = testdb_add_member(s, "张三", "13812345678", "TZ1001");
+	int64_t b = testdb_add_member(s, "李四", "13911115678", "TZ1002");
 	assert_int_equal(store_event_add(s, "茶会", now - 1000, now + 3600000, &ev), STORE_OK);
 	store_event e;
 	assert_int_equal(store_event_get(s, ev, &e), STORE_OK);
@@ -161,11 +146,11 @@ static void test_acks_exactly_once(void **state)
 {
 	store *s = *state;
 	int64_t now = clock_wall_ms();
-	int64_t a = add_member(s, "张三", "13812345678", "TZ1001");
+	int64_t a = testdb_add_member(s, "张三", "13812345678", "TZ1001");
 	store_checkin_status st;
 	store_checkin c1, c2;
 	assert_int_equal(store_checkin_record(s, a, NULL, "scan", now, "2026-11-22", &st, &c1), STORE_OK);
-	int64_t b = add_member(s, "李四", "13911115678", "TZ1002");
+	int64_t b = testdb_add_member(s, "李四", "13911115678", "TZ1002");
 	assert_int_equal(store_checkin_record(s, b, NULL, "scan", now, "2026-11-22", &st, &c2), STORE_OK);
 	assert_int_equal(store_outbox_enqueue_local(s, now, NULL), STORE_OK);
 	assert_int_equal(store_outbox_count(s), 4);

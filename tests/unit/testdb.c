@@ -15,6 +15,7 @@
 
 #include <sqlite3.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 int testdb_in_child;
@@ -88,4 +89,33 @@ int64_t testdb_count(const char *db, const char *table)
 	char q[96];
 	snprintf(q, sizeof q, "SELECT count(*) FROM %s", table);
 	return testdb_int(db, q, NULL);
+}
+
+typedef struct by_code {
+	const char *code;
+	int64_t id;
+} by_code;
+
+static int find_code(const store_member *m, void *ctx)
+{
+	by_code *b = ctx;
+	if (strcmp(m->code, b->code) == 0)
+		b->id = m->id;
+	return b->id != 0;
+}
+
+int64_t testdb_add_member(store *s, const char *name, const char *phone, const char *code)
+{
+	store_member m = {0};
+	int updated;
+	snprintf(m.name, sizeof m.name, "%s", name);
+	snprintf(m.phone, sizeof m.phone, "%s", phone);
+	snprintf(m.code, sizeof m.code, "%s", code);
+	assert_int_equal(store_import_begin(s), STORE_OK);
+	assert_int_equal(store_import_member(s, &m, &updated), STORE_OK);
+	assert_int_equal(store_import_commit(s), STORE_OK);
+	by_code b = {code, 0};
+	assert_int_equal(store_members_foreach(s, find_code, &b), STORE_OK);
+	assert_true(b.id > 0);
+	return b.id;
 }

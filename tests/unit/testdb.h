@@ -32,6 +32,8 @@ void testdb_exec(const char *db, const char *q);
 
 /* count(*) of a table. */
 int64_t testdb_count(const char *db, const char *table);
+/* A member imported into s (as `tingzi members import` would); its row id. */
+int64_t testdb_add_member(store *s, const char *name, const char *phone, const char *code);
 
 #ifndef TESTDB_NO_FIXTURE
 
