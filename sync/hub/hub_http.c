@@ -134,8 +134,9 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json
 	return send_json_after(c, status, j, 0);
 }
 
-static enum MHD_Result vsend_error(struct MHD_Connection *c, req *rq, unsigned status, unsigned retry_after,
-				   const char *code, const char *fmt, va_list ap)
+static enum MHD_Result __attribute__((format(printf, 6, 0)))
+vsend_error(struct MHD_Connection *c, req *rq, unsigned status, unsigned retry_after, const char *code,
+	    const char *fmt, va_list ap)
 {
 	char msg[400];
 	vsnprintf(msg, sizeof msg, fmt, ap);
@@ -754,8 +755,8 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
 	}
 }
 
-/* libmicrohttpd's own messages: escaped, and at most ten of a kind a minute. */
-static void on_log(void *cls, const char *fmt, va_list ap)
+/* libmicrohttpd's own messages (its format, its arguments): escaped, and at most ten of a kind a minute. */
+static void __attribute__((format(printf, 2, 0))) on_log(void *cls, const char *fmt, va_list ap)
 {
 	server *sv = cls;
 	char line[512], safe[1024];

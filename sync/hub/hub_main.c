@@ -26,6 +26,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #define TZB_MAX (16u << 20)
@@ -653,8 +654,14 @@ static int cmd_import(hub_store *st, const args *o, const char *usage)
 		fprintf(stderr, "tingzi-hub: cannot open %s: %s\n", path, strerror(errno));
 		return 1;
 	}
-	char *data = malloc(TZB_MAX + 1);
-	size_t len = data ? fread(data, 1, TZB_MAX + 1, f) : 0;
+	/* as large as the file says it is, up to TZB_MAX; a file that grows
+	 * while read is cut there and refused by its signature */
+	struct stat sb;
+	size_t want = fstat(fileno(f), &sb) == 0 && sb.st_size >= 0 ? (size_t)sb.st_size : TZB_MAX + 1;
+	if (want > TZB_MAX)
+		want = TZB_MAX + 1;
+	char *data = malloc(want + 1);
+	size_t len = data ? fread(data, 1, want, f) : 0;
 	fclose(f);
 	int rc = 1;
 	json_t *j = NULL;

@@ -95,10 +95,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	fclose(f);
 	free(buf);
-	opts o = {0};
-	o.pos[0] = fz_file;
-	o.npos = 1;
-	cmd_import(fz_st, &o);
+	args o = {0};
+	o.word[0] = fz_file;
+	o.nwords = 1;
+	cmd_import(fz_st, &o, "import FILE.tzb");
 	unlink(fz_file);
 	return 0;
 }
