@@ -393,10 +393,18 @@ static int confirm(store *s, const char *file)
 	json_t *recs = json_object_get(push, "records");
 	size_t count = json_array_size(ids) + json_array_size(recs), i, k = 0;
 	store_ack *acks = calloc(count ? count : 1, sizeof *acks);
+	if (!acks) {
+		json_decref(doc);
+		fprintf(stderr, "tingzi: out of memory\n");
+		return 1;
+	}
 	json_t *v;
-	json_array_foreach(ids, i, v) snprintf(acks[k++].id, sizeof acks[0].id, "%s", json_string_value(v));
-	json_array_foreach(recs, i, v)
-	    snprintf(acks[k++].id, sizeof acks[0].id, "%s", json_string_value(json_object_get(v, "id")));
+	const char *id;
+	/* an id that is not a string names nothing in the queue: it is skipped */
+	json_array_foreach(ids, i, v) if ((id = json_string_value(v)))
+	    snprintf(acks[k++].id, sizeof acks[0].id, "%s", id);
+	json_array_foreach(recs, i, v) if ((id = json_string_value(json_object_get(v, "id"))))
+	    snprintf(acks[k++].id, sizeof acks[0].id, "%s", id);
 	int64_t removed = 0;
 	store_err err = store_outbox_ack(s, acks, k, clock_wall_ms(), &removed);
 	free(acks);
