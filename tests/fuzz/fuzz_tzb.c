@@ -1,10 +1,9 @@
 /*
- * fuzz_tzb — `tingzi-hub import FILE.tzb` (sync/hub/hub_main.c: cmd_import)
- * on any file, against a real hub store.
+ * fuzz_tzb — `tingzi-hub import FILE.tzb` (sync/hub/hub_import.c:
+ * hub_import_tzb) on any file, against a real hub store.
  *
- * The hub's own source is compiled into this harness (its main renamed), so
- * the import runs exactly as the command does: framing, header line, device,
- * signature, venue, then the push body and the store. A store in a temporary
+ * The import runs exactly as the command runs it: framing, header line,
+ * device, signature, venue, then the push body and the store. A store in a temporary
  * file holds one venue and one device enrolled with a key this harness knows.
  * So that the fuzzer can reach what lies behind the signature, two stand-ins
  * in the input are replaced before the file is written:
@@ -13,11 +12,15 @@
  *  - a signature of 128 's' by the real signature of what precedes it.
  * Any other signature is left as it is and must be refused.
  */
-#define main tingzi_hub_main
-#include "sync/hub/hub_main.c"
-#undef main
+#include "sync/hub/hub_import.h"
+#include "sync/hub/hub_store.h"
+#include "sync/hub/hub_util.h"
 
+#include <sodium.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define FUZZ_DEVICE "dddddddddddddddddddddddddddddddd"
@@ -95,10 +98,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	fclose(f);
 	free(buf);
-	args o = {0};
-	o.word[0] = fz_file;
-	o.nwords = 1;
-	cmd_import(fz_st, &o, "import FILE.tzb");
+	hub_import_tzb(fz_st, fz_file);
 	unlink(fz_file);
 	return 0;
 }
