@@ -40,7 +40,7 @@ hub members import "$WORK/members.csv" --venue "$venue" >/dev/null || fail "hub 
 hub links add --venue "$venue" "$RAW_URL" --label "听雨茶馆 · 微信群" --default >/dev/null 2>&1 || fail "hub links add"
 slug=$(hub venues list | awk -v v="$venue" '$1 == v {print $NF}' | sed 's|/j/||')
 [ -n "$slug" ] || fail "venues list shows no live code"
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+PORT=$(free_port)
 "$HUB_BIN" serve --listen "127.0.0.1:$PORT" --db "$HUBDB" 2>>"$WORK/hub.log" &
 HPID=$!
 for _ in $(seq 100); do

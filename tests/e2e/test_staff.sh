@@ -158,7 +158,7 @@ expect_eq "$("$TINGZI" --db "$DB" checkin --code TZ1003 --format json 2>/dev/nul
 HUB=$(dirname "$TINGZI")/tingzi-hub
 HUBDB=$WORK/hub.db
 venue=$("$HUB" --db "$HUBDB" venues add "茶馆" 2>/dev/null | grep -oE '[0-9a-f]{32}' | head -n 1)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 "$HUB" --db "$HUBDB" serve --listen "127.0.0.1:$port" 2>"$WORK/hub.log" &
 HPID=$!
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/v1/health" >/dev/null && break; sleep 0.05; done
