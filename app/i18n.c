@@ -67,6 +67,12 @@ const char *i18n_tag(i18n_lang lang)
 	return tags[lang];
 }
 
+const char *i18n_native_name(i18n_lang lang)
+{
+	static const char *const names[LANG_COUNT] = {"简体", "繁體", "English"};
+	return (unsigned)lang < LANG_COUNT ? names[lang] : "?";
+}
+
 void i18n_ordinal(int n, char *buf, size_t len)
 {
 	if (current != LANG_EN) {

@@ -22,6 +22,8 @@ i18n_lang i18n_current(void);
 /* "zh-Hans", "zh-Hant", "en" -> lang; returns -1 for anything else. */
 int i18n_parse(const char *tag, i18n_lang *out);
 const char *i18n_tag(i18n_lang lang);
+/* The language's name in itself ("简体", "繁體", "English"), for its button. */
+const char *i18n_native_name(i18n_lang lang);
 /* The ordinal of n in the current language: "3rd" in English, "3" in Chinese
  * (the catalog's "第 %s 次" supplies the rest). */
 void i18n_ordinal(int n, char *buf, size_t len);

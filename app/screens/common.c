@@ -16,7 +16,7 @@ int screen_margin(const kiosk *k)
 SDL_Rect screen_header(kiosk *k, const char *title)
 {
 	int u = ui_unit(k->w, k->h), m = screen_margin(k);
-	int hh = u * 5 / 2 < UI_MIN_TARGET ? UI_MIN_TARGET : u * 5 / 2;
+	int hh = ui_target(u * 5 / 2);
 	SDL_Rect back = {m, m, hh * 2, hh};
 	ui_button(k->ren, k->text, back, UI_KEY, _("Back"), u);
 	kiosk_button(k, back, ACT_HOME, 0);
@@ -29,7 +29,7 @@ SDL_Rect screen_header(kiosk *k, const char *title)
 SDL_Rect screen_input_line(kiosk *k, SDL_Rect area, const char *text, const char *placeholder)
 {
 	int u = ui_unit(k->w, k->h);
-	int lh = u * 2 < UI_MIN_TARGET ? UI_MIN_TARGET : u * 2;
+	int lh = ui_target(u * 2);
 	SDL_Rect line = {area.x, area.y, area.w, lh};
 	ui_fill(k->ren, line, UI_PANEL);
 	int empty = !text[0], tw, th;

@@ -67,7 +67,7 @@ void screen_home_draw(kiosk *k)
 	 * middle, with "Join our group" (when a group link applies now) between
 	 * them. When that column does not fit (800x480), the join button moves
 	 * into the language row, then the gap under the event gives way. */
-	int lh = u * 2 < UI_MIN_TARGET ? UI_MIN_TARGET : u * 2;
+	int lh = ui_target(u * 2);
 	int lw = u * 5;
 	int hint_h = u * 2, bh_min = UI_MIN_TARGET * 2;
 	int bw = k->w > k->h ? k->w / 2 : k->w * 4 / 5;
@@ -86,10 +86,10 @@ void screen_home_draw(kiosk *k)
 		avail += give;
 	}
 	langs.x = (k->w - langs.w - (join_in_row ? u + jw : 0)) / 2;
-	static const char *const names[LANG_COUNT] = {"简体", "繁體", "English"};
 	for (int i = 0; i < LANG_COUNT; i++) {
 		SDL_Rect r = ui_grid(langs, 1, 3, u / 2, i);
-		ui_button(k->ren, k->text, r, i == (int)i18n_current() ? UI_PRIMARY : UI_KEY, names[i], u);
+		ui_button(k->ren, k->text, r, i == (int)i18n_current() ? UI_PRIMARY : UI_KEY,
+			  i18n_native_name((i18n_lang)i), u);
 		kiosk_button(k, r, ACT_LANG, i);
 	}
 	int bh = avail < u * 5 ? avail : u * 5;

@@ -113,7 +113,7 @@ void screen_join_draw(kiosk *k)
 	const store_link *link = l[k->join_index];
 	if (n > 1) {
 		/* the page dots and, for members, arrows to step through */
-		int bh = u * 2 < UI_MIN_TARGET ? UI_MIN_TARGET : u * 2;
+		int bh = ui_target(u * 2);
 		SDL_Rect row = {body.x, body.y + body.h - bh, body.w, bh};
 		body.h -= bh + u / 2;
 		char page[48];
@@ -121,7 +121,7 @@ void screen_join_draw(kiosk *k)
 		ui_text_draw(k->text, page, u, ui_rgb(UI_MUTED), row.x + row.w / 2,
 			     row.y + (bh - u * 3 / 2) / 2, UI_ALIGN_CENTER, 0);
 		if (!k->show_qr) {
-			int bw = u * 4 < UI_MIN_TARGET ? UI_MIN_TARGET : u * 4;
+			int bw = ui_target(u * 4);
 			SDL_Rect prev = {row.x + row.w / 2 - u * 3 - bw, row.y, bw, bh};
 			SDL_Rect next = {row.x + row.w / 2 + u * 3, row.y, bw, bh};
 			ui_button(k->ren, k->text, prev, UI_KEY, "‹", u * 3 / 2);

@@ -27,7 +27,7 @@ void screen_pick_draw(kiosk *k)
 	int u = ui_unit(k->w, k->h);
 	SDL_Rect body = screen_header(k, _("Which one is you?"));
 	int n = (int)k->nresults;
-	int rh = u * 5 / 2 < UI_MIN_TARGET ? UI_MIN_TARGET : u * 5 / 2, gap = u / 3;
+	int rh = ui_target(u * 5 / 2), gap = u / 3;
 	int fit = (body.h + gap) / (rh + gap);
 	if (n > fit)
 		n = fit;

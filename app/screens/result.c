@@ -144,7 +144,7 @@ void screen_result_draw(kiosk *k)
 	column c = {0};
 	char at[8];
 	int footer = k->h - u * 2, bottom = footer - u / 2;
-	int bh = u * 3 < UI_MIN_TARGET ? UI_MIN_TARGET : u * 3;
+	int bh = ui_target(u * 3);
 	switch (k->screen) {
 	case SCREEN_WELCOME:
 		welcome(k, &c, u);

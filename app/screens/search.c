@@ -16,7 +16,7 @@ void screen_search_draw(kiosk *k)
 	int kb = screen_keyboard_height(k, 0);
 	SDL_Rect list = {rest.x, rest.y, rest.w, rest.h - kb - u / 2};
 	SDL_Rect keys = {rest.x, rest.y + rest.h - kb, rest.w, kb};
-	int rh = u * 2 < UI_MIN_TARGET ? UI_MIN_TARGET : u * 2, gap = u / 4;
+	int rh = ui_target(u * 2), gap = u / 4;
 	int fit = (list.h + gap) / (rh + gap);
 	int n = (int)k->nresults < fit ? (int)k->nresults : fit;
 	for (int i = 0; i < n; i++)

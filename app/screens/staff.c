@@ -268,7 +268,7 @@ static void draw_list(kiosk *k)
 	SDL_Rect body = screen_header(k, title);
 	SDL_Rect rest = screen_input_line(k, body, k->input, _("Search by name in pinyin"));
 	int kb = screen_keyboard_height(k, 0);
-	int rh = u * 5 / 2 < UI_MIN_TARGET ? UI_MIN_TARGET : u * 5 / 2, gap = u / 3;
+	int rh = ui_target(u * 5 / 2), gap = u / 3;
 	SDL_Rect list = {rest.x, rest.y, rest.w, rest.h - kb - u / 2};
 	int fit = (list.h + gap) / (rh + gap);
 	int paged = k->staff_nrows > fit;
@@ -311,9 +311,8 @@ static void draw_settings(kiosk *k)
 {
 	int u = ui_unit(k->w, k->h);
 	SDL_Rect body = screen_header(k, _("Settings"));
-	static const char *const lang_names[LANG_COUNT] = {"简体", "繁體", "English"};
 	char lang[96], idle[96];
-	snprintf(lang, sizeof lang, _("Default language: %s"), lang_names[i18n_current()]);
+	snprintf(lang, sizeof lang, _("Default language: %s"), i18n_native_name(i18n_current()));
 	snprintf(idle, sizeof idle, _("Screens go home after %d s"), k->input_timeout_ms / 1000);
 	static const action acts[] = {ACT_STAFF_LANG, ACT_STAFF_IDLE, ACT_STAFF_SOUNDS, ACT_STAFF_REFERRAL};
 	const char *labels[] = {lang, idle, k->sounds ? _("Sounds: on") : _("Sounds: off"),
@@ -330,7 +329,7 @@ static void draw_event(kiosk *k)
 {
 	int u = ui_unit(k->w, k->h);
 	SDL_Rect body = screen_header(k, _("Current event"));
-	int rh = u * 5 / 2 < UI_MIN_TARGET ? UI_MIN_TARGET : u * 5 / 2, gap = u / 3;
+	int rh = ui_target(u * 5 / 2), gap = u / 3;
 	int fit = (body.h + gap) / (rh + gap) - 2; /* two lines of buttons below */
 	int n = k->staff_nevents < fit ? k->staff_nevents : (fit > 0 ? fit : 0);
 	for (int i = 0; i < n; i++) {

@@ -12,6 +12,11 @@
 
 /* Smallest touch target, in pixels: 9 mm on a 7-inch 800x480 panel (133 dpi). */
 #define UI_MIN_TARGET 48
+/* px, or UI_MIN_TARGET when px is smaller: the height of something a finger taps. */
+static inline int ui_target(int px)
+{
+	return px < UI_MIN_TARGET ? UI_MIN_TARGET : px;
+}
 
 typedef enum ui_color {
 	UI_BG = 0,
