@@ -21,6 +21,7 @@
 #include "sync/members_csv.h"
 #include "sync/record.h"
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -311,7 +312,7 @@ store_err store_dead_letters_foreach(store *s, int (*fn)(const store_dead_letter
  * the holder's exit, however it ends. A handle that holds it already gets
  * STORE_OK at once.
  */
-store_err store_sync_lock(store *s, int64_t wait_ms, const volatile int *cancel);
+store_err store_sync_lock(store *s, int64_t wait_ms, const atomic_int *cancel);
 void store_sync_unlock(store *s); /* does nothing when not held */
 
 /* Data sets pulled from the hub. */

@@ -54,7 +54,7 @@
 #include <time.h>
 #include <unistd.h>
 
-store_err store_sync_lock(store *s, int64_t wait_ms, const volatile int *cancel)
+store_err store_sync_lock(store *s, int64_t wait_ms, const atomic_int *cancel)
 {
 	if (s->sync_lock_fd)
 		return STORE_OK;

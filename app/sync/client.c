@@ -153,7 +153,7 @@ const char *sync_strerror(sync_result res)
 static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
 	(void)dt, (void)dn, (void)ut, (void)un;
-	const volatile int *cancel = ctx;
+	const atomic_int *cancel = ctx;
 	return cancel && *cancel;
 }
 
@@ -162,7 +162,7 @@ static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
  * for no answer (a sentence in why).
  */
 static int request(const char *method, const char *url, const char *token, const char *body, int compress,
-		   const volatile int *cancel, reply *r, char *why, size_t len)
+		   const atomic_int *cancel, reply *r, char *why, size_t len)
 {
 	memset(r, 0, sizeof *r);
 	const net_api *curl = net_curl(why, len);
@@ -533,7 +533,7 @@ struct sync_worker {
 	pthread_t thread;
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
-	volatile int stop;
+	atomic_int stop; /* read by libcurl's progress callback, set by sync_worker_stop() */
 	int kicked;
 	char *db_path;
 	sync_status status;
@@ -551,8 +551,8 @@ static int64_t interval_ms(void)
 /* Wait on the worker's condition until ms pass, a kick or stop; lock held. */
 static void wait_locked(sync_worker *w, int64_t ms)
 {
-	struct timespec until;
-	clock_gettime(CLOCK_REALTIME, &until);
+	struct timespec until; /* on the monotonic clock (the condition's, see sync_worker_start) */
+	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += ms / 1000;
 	until.tv_nsec += (long)(ms % 1000) * 1000000L;
 	if (until.tv_nsec >= 1000000000L)
@@ -641,7 +641,13 @@ sync_worker *sync_worker_start(const char *db_path, void (*changed)(void *ctx), 
 	w->changed = changed;
 	w->ctx = ctx;
 	pthread_mutex_init(&w->lock, NULL);
-	pthread_cond_init(&w->wake, NULL);
+	/* waits are measured on the monotonic clock: a wall clock stepped back
+	 * by NTP must not stretch the worker's sleep */
+	pthread_condattr_t attr;
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->wake, &attr);
+	pthread_condattr_destroy(&attr);
 	if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
 		pthread_mutex_destroy(&w->lock);
 		pthread_cond_destroy(&w->wake);

@@ -26,7 +26,7 @@ typedef struct sync_conf {
 	char hub_url[SYNC_URL_MAX]; /* http(s)://host[:port], no trailing slash */
 	char token[WIRE_TOKEN_MAX];
 	char venue_id[WIRE_VENUE_ID_MAX];
-	const volatile int *cancel; /* when set and non-zero, requests stop at once */
+	const atomic_int *cancel; /* when set and non-zero, requests stop at once */
 } sync_conf;
 
 /* 0 when this kiosk is enrolled (conf filled, cancel NULL), -1 when not. */
