@@ -149,6 +149,28 @@ const char *sync_strerror(sync_result res)
 	return (unsigned)res < sizeof names / sizeof names[0] ? names[res] : "unknown";
 }
 
+/*
+ * The environment the client reads (TINGZI_HUB_CA, TINGZI_SYNC_INTERVAL_S),
+ * read once: the kiosk changes LANGUAGE with setenv() when a member switches
+ * language, and getenv() on the worker's thread at that moment could read a
+ * freed environment. sync_worker_start() reads it on the kiosk's thread
+ * before the worker exists; command-line syncs have one thread.
+ */
+static pthread_once_t env_once = PTHREAD_ONCE_INIT;
+static char env_ca[4096];
+static int64_t env_interval_ms = 30000;
+
+static void env_read(void)
+{
+	const char *ca = getenv("TINGZI_HUB_CA");
+	if (ca && strlen(ca) < sizeof env_ca)
+		snprintf(env_ca, sizeof env_ca, "%s", ca);
+	const char *e = getenv("TINGZI_SYNC_INTERVAL_S"); /* for tests: rounds this often */
+	long v = e ? strtol(e, NULL, 10) : 0;
+	if (v > 0 && v <= 86400)
+		env_interval_ms = v * 1000;
+}
+
 /* libcurl's progress callback: non-zero stops the transfer. */
 static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, curl_off_t un)
 {
@@ -187,9 +209,9 @@ static int request(const char *method, const char *url, const char *token, const
 	curl->easy_setopt(c, CURLOPT_ACCEPT_ENCODING, "gzip");
 	curl->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	/* a hub with its own certificate authority (a private CA or a self-signed hub) */
-	const char *ca = getenv("TINGZI_HUB_CA");
-	if (ca && ca[0])
-		curl->easy_setopt(c, CURLOPT_CAINFO, ca);
+	pthread_once(&env_once, env_read);
+	if (env_ca[0])
+		curl->easy_setopt(c, CURLOPT_CAINFO, env_ca);
 	curl->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
 	curl->easy_setopt(c, CURLOPT_WRITEDATA, &r->body);
 	curl->easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
@@ -543,9 +565,8 @@ struct sync_worker {
 
 static int64_t interval_ms(void)
 {
-	const char *e = getenv("TINGZI_SYNC_INTERVAL_S"); /* for tests: rounds this often */
-	long v = e ? strtol(e, NULL, 10) : 0;
-	return v > 0 && v <= 86400 ? v * 1000 : 30000;
+	pthread_once(&env_once, env_read);
+	return env_interval_ms;
 }
 
 /* Wait on the worker's condition until ms pass, a kick or stop; lock held. */
@@ -631,6 +652,7 @@ static void *worker_main(void *arg)
 
 sync_worker *sync_worker_start(const char *db_path, void (*changed)(void *ctx), void *ctx)
 {
+	pthread_once(&env_once, env_read); /* here, before the worker's thread exists */
 	sync_worker *w = calloc(1, sizeof *w);
 	if (!w || !(w->db_path = strdup(db_path)) || sodium_init() < 0) {
 		if (w)
