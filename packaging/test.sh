@@ -28,7 +28,7 @@ echo "== tests under ASan + UBSan (benchmarks excluded) =="
 	ctest --no-tests=error --output-on-failure -j "$jobs" -LE bench --timeout 600)
 
 echo "== fuzzing: every harness, a fixed number of runs (clang, libFuzzer + ASan + UBSan) =="
-CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTINGZI_FUZZ=ON >/dev/null
+CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTINGZI_FUZZ=ON -DTINGZI_WERROR=ON >/dev/null
 cmake --build build-fuzz -j "$jobs" --target tingzi_fuzzers
 (cd build-fuzz && ctest --no-tests=error --output-on-failure -j "$jobs" -L fuzz)
 
