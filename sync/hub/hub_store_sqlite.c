@@ -32,6 +32,7 @@
  * a crash of the hub or the machine.
  */
 #include "sync/hub/hub_store.h"
+#include "sync/clock.h"
 #include "sync/hub/hub_util.h"
 
 #include <sqlite3.h>
@@ -370,12 +371,12 @@ static hub_err sq_venue_add(hub_store *b, const char *name, const char *tz, int6
 	if (!st)
 		return HUB_ERR;
 	memset(out, 0, sizeof *out);
-	hub_new_id(out->id);
+	char rnd[HUB_ID_MAX];
+	if (clock_new_id(out->id) != 0 || clock_new_id(rnd) != 0)
+		return HUB_ERR;
 	cpy(out->name, sizeof out->name, name);
 	cpy(out->tz, sizeof out->tz, tz);
 	/* a short slug for the venue's live code: 10 hex digits of a fresh id */
-	char rnd[HUB_ID_MAX];
-	hub_new_id(rnd);
 	snprintf(out->slug, sizeof out->slug, "%.10s", rnd);
 	out->created_ms = now;
 	bt(st, 1, out->id);
@@ -640,7 +641,8 @@ static int sq_members_row(hub_store *b, const store_member *m, int *how, char *w
 	hub_err e;
 	if (!found) {
 		char uid[HUB_ID_MAX];
-		hub_new_id(uid);
+		if (clock_new_id(uid) != 0)
+			return HUB_ERR;
 		e = member_insert(s, uid, v, m->name, m->phone, m->code, m->tier, m->expires, 0, NULL, NULL, now);
 		*how = STORE_IMPORT_ADDED;
 	} else {
@@ -712,7 +714,8 @@ static hub_err sq_event_add(hub_store *b, const char *venue, const char *title, 
 			    int64_t now, char uid[HUB_ID_MAX])
 {
 	sq *s = (sq *)b;
-	hub_new_id(uid);
+	if (clock_new_id(uid) != 0)
+		return HUB_ERR;
 	hub_err e = begin(s);
 	if (e != HUB_OK)
 		return e;
@@ -724,7 +727,8 @@ static hub_err sq_event_add(hub_store *b, const char *venue, const char *title, 
 static hub_err sq_link_add(hub_store *b, const hub_link_new *l, int64_t now, char uid[HUB_ID_MAX])
 {
 	sq *s = (sq *)b;
-	hub_new_id(uid);
+	if (clock_new_id(uid) != 0)
+		return HUB_ERR;
 	hub_err e = begin(s);
 	if (e != HUB_OK)
 		return e;

@@ -20,13 +20,6 @@
 
 static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
 
-void hub_new_id(char out[33])
-{
-	unsigned char b[16];
-	randombytes_buf(b, sizeof b);
-	sodium_bin2hex(out, 33, b, sizeof b);
-}
-
 void hub_sha256(const void *data, size_t len, unsigned char out[32])
 {
 	crypto_hash_sha256(out, data, len);

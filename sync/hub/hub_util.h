@@ -1,6 +1,7 @@
 /*
- * hub_util — small things the hub's parts share: random ids, SHA-256,
- * hex, and a venue's local day and local time in its own time zone.
+ * hub_util — small things the hub's parts share: SHA-256, a venue's local
+ * day and local time in its own time zone, the storage's error sentences.
+ * (Ids, hex checks and the clock are sync/clock.h's and sync/check.h's.)
  */
 #ifndef TINGZI_HUB_UTIL_H
 #define TINGZI_HUB_UTIL_H
@@ -8,8 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* 32 lowercase hex digits of fresh randomness (libsodium). */
-void hub_new_id(char out[33]);
 /* SHA-256 of len bytes. */
 void hub_sha256(const void *data, size_t len, unsigned char out[32]);
 
