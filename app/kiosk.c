@@ -63,40 +63,7 @@ void kiosk_draw(kiosk *k)
 {
 	k->nbuttons = 0;
 	ui_fill(k->ren, (SDL_Rect){0, 0, k->w, k->h}, UI_BG);
-	switch (k->screen) {
-	case SCREEN_HOME:
-		screen_home_draw(k);
-		break;
-	case SCREEN_IDENTIFY:
-		screen_identify_draw(k);
-		break;
-	case SCREEN_KEYPAD:
-		screen_keypad_draw(k);
-		break;
-	case SCREEN_SEARCH:
-		screen_search_draw(k);
-		break;
-	case SCREEN_PICK:
-		screen_pick_draw(k);
-		break;
-	case SCREEN_REG_PHONE:
-	case SCREEN_REG_NAME:
-		screen_register_draw(k);
-		break;
-	case SCREEN_JOIN:
-		screen_join_draw(k);
-		break;
-	case SCREEN_STAFF_PIN:
-	case SCREEN_STAFF_MENU:
-	case SCREEN_STAFF_LIST:
-	case SCREEN_STAFF_EVENT:
-	case SCREEN_STAFF_SETTINGS:
-		screen_staff_draw(k);
-		break;
-	default:
-		screen_result_draw(k);
-		break;
-	}
+	screen_draw(k);
 }
 
 static const char *const action_names[] = {

@@ -29,35 +29,57 @@
 
 /* ---- screens and the roster ---- */
 
-static const char *const screen_names[SCREEN_COUNT] = {
-    [SCREEN_HOME] = "home",
-    [SCREEN_IDENTIFY] = "identify",
-    [SCREEN_KEYPAD] = "keypad",
-    [SCREEN_SEARCH] = "search",
-    [SCREEN_PICK] = "pick",
-    [SCREEN_WELCOME] = "welcome",
-    [SCREEN_ALREADY] = "already",
-    [SCREEN_UNKNOWN] = "unknown",
-    [SCREEN_ERROR] = "error",
-    [SCREEN_REG_PHONE] = "register_phone",
-    [SCREEN_REG_NAME] = "register_name",
-    [SCREEN_JOIN] = "join",
-    [SCREEN_STAFF_PIN] = "staff_pin",
-    [SCREEN_STAFF_MENU] = "staff_menu",
-    [SCREEN_STAFF_LIST] = "staff_list",
-    [SCREEN_STAFF_EVENT] = "staff_event",
-    [SCREEN_STAFF_SETTINGS] = "staff_settings",
+/*
+ * Every screen, once: its name in the log and what kind it is. A new screen
+ * is a line here, its enum entry and its draw function (screens/draw.c).
+ */
+enum {
+	SC_STAFF = 1,	    /* staff mode: members' cards check nobody in here */
+	SC_RESULT = 2,	    /* the outcome of a check-in: goes home after a while */
+	SC_FRESH_INPUT = 4, /* the typed line and the results start empty */
+	SC_UNDER_MENU = 8,  /* Back leads to the staff menu, not home */
 };
+static const struct {
+	const char *name;
+	unsigned kind;
+} screens[SCREEN_COUNT] = {
+    [SCREEN_HOME] = {"home", SC_FRESH_INPUT},
+    [SCREEN_IDENTIFY] = {"identify", 0},
+    [SCREEN_KEYPAD] = {"keypad", SC_FRESH_INPUT},
+    [SCREEN_SEARCH] = {"search", SC_FRESH_INPUT},
+    [SCREEN_PICK] = {"pick", 0},
+    [SCREEN_WELCOME] = {"welcome", SC_RESULT},
+    [SCREEN_ALREADY] = {"already", SC_RESULT},
+    [SCREEN_UNKNOWN] = {"unknown", SC_RESULT},
+    [SCREEN_ERROR] = {"error", SC_RESULT},
+    [SCREEN_REG_PHONE] = {"register_phone", SC_FRESH_INPUT},
+    [SCREEN_REG_NAME] = {"register_name", SC_FRESH_INPUT},
+    [SCREEN_JOIN] = {"join", 0},
+    [SCREEN_STAFF_PIN] = {"staff_pin", SC_STAFF | SC_FRESH_INPUT},
+    [SCREEN_STAFF_MENU] = {"staff_menu", SC_STAFF | SC_FRESH_INPUT},
+    [SCREEN_STAFF_LIST] = {"staff_list", SC_STAFF | SC_FRESH_INPUT | SC_UNDER_MENU},
+    [SCREEN_STAFF_EVENT] = {"staff_event", SC_STAFF | SC_UNDER_MENU},
+    [SCREEN_STAFF_SETTINGS] = {"staff_settings", SC_STAFF | SC_UNDER_MENU},
+};
+
+static unsigned kind_of(screen_id s)
+{
+	return (unsigned)s < SCREEN_COUNT ? screens[s].kind : 0;
+}
 
 int kiosk_is_staff(screen_id s)
 {
-	return s == SCREEN_STAFF_PIN || s == SCREEN_STAFF_MENU || s == SCREEN_STAFF_LIST || s == SCREEN_STAFF_EVENT ||
-	       s == SCREEN_STAFF_SETTINGS;
+	return (kind_of(s) & SC_STAFF) != 0;
 }
 
 int kiosk_is_result(screen_id s)
 {
-	return s == SCREEN_WELCOME || s == SCREEN_ALREADY || s == SCREEN_UNKNOWN || s == SCREEN_ERROR;
+	return (kind_of(s) & SC_RESULT) != 0;
+}
+
+screen_id kiosk_back_of(screen_id s)
+{
+	return kind_of(s) & SC_UNDER_MENU ? SCREEN_STAFF_MENU : SCREEN_HOME;
 }
 
 static int add_member(const store_member *m, void *ctx)
@@ -172,8 +194,7 @@ void kiosk_show(kiosk *k, screen_id s)
 		k->staff_by_hand = 0;
 	if (k->staff_session[0] && !kiosk_is_staff(s) && !k->staff_by_hand)
 		kiosk_staff_leave(k, "home");
-	if (s == SCREEN_HOME || s == SCREEN_KEYPAD || s == SCREEN_SEARCH || s == SCREEN_REG_PHONE ||
-	    s == SCREEN_REG_NAME || s == SCREEN_STAFF_PIN || s == SCREEN_STAFF_MENU || s == SCREEN_STAFF_LIST) {
+	if (kind_of(s) & SC_FRESH_INPUT) {
 		k->input[0] = '\0';
 		k->nresults = k->nmatches = 0;
 	}
@@ -195,7 +216,7 @@ void kiosk_show(kiosk *k, screen_id s)
 		kiosk_staff_load(k); /* today's count */
 	k->screen_since_ms = k->last_input_ms = clock_mono_ms();
 	k->dirty = 1;
-	log_event("screen", json_pack("{s:s}", "screen", screen_names[s]));
+	log_event("screen", json_pack("{s:s}", "screen", screens[s].name));
 }
 
 void kiosk_set_lang(kiosk *k, i18n_lang lang)
@@ -236,7 +257,7 @@ void kiosk_checkin(kiosk *k, int64_t member_id, const char *method)
 void kiosk_scan(kiosk *k, const char *code)
 {
 	if (kiosk_is_staff(k->screen)) { /* a member's card at the staff screens checks nobody in */
-		log_event("scan.ignored", json_pack("{s:s}", "screen", screen_names[k->screen]));
+		log_event("scan.ignored", json_pack("{s:s}", "screen", kiosk_screen_name(k->screen)));
 		return;
 	}
 	roster *r = kiosk_roster(k);
@@ -254,7 +275,7 @@ void kiosk_scan(kiosk *k, const char *code)
 
 const char *kiosk_screen_name(screen_id s)
 {
-	return s >= 0 && s < SCREEN_COUNT ? screen_names[s] : "?";
+	return (unsigned)s < SCREEN_COUNT ? screens[s].name : "?";
 }
 
 /* ---- staff mode ---- */

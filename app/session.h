@@ -168,6 +168,8 @@ const char *kiosk_screen_name(screen_id s);
 /* 1 for the screens of staff mode; 1 for the outcome screens of a check-in. */
 int kiosk_is_staff(screen_id s);
 int kiosk_is_result(screen_id s);
+/* Where Back leads from s: the staff menu from the staff screens under it, else home. */
+screen_id kiosk_back_of(screen_id s);
 /* Check a member in by the same path as every input; shows the outcome. */
 void kiosk_checkin(kiosk *k, int64_t member_id, const char *method);
 /* A code from a scanner or card reader. */

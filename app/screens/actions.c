@@ -172,10 +172,7 @@ void screen_action(kiosk *k, action act, int arg)
 	switch (act) {
 	case ACT_HOME:
 		/* Back: from a staff screen to the staff menu; elsewhere home */
-		kiosk_show(k, k->screen == SCREEN_STAFF_LIST || k->screen == SCREEN_STAFF_EVENT ||
-				      k->screen == SCREEN_STAFF_SETTINGS
-				  ? SCREEN_STAFF_MENU
-				  : SCREEN_HOME);
+		kiosk_show(k, kiosk_back_of(k->screen));
 		break;
 	case ACT_DISMISS:
 		kiosk_show(k, SCREEN_HOME);

@@ -9,6 +9,8 @@
 
 #include "app/session.h"
 
+/* Draw the screen shown (draw.c): the function of k->screen. */
+void screen_draw(kiosk *k);
 void screen_home_draw(kiosk *k);
 void screen_identify_draw(kiosk *k);
 void screen_keypad_draw(kiosk *k);
