@@ -29,6 +29,11 @@ int check_digits(const char *s, size_t max)
 	return n > 0 && n <= max && strspn(s, "0123456789") == n;
 }
 
+int check_phone(const char *s)
+{
+	return check_digits(s, CHECK_PHONE_MAX) && strlen(s) >= CHECK_PHONE_MIN;
+}
+
 int check_hex(const char *s, size_t n)
 {
 	if (!s || strnlen(s, n + 1) != n)

@@ -13,6 +13,10 @@
  * UTF-8 and without control characters (below 0x20, and DEL).
  */
 int check_text(const char *s, size_t max, int may_be_empty);
+/* A phone number, as every part of tingzi takes it: 5 to 20 digits, nothing else. */
+#define CHECK_PHONE_MIN 5
+#define CHECK_PHONE_MAX 20
+int check_phone(const char *s);
 /* 1 when s is 1 to max ASCII digits. */
 int check_digits(const char *s, size_t max);
 /* 1 when s is exactly n lowercase hex digits (an id of 32 is 128 bits). */

@@ -15,6 +15,7 @@
  */
 #include "sync/members_csv.h"
 
+#include "sync/check.h"
 #include "sync/clock.h"
 #include "sync/utf8.h"
 
@@ -200,7 +201,7 @@ static void on_field(void *data, size_t len, void *ctx)
 }
 
 /* Keep the digits of a phone written with separators. 0, or -1 if it has
- * anything else or not 5 to 20 digits. */
+ * anything else or is not a phone (check_phone: 5 to 20 digits). */
 static int phone_digits(const char *in, char *out, size_t cap)
 {
 	size_t n = 0;
@@ -214,7 +215,7 @@ static int phone_digits(const char *in, char *out, size_t cap)
 		}
 	}
 	out[n] = '\0';
-	return n >= 5 && n <= 20 ? 0 : -1;
+	return check_phone(out) ? 0 : -1;
 }
 
 /* Append the five values of a checked row to the arena. */

@@ -2,6 +2,7 @@
 #ifndef TINGZI_SCREENS_COMMON_H
 #define TINGZI_SCREENS_COMMON_H
 
+#include "sync/check.h"
 #include "app/screens/screen.h"
 
 int screen_margin(const kiosk *k);
@@ -18,7 +19,7 @@ int screen_keyboard_height(const kiosk *k, int with_space);
 /* One member in a list: name, masked phone; tapping it is ACT_PICK row. */
 void screen_member_row(kiosk *k, SDL_Rect r, const roster_entry *e, int row);
 
-#define REG_PHONE_DIGITS_MAX 20
+#define REG_PHONE_DIGITS_MAX CHECK_PHONE_MAX /* the keypad takes no more */
 /* A walk-in phone of acceptable length (register.c). */
 int screen_register_phone_ok(const char *digits);
 

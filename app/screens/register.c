@@ -4,17 +4,14 @@
  * keyboard. The member is saved and checked in by kiosk_checkin().
  */
 #include "app/screens/common.h"
+#include "sync/check.h"
 
 #include <string.h>
 
-/* A walk-in's phone: digits only, as long as a real number. */
-#define REG_PHONE_MIN 5
-#define REG_PHONE_MAX REG_PHONE_DIGITS_MAX
-
+/* A walk-in's phone: a phone as every part of tingzi takes it (sync/check.h). */
 int screen_register_phone_ok(const char *digits)
 {
-	size_t n = strlen(digits);
-	return n >= REG_PHONE_MIN && n <= REG_PHONE_MAX;
+	return check_phone(digits);
 }
 
 void screen_register_draw(kiosk *k)

@@ -139,6 +139,7 @@
  * be read as "immutable"; that is done only when no -wal file holds data.
  */
 #include "app/store/store_impl.h"
+#include "sync/check.h"
 
 #include "sync/clock.h"
 
@@ -598,12 +599,7 @@ int store_fits(const char *s, size_t max)
 
 int store_phone_valid(const char *s)
 {
-	if (!store_fits(s, STORE_PHONE_MAX) || !s[0])
-		return 0;
-	for (; *s; s++)
-		if (*s < '0' || *s > '9')
-			return 0;
-	return 1;
+	return store_fits(s, STORE_PHONE_MAX) && check_phone(s);
 }
 
 /* ---- open ---- */

@@ -117,7 +117,7 @@ store_err store_members_generation(store *s, int64_t *gen);
  * imported member is never provisional. Empty phone or code in m keep the
  * member's present one; name, tier and expires are taken as given.
  * STORE_ERR_INVALID for a row without a name, or without a phone and a code,
- * or with a phone that is not 1..23 digits, or expires not a real YYYY-MM-DD;
+ * or with a phone that is not 5 to 20 digits, or expires not a real YYYY-MM-DD;
  * STORE_ERR_EXISTS when the phone belongs to another member (store_errmsg()
  * says which). store_import_commit() makes it durable; store_import_rollback()
  * undoes everything since begin. Nothing is visible to other connections

@@ -515,7 +515,7 @@ static json_t *member_item(json_t *it)
 		return NULL;
 	int gone = deleted || (merged && !json_is_null(merged));
 	if (!gone && (!check_text(json_string_value(name), STORE_NAME_MAX - 1, 0) ||
-		      !OPT_STR(phone, check_digits(json_string_value(phone), STORE_PHONE_MAX - 1)) ||
+		      !OPT_STR(phone, check_phone(json_string_value(phone))) ||
 		      !OPT_STR(code, check_text(json_string_value(code), STORE_CODE_MAX - 1, 0)) ||
 		      !OPT_STR(tier, check_text(json_string_value(tier), STORE_TIER_MAX - 1, 1)) ||
 		      !OPT_STR(exp, check_day(json_string_value(exp)))))

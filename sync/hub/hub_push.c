@@ -236,7 +236,7 @@ static const char *read_record(json_t *o, hub_record *r)
 		r->created_ms = num(o, "created_ms");
 		if (!check_text(r->name, 127, 0))
 			return "bad_name";
-		if (r->phone && !check_digits(r->phone, 23))
+		if (r->phone && !check_phone(r->phone))
 			return "bad_phone";
 		if (r->code && (!check_text(r->code, 63, 0) || strchr(r->code, ' ')))
 			return "bad_code";
