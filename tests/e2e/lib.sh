@@ -139,3 +139,20 @@ shot() {
 sql() {
 	sqlite3 "$DB" "$1"
 }
+
+# decode NAME: the one QR code in screenshot NAME, exactly as encoded.
+decode() {
+	local out n
+	out=$(zbarimg --quiet --raw -Sdisable -Sqrcode.enable "$SHOTS/$1.png" 2>/dev/null) ||
+		fail "no QR code could be read in $1.png"
+	n=$(printf '%s\n' "$out" | wc -l)
+	[ "$n" -eq 1 ] || fail "$1.png holds $n QR codes, not one"
+	printf '%s' "$out"
+}
+
+# wait_qr LINK_ID [KIND]: until that link's QR has been drawn, then let the
+# frame reach the screen.
+wait_qr() {
+	wait_log "select(.event==\"qr.shown\" and .link==$1 and .kind==\"${2:-join}\")" 1 15
+	sleep 0.4
+}

@@ -12,23 +12,6 @@ EVENT_URL="https://weixin.qq.com/g/AQYAAKx8aJ3Y1mT0pXr9V2nQe6LbTz8Hc4WsGd0Fu7KmP
 VENUE_URL="https://line.me/R/ti/g/tingyu-teahouse?utm_source=kiosk"
 OLD_URL="https://t.me/+ExpiredInviteCode0000"
 
-# decode NAME: the one QR code in screenshot NAME, exactly as encoded.
-decode() {
-	local out n
-	out=$(zbarimg --quiet --raw -Sdisable -Sqrcode.enable "$SHOTS/$1.png" 2>/dev/null) ||
-		fail "no QR code could be read in $1.png"
-	n=$(printf '%s\n' "$out" | wc -l)
-	[ "$n" -eq 1 ] || fail "$1.png holds $n QR codes, not one"
-	printf '%s' "$out"
-}
-
-# wait_qr LINK_ID [KIND]: until that link's QR has been drawn, then let the
-# frame reach the screen.
-wait_qr() {
-	wait_log "select(.event==\"qr.shown\" and .link==$1 and .kind==\"${2:-join}\")" 1 15
-	sleep 0.4
-}
-
 stop_x() {
 	kill "$XPID" 2>/dev/null || true
 	wait "$XPID" 2>/dev/null || true

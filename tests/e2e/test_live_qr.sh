@@ -18,20 +18,6 @@ LOCAL_URL="https://t.me/+TingyuLocalGroup"
 
 hub() { "$HUB_BIN" --db "$HUBDB" "$@" 2>>"$WORK/hub.log"; }
 
-decode() {
-	local out n
-	out=$(zbarimg --quiet --raw -Sdisable -Sqrcode.enable "$SHOTS/$1.png" 2>/dev/null) ||
-		fail "no QR code could be read in $1.png"
-	n=$(printf '%s\n' "$out" | wc -l)
-	[ "$n" -eq 1 ] || fail "$1.png holds $n QR codes, not one"
-	printf '%s' "$out"
-}
-
-wait_qr() {
-	wait_log "select(.event==\"qr.shown\" and .link==$1 and .kind==\"${2:-join}\")" 1 15
-	sleep 0.4
-}
-
 # --- the hub: a venue, its members and a WeChat group link under the venue's live code ---
 venue=$(hub venues add "听雨茶馆" --tz Asia/Shanghai | grep -oE '[0-9a-f]{32}' | head -n 1)
 [ -n "$venue" ] || fail "venues add"
