@@ -18,9 +18,12 @@ cd "$(dirname "$0")/.."
 [ "$(id -u)" -eq 0 ] || { echo "test-install.sh: run as root (debootstrap and chroot need it)" >&2; exit 2; }
 keep=0
 [ "${1:-}" = --keep ] && keep=1
-mirror=${TINGZI_MIRROR:-http://deb.debian.org/debian}
 
 bash packaging/deps.sh only debootstrap systemd systemd-container curl jq imagemagick
+# The Debian mirror this machine's apt is configured with (its bookworm/main
+# index), unless TINGZI_MIRROR names another.
+mirror=${TINGZI_MIRROR:-$(apt-cache policy | awk '$3 == "bookworm/main" && $5 == "Packages" { print $2; exit }')}
+[ -n "$mirror" ] || { echo "test-install.sh: apt has no bookworm/main source; set TINGZI_MIRROR" >&2; exit 2; }
 echo "== building the packages =="
 bash packaging/deb.sh >/tmp/tingzi-deb-build.log 2>&1 || { tail -n 30 /tmp/tingzi-deb-build.log; exit 1; }
 ver=$(dpkg-parsechangelog -l packaging/debian/changelog -S Version)
