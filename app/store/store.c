@@ -584,6 +584,14 @@ store_err store_tx_commit(store *s)
 	return err;
 }
 
+store_err store_tx_end(store *s, store_err err)
+{
+	if (err == STORE_OK)
+		return store_tx_commit(s);
+	store_tx_rollback(s);
+	return err;
+}
+
 void store_tx_rollback(store *s)
 {
 	if (!sqlite3_get_autocommit(s->db)) {

@@ -125,6 +125,9 @@ store_err store_tx_begin(store *s);
 store_err store_tx_commit(store *s);
 /* ROLLBACK if a transaction is open; keeps the error message of the failure. */
 void store_tx_rollback(store *s);
+/* The end of a transaction that err tells about: COMMIT when STORE_OK, else
+ * ROLLBACK. Returns what the transaction came to. */
+store_err store_tx_end(store *s, store_err err);
 /* A new record id (clock_new_id); STORE_ERR_INTERNAL, said in errmsg, when the
  * system has no randomness. */
 store_err store_new_id(store *s, char *out);

@@ -61,10 +61,7 @@ store_err store_link_add(store *s, const store_link *l, int64_t now_ms, int64_t 
 		err = store_step_done(s, st);
 	}
 	int64_t id = sqlite3_last_insert_rowid(s->db);
-	if (err == STORE_OK)
-		err = store_tx_commit(s);
-	else
-		store_tx_rollback(s);
+	err = store_tx_end(s, err);
 	if (err == STORE_OK && id_out)
 		*id_out = id;
 	return err;
@@ -111,10 +108,7 @@ store_err store_link_set_default(store *s, int64_t id, int64_t now_ms)
 			err = STORE_ERR_NOT_FOUND;
 		}
 	}
-	if (err == STORE_OK)
-		return store_tx_commit(s);
-	store_tx_rollback(s);
-	return err;
+	return store_tx_end(s, err);
 }
 
 store_err store_links_foreach(store *s, int (*fn)(const store_link *l, void *ctx), void *ctx)

@@ -131,10 +131,7 @@ store_err store_outbox_enqueue_local(store *s, int64_t now_ms, int64_t *added)
 		err = store_step_done(s, st);
 		n += sqlite3_changes(s->db);
 	}
-	if (err == STORE_OK)
-		err = store_tx_commit(s);
-	else
-		store_tx_rollback(s);
+	err = store_tx_end(s, err);
 	if (added)
 		*added = err == STORE_OK ? n : 0;
 	return err;
@@ -258,10 +255,7 @@ store_err store_outbox_ack(store *s, const store_ack *acks, size_t n, int64_t no
 	store_err err = store_tx_begin(s);
 	for (size_t i = 0; i < n && err == STORE_OK; i++)
 		err = ack_one(s, &acks[i], now_ms, &gone);
-	if (err == STORE_OK)
-		err = store_tx_commit(s);
-	else
-		store_tx_rollback(s);
+	err = store_tx_end(s, err);
 	if (removed)
 		*removed = err == STORE_OK ? gone : 0;
 	return err;
@@ -358,10 +352,7 @@ store_err store_pull_apply(store *s, store_set set, const char *items, int64_t n
 	err = apply_page(s, set, items, now_ms);
 	if (err == STORE_OK)
 		err = set_cursor(s, set, next, 0, now_ms);
-	if (err == STORE_OK)
-		return store_tx_commit(s);
-	store_tx_rollback(s);
-	return err;
+	return store_tx_end(s, err);
 }
 
 store_err store_pull_stage(store *s, store_set set, int page, const char *items, int64_t now_ms)
@@ -390,10 +381,7 @@ store_err store_pull_stage(store *s, store_set set, int page, const char *items,
 		if (err == STORE_OK)
 			err = set_cursor(s, set, cursor, 1, now_ms);
 	}
-	if (err == STORE_OK)
-		return store_tx_commit(s);
-	store_tx_rollback(s);
-	return err;
+	return store_tx_end(s, err);
 }
 
 store_err store_pull_swap(store *s, store_set set, int64_t next, int64_t now_ms)
@@ -425,8 +413,5 @@ store_err store_pull_swap(store *s, store_set set, int64_t next, int64_t now_ms)
 	}
 	if (err == STORE_OK)
 		err = set_cursor(s, set, next, 0, now_ms);
-	if (err == STORE_OK)
-		return store_tx_commit(s);
-	store_tx_rollback(s);
-	return err;
+	return store_tx_end(s, err);
 }
