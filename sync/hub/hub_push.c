@@ -17,7 +17,7 @@
  * One pass over JSON text, outside its strings: 0 as soon as it nests deeper
  * than max_depth, else 1 with *values the number of values it would hold.
  */
-static int json_scan(const char *text, size_t len, int max_depth, size_t *values)
+int hub_json_shape(const char *text, size_t len, int max_depth, size_t *values)
 {
 	int depth = 0, in_string = 0;
 	*values = 1;
@@ -46,13 +46,13 @@ static int json_scan(const char *text, size_t len, int max_depth, size_t *values
 int hub_json_depth_ok(const char *text, size_t len, int max)
 {
 	size_t values;
-	return json_scan(text, len, max, &values);
+	return hub_json_shape(text, len, max, &values);
 }
 
 size_t hub_json_values(const char *text, size_t len)
 {
 	size_t values;
-	json_scan(text, len, INT_MAX, &values);
+	hub_json_shape(text, len, INT_MAX, &values);
 	return values;
 }
 
@@ -330,9 +330,10 @@ int hub_push_parse(const char *text, size_t len, hub_batch *b, int *status, char
 {
 	err e = {status, code, msg, codelen, msglen};
 	memset(b, 0, sizeof *b);
-	if (!hub_json_depth_ok(text, len, HUB_MAX_DEPTH))
+	size_t values;
+	if (!hub_json_shape(text, len, HUB_MAX_DEPTH, &values))
 		return refuse(&e, 400, "bad_json", "the body nests deeper than %d levels", HUB_MAX_DEPTH);
-	if (hub_json_values(text, len) > HUB_MAX_VALUES)
+	if (values > HUB_MAX_VALUES)
 		return refuse(&e, 413, "too_many_records", "the body holds more than %d JSON values", HUB_MAX_VALUES);
 	json_error_t je;
 	b->json = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);

@@ -22,6 +22,9 @@
 
 /* 1 when no array or object in text nests deeper than max. */
 int hub_json_depth_ok(const char *text, size_t len, int max);
+/* Both in one pass: 0 when the text nests deeper than max_depth, else 1 with
+ * *values as hub_json_values() counts them. */
+int hub_json_shape(const char *text, size_t len, int max_depth, size_t *values);
 /*
  * How many JSON values the text would hold (arrays, objects and scalars),
  * counted without parsing, so that a body of 8 MiB of "[{},{},...]" is
