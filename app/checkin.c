@@ -4,7 +4,7 @@
  */
 #include "app/checkin.h"
 
-#include "app/roster/roster.h"
+#include "sync/roster/roster.h"
 
 #include "sync/log.h"
 #include "sync/clock.h"

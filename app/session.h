@@ -9,7 +9,7 @@
 #include "app/i18n.h"
 #include "app/input/wedge.h"
 #include "sync/links.h"
-#include "app/roster/roster.h"
+#include "sync/roster/roster.h"
 #include "app/staff.h"
 #include "app/sync/client.h"
 #include "app/store/store.h"

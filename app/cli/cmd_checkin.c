@@ -7,7 +7,7 @@
  */
 #include "app/checkin.h"
 #include "app/cli/cli.h"
-#include "app/roster/roster.h"
+#include "sync/roster/roster.h"
 #include "sync/clock.h"
 #include "sync/csv_out.h"
 #include "sync/log.h"

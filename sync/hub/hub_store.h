@@ -146,6 +146,72 @@ typedef struct hub_record_row {
 	int64_t wall_ms, seq, received_ms;     /* seq -1: not kept */
 } hub_record_row;
 
+
+/* ---- the organizer console (sync/hub/console/) ---- */
+
+#define HUB_EMAIL_MAX 255
+#define HUB_PWHASH_MAX 128 /* crypto_pwhash_STRBYTES */
+
+typedef enum hub_role { HUB_ROLE_NONE = 0, HUB_ROLE_STAFF = 1, HUB_ROLE_ORGANIZER = 2, HUB_ROLE_OWNER = 3 } hub_role;
+
+const char *hub_role_name(hub_role r); /* "owner", "organizer", "staff" */
+int hub_role_parse(const char *name, hub_role *out);
+
+typedef struct hub_user {
+	char id[HUB_ID_MAX];
+	char email[HUB_EMAIL_MAX + 1]; /* lowercased */
+	hub_role role;
+	char pwhash[HUB_PWHASH_MAX]; /* Argon2id string; "" until set up */
+	unsigned char setup_hash[HUB_HASH_LEN]; /* SHA-256 of the one-time set-up token */
+	int64_t setup_expires_ms;		/* 0: no set-up token */
+	int64_t created_ms, disabled_ms, password_ms; /* 0: never */
+} hub_user;
+
+/* A console session: only the SHA-256 of its id is kept. */
+typedef struct hub_session {
+	unsigned char hash[HUB_HASH_LEN];
+	char user_id[HUB_ID_MAX];
+	int64_t created_ms, seen_ms;
+} hub_session;
+
+/* One change made in the console, as kept. */
+typedef struct hub_audit_row {
+	int64_t at_ms;
+	const char *user_email, *venue_id, *action, *detail; /* venue_id "" for none; detail JSON text */
+} hub_audit_row;
+
+/* A member as the console shows it. */
+typedef struct hub_member {
+	int64_t rid; /* the store's row number: stable, small (the search index's key) */
+	char uid[HUB_ID_MAX], venue_id[HUB_ID_MAX], merged_into[HUB_ID_MAX];
+	char name[STORE_NAME_MAX], phone[STORE_PHONE_MAX], code[STORE_CODE_MAX], tier[STORE_TIER_MAX];
+	char expires[16]; /* YYYY-MM-DD or "" */
+	int provisional, deleted;
+	int64_t created_ms, updated_ms;
+	int64_t visits;        /* attendances (not reversed, not duplicates) */
+	int64_t last_visit_ms; /* 0: never */
+} hub_member;
+
+typedef struct hub_event {
+	char uid[HUB_ID_MAX], venue_id[HUB_ID_MAX];
+	char title[STORE_TITLE_MAX];
+	int64_t start_ms, end_ms, created_ms;
+	int cancelled;
+	int64_t attendance; /* check-ins counted (not reversed, not duplicates) */
+} hub_event;
+
+typedef struct hub_link {
+	char uid[HUB_ID_MAX], venue_id[HUB_ID_MAX], event_uid[HUB_ID_MAX];
+	char platform[16], label[STORE_TITLE_MAX], url[HUB_URL_MAX], slug[HUB_SLUG_MAX];
+	int64_t expires_ms, cap, redirects, created_ms; /* expires_ms, cap 0: none */
+	int is_default, removed;
+} hub_link;
+
+/* What a kiosk said of its queue at its last push (X-Tingzi-Queue). */
+typedef struct hub_queue_state {
+	int64_t pending, dead, at_ms; /* at_ms 0: never said */
+} hub_queue_state;
+
 typedef struct hub_store hub_store;
 
 typedef struct hub_store_ops {
@@ -183,6 +249,98 @@ typedef struct hub_store_ops {
 	/* The venue's reversal and audit records, in the order received. */
 	hub_err (*records_each)(hub_store *st, const char *venue_id, int (*fn)(const hub_record_row *r, void *ctx),
 				void *ctx);
+
+	/* ---- the console ---- */
+	/* Accounts. venue_id NULL: none (an owner sees every venue). HUB_EXISTS: the email is taken. */
+	hub_err (*user_add)(hub_store *st, const char *email, hub_role role, const char *venue_id,
+			    const unsigned char setup_hash[HUB_HASH_LEN], int64_t setup_expires_ms, int64_t now_ms,
+			    hub_user *out);
+	/* By id or by email (case-insensitive). */
+	hub_err (*user_get)(hub_store *st, const char *id_or_email, hub_user *out);
+	hub_err (*users_each)(hub_store *st, int (*fn)(const hub_user *u, void *ctx), void *ctx);
+	/* The venues a user may see (an owner: every venue, whatever this lists). */
+	hub_err (*user_venues_each)(hub_store *st, const char *user_id, int (*fn)(const char *venue_id, void *ctx),
+				    void *ctx);
+	hub_err (*user_venue_add)(hub_store *st, const char *user_id, const char *venue_id);
+	/* 1 when the user may see the venue (their role aside), 0 not, or a negative hub_err. */
+	int (*user_may)(hub_store *st, const hub_user *u, const char *venue_id);
+	/* A new one-time set-up token (users reset): every session of the user ends. */
+	hub_err (*user_set_setup)(hub_store *st, const char *user_id, const unsigned char setup_hash[HUB_HASH_LEN],
+				  int64_t expires_ms, int64_t now_ms);
+	/* The user whose unexpired set-up token hashes to setup_hash. */
+	hub_err (*user_by_setup)(hub_store *st, const unsigned char setup_hash[HUB_HASH_LEN], int64_t now_ms,
+				 hub_user *out);
+	/* Set the password (an Argon2id string): the set-up token is used up and every session ends. */
+	hub_err (*user_set_password)(hub_store *st, const char *user_id, const char *pwhash, int64_t now_ms);
+	/* Disable (or enable again with disabled 0): disabling ends every session. */
+	hub_err (*user_disable)(hub_store *st, const char *user_id, int disabled, int64_t now_ms);
+
+	/* Failed logins, kept in the store: key names what is counted ("a:EMAIL|ADDRESS", "ip:ADDRESS"). */
+	hub_err (*login_failed)(hub_store *st, const char *key, int64_t now_ms);
+	/* How many failures of key since since_ms. */
+	hub_err (*login_failures)(hub_store *st, const char *key, int64_t since_ms, int64_t *count);
+	hub_err (*login_clear)(hub_store *st, const char *key);
+
+	hub_err (*session_add)(hub_store *st, const hub_session *s);
+	/* The session and its user, when the session was seen after idle_after_ms
+	 * and its user is not disabled: seen_ms becomes now_ms. HUB_NOT_FOUND otherwise. */
+	hub_err (*session_get)(hub_store *st, const unsigned char hash[HUB_HASH_LEN], int64_t idle_after_ms,
+			       int64_t now_ms, hub_session *out, hub_user *user);
+	hub_err (*session_end)(hub_store *st, const unsigned char hash[HUB_HASH_LEN]);
+	hub_err (*sessions_end_user)(hub_store *st, const char *user_id);
+
+	/* The console's audit log. venue_id NULL: a change to no venue (accounts). */
+	hub_err (*audit_add)(hub_store *st, const char *user_id, const char *venue_id, const char *action,
+			     const char *detail_json, int64_t now_ms);
+	/* Newest first, at most limit; venue_id NULL: every entry. */
+	hub_err (*audit_each)(hub_store *st, const char *venue_id, int limit,
+			      int (*fn)(const hub_audit_row *r, void *ctx), void *ctx);
+
+	/* A data set's last sequence number in a venue (0: nothing yet): what a cached index is checked against. */
+	hub_err (*set_seq)(hub_store *st, const char *venue_id, hub_set set, int64_t *out);
+	/* The venue's current members (not deleted, not merged), in no set order, visits not filled in. */
+	hub_err (*members_each)(hub_store *st, const char *venue_id, int (*fn)(const hub_member *m, void *ctx),
+				void *ctx);
+	/* One member by uid (merged and deleted ones too), with visits and last visit. */
+	hub_err (*member_get)(hub_store *st, const char *uid, hub_member *out);
+	hub_err (*member_by_rid)(hub_store *st, int64_t rid, hub_member *out);
+	/* Tier, expiry ("" or YYYY-MM-DD) and code ("" for none). HUB_EXISTS: another member has the code. */
+	hub_err (*member_update)(hub_store *st, const char *uid, const char *tier, const char *expires,
+				 const char *code, int64_t now_ms);
+	/* The hub's merge rule: gone becomes merged into keep; its check-ins count for keep (a second
+	 * attendance of the same event or drop-in day becomes a duplicate); keep takes gone's phone and
+	 * code where it has none. Both must be current members of one venue (HUB_INVALID otherwise). */
+	hub_err (*member_merge)(hub_store *st, const char *keep_uid, const char *gone_uid, int64_t now_ms);
+	/* A member's check-ins, newest first (reversed and duplicates too). */
+	hub_err (*member_checkins_each)(hub_store *st, const char *uid, int (*fn)(const hub_checkin_row *r, void *ctx),
+					void *ctx);
+
+	/* Events of a venue, newest start first, cancelled too, with attendance counted. */
+	hub_err (*events_each)(hub_store *st, const char *venue_id, int (*fn)(const hub_event *e, void *ctx),
+			       void *ctx);
+	hub_err (*event_get)(hub_store *st, const char *uid, hub_event *out);
+	hub_err (*event_update)(hub_store *st, const char *uid, const char *title, int64_t start_ms, int64_t end_ms,
+				int64_t now_ms);
+	/* Cancelled: kiosks drop it at their next pull; its check-ins stay. */
+	hub_err (*event_cancel)(hub_store *st, const char *uid, int64_t now_ms);
+	/* The event's check-ins in the order made (reversed and duplicates too). */
+	hub_err (*event_checkins_each)(hub_store *st, const char *uid, int (*fn)(const hub_checkin_row *r, void *ctx),
+				       void *ctx);
+	/* Check-ins of the event counted now (not reversed, not duplicates). */
+	hub_err (*event_count)(hub_store *st, const char *uid, int64_t *count);
+
+	/* Links of a venue, newest first, removed ones too. */
+	hub_err (*links_each)(hub_store *st, const char *venue_id, int (*fn)(const hub_link *l, void *ctx), void *ctx);
+	hub_err (*link_get)(hub_store *st, const char *uid, hub_link *out);
+	/* Expire now (expires_ms = now_ms) or remove; kiosks see it at their next pull. */
+	hub_err (*link_expire)(hub_store *st, const char *uid, int64_t now_ms);
+	hub_err (*link_remove)(hub_store *st, const char *uid, int64_t now_ms);
+
+	/* What a kiosk said of its queue at a push. */
+	hub_err (*device_queue_set)(hub_store *st, const char *device_id, const hub_queue_state *q);
+	hub_err (*device_queue_get)(hub_store *st, const char *device_id, hub_queue_state *out);
+	/* Records of a device the hub refused (kept by the kiosk as dead letters): how many. */
+	hub_err (*device_rejected)(hub_store *st, const char *device_id, int64_t *count);
 } hub_store_ops;
 
 struct hub_store {

@@ -19,7 +19,7 @@
  * idle_cpu_pct <= 0.5 (on Xvfb only: the dummy driver polls).
  */
 #include "app/kiosk.h"
-#include "app/roster/roster.h"
+#include "sync/roster/roster.h"
 #include "app/screens/screen.h"
 #include "app/store/store.h"
 #include "sync/clock.h"

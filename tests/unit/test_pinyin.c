@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "app/roster/pinyin.h"
+#include "sync/roster/pinyin.h"
 #include "sync/utf8.h"
 
 struct reading_case {

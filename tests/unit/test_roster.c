@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "app/roster/roster.h"
+#include "sync/roster/roster.h"
 
 #define MAX_OUT 64
 

@@ -49,10 +49,10 @@
  * match), names to TOKENS_MAX tokens. Scripts other than Han and Latin are
  * not searchable by name.
  */
-#include "app/roster/roster.h"
+#include "sync/roster/roster.h"
 #include "sync/utf8.h"
 
-#include "app/roster/pinyin.h"
+#include "sync/roster/pinyin.h"
 
 #include <assert.h>
 #include <stdlib.h>
