@@ -104,6 +104,40 @@ int64_t hub_parse_local(const char *tz, const char *text)
 	return (int64_t)t * 1000;
 }
 
+void hub_local_time(const char *tz, int64_t ms, hub_time_cache *cache, char out[17])
+{
+	const char *zone = tz ? tz : "";
+	if (ms < 0 || ms > 253402300799999LL) {
+		memcpy(out, "----------------", 17);
+		return;
+	}
+	/* A zone's offset changes only on an hour boundary (or a half or quarter
+	 * hour): one look-up serves every time of the same quarter hour. */
+	hub_time_cache local = {.quarter = -1};
+	if (!cache)
+		cache = &local;
+	int64_t quarter = ms / 900000;
+	if (strcmp(cache->tz, zone) != 0 || cache->quarter != quarter) {
+		time_t t = (time_t)(quarter * 900);
+		struct tm tm;
+		pthread_mutex_lock(&tz_lock);
+		char *saved = zone_in(zone);
+		localtime_r(&t, &tm);
+		zone_out(saved);
+		pthread_mutex_unlock(&tz_lock);
+		snprintf(cache->tz, sizeof cache->tz, "%s", zone);
+		cache->quarter = quarter;
+		cache->offset_s = tm.tm_gmtoff;
+	}
+	time_t lt = (time_t)(ms / 1000) + cache->offset_s;
+	struct tm tm;
+	gmtime_r(&lt, &tm);
+	char text[64];
+	snprintf(text, sizeof text, "%04d-%02d-%02d %02d:%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+		 tm.tm_hour, tm.tm_min);
+	snprintf(out, 17, "%.16s", text);
+}
+
 int hub_tz_valid(const char *tz)
 {
 	if (!tz || !tz[0] || strlen(tz) >= 64 || strstr(tz, "..") || tz[0] == '/')

@@ -27,6 +27,18 @@ void hub_day(const char *tz, int64_t ms, hub_day_cache *cache, char out[11]);
 /* "YYYY-MM-DDTHH:MM" (or a space for T) in zone tz, as Unix ms; -1 if malformed. */
 int64_t hub_parse_local(const char *tz, const char *text);
 
+/*
+ * ms as "YYYY-MM-DD HH:MM" in zone tz ("" or NULL: UTC). The zone's offset is
+ * cached per quarter hour in *cache (may be NULL; zero it, or set quarter -1, before the first call), so a page of 5000 times of
+ * one evening looks the zone up a dozen times, not 5000.
+ */
+typedef struct hub_time_cache {
+	char tz[64];
+	int64_t quarter; /* ms / 900000 of the cached offset */
+	long offset_s;
+} hub_time_cache;
+void hub_local_time(const char *tz, int64_t ms, hub_time_cache *cache, char out[17]);
+
 /* The zone new venues get: $TZ, else /etc/timezone, else "UTC". */
 void hub_default_tz(char *out, size_t len);
 /* 1 when tz names a zone this machine knows. */
