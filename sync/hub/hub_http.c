@@ -22,6 +22,7 @@
 #include "sync/clock.h"
 #include "sync/hub/hub_http.h"
 #include "sync/check.h"
+#include "sync/hub/console/console.h"
 #include "sync/hub/hub_guard.h"
 #include "sync/hub/hub_push.h"
 #include "sync/hub/hub_util.h"
@@ -47,9 +48,11 @@ typedef struct server {
 	const char *public_url;
 	size_t max_body;
 	int tls;
+	console *con;
 } server;
 
-enum route { R_NONE, R_HEALTH, R_LIVE, R_ENROLL, R_PUSH, R_PULL };
+/* Routes from R_ENROLL on take a token or a code: their refusals count against the client's address. */
+enum route { R_NONE, R_HEALTH, R_LIVE, R_CONSOLE, R_ENROLL, R_PUSH, R_PULL };
 
 typedef struct req {
 	enum route route;
@@ -64,6 +67,7 @@ typedef struct req {
 	int quiet;	     /* counted in a summary line instead of a line of its own */
 	int64_t arrived_ms;  /* wall clock when the headers arrived */
 	struct timespec t0;
+	char url[512];	/* a console POST's path, kept for when its body is in */
 	char what[160]; /* method and path, escaped */
 	char note[200]; /* what the log line adds */
 } req;
@@ -554,7 +558,7 @@ static enum route classify(const char *url, req *rq)
 		return R_PUSH;
 	if (sscanf(url, "/v1/venues/%36[0-9a-f]/pull/%16[a-z]%1s", rq->venue, rq->set, rest) == 2)
 		return R_PULL;
-	return R_NONE;
+	return console_owns(url) ? R_CONSOLE : R_NONE;
 }
 
 /* Makes room for need bytes of body, taken from the shared budget first: 0, or -1. */
@@ -608,6 +612,132 @@ static void body_chunk(server *sv, req *rq, const char *data, size_t n)
 	rq->len += n;
 }
 
+/* ---- the console ---- */
+
+typedef struct console_conn {
+	struct MHD_Connection *c;
+	server *sv;
+} console_conn;
+
+static const char *console_get(void *ctx, int kind, const char *name)
+{
+	console_conn *cc = ctx;
+	return MHD_lookup_connection_value(cc->c, kind == CONSOLE_HEADER ? MHD_HEADER_KIND : MHD_GET_ARGUMENT_KIND,
+					   name);
+}
+
+typedef struct query_walk {
+	void (*fn)(const char *name, const char *value, void *fctx);
+	void *fctx;
+} query_walk;
+
+static enum MHD_Result query_one(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	query_walk *w = cls;
+	w->fn(key, value ? value : "", w->fctx);
+	return MHD_YES;
+}
+
+static void console_each_query(void *ctx, void (*fn)(const char *name, const char *value, void *fctx), void *fctx)
+{
+	console_conn *cc = ctx;
+	query_walk w = {fn, fctx};
+	MHD_get_connection_values(cc->c, MHD_GET_ARGUMENT_KIND, query_one, &w);
+}
+
+static void console_unlock(void *ctx)
+{
+	pthread_mutex_unlock(&((console_conn *)ctx)->sv->lock);
+}
+
+static void console_relock(void *ctx)
+{
+	pthread_mutex_lock(&((console_conn *)ctx)->sv->lock);
+}
+
+/*
+ * A console page: handed over whole, with the store's lock held, and sent
+ * back with the headers every page of the console carries (no framing, no
+ * scripts or styles but the hub's own, no referrer: a set-up link's token
+ * never leaves in a Referer).
+ */
+static enum MHD_Result console_page(struct MHD_Connection *c, server *sv, req *rq, const char *url, const char *method,
+				    const char *body, size_t len)
+{
+	char client[INET6_ADDRSTRLEN] = "";
+	const struct sockaddr *sa = client_of(c);
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, client, sizeof client);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, client, sizeof client);
+	console_conn cc = {c, sv};
+	console_request crq = {.method = method, .path = url, .get = console_get, .ctx = &cc,
+			       .each_query = console_each_query, .body = body, .len = len,
+			       .body_too_large = rq->too_large, .client = client, .tls = sv->tls,
+			       .unlock = console_unlock, .relock = console_relock, .now_ms = clock_wall_ms()};
+	console_response out;
+	rq->answered = 1;
+	pthread_mutex_lock(&sv->lock);
+	console_handle(sv->con, &crq, &out);
+	pthread_mutex_unlock(&sv->lock);
+	snprintf(rq->note, sizeof rq->note, "%s", out.note);
+	struct MHD_Response *r = MHD_create_response_from_buffer(
+	    out.len, out.body, out.body_static ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		console_response_free(&out);
+		return MHD_NO;
+	}
+	if (out.content_type)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, out.content_type);
+	MHD_add_response_header(r, "Cache-Control", out.cache ? "public, max-age=86400" : "no-store");
+	MHD_add_response_header(r, "Content-Security-Policy",
+				"default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self' data:; "
+				"connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	if (out.location[0])
+		MHD_add_response_header(r, MHD_HTTP_HEADER_LOCATION, out.location);
+	if (out.disposition[0])
+		MHD_add_response_header(r, "Content-Disposition", out.disposition);
+	for (int i = 0; i < out.ncookies; i++)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, out.cookies[i]);
+	enum MHD_Result ret = MHD_queue_response(c, out.status ? out.status : 500, r);
+	MHD_destroy_response(r);
+	return ret;
+}
+
+/* A console request as its headers arrive: a GET is answered now; a POST's body is gathered. */
+static enum MHD_Result console_begin(struct MHD_Connection *c, server *sv, req *rq, const char *url,
+				     const char *method)
+{
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+		return console_page(c, sv, rq, url, method, NULL, 0);
+	if (strcmp(method, "POST") != 0)
+		return send_error(c, rq, 405, "method_not_allowed", "use GET or POST");
+	snprintf(rq->url, sizeof rq->url, "%s", url);
+	if (strlen(url) >= sizeof rq->url)
+		return console_page(c, sv, rq, "/", "GET", NULL, 0);
+	rq->limit = CONSOLE_MAX_BODY;
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl) {
+		char *end;
+		unsigned long long n = strtoull(cl, &end, 10);
+		/*
+		 * A browser shows an answer only once it has sent its whole form, so a
+		 * body over the limit is read and dropped (up to CONSOLE_DRAIN_BODY),
+		 * then answered with a page that says why; a larger one is refused at once.
+		 */
+		if (n > CONSOLE_DRAIN_BODY)
+			return send_error(c, rq, 413, "too_large", "the body is larger than %zu bytes", rq->limit);
+		if (n > rq->limit)
+			rq->too_large = 1;
+		else if (n && body_grow(sv, rq, (size_t)n) != 0)
+			return send_later(c, rq, 503, 5, "unavailable", "the hub is receiving too much at once; try again");
+	}
+	return MHD_YES;
+}
+
 /*
  * What the headers alone decide, before any body is read. Answers every
  * request that has no body to wait for; a push or enrolment that may go on
@@ -623,6 +753,8 @@ static enum MHD_Result begin(struct MHD_Connection *c, server *sv, req *rq, cons
 		return get ? health(c) : send_error(c, rq, 405, "method_not_allowed", "use GET");
 	case R_LIVE:
 		return get ? live(c, sv, rq, url + 3) : send_error(c, rq, 405, "method_not_allowed", "use GET");
+	case R_CONSOLE:
+		return console_begin(c, sv, rq, url, method);
 	default:
 		break;
 	}
@@ -660,6 +792,11 @@ static enum MHD_Result begin(struct MHD_Connection *c, server *sv, req *rq, cons
 /* The whole body is here: check, inflate and hand it to its endpoint. */
 static enum MHD_Result finish(struct MHD_Connection *c, server *sv, req *rq)
 {
+	if (rq->route == R_CONSOLE) {
+		if (rq->busy)
+			return send_later(c, rq, 503, 5, "unavailable", "the hub is receiving too much at once; try again");
+		return console_page(c, sv, rq, rq->url, "POST", rq->body, rq->len);
+	}
 	if (rq->too_large)
 		return send_error(c, rq, 413, "too_large", "the body is larger than %zu bytes", rq->limit);
 	if (rq->busy)
@@ -868,6 +1005,15 @@ int hub_serve(hub_store *st, const hub_serve_config *cfg)
 		free(key);
 		return 1;
 	}
+	char why[300];
+	console_config cc = {.public_url = cfg->public_url, .tls = cert != NULL};
+	if (!(sv.con = console_new(st, &cc, why, sizeof why))) {
+		fprintf(stderr, "tingzi-hub: %s\n", why);
+		hub_guard_free(sv.guard);
+		free(cert);
+		free(key);
+		return 1;
+	}
 	unsigned max_conn = room_for(cfg->max_connections ? cfg->max_connections : HUB_MAX_CONNECTIONS);
 	pthread_mutex_init(&sv.lock, NULL);
 	/* INT and TERM are waited for below, in this thread only */
@@ -893,6 +1039,7 @@ int hub_serve(hub_store *st, const hub_serve_config *cfg)
 		fprintf(stderr, "tingzi-hub: cannot listen on %s:%u (in use, not this machine's address%s)\n", host,
 			port, cert ? ", or the certificate and key do not match" : "");
 		hub_guard_free(sv.guard);
+		console_free(sv.con);
 		pthread_mutex_destroy(&sv.lock);
 		free(cert);
 		free(key);
@@ -905,6 +1052,7 @@ int hub_serve(hub_store *st, const hub_serve_config *cfg)
 	fprintf(stderr, "hub: stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	MHD_stop_daemon(d);
 	hub_guard_free(sv.guard);
+	console_free(sv.con);
 	pthread_mutex_destroy(&sv.lock);
 	free(cert);
 	if (key)

@@ -43,7 +43,8 @@ int form_parse(form *f, const char *content_type, const char *body, size_t len, 
 /* The first field of that name, or NULL. */
 const char *form_get(const form *f, const char *name);
 const form_field *form_field_get(const form *f, const char *name);
-/* The value, with spaces trimmed from both ends, or "" when absent. Writes into out (len bytes). */
+/* The value, with spaces trimmed from both ends, or "" when absent. Writes into out (len bytes),
+ * cut to len - 1 bytes: where a longer value must be refused, check strlen(form_get()) first. */
 const char *form_trimmed(const form *f, const char *name, char *out, size_t len);
 
 /* The value of cookie name in a Cookie header, into out; 0, or -1 when absent or too long. */
