@@ -13,6 +13,7 @@
 #include "sync/args.h"
 #include "sync/check.h"
 #include "sync/csv_out.h"
+#include "sync/hub/console/console.h"
 #include "sync/hub/hub_http.h"
 #include "sync/hub/hub_import.h"
 #include "sync/hub/hub_push.h"
@@ -72,6 +73,13 @@ static const char usage_text[] =
     "  import FILE.tzb\n"
     "        a kiosk's signed batch file (tingzi export); the same exactly-once\n"
     "        rules as a push; a file that does not verify is refused whole\n"
+    "  users add EMAIL --role owner|organizer|staff [--venue VENUE] [--public-url URL]\n"
+    "        an account of the organizer console; prints its one-time set-up\n"
+    "        link (valid 24 hours)\n"
+    "  users list | users disable EMAIL | users enable EMAIL\n"
+    "  users reset EMAIL [--public-url URL]   a new set-up link; sessions end\n"
+    "  users grant EMAIL --venue VENUE        one more venue for an organizer or staff\n"
+    "  console routes   the console's pages and the least role of each\n"
     "\n"
     "  --db PATH   the hub's database (default: $TINGZI_HUB_DB, else ./tingzi-hub.db)\n"
     "  --help, --version; COMMAND --help shows a command's help\n"
@@ -140,6 +148,27 @@ static const char usage_import[] =
     "\n"
     "A kiosk's signed batch file (tingzi export); the same exactly-once rules\n"
     "as a push; a file that does not verify is refused whole.\n";
+
+static const char usage_users[] =
+    "Usage: tingzi-hub users add EMAIL --role owner|organizer|staff [--venue VENUE] [--public-url URL]\n"
+    "       tingzi-hub users list\n"
+    "       tingzi-hub users disable EMAIL\n"
+    "       tingzi-hub users enable EMAIL\n"
+    "       tingzi-hub users reset EMAIL [--public-url URL]\n"
+    "       tingzi-hub users grant EMAIL --venue VENUE\n"
+    "\n"
+    "Accounts of the organizer console (served by `tingzi-hub serve` on its own\n"
+    "port: open the hub's address in a browser). Owners run everything and the\n"
+    "users; organizers run their venues (members, events, links, kiosks); staff\n"
+    "see their venue's attendance. Organizers and staff need --venue.\n"
+    "add and reset print a one-time set-up link on stdout, valid 24 hours, with\n"
+    "which the person chooses a password; URL is how browsers reach the hub\n"
+    "(default: $TINGZI_HUB_PUBLIC_URL, else http://127.0.0.1:8420). disable ends\n"
+    "every session of the account at once.\n";
+
+static const char usage_console[] = "Usage: tingzi-hub console routes\n"
+				    "\n"
+				    "The console's pages: method, path and the least role that may use it.\n";
 
 /* Print "tingzi-hub: MESSAGE" and the usage to stderr; returns ARGS_USAGE. */
 #define usage_error(usage, ...) args_usage_error("tingzi-hub", usage, __VA_ARGS__)
@@ -658,6 +687,193 @@ static int cmd_import(hub_store *st, const args *o, const char *usage)
 
 /* ---- the commands ---- */
 
+/* ---- users of the console ---- */
+
+static const char *public_url(const char *flag)
+{
+	const char *env = getenv("TINGZI_HUB_PUBLIC_URL");
+	return flag ? flag : env && env[0] ? env : "http://127.0.0.1:8420";
+}
+
+static int user_known(hub_store *st, const char *email, hub_user *u)
+{
+	hub_err e = st->ops->user_get(st, email, u);
+	if (e == HUB_NOT_FOUND)
+		fprintf(stderr, "tingzi-hub: no user %s (tingzi-hub users list)\n", email);
+	else if (e != HUB_OK)
+		fprintf(stderr, "tingzi-hub: %s\n", hub_store_errmsg(st));
+	return e == HUB_OK;
+}
+
+static void print_setup_link(const char *url, const char *token)
+{
+	size_t n = strlen(url);
+	while (n && url[n - 1] == '/')
+		n--;
+	printf("%.*s/setup?t=%s\n", (int)n, url, token);
+}
+
+enum { USERS_ROLE, USERS_VENUE, USERS_PUBLIC_URL };
+static const args_opt users_add_opts[] = {{"role", 1, 0}, {"venue", 1, 0}, {"public-url", 1, 0}, {0}};
+static const args_opt users_reset_opts[] = {{"public-url", 1, 0}, {0}};
+static const args_opt users_grant_opts[] = {{"venue", 1, 0}, {0}};
+
+static int cmd_users_add(hub_store *st, const args *o, const char *usage)
+{
+	hub_role role;
+	hub_venue v;
+	const char *email = o->nwords == 1 ? o->word[0] : NULL, *venue = o->value[USERS_VENUE];
+	const char *at = email ? strchr(email, '@') : NULL;
+	if (!email || !at || at == email || !strchr(at, '.') || strlen(email) > HUB_EMAIL_MAX ||
+	    strpbrk(email, " <>\"'\t\r\n"))
+		return usage_error(usage, "users add needs the person's EMAIL address");
+	if (!o->value[USERS_ROLE] || hub_role_parse(o->value[USERS_ROLE], &role) != 0)
+		return usage_error(usage, "--role: expected owner, organizer or staff");
+	if (role != HUB_ROLE_OWNER && !venue)
+		return usage_error(usage, "an %s needs --venue VENUE", hub_role_name(role));
+	if (venue && !venue_known(st, venue, &v))
+		return 1;
+	char lowered[HUB_EMAIL_MAX + 1], token[44];
+	size_t i = 0;
+	for (; email[i]; i++)
+		lowered[i] = (char)(email[i] >= 'A' && email[i] <= 'Z' ? email[i] + 32 : email[i]);
+	lowered[i] = 0;
+	unsigned char hash[HUB_HASH_LEN];
+	console_setup_token(token, hash);
+	int64_t now = clock_wall_ms();
+	hub_user u;
+	hub_err e = st->ops->user_add(st, lowered, role, venue, hash, now + CONSOLE_SETUP_HOURS * 3600000LL, now, &u);
+	if (e == HUB_EXISTS) {
+		fprintf(stderr, "tingzi-hub: there is already a user %s (users reset %s makes a new set-up link)\n",
+			lowered, lowered);
+		return 1;
+	}
+	if (e != HUB_OK) {
+		fprintf(stderr, "tingzi-hub: cannot add the user: %s\n", hub_store_errmsg(st));
+		return 1;
+	}
+	if (st->ops->audit_add(st, u.id, venue, "user.add.cli", "{}", now) != HUB_OK)
+		fprintf(stderr, "tingzi-hub: the audit log could not keep this: %s\n", hub_store_errmsg(st));
+	fprintf(stderr, "%s %s added; send them this link (one use, valid 24 hours) to choose a password:\n",
+		hub_role_name(role), lowered);
+	print_setup_link(public_url(o->value[USERS_PUBLIC_URL]), token);
+	return 0;
+}
+
+typedef struct user_list {
+	hub_store *st;
+} user_list;
+
+static int print_user_venue(const char *venue_id, void *ctx)
+{
+	hub_venue v;
+	hub_store *st = ctx;
+	printf(" %s", st->ops->venue_get(st, venue_id, &v) == HUB_OK ? v.name : venue_id);
+	return 0;
+}
+
+static int print_user(const hub_user *u, void *ctx)
+{
+	hub_store *st = ctx;
+	printf("%s  %-9s  %s", u->email, hub_role_name(u->role),
+	       u->disabled_ms ? "disabled" : u->pwhash[0] ? "active" : "not set up");
+	if (u->role != HUB_ROLE_OWNER) {
+		printf("  venues:");
+		st->ops->user_venues_each(st, u->id, print_user_venue, st);
+	}
+	printf("\n");
+	return 0;
+}
+
+static int cmd_users_list(hub_store *st, const args *o, const char *usage)
+{
+	(void)o, (void)usage;
+	if (st->ops->users_each(st, print_user, st) != HUB_OK) {
+		fprintf(stderr, "tingzi-hub: %s\n", hub_store_errmsg(st));
+		return 1;
+	}
+	return 0;
+}
+
+static int users_disable_to(hub_store *st, const args *o, const char *usage, int disabled)
+{
+	hub_user u;
+	if (o->nwords != 1)
+		return usage_error(usage, "users %s needs the user's EMAIL", disabled ? "disable" : "enable");
+	if (!user_known(st, o->word[0], &u))
+		return 1;
+	int64_t now = clock_wall_ms();
+	if (st->ops->user_disable(st, u.id, disabled, now) != HUB_OK) {
+		fprintf(stderr, "tingzi-hub: %s\n", hub_store_errmsg(st));
+		return 1;
+	}
+	st->ops->audit_add(st, u.id, NULL, disabled ? "user.disable.cli" : "user.enable.cli", "{}", now);
+	fprintf(stderr, "%s %s%s\n", u.email, disabled ? "disabled" : "enabled",
+		disabled ? "; every session of the account ended" : "");
+	return 0;
+}
+
+static int cmd_users_disable(hub_store *st, const args *o, const char *usage)
+{
+	return users_disable_to(st, o, usage, 1);
+}
+
+static int cmd_users_enable(hub_store *st, const args *o, const char *usage)
+{
+	return users_disable_to(st, o, usage, 0);
+}
+
+static int cmd_users_reset(hub_store *st, const args *o, const char *usage)
+{
+	hub_user u;
+	if (o->nwords != 1)
+		return usage_error(usage, "users reset needs the user's EMAIL");
+	if (!user_known(st, o->word[0], &u))
+		return 1;
+	char token[44];
+	unsigned char hash[HUB_HASH_LEN];
+	console_setup_token(token, hash);
+	int64_t now = clock_wall_ms();
+	if (st->ops->user_set_setup(st, u.id, hash, now + CONSOLE_SETUP_HOURS * 3600000LL, now) != HUB_OK) {
+		fprintf(stderr, "tingzi-hub: %s\n", hub_store_errmsg(st));
+		return 1;
+	}
+	st->ops->audit_add(st, u.id, NULL, "user.reset.cli", "{}", now);
+	fprintf(stderr, "a new set-up link for %s (one use, valid 24 hours); their sessions ended:\n", u.email);
+	print_setup_link(public_url(o->value[0]), token);
+	return 0;
+}
+
+static int cmd_users_grant(hub_store *st, const args *o, const char *usage)
+{
+	hub_user u;
+	hub_venue v;
+	if (o->nwords != 1 || !o->value[0])
+		return usage_error(usage, "users grant needs the user's EMAIL and --venue VENUE");
+	if (!user_known(st, o->word[0], &u) || !venue_known(st, o->value[0], &v))
+		return 1;
+	if (st->ops->user_venue_add(st, u.id, v.id) != HUB_OK) {
+		fprintf(stderr, "tingzi-hub: %s\n", hub_store_errmsg(st));
+		return 1;
+	}
+	st->ops->audit_add(st, u.id, v.id, "user.grant.cli", "{}", clock_wall_ms());
+	fprintf(stderr, "%s may now use venue \"%s\"\n", u.email, v.name);
+	return 0;
+}
+
+static void print_route(const char *method, const char *pattern, const char *role, void *ctx)
+{
+	(void)ctx;
+	printf("%-4s %-40s %s\n", method, pattern, role);
+}
+
+static int cmd_console_routes(hub_store *st, const args *o, const char *usage)
+{
+	(void)st, (void)o, (void)usage;
+	console_routes_each(print_route, NULL);
+	return 0;
+}
+
 typedef struct command {
 	const char *name;
 	const char *verb; /* NULL: the command takes none */
@@ -680,6 +896,13 @@ static const command commands[] = {
     {"checkins", "export", usage_checkins, export_opts, 0, cmd_checkins_export},
     {"audit", "export", usage_audit, export_opts, 0, cmd_audit_export},
     {"import", NULL, usage_import, NULL, 1, cmd_import},
+    {"users", "add", usage_users, users_add_opts, 1, cmd_users_add},
+    {"users", "list", usage_users, NULL, 0, cmd_users_list},
+    {"users", "disable", usage_users, NULL, 1, cmd_users_disable},
+    {"users", "enable", usage_users, NULL, 1, cmd_users_enable},
+    {"users", "reset", usage_users, users_reset_opts, 1, cmd_users_reset},
+    {"users", "grant", usage_users, users_grant_opts, 1, cmd_users_grant},
+    {"console", "routes", usage_console, NULL, 0, cmd_console_routes},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 
