@@ -1,0 +1,665 @@
+/*
+ * console_events — a venue's events in the console: the list and a new
+ * event, an event's attendance (live while it runs), edit, cancel, the
+ * count the live page polls, and the attendance as CSV.
+ *
+ * An event's page reads its check-ins once, keeping only the newest
+ * SHOWN_MAX in a ring, so a crowded evening costs one pass and a bounded
+ * page; the CSV has them all.
+ */
+#include "sync/hub/console/console_impl.h"
+
+#include "sync/check.h"
+#include "sync/csv_out.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EVENTS_MAX 200		    /* events listed */
+#define SHOWN_MAX  500		    /* check-ins on an event's page (5000 rows would weigh over 1 MB) */
+#define LIVE_BEFORE (3600LL * 1000) /* the page is live from an hour before the start */
+#define LIVE_AFTER  (7200LL * 1000) /* to two hours after the end */
+
+/* ---- translated sentences with values (as in console_members.c) ---- */
+
+/*
+ * A sentence's translation with its %s (or %1$s, %2$s, ...) replaced by
+ * args: only %s, so a translation can neither reach past its arguments nor
+ * paste markup.
+ */
+static void fill(const char *fmt, const char *const *args, size_t nargs,
+		 void (*put)(void *ctx, const char *s, size_t len, int value), void *ctx)
+{
+	size_t next = 0;
+	const char *p = fmt, *lit = fmt;
+	while (*p) {
+		if (*p != '%') {
+			p++;
+			continue;
+		}
+		put(ctx, lit, (size_t)(p - lit), 0);
+		const char *q = p + 1;
+		size_t which = next;
+		if (*q >= '1' && *q <= '9' && q[1] == '$') {
+			which = (size_t)(*q - '1');
+			q += 2;
+		} else if (*q == 's') {
+			next++;
+		}
+		if (*q == 's') {
+			const char *a = which < nargs && args[which] ? args[which] : "";
+			put(ctx, a, strlen(a), 1);
+			p = q + 1;
+		} else if (*q == '%') {
+			put(ctx, "%", 1, 0);
+			p = q + 1;
+		} else {
+			put(ctx, "%", 1, 0);
+			p = p + 1;
+		}
+		lit = p;
+	}
+	put(ctx, lit, (size_t)(p - lit), 0);
+}
+
+static void put_html(void *ctx, const char *s, size_t len, int value)
+{
+	html *h = ctx;
+	char buf[512];
+	while (len) {
+		size_t n = len < sizeof buf - 1 ? len : sizeof buf - 1;
+		while (n < len && n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+		memcpy(buf, s, n);
+		buf[n] = '\0';
+		if (value)
+			html_user(h, buf);
+		else
+			html_text(h, buf);
+		s += n;
+		len -= n;
+	}
+}
+
+typedef struct textbuf {
+	char *out;
+	size_t len, at;
+} textbuf;
+
+static void put_text(void *ctx, const char *s, size_t len, int value)
+{
+	textbuf *t = ctx;
+	(void)value;
+	if (t->at + 1 >= t->len)
+		return;
+	size_t n = len < t->len - t->at - 1 ? len : t->len - t->at - 1;
+	memcpy(t->out + t->at, s, n);
+	t->at += n;
+	t->out[t->at] = '\0';
+}
+
+#define ARGS(...)  ((const char *const[]){__VA_ARGS__, NULL})
+#define NARGS(...) (sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+#define SAY(c, msgid, ...) fill(T((c), (msgid)), ARGS(__VA_ARGS__), NARGS(__VA_ARGS__), put_html, &(c)->h)
+
+static const char *sayf(cx *c, char *out, size_t len, const char *msgid, const char *const *args, size_t n)
+{
+	textbuf t = {out, len, 0};
+	out[0] = '\0';
+	fill(T(c, msgid), args, n, put_text, &t);
+	return out;
+}
+#define SAYF(c, buf, msgid, ...) sayf((c), (buf), sizeof(buf), (msgid), ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
+
+static const char *num(int64_t v, char out[24])
+{
+	snprintf(out, 24, "%lld", (long long)v);
+	return out;
+}
+
+/* ---- shared bits ---- */
+
+static int is_organizer(const cx *c)
+{
+	return c->user.role >= HUB_ROLE_ORGANIZER;
+}
+
+static int running(const hub_event *e, int64_t now)
+{
+	return !e->cancelled && now >= e->start_ms && now < e->end_ms;
+}
+
+static int live(const hub_event *e, int64_t now)
+{
+	return !e->cancelled && now >= e->start_ms - LIVE_BEFORE && now <= e->end_ms + LIVE_AFTER;
+}
+
+/* "2026-12-06 19:30–21:00", or both dates when the event runs past midnight. */
+static void put_span(cx *c, const hub_event *e)
+{
+	char a[17], b[17];
+	cx_time(c, e->start_ms, a);
+	cx_time(c, e->end_ms, b);
+	if (strncmp(a, b, 10) == 0)
+		html_f(&c->h, "%s–%s", a, b + 11);
+	else
+		html_f(&c->h, "%s – %s", a, b);
+}
+
+static void put_badges(cx *c, const hub_event *e)
+{
+	int64_t now = c->rq->now_ms;
+	if (e->cancelled)
+		html_f(&c->h, " <span class=\"badge bad\">%s</span>", T(c, "cancelled"));
+	else if (running(e, now))
+		html_f(&c->h, " <span class=\"badge ok\">%s</span>", T(c, "now"));
+}
+
+/* An event of this venue by uid; 0, or -1 when the page failed. */
+static int load_event(cx *c, hub_event *ev)
+{
+	hub_err e = c->st->ops->event_get(c->st, c->id, ev);
+	if (e == HUB_NOT_FOUND || (e == HUB_OK && strcmp(ev->venue_id, c->venue.id) != 0)) {
+		page_fail(c, 404, T(c, "There is no such event in this venue."));
+		return -1;
+	}
+	if (e != HUB_OK) {
+		page_store_failed(c, e);
+		return -1;
+	}
+	return 0;
+}
+
+/* What the create and edit forms hold. */
+typedef struct event_form {
+	char title[FORM_MAX_VALUE], start[64], end[64];
+	int64_t start_ms, end_ms;
+	const char *error;
+	char msg[300];
+} event_form;
+
+/* Read and check the form; 0, or -1 with f->error. */
+static int event_form_read(cx *c, event_form *f)
+{
+	char n1[24];
+	form_trimmed(&c->form, "title", f->title, sizeof f->title);
+	form_trimmed(&c->form, "start", f->start, sizeof f->start);
+	form_trimmed(&c->form, "end", f->end, sizeof f->end);
+	f->error = NULL;
+	f->start_ms = f->start[0] ? hub_parse_local(c->venue.tz, f->start) : -1;
+	f->end_ms = f->end[0] ? hub_parse_local(c->venue.tz, f->end) : -1;
+	if (!check_text(f->title, STORE_TITLE_MAX - 1, 0))
+		f->error = f->title[0] ? SAYF(c, f->msg, "The title must be one line of at most %s bytes.",
+					      num(STORE_TITLE_MAX - 1, n1))
+				       : T(c, "The event needs a title.");
+	else if (f->start_ms < 0)
+		f->error = T(c, "The start is not a date and time (YYYY-MM-DD HH:MM).");
+	else if (f->end_ms < 0)
+		f->error = T(c, "The end is not a date and time (YYYY-MM-DD HH:MM).");
+	else if (f->end_ms <= f->start_ms)
+		f->error = T(c, "The end must be after the start.");
+	return f->error ? -1 : 0;
+}
+
+/* "YYYY-MM-DDTHH:MM" for a datetime-local input. */
+static const char *input_time(cx *c, int64_t ms, char out[17])
+{
+	cx_time(c, ms, out);
+	if (strlen(out) == 16)
+		out[10] = 'T';
+	return out;
+}
+
+static void event_fields(cx *c, const char *title, const char *start, const char *end)
+{
+	html_f(&c->h,
+	       "<div class=\"field\"><label for=\"title\">%s</label>"
+	       "<input id=\"title\" name=\"title\" value=\"%s\" maxlength=\"%d\" required></div>"
+	       "<div class=\"row\"><div class=\"field\"><label for=\"start\">%s</label>"
+	       "<input id=\"start\" name=\"start\" type=\"datetime-local\" value=\"%s\" required></div>"
+	       "<div class=\"field\"><label for=\"end\">%s</label>"
+	       "<input id=\"end\" name=\"end\" type=\"datetime-local\" value=\"%s\" required></div></div>",
+	       T(c, "Title"), title, STORE_TITLE_MAX - 1, T(c, "Starts"), start, T(c, "Ends"), end);
+}
+
+/* ---- the list ---- */
+
+typedef struct list {
+	cx *c;
+	size_t total, shown;
+} list;
+
+static int event_row(const hub_event *e, void *ctx)
+{
+	list *l = ctx;
+	cx *c = l->c;
+	char n[24];
+	l->total++;
+	if (l->shown == EVENTS_MAX)
+		return 0;
+	l->shown++;
+	html_f(&c->h, "<tr><td data-label=\"%s\"><a href=\"/venues/%s/events/%s\">", T(c, "Event"), c->venue.id, e->uid);
+	html_user(&c->h, e->title);
+	html_f(&c->h, "</a>");
+	put_badges(c, e);
+	html_f(&c->h, "</td><td data-label=\"%s\">", T(c, "When"));
+	put_span(c, e);
+	html_f(&c->h, "</td><td data-label=\"%s\" class=\"num\">%s</td></tr>\n", T(c, "Attendance"),
+	       num(e->attendance, n));
+	return 0;
+}
+
+static void events_view(cx *c, const event_form *f)
+{
+	char n1[24], n2[24], action[96];
+	page_begin(c, T(c, "Events"), "events");
+	html_f(&c->h, "<h1>%s</h1>\n", T(c, "Events"));
+	if (is_organizer(c)) {
+		snprintf(action, sizeof action, "/venues/%s/events", c->venue.id);
+		html_f(&c->h, "<details class=\"card\"%s><summary>%s</summary>\n", f ? " open" : "", T(c, "New event"));
+		if (f && f->error)
+			html_f(&c->h, "<p class=\"alert bad\" role=\"alert\">%s</p>\n", f->error);
+		form_open(c, action, 0);
+		event_fields(c, f ? f->title : "", f ? f->start : "", f ? f->end : "");
+		html_f(&c->h, "<p class=\"muted\">");
+		SAY(c, "Times are in the venue's time zone (%s). Kiosks get the event at their next sync.", c->venue.tz);
+		html_f(&c->h, "</p><button class=\"primary\">%s</button>", T(c, "Create the event"));
+		form_close(c);
+		html_f(&c->h, "</details>\n");
+	}
+	html_f(&c->h,
+	       "<section class=\"card\"><table class=\"data\"><thead><tr><th>%s</th><th>%s</th>"
+	       "<th class=\"num\">%s</th></tr></thead><tbody>\n",
+	       T(c, "Event"), T(c, "When"), T(c, "Attendance"));
+	list l = {c, 0, 0};
+	hub_err e = c->st->ops->events_each(c->st, c->venue.id, event_row, &l);
+	if (e != HUB_OK) {
+		page_store_failed(c, e);
+		return;
+	}
+	html_f(&c->h, "</tbody></table>\n");
+	if (l.total == 0)
+		html_f(&c->h, "<p class=\"empty\">%s</p>\n", T(c, "No events yet."));
+	else if (l.total > l.shown) {
+		html_f(&c->h, "<p class=\"muted\">");
+		SAY(c, "Showing the latest %1$s of %2$s events.", num((int64_t)l.shown, n1), num((int64_t)l.total, n2));
+		html_f(&c->h, "</p>\n");
+	}
+	html_f(&c->h, "</section>\n");
+	page_end(c);
+}
+
+static void events_page(cx *c)
+{
+	events_view(c, NULL);
+}
+
+static void event_create(cx *c)
+{
+	event_form f;
+	if (event_form_read(c, &f) != 0) {
+		c->out->status = 400;
+		events_view(c, &f);
+		return;
+	}
+	char uid[HUB_ID_MAX];
+	hub_err e = c->st->ops->event_add(c->st, c->venue.id, f.title, f.start_ms, f.end_ms, c->rq->now_ms, uid);
+	if (e == HUB_INVALID) {
+		f.error = T(c, "The store refused these values.");
+		c->out->status = 400;
+		events_view(c, &f);
+		return;
+	}
+	if (e != HUB_OK) {
+		page_store_failed(c, e);
+		return;
+	}
+	json_t *d = json_pack("{s:s,s:s,s:I,s:I}", "event", uid, "title", f.title, "start_ms", (json_int_t)f.start_ms,
+			      "end_ms", (json_int_t)f.end_ms);
+	if (console_audit(c, "event.create", d) != 0)
+		return;
+	page_flash(c, T(c, "Event created. Kiosks get it at their next sync."));
+	page_redirect(c, "/venues/%s/events/%s", c->venue.id, uid);
+}
+
+/* ---- one event ---- */
+
+typedef struct shown_row {
+	char member[HUB_ID_MAX], name[STORE_NAME_MAX], method[STORE_METHOD_MAX], device[9];
+	int64_t at_ms;
+	int reversed, duplicate;
+} shown_row;
+
+typedef struct attendance {
+	shown_row *ring; /* the newest SHOWN_MAX, oldest overwritten */
+	size_t rows, reversed, duplicates, counted;
+} attendance;
+
+static int attend_row(const hub_checkin_row *r, void *ctx)
+{
+	attendance *a = ctx;
+	if (a->ring) {
+		shown_row *s = &a->ring[a->rows % SHOWN_MAX];
+		snprintf(s->member, sizeof s->member, "%s", r->member_uid ? r->member_uid : "");
+		snprintf(s->name, sizeof s->name, "%s", r->member_name ? r->member_name : "");
+		snprintf(s->method, sizeof s->method, "%s", r->method ? r->method : "");
+		snprintf(s->device, sizeof s->device, "%s", r->device_id ? r->device_id : "");
+		s->at_ms = r->corrected_ms ? r->corrected_ms : r->wall_ms;
+		s->reversed = r->reversed;
+		s->duplicate = r->duplicate_of != NULL;
+	}
+	a->rows++;
+	a->reversed += r->reversed != 0;
+	a->duplicates += r->duplicate_of != NULL;
+	a->counted += !r->reversed && !r->duplicate_of;
+	return 0;
+}
+
+/* What changes whenever a check-in of the event is added or undone: both only ever grow. */
+static int64_t changed_stamp(const attendance *a)
+{
+	return (int64_t)(a->rows + a->reversed);
+}
+
+static const char *const methods[][2] = {
+    {"scan", N_("code scanned")}, {"phone", N_("phone")},	 {"name", N_("name search")},
+    {"walkin", N_("walk-in")},	  {"cli", N_("command line")},
+};
+
+static const char *method_name(cx *c, const char *m)
+{
+	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+		if (strcmp(m, methods[i][0]) == 0)
+			return T(c, methods[i][1]);
+	return m;
+}
+
+static void event_view(cx *c, const hub_event *ev, const event_form *f)
+{
+	char n1[24], n2[24], action[128], a[17], b[17];
+	int64_t now = c->rq->now_ms;
+	int org = is_organizer(c);
+	attendance at = {.ring = malloc(SHOWN_MAX * sizeof(shown_row))};
+	if (!at.ring) {
+		page_fail(c, 500, T(c, "Out of memory."));
+		return;
+	}
+	hub_err e = c->st->ops->event_checkins_each(c->st, ev->uid, attend_row, &at);
+	if (e != HUB_OK) {
+		free(at.ring);
+		page_store_failed(c, e);
+		return;
+	}
+	page_begin(c, ev->title, "events");
+	html_f(&c->h, "<p class=\"muted\"><a href=\"/venues/%s/events\">%s</a></p><h1>", c->venue.id, T(c, "Events"));
+	html_user(&c->h, ev->title);
+	html_f(&c->h, "</h1><p class=\"sub\">");
+	put_span(c, ev);
+	put_badges(c, ev);
+	html_f(&c->h, "</p>\n");
+	if (ev->cancelled)
+		html_f(&c->h, "<p class=\"alert warn\">%s</p>\n",
+		       T(c, "This event was cancelled: kiosks no longer offer it. Its check-ins are kept."));
+
+	/* the count, live while the event runs */
+	int is_live = live(ev, now);
+	html_f(&c->h, "<section class=\"card count\"");
+	if (is_live)
+		html_f(&c->h, " data-live=\"/venues/%s/events/%s/count\" data-count=\"%zu\" data-changed=\"%lld\"",
+		       c->venue.id, ev->uid, at.counted, (long long)changed_stamp(&at));
+	html_f(&c->h, "><p class=\"big num\">%zu</p><p>%s</p>", at.counted, T(c, "checked in (counted)"));
+	if (at.reversed || at.duplicates) {
+		html_f(&c->h, "<p class=\"muted\">");
+		SAY(c, "Not counted: %1$s undone, %2$s duplicates.", num((int64_t)at.reversed, n1),
+		    num((int64_t)at.duplicates, n2));
+		html_f(&c->h, "</p>");
+	}
+	if (is_live) {
+		html_f(&c->h, "<p class=\"muted live-note\">%s <a href=\"/venues/%s/events/%s\">%s</a></p>",
+		       T(c, "This page updates itself every few seconds while the event runs; without JavaScript,"),
+		       c->venue.id, ev->uid, T(c, "refresh to update"));
+	}
+	html_f(&c->h, "</section>\n");
+
+	/* the check-ins, newest first */
+	html_f(&c->h, "<section class=\"card\"><h2>%s</h2>\n", T(c, "Check-ins"));
+	html_f(&c->h, "<p class=\"muted\">");
+	if (at.rows > SHOWN_MAX)
+		SAY(c, "Showing the newest %1$s of %2$s check-ins; the CSV file has all of them.", num(SHOWN_MAX, n1),
+		    num((int64_t)at.rows, n2));
+	else
+		SAY(c, "%s check-ins, newest first.", num((int64_t)at.rows, n1));
+	html_f(&c->h, " <a href=\"/venues/%s/events/%s.csv\">%s</a></p>\n", c->venue.id, ev->uid,
+	       T(c, "Download as CSV"));
+	if (at.rows) {
+		/* each row kept lean: 5000 rows would be over a megabyte; relative links, short labels */
+		const char *lt = T(c, "Time"), *lm = T(c, "Member"), *lh = T(c, "Method"), *lk = T(c, "Kiosk"),
+			   *ls = T(c, "Status"), *undone = T(c, "undone"), *dup = T(c, "duplicate");
+		char day[17];
+		cx_time(c, ev->start_ms, day);
+		html_f(&c->h,
+		       "<table class=\"data\"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>"
+		       "</thead><tbody>\n",
+		       lt, lm, lh, lk, ls);
+		size_t n = at.rows < SHOWN_MAX ? at.rows : SHOWN_MAX;
+		for (size_t i = 0; i < n; i++) {
+			const shown_row *s = &at.ring[(at.rows - 1 - i) % SHOWN_MAX];
+			cx_time(c, s->at_ms, b);
+			/* the time of day alone on the event's own day */
+			html_f(&c->h, "<tr><td data-label=\"%s\">%s</td><td data-label=\"%s\">", lt,
+			       strncmp(b, day, 10) == 0 ? b + 11 : b, lm);
+			if (org && s->member[0])
+				html_f(&c->h, "<a href=\"../members/%s\">", s->member);
+			html_user(&c->h, s->name);
+			html_f(&c->h, "%s</td><td data-label=\"%s\">%s</td><td data-label=\"%s\">%s</td><td data-label=\"%s\">",
+			       org && s->member[0] ? "</a>" : "", lh, method_name(c, s->method), lk, s->device, ls);
+			if (s->reversed)
+				html_f(&c->h, "<span class=\"badge bad\">%s</span>", undone);
+			if (s->duplicate)
+				html_f(&c->h, "<span class=\"badge warn\">%s</span>", dup);
+			html_f(&c->h, "</td></tr>\n");
+		}
+		html_f(&c->h, "</tbody></table>\n");
+	} else {
+		html_f(&c->h, "<p class=\"empty\">%s</p>\n", T(c, "No check-ins yet."));
+	}
+	html_f(&c->h, "</section>\n");
+	free(at.ring);
+
+	if (org && !ev->cancelled) {
+		html_f(&c->h, "<div class=\"grid\"><section class=\"card\"><h2>%s</h2>\n", T(c, "Edit"));
+		if (f && f->error)
+			html_f(&c->h, "<p class=\"alert bad\" role=\"alert\">%s</p>\n", f->error);
+		snprintf(action, sizeof action, "/venues/%s/events/%s", c->venue.id, ev->uid);
+		form_open(c, action, 0);
+		event_fields(c, f ? f->title : ev->title, f ? f->start : input_time(c, ev->start_ms, a),
+			     f ? f->end : input_time(c, ev->end_ms, b));
+		html_f(&c->h, "<p class=\"muted\">");
+		SAY(c, "Times are in the venue's time zone (%s). Kiosks get the change at their next sync.", c->venue.tz);
+		html_f(&c->h, "</p><button class=\"primary\">%s</button>", T(c, "Save"));
+		form_close(c);
+		html_f(&c->h, "</section>\n<section class=\"card\"><h2>%s</h2><p>%s</p>\n", T(c, "Cancel the event"),
+		       T(c, "Kiosks stop offering it at their next sync. The check-ins already made are kept and "
+			    "still count in the members' visits."));
+		snprintf(action, sizeof action, "/venues/%s/events/%s/cancel", c->venue.id, ev->uid);
+		form_open(c, action, 0);
+		html_f(&c->h, "<button class=\"danger\">%s</button>", T(c, "Cancel the event"));
+		form_close(c);
+		html_f(&c->h, "</section></div>\n");
+	}
+	page_end(c);
+}
+
+static void event_page(cx *c)
+{
+	hub_event ev;
+	if (load_event(c, &ev) != 0)
+		return;
+	event_view(c, &ev, NULL);
+}
+
+static void event_edit(cx *c)
+{
+	hub_event ev;
+	event_form f;
+	if (load_event(c, &ev) != 0)
+		return;
+	if (ev.cancelled) {
+		page_fail(c, 409, T(c, "This event was cancelled: it cannot be edited."));
+		return;
+	}
+	if (event_form_read(c, &f) != 0) {
+		c->out->status = 400;
+		event_view(c, &ev, &f);
+		return;
+	}
+	if (strcmp(f.title, ev.title) == 0 && f.start_ms == ev.start_ms && f.end_ms == ev.end_ms) {
+		page_flash(c, T(c, "Nothing changed."));
+		page_redirect(c, "/venues/%s/events/%s", c->venue.id, ev.uid);
+		return;
+	}
+	hub_err e = c->st->ops->event_update(c->st, ev.uid, f.title, f.start_ms, f.end_ms, c->rq->now_ms);
+	if (e == HUB_INVALID) {
+		f.error = T(c, "The store refused these values.");
+		c->out->status = 400;
+		event_view(c, &ev, &f);
+		return;
+	}
+	if (e == HUB_NOT_FOUND) {
+		page_fail(c, 404, T(c, "There is no such event in this venue."));
+		return;
+	}
+	if (e != HUB_OK) {
+		page_store_failed(c, e);
+		return;
+	}
+	json_t *d = json_pack("{s:s,s:{s:s,s:I,s:I},s:{s:s,s:I,s:I}}", "event", ev.uid, "before", "title", ev.title,
+			      "start_ms", (json_int_t)ev.start_ms, "end_ms", (json_int_t)ev.end_ms, "after", "title",
+			      f.title, "start_ms", (json_int_t)f.start_ms, "end_ms", (json_int_t)f.end_ms);
+	if (console_audit(c, "event.update", d) != 0)
+		return;
+	page_flash(c, T(c, "Saved. Kiosks get the change at their next sync."));
+	page_redirect(c, "/venues/%s/events/%s", c->venue.id, ev.uid);
+}
+
+static void event_cancel(cx *c)
+{
+	hub_event ev;
+	if (load_event(c, &ev) != 0)
+		return;
+	if (ev.cancelled) {
+		page_flash(c, T(c, "The event was already cancelled."));
+		page_redirect(c, "/venues/%s/events/%s", c->venue.id, ev.uid);
+		return;
+	}
+	hub_err e = c->st->ops->event_cancel(c->st, ev.uid, c->rq->now_ms);
+	if (e != HUB_OK) {
+		page_store_failed(c, e);
+		return;
+	}
+	json_t *d = json_pack("{s:s,s:s}", "event", ev.uid, "title", ev.title);
+	if (console_audit(c, "event.cancel", d) != 0)
+		return;
+	page_flash(c, T(c, "The event is cancelled. Kiosks drop it at their next sync; its check-ins are kept."));
+	page_redirect(c, "/venues/%s/events/%s", c->venue.id, ev.uid);
+}
+
+/* ---- the live count and the CSV ---- */
+
+static void event_count(cx *c)
+{
+	hub_event ev;
+	hub_err e = c->st->ops->event_get(c->st, c->id, &ev);
+	if (e == HUB_NOT_FOUND || (e == HUB_OK && strcmp(ev.venue_id, c->venue.id) != 0)) {
+		page_json(c, json_pack("{s:s}", "error", "not_found"));
+		c->out->status = 404;
+		return;
+	}
+	attendance at = {0};
+	if (e == HUB_OK)
+		e = c->st->ops->event_checkins_each(c->st, ev.uid, attend_row, &at);
+	if (e != HUB_OK) {
+		page_json(c, json_pack("{s:s}", "error", e == HUB_BUSY ? "busy" : "store"));
+		c->out->status = e == HUB_BUSY ? 503 : 500;
+		return;
+	}
+	page_json(c, json_pack("{s:I,s:I,s:b}", "count", (json_int_t)at.counted, "changed",
+			       (json_int_t)changed_stamp(&at), "live", live(&ev, c->rq->now_ms)));
+}
+
+typedef struct csv_ctx {
+	cx *c;
+	FILE *f;
+	hub_store *st;
+	hub_err e;
+} csv_ctx;
+
+static int csv_row(const hub_checkin_row *r, void *ctx)
+{
+	csv_ctx *x = ctx;
+	cx *c = x->c;
+	char when[17], phone[STORE_PHONE_MAX + 8] = "";
+	hub_member m;
+	if (r->member_uid) {
+		hub_err e = x->st->ops->member_get(x->st, r->member_uid, &m);
+		if (e == HUB_OK)
+			cx_mask_phone(m.phone, phone, sizeof phone);
+		else if (e != HUB_NOT_FOUND) {
+			x->e = e;
+			return 1;
+		}
+	}
+	const char *status = r->reversed ? T(c, "undone") : r->duplicate_of ? T(c, "duplicate") : T(c, "counted");
+	const char *cells[5] = {cx_time(c, r->corrected_ms ? r->corrected_ms : r->wall_ms, when), r->member_name,
+				phone, method_name(c, r->method ? r->method : ""), status};
+	csv_out_row(x->f, cells, 5);
+	return 0;
+}
+
+static void event_csv(cx *c)
+{
+	hub_event ev;
+	if (load_event(c, &ev) != 0)
+		return;
+	char *buf = NULL, fname[160], day[17];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f) {
+		page_fail(c, 500, T(c, "Out of memory."));
+		return;
+	}
+	fputs("\xef\xbb\xbf", f); /* a spreadsheet then reads the file as UTF-8 */
+	const char *head[5] = {T(c, "Time"), T(c, "Member"), T(c, "Phone"), T(c, "Method"), T(c, "Status")};
+	csv_out_row(f, head, 5);
+	csv_ctx x = {c, f, c->st, HUB_OK};
+	hub_err e = c->st->ops->event_checkins_each(c->st, ev.uid, csv_row, &x);
+	if (e == HUB_OK)
+		e = x.e;
+	int bad = ferror(f);
+	fclose(f);
+	if (e != HUB_OK || bad) {
+		free(buf);
+		if (e != HUB_OK)
+			page_store_failed(c, e);
+		else
+			page_fail(c, 500, T(c, "Out of memory."));
+		return;
+	}
+	cx_time(c, ev.start_ms, day);
+	snprintf(fname, sizeof fname, "attendance-%s-%.4s%.2s%.2s.csv", c->venue.slug[0] ? c->venue.slug : "venue",
+		 day, day + 5, day + 8);
+	page_download(c, "text/csv; charset=utf-8", fname, buf, len);
+}
+
+const console_route console_routes_events[] = {
+    {"GET", "/venues/{v}/events", HUB_ROLE_STAFF, events_page},
+    {"POST", "/venues/{v}/events", HUB_ROLE_ORGANIZER, event_create},
+    {"GET", "/venues/{v}/events/{id}.csv", HUB_ROLE_STAFF, event_csv},
+    {"GET", "/venues/{v}/events/{id}/count", HUB_ROLE_STAFF, event_count},
+    {"GET", "/venues/{v}/events/{id}", HUB_ROLE_STAFF, event_page},
+    {"POST", "/venues/{v}/events/{id}", HUB_ROLE_ORGANIZER, event_edit},
+    {"POST", "/venues/{v}/events/{id}/cancel", HUB_ROLE_ORGANIZER, event_cancel},
+    {NULL, NULL, HUB_ROLE_NONE, NULL},
+};
