@@ -31,12 +31,10 @@
  * Durability: WAL with synchronous=FULL, so a push the hub answered survives
  * a crash of the hub or the machine.
  */
-#include "sync/hub/hub_store.h"
 #include "sync/clock.h"
+#include "sync/hub/hub_store_sqlite_impl.h"
 #include "sync/hub/hub_util.h"
 
-#include <sqlite3.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,25 +46,9 @@
 #define SCHEMA_VERSION 2
 
 enum {
-	Q_VENUE_ADD,
-	Q_VENUE_GET,
-	Q_VENUES,
-	Q_SEQ_NEXT,
 	Q_SEQ_GET,
-	Q_CODE_ADD,
-	Q_CODE_USE,
-	Q_DEVICE_GET,
-	Q_DEVICE_PUT,
-	Q_DEVICES,
-	Q_DEVICE_REVOKE,
 	Q_DEVICE_SEEN,
-	Q_MEMBER_BY_UID,
-	Q_MEMBER_BY_PHONE,
-	Q_MEMBER_BY_CODE,
-	Q_MEMBER_INSERT,
-	Q_MEMBER_UPDATE,
 	Q_EVENT_BY_UID,
-	Q_EVENT_INSERT,
 	Q_CHECKIN_INSERT,
 	Q_ATTEND_INSERT,
 	Q_ATTEND_GET,
@@ -78,52 +60,13 @@ enum {
 	Q_PULL_MEMBERS,
 	Q_PULL_EVENTS,
 	Q_PULL_LINKS,
-	Q_LINK_INSERT,
-	Q_LINK_CLEAR_DEFAULT,
-	Q_LIVE_LINKS,
-	Q_LIVE_COUNT,
-	Q_SLUG_KNOWN,
-	Q_EXPORT,
-	Q_RECORDS_EXPORT,
 	Q_COUNT
 };
 
 static const char *const sql[Q_COUNT] = {
-    [Q_VENUE_ADD] = "INSERT INTO venues(id, name, tz, slug, created_ms) VALUES(?1, ?2, ?3, ?4, ?5)",
-    [Q_VENUE_GET] = "SELECT id, name, tz, slug, created_ms FROM venues WHERE id = ?1",
-    [Q_VENUES] = "SELECT id, name, tz, slug, created_ms FROM venues ORDER BY created_ms, id",
-    [Q_SEQ_NEXT] = "INSERT INTO set_seqs(venue_id, data_set, last) VALUES(?1, ?2, 1)"
-		   " ON CONFLICT(venue_id, data_set) DO UPDATE SET last = last + 1 RETURNING last",
     [Q_SEQ_GET] = "SELECT last FROM set_seqs WHERE venue_id = ?1 AND data_set = ?2",
-    [Q_CODE_ADD] = "INSERT INTO enroll_codes(code_hash, venue_id, created_ms, expires_ms) VALUES(?1, ?2, ?3, ?4)",
-    [Q_CODE_USE] = "UPDATE enroll_codes SET used_ms = ?2, device_id = ?3 WHERE code_hash = ?1"
-		   " AND used_ms IS NULL AND expires_ms > ?2 RETURNING venue_id",
-    [Q_DEVICE_GET] = "SELECT id, venue_id, name, public_key, token_hash, enrolled_ms, coalesce(revoked_ms, 0),"
-		     " coalesce(last_seen_ms, 0), offset_ms FROM devices WHERE id = ?1",
-    [Q_DEVICE_PUT] = "INSERT INTO devices(id, venue_id, name, public_key, token_hash, enrolled_ms)"
-		     " VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(id) DO UPDATE SET venue_id = excluded.venue_id,"
-		     " name = excluded.name, public_key = excluded.public_key, token_hash = excluded.token_hash,"
-		     " enrolled_ms = excluded.enrolled_ms, revoked_ms = NULL, last_seen_ms = NULL, offset_ms = 0"
-		     " WHERE devices.revoked_ms IS NOT NULL",
-    [Q_DEVICES] = "SELECT id, venue_id, name, public_key, token_hash, enrolled_ms, coalesce(revoked_ms, 0),"
-		  " coalesce(last_seen_ms, 0), offset_ms FROM devices WHERE ?1 IS NULL OR venue_id = ?1"
-		  " ORDER BY enrolled_ms, id",
-    [Q_DEVICE_REVOKE] = "UPDATE devices SET revoked_ms = ?2 WHERE id = ?1 AND revoked_ms IS NULL",
     [Q_DEVICE_SEEN] = "UPDATE devices SET last_seen_ms = ?2, offset_ms = ?3 WHERE id = ?1",
-    [Q_MEMBER_BY_UID] = "SELECT uid, venue_id, merged_into, deleted, name, phone, code, tier, expires, rowid,"
-			" origin_device FROM members WHERE uid = ?1",
-    [Q_MEMBER_BY_PHONE] = "SELECT uid, venue_id, merged_into, deleted, name, phone, code, tier, expires"
-			  " FROM members WHERE venue_id = ?1 AND phone = ?2 AND deleted = 0 AND merged_into IS NULL",
-    [Q_MEMBER_BY_CODE] = "SELECT uid, venue_id, merged_into, deleted, name, phone, code, tier, expires"
-			 " FROM members WHERE venue_id = ?1 AND code = ?2 AND deleted = 0 AND merged_into IS NULL",
-    [Q_MEMBER_INSERT] = "INSERT INTO members(uid, venue_id, name, phone, code, tier, expires, provisional,"
-			" merged_into, seq, origin_device, created_ms, updated_ms)"
-			" VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
-    [Q_MEMBER_UPDATE] = "UPDATE members SET name = ?2, phone = ?3, code = ?4, tier = ?5, expires = ?6,"
-			" seq = ?7, updated_ms = ?8 WHERE uid = ?1",
     [Q_EVENT_BY_UID] = "SELECT venue_id, rowid, origin_device FROM events WHERE uid = ?1",
-    [Q_EVENT_INSERT] = "INSERT INTO events(uid, venue_id, title, start_ms, end_ms, seq, origin_device, created_ms)"
-		       " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [Q_CHECKIN_INSERT] = "INSERT INTO checkins(id, venue_id, device_id, member_uid, member_sent, event_uid,"
 			 " method, wall_ms, mono_ms, boot, device_seq, visit, flags, kiosk_day, offset_ms,"
 			 " corrected_ms, day, akey, received_ms)"
@@ -146,21 +89,13 @@ static const char *const sql[Q_COUNT] = {
 		      " WHERE venue_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
     [Q_PULL_LINKS] = "SELECT uid, platform, label, url, expires_ms, cap, event_uid, is_default, slug, deleted, seq"
 		     " FROM links WHERE venue_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
-    [Q_LINK_INSERT] = "INSERT INTO links(uid, venue_id, platform, label, url, expires_ms, cap, event_uid,"
-		      " is_default, slug, seq, created_ms)"
-		      " VALUES(?1, ?2, ?3, ?4, ?5, nullif(?6, 0), nullif(?7, 0), ?8, ?9, ?10, ?11, ?12)",
-    [Q_LINK_CLEAR_DEFAULT] = "UPDATE links SET is_default = 0, seq = ?2 WHERE venue_id = ?1 AND is_default = 1",
-    [Q_LIVE_LINKS] = "SELECT uid, url, expires_ms, cap, redirects FROM links WHERE slug = ?1 AND deleted = 0"
-		     " ORDER BY created_ms, rowid",
-    [Q_LIVE_COUNT] = "UPDATE links SET redirects = redirects + 1 WHERE uid = ?1",
-    [Q_SLUG_KNOWN] = "SELECT 1 FROM venues WHERE slug = ?1 UNION ALL SELECT 1 FROM links WHERE slug = ?1 LIMIT 1",
-    [Q_EXPORT] = "SELECT c.id, c.device_id, c.member_uid, m.name, c.event_uid, e.title, c.method, c.day,"
-		 " c.duplicate_of, c.wall_ms, c.offset_ms, c.corrected_ms, c.received_ms, c.reversed"
-		 " FROM checkins c LEFT JOIN members m ON m.uid = c.member_uid"
-		 " LEFT JOIN events e ON e.uid = c.event_uid WHERE c.venue_id = ?1 ORDER BY c.rowid",
-    [Q_RECORDS_EXPORT] = "SELECT id, kind, device_id, session, action, detail, checkin, reason, wall_ms, seq,"
-			 " received_ms FROM records WHERE venue_id = ?1 ORDER BY rowid",
 };
+_Static_assert(Q_COUNT <= SQ_CORE_STMTS, "more statements than slots");
+
+static sqlite3_stmt *q(sq *s, int which)
+{
+	return stmt(s, &s->core[which], sql[which]);
+}
 
 static const char schema[] =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -217,595 +152,6 @@ static const char *const migrations[SCHEMA_VERSION - 1] = {
     " CREATE INDEX records_venue ON records(venue_id);",
 };
 
-typedef struct sq {
-	hub_store base;
-	sqlite3 *db;
-	sqlite3_stmt *q[Q_COUNT];
-	char import_venue[HUB_ID_MAX];
-} sq;
-
-static const char *const set_names[HUB_SET_COUNT] = {"members", "events", "links"};
-
-const char *hub_set_name(hub_set set)
-{
-	return set_names[set];
-}
-
-int hub_set_parse(const char *name, hub_set *out)
-{
-	for (int i = 0; i < HUB_SET_COUNT; i++)
-		if (strcmp(name, set_names[i]) == 0) {
-			*out = (hub_set)i;
-			return 0;
-		}
-	return -1;
-}
-
-/* ---- helpers ---- */
-
-static hub_err fail(sq *s, int rc)
-{
-	snprintf(s->base.errmsg, sizeof s->base.errmsg, "%s", sqlite3_errmsg(s->db));
-	if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
-		return HUB_BUSY;
-	if ((rc & 0xff) == SQLITE_CONSTRAINT)
-		return HUB_EXISTS;
-	return HUB_ERR;
-}
-
-static sqlite3_stmt *q(sq *s, int which)
-{
-	sqlite3_stmt *st = s->q[which];
-	if (!st) {
-		if (sqlite3_prepare_v3(s->db, sql[which], -1, SQLITE_PREPARE_PERSISTENT, &s->q[which], NULL) !=
-		    SQLITE_OK) {
-			snprintf(s->base.errmsg, sizeof s->base.errmsg, "%s", sqlite3_errmsg(s->db));
-			return NULL;
-		}
-		st = s->q[which];
-	}
-	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
-	return st;
-}
-
-static void bt(sqlite3_stmt *st, int i, const char *v)
-{
-	if (v)
-		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
-	else
-		sqlite3_bind_null(st, i);
-}
-
-static void bi(sqlite3_stmt *st, int i, int64_t v)
-{
-	sqlite3_bind_int64(st, i, v);
-}
-
-static const char *ct(sqlite3_stmt *st, int i)
-{
-	const char *v = (const char *)sqlite3_column_text(st, i);
-	return v ? v : "";
-}
-
-static void cpy(char *dst, size_t len, const char *src)
-{
-	snprintf(dst, len, "%s", src ? src : "");
-}
-
-static hub_err exec(sq *s, const char *text)
-{
-	int rc = sqlite3_exec(s->db, text, NULL, NULL, NULL);
-	return rc == SQLITE_OK ? HUB_OK : fail(s, rc);
-}
-
-static hub_err begin(sq *s)
-{
-	return exec(s, "BEGIN IMMEDIATE");
-}
-
-static hub_err commit(sq *s)
-{
-	hub_err e = exec(s, "COMMIT");
-	if (e != HUB_OK)
-		exec(s, "ROLLBACK");
-	return e;
-}
-
-static hub_err rollback(sq *s, hub_err e)
-{
-	char keep[sizeof s->base.errmsg];
-	memcpy(keep, s->base.errmsg, sizeof keep);
-	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	memcpy(s->base.errmsg, keep, sizeof keep);
-	return e;
-}
-
-/* Run a statement that returns no row (or ignores it). */
-static hub_err done(sq *s, sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW || rc == SQLITE_DONE) {
-		sqlite3_reset(st);
-		return HUB_OK;
-	}
-	hub_err e = fail(s, rc);
-	sqlite3_reset(st);
-	return e;
-}
-
-static int64_t next_seq(sq *s, const char *venue, hub_set set, hub_err *err)
-{
-	sqlite3_stmt *st = q(s, Q_SEQ_NEXT);
-	if (!st) {
-		*err = HUB_ERR;
-		return 0;
-	}
-	bt(st, 1, venue);
-	bt(st, 2, set_names[set]);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		*err = fail(s, rc);
-		return 0;
-	}
-	int64_t v = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return v;
-}
-
-/* ---- venues ---- */
-
-static void venue_row(sqlite3_stmt *st, hub_venue *v)
-{
-	cpy(v->id, sizeof v->id, ct(st, 0));
-	cpy(v->name, sizeof v->name, ct(st, 1));
-	cpy(v->tz, sizeof v->tz, ct(st, 2));
-	cpy(v->slug, sizeof v->slug, ct(st, 3));
-	v->created_ms = sqlite3_column_int64(st, 4);
-}
-
-static hub_err sq_venue_add(hub_store *b, const char *name, const char *tz, int64_t now, hub_venue *out)
-{
-	sq *s = (sq *)b;
-	sqlite3_stmt *st = q(s, Q_VENUE_ADD);
-	if (!st)
-		return HUB_ERR;
-	memset(out, 0, sizeof *out);
-	char rnd[HUB_ID_MAX];
-	if (clock_new_id(out->id) != 0 || clock_new_id(rnd) != 0)
-		return HUB_ERR;
-	cpy(out->name, sizeof out->name, name);
-	cpy(out->tz, sizeof out->tz, tz);
-	/* a short slug for the venue's live code: 10 hex digits of a fresh id */
-	snprintf(out->slug, sizeof out->slug, "%.10s", rnd);
-	out->created_ms = now;
-	bt(st, 1, out->id);
-	bt(st, 2, out->name);
-	bt(st, 3, out->tz);
-	bt(st, 4, out->slug);
-	bi(st, 5, now);
-	return done(s, st);
-}
-
-static hub_err sq_venue_get(hub_store *b, const char *id, hub_venue *out)
-{
-	sq *s = (sq *)b;
-	sqlite3_stmt *st = q(s, Q_VENUE_GET);
-	if (!st)
-		return HUB_ERR;
-	bt(st, 1, id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		venue_row(st, out);
-	hub_err e = rc == SQLITE_ROW ? HUB_OK : rc == SQLITE_DONE ? HUB_NOT_FOUND : fail(s, rc);
-	sqlite3_reset(st);
-	return e;
-}
-
-static hub_err sq_venues_each(hub_store *b, int (*fn)(const hub_venue *v, void *ctx), void *ctx)
-{
-	sq *s = (sq *)b;
-	sqlite3_stmt *st = q(s, Q_VENUES);
-	if (!st)
-		return HUB_ERR;
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		hub_venue v;
-		venue_row(st, &v);
-		if (fn(&v, ctx))
-			break;
-	}
-	hub_err e = rc == SQLITE_ROW || rc == SQLITE_DONE ? HUB_OK : fail(s, rc);
-	sqlite3_reset(st);
-	return e;
-}
-
-/* ---- devices ---- */
-
-static hub_err sq_code_add(hub_store *b, const char *venue, const unsigned char hash[HUB_HASH_LEN],
-			   int64_t expires_ms, int64_t now)
-{
-	sq *s = (sq *)b;
-	sqlite3_stmt *st = q(s, Q_CODE_ADD);
-	if (!st)
-		return HUB_ERR;
-	sqlite3_bind_blob(st, 1, hash, HUB_HASH_LEN, SQLITE_STATIC);
-	bt(st, 2, venue);
-	bi(st, 3, now);
-	bi(st, 4, expires_ms);
-	return done(s, st);
-}
-
-static void device_row(sqlite3_stmt *st, hub_device *d)
-{
-	memset(d, 0, sizeof *d);
-	cpy(d->id, sizeof d->id, ct(st, 0));
-	cpy(d->venue_id, sizeof d->venue_id, ct(st, 1));
-	cpy(d->name, sizeof d->name, ct(st, 2));
-	cpy(d->public_key, sizeof d->public_key, ct(st, 3));
-	if (sqlite3_column_bytes(st, 4) == HUB_HASH_LEN)
-		memcpy(d->token_hash, sqlite3_column_blob(st, 4), HUB_HASH_LEN);
-	d->enrolled_ms = sqlite3_column_int64(st, 5);
-	d->revoked_ms = sqlite3_column_int64(st, 6);
-	d->last_seen_ms = sqlite3_column_int64(st, 7);
-	d->offset_ms = sqlite3_column_int64(st, 8);
-}
-
-static hub_err sq_enroll(hub_store *b, const unsigned char code_hash[HUB_HASH_LEN], const hub_device *dev,
-			 int64_t now, hub_venue *venue)
-{
-	sq *s = (sq *)b;
-	hub_err e = begin(s);
-	if (e != HUB_OK)
-		return e;
-	sqlite3_stmt *st = q(s, Q_CODE_USE);
-	if (!st)
-		return rollback(s, HUB_ERR);
-	sqlite3_bind_blob(st, 1, code_hash, HUB_HASH_LEN, SQLITE_STATIC);
-	bi(st, 2, now);
-	bt(st, 3, dev->id);
-	int rc = sqlite3_step(st);
-	if (rc != SQLITE_ROW) {
-		e = rc == SQLITE_DONE ? HUB_CODE_INVALID : fail(s, rc);
-		sqlite3_reset(st);
-		return rollback(s, e);
-	}
-	char vid[HUB_ID_MAX];
-	cpy(vid, sizeof vid, ct(st, 0));
-	sqlite3_reset(st);
-	if ((st = q(s, Q_DEVICE_PUT)) == NULL)
-		return rollback(s, HUB_ERR);
-	bt(st, 1, dev->id);
-	bt(st, 2, vid);
-	bt(st, 3, dev->name);
-	bt(st, 4, dev->public_key);
-	sqlite3_bind_blob(st, 5, dev->token_hash, HUB_HASH_LEN, SQLITE_STATIC);
-	bi(st, 6, now);
-	if ((e = done(s, st)) != HUB_OK)
-		return rollback(s, e);
-	if (sqlite3_changes(s->db) == 0) {
-		snprintf(s->base.errmsg, sizeof s->base.errmsg, "device %s is already enrolled", dev->id);
-		return rollback(s, HUB_EXISTS);
-	}
-	if ((e = sq_venue_get(b, vid, venue)) != HUB_OK)
-		return rollback(s, e);
-	return commit(s);
-}
-
-static hub_err sq_device_get(hub_store *b, const char *id, hub_device *out)
-{
-	sq *s = (sq *)b;
-	sqlite3_stmt *st = q(s, Q_DEVICE_GET);
-	if (!st)
-		return HUB_ERR;
-	bt(st, 1, id);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		device_row(st, out);
-	hub_err e = rc == SQLITE_ROW ? HUB_OK : rc == SQLITE_DONE ? HUB_NOT_FOUND : fail(s, rc);
-	sqlite3_reset(st);
-	return e;
-}
-
-static hub_err sq_devices_each(hub_store *b, const char *venue, int (*fn)(const hub_device *d, void *ctx),
-			       void *ctx)
-{
-	sq *s = (sq *)b;
-	sqlite3_stmt *st = q(s, Q_DEVICES);
-	if (!st)
-		return HUB_ERR;
-	bt(st, 1, venue);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		hub_device d;
-		device_row(st, &d);
-		if (fn(&d, ctx))
-			break;
-	}
-	hub_err e = rc == SQLITE_ROW || rc == SQLITE_DONE ? HUB_OK : fail(s, rc);
-	sqlite3_reset(st);
-	return e;
-}
-
-static hub_err sq_device_revoke(hub_store *b, const char *id, int64_t now)
-{
-	sq *s = (sq *)b;
-	sqlite3_stmt *st = q(s, Q_DEVICE_REVOKE);
-	if (!st)
-		return HUB_ERR;
-	bt(st, 1, id);
-	bi(st, 2, now);
-	hub_err e = done(s, st);
-	if (e == HUB_OK && sqlite3_changes(s->db) == 0) {
-		hub_device d;
-		e = sq_device_get(b, id, &d) == HUB_OK ? HUB_EXISTS : HUB_NOT_FOUND;
-	}
-	return e;
-}
-
-/* ---- members ---- */
-
-typedef struct mrow {
-	int64_t rid;
-	char uid[HUB_ID_MAX], venue[HUB_ID_MAX], merged[HUB_ID_MAX];
-	char origin[HUB_ID_MAX]; /* the device that sent it ("" for the hub's own); by uid only */
-	int deleted;
-	char name[STORE_NAME_MAX], phone[STORE_PHONE_MAX], code[STORE_CODE_MAX], tier[STORE_TIER_MAX];
-	char expires[16];
-} mrow;
-
-/* 1 found, 0 not, or a negative hub_err. */
-static int member_find(sq *s, int which, const char *a, const char *b2, mrow *m)
-{
-	sqlite3_stmt *st = q(s, which);
-	if (!st)
-		return HUB_ERR;
-	bt(st, 1, a);
-	if (b2)
-		bt(st, 2, b2);
-	int rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		cpy(m->uid, sizeof m->uid, ct(st, 0));
-		cpy(m->venue, sizeof m->venue, ct(st, 1));
-		cpy(m->merged, sizeof m->merged, ct(st, 2));
-		m->deleted = sqlite3_column_int(st, 3);
-		cpy(m->name, sizeof m->name, ct(st, 4));
-		cpy(m->phone, sizeof m->phone, ct(st, 5));
-		cpy(m->code, sizeof m->code, ct(st, 6));
-		cpy(m->tier, sizeof m->tier, ct(st, 7));
-		cpy(m->expires, sizeof m->expires, ct(st, 8));
-		m->rid = sqlite3_column_count(st) > 9 ? sqlite3_column_int64(st, 9) : 0;
-		cpy(m->origin, sizeof m->origin, sqlite3_column_count(st) > 10 ? ct(st, 10) : "");
-	}
-	int r = rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : (int)fail(s, rc);
-	sqlite3_reset(st);
-	return r;
-}
-
-static hub_err member_insert(sq *s, const char *uid, const char *venue, const char *name, const char *phone,
-			     const char *code, const char *tier, const char *expires, int provisional,
-			     const char *merged_into, const char *device, int64_t now)
-{
-	hub_err e = HUB_OK;
-	int64_t seq = next_seq(s, venue, HUB_SET_MEMBERS, &e);
-	if (e != HUB_OK)
-		return e;
-	sqlite3_stmt *st = q(s, Q_MEMBER_INSERT);
-	if (!st)
-		return HUB_ERR;
-	bt(st, 1, uid);
-	bt(st, 2, venue);
-	bt(st, 3, name);
-	bt(st, 4, phone && phone[0] ? phone : NULL);
-	bt(st, 5, code && code[0] ? code : NULL);
-	bt(st, 6, tier ? tier : "");
-	bt(st, 7, expires ? expires : "");
-	bi(st, 8, provisional);
-	bt(st, 9, merged_into);
-	bi(st, 10, seq);
-	bt(st, 11, device);
-	bi(st, 12, now);
-	return done(s, st);
-}
-
-static hub_err sq_members_begin(hub_store *b, const char *venue)
-{
-	sq *s = (sq *)b;
-	cpy(s->import_venue, sizeof s->import_venue, venue);
-	return begin(s);
-}
-
-static int sq_members_row(hub_store *b, const store_member *m, int *how, char *why, size_t len, int64_t now)
-{
-	sq *s = (sq *)b;
-	const char *v = s->import_venue;
-	mrow by_code = {0}, by_phone = {0};
-	int fc = m->code[0] ? member_find(s, Q_MEMBER_BY_CODE, v, m->code, &by_code) : 0;
-	int fp = m->phone[0] ? member_find(s, Q_MEMBER_BY_PHONE, v, m->phone, &by_phone) : 0;
-	if (fc < 0 || fp < 0) {
-		snprintf(why, len, "%s", s->base.errmsg);
-		return -1;
-	}
-	const mrow *found = fc ? &by_code : fp ? &by_phone : NULL;
-	if (fc && fp && strcmp(by_code.uid, by_phone.uid) != 0) {
-		snprintf(why, len, "phone \"%s\" belongs to another member (%s) already in the database", m->phone,
-			 by_phone.name);
-		return 1;
-	}
-	if (found && !fc && m->code[0] && found->code[0] && strcmp(found->code, m->code) != 0) {
-		/* matched by phone, but that member has another code: a different person */
-		snprintf(why, len, "phone \"%s\" belongs to another member (%s, code %s) already in the database",
-			 m->phone, found->name, found->code);
-		return 1;
-	}
-	hub_err e;
-	if (!found) {
-		char uid[HUB_ID_MAX];
-		if (clock_new_id(uid) != 0)
-			return HUB_ERR;
-		e = member_insert(s, uid, v, m->name, m->phone, m->code, m->tier, m->expires, 0, NULL, NULL, now);
-		*how = STORE_IMPORT_ADDED;
-	} else {
-		const char *phone = m->phone[0] ? m->phone : found->phone;
-		const char *code = m->code[0] ? m->code : found->code;
-		if (strcmp(found->name, m->name) == 0 && strcmp(found->phone, phone) == 0 &&
-		    strcmp(found->code, code) == 0 && strcmp(found->tier, m->tier) == 0 &&
-		    strcmp(found->expires, m->expires) == 0) {
-			*how = STORE_IMPORT_UNCHANGED;
-			return 0;
-		}
-		e = HUB_OK;
-		int64_t seq = next_seq(s, v, HUB_SET_MEMBERS, &e);
-		sqlite3_stmt *st = e == HUB_OK ? q(s, Q_MEMBER_UPDATE) : NULL;
-		if (!st) {
-			snprintf(why, len, "%s", s->base.errmsg);
-			return -1;
-		}
-		bt(st, 1, found->uid);
-		bt(st, 2, m->name);
-		bt(st, 3, phone[0] ? phone : NULL);
-		bt(st, 4, code[0] ? code : NULL);
-		bt(st, 5, m->tier);
-		bt(st, 6, m->expires);
-		bi(st, 7, seq);
-		bi(st, 8, now);
-		e = done(s, st);
-		*how = STORE_IMPORT_UPDATED;
-	}
-	if (e != HUB_OK) {
-		snprintf(why, len, "%s", s->base.errmsg);
-		return e == HUB_EXISTS ? 1 : -1;
-	}
-	return 0;
-}
-
-static hub_err sq_members_commit(hub_store *b)
-{
-	return commit((sq *)b);
-}
-
-static void sq_members_rollback(hub_store *b)
-{
-	rollback((sq *)b, HUB_OK);
-}
-
-/* ---- events and links ---- */
-
-static hub_err event_insert(sq *s, const char *uid, const char *venue, const char *title, int64_t start,
-			    int64_t end, const char *device, int64_t now)
-{
-	hub_err e = HUB_OK;
-	int64_t seq = next_seq(s, venue, HUB_SET_EVENTS, &e);
-	sqlite3_stmt *st = e == HUB_OK ? q(s, Q_EVENT_INSERT) : NULL;
-	if (!st)
-		return e == HUB_OK ? HUB_ERR : e;
-	bt(st, 1, uid);
-	bt(st, 2, venue);
-	bt(st, 3, title);
-	bi(st, 4, start);
-	bi(st, 5, end);
-	bi(st, 6, seq);
-	bt(st, 7, device);
-	bi(st, 8, now);
-	return done(s, st);
-}
-
-static hub_err sq_event_add(hub_store *b, const char *venue, const char *title, int64_t start, int64_t end,
-			    int64_t now, char uid[HUB_ID_MAX])
-{
-	sq *s = (sq *)b;
-	if (clock_new_id(uid) != 0)
-		return HUB_ERR;
-	hub_err e = begin(s);
-	if (e != HUB_OK)
-		return e;
-	if ((e = event_insert(s, uid, venue, title, start, end, NULL, now)) != HUB_OK)
-		return rollback(s, e);
-	return commit(s);
-}
-
-static hub_err sq_link_add(hub_store *b, const hub_link_new *l, int64_t now, char uid[HUB_ID_MAX])
-{
-	sq *s = (sq *)b;
-	if (clock_new_id(uid) != 0)
-		return HUB_ERR;
-	hub_err e = begin(s);
-	if (e != HUB_OK)
-		return e;
-	int64_t seq = 0;
-	sqlite3_stmt *st;
-	if (l->is_default) {
-		seq = next_seq(s, l->venue_id, HUB_SET_LINKS, &e);
-		if (e != HUB_OK || !(st = q(s, Q_LINK_CLEAR_DEFAULT)))
-			return rollback(s, e != HUB_OK ? e : HUB_ERR);
-		bt(st, 1, l->venue_id);
-		bi(st, 2, seq);
-		if ((e = done(s, st)) != HUB_OK)
-			return rollback(s, e);
-	}
-	seq = next_seq(s, l->venue_id, HUB_SET_LINKS, &e);
-	if (e != HUB_OK || !(st = q(s, Q_LINK_INSERT)))
-		return rollback(s, e != HUB_OK ? e : HUB_ERR);
-	bt(st, 1, uid);
-	bt(st, 2, l->venue_id);
-	bt(st, 3, l->platform);
-	bt(st, 4, l->label);
-	bt(st, 5, l->url);
-	bi(st, 6, l->expires_ms);
-	bi(st, 7, l->cap);
-	bt(st, 8, l->event_uid);
-	bi(st, 9, l->is_default);
-	bt(st, 10, l->slug);
-	bi(st, 11, seq);
-	bi(st, 12, now);
-	if ((e = done(s, st)) != HUB_OK)
-		return rollback(s, e);
-	return commit(s);
-}
-
-static hub_err sq_live(hub_store *b, const char *slug, int64_t now, char url[HUB_URL_MAX])
-{
-	sq *s = (sq *)b;
-	hub_err e = begin(s);
-	if (e != HUB_OK)
-		return e;
-	sqlite3_stmt *st = q(s, Q_LIVE_LINKS);
-	if (!st)
-		return rollback(s, HUB_ERR);
-	bt(st, 1, slug);
-	char uid[HUB_ID_MAX] = "";
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		int64_t exp = sqlite3_column_int64(st, 2), cap = sqlite3_column_int64(st, 3);
-		int64_t used = sqlite3_column_int64(st, 4);
-		if ((exp == 0 || exp > now) && (cap == 0 || used < cap)) {
-			cpy(uid, sizeof uid, ct(st, 0));
-			cpy(url, HUB_URL_MAX, ct(st, 1));
-			break;
-		}
-	}
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-		e = fail(s, rc);
-		sqlite3_reset(st);
-		return rollback(s, e);
-	}
-	sqlite3_reset(st);
-	if (!uid[0]) {
-		if (!(st = q(s, Q_SLUG_KNOWN)))
-			return rollback(s, HUB_ERR);
-		bt(st, 1, slug);
-		rc = sqlite3_step(st);
-		sqlite3_reset(st);
-		return rollback(s, rc == SQLITE_ROW ? HUB_INVALID : HUB_NOT_FOUND);
-	}
-	if (!(st = q(s, Q_LIVE_COUNT)))
-		return rollback(s, HUB_ERR);
-	bt(st, 1, uid);
-	if ((e = done(s, st)) != HUB_OK)
-		return rollback(s, e);
-	return commit(s);
-}
-
 /* ---- push ---- */
 
 static void result(hub_result *r, hub_status status, const char *reason, hub_push_stats *stats)
@@ -820,11 +166,11 @@ static void result(hub_result *r, hub_status status, const char *reason, hub_pus
 		stats->rejected++;
 }
 
-static hub_err push_member(sq *s, const hub_venue *v, const char *device, const hub_record *r, hub_result *res,
-			   int64_t now, hub_push_stats *stats)
+static hub_err push_member(sq *s, const hub_venue *v, const char *device, const hub_record *r,
+			   hub_result *res, int64_t now, hub_push_stats *stats)
 {
 	mrow m = {0};
-	int f = member_find(s, Q_MEMBER_BY_UID, r->id, NULL, &m);
+	int f = hsq_member_find(s, HSQ_BY_UID, r->id, NULL, &m);
 	if (f < 0)
 		return (hub_err)f;
 	if (f) {
@@ -839,16 +185,16 @@ static hub_err push_member(sq *s, const hub_venue *v, const char *device, const 
 		return HUB_OK;
 	}
 	/* a member of the venue with this phone or code already: merge into it */
-	int fc = r->code ? member_find(s, Q_MEMBER_BY_CODE, v->id, r->code, &m) : 0;
-	int fp = !fc && r->phone ? member_find(s, Q_MEMBER_BY_PHONE, v->id, r->phone, &m) : 0;
+	int fc = r->code ? hsq_member_find(s, HSQ_BY_CODE, v->id, r->code, &m) : 0;
+	int fp = !fc && r->phone ? hsq_member_find(s, HSQ_BY_PHONE, v->id, r->phone, &m) : 0;
 	if (fc < 0 || fp < 0)
 		return HUB_ERR;
 	hub_err e;
 	if (fc || fp) {
-		e = member_insert(s, r->id, v->id, r->name, NULL, NULL, "", "", r->provisional, m.uid, device, now);
+		e = hsq_member_insert(s, r->id, v->id, r->name, NULL, NULL, "", "", r->provisional, m.uid, device, now);
 		cpy(res->merged_into, sizeof res->merged_into, m.uid);
 	} else {
-		e = member_insert(s, r->id, v->id, r->name, r->phone, r->code, "", "", r->provisional, NULL, device,
+		e = hsq_member_insert(s, r->id, v->id, r->name, r->phone, r->code, "", "", r->provisional, NULL, device,
 				  now);
 	}
 	if (e == HUB_OK)
@@ -872,7 +218,7 @@ static hub_err push_event(sq *s, const hub_venue *v, const char *device, const h
 	}
 	if (rc != SQLITE_DONE)
 		return fail(s, rc);
-	hub_err e = event_insert(s, r->id, v->id, r->title, r->start_ms, r->end_ms, device, now);
+	hub_err e = hsq_event_insert(s, r->id, v->id, r->title, r->start_ms, r->end_ms, device, now);
 	if (e == HUB_OK)
 		result(res, HUB_RES_OK, NULL, stats);
 	return e;
@@ -989,7 +335,7 @@ static hub_err push_checkin(sq *s, const hub_venue *v, const char *device, int64
 			    hub_push_stats *stats)
 {
 	mrow m = {0};
-	int f = member_find(s, Q_MEMBER_BY_UID, c->member, NULL, &m);
+	int f = hsq_member_find(s, HSQ_BY_UID, c->member, NULL, &m);
 	if (f < 0)
 		return (hub_err)f;
 	if (!f || strcmp(m.venue, v->id) != 0) {
@@ -1000,7 +346,7 @@ static hub_err push_checkin(sq *s, const hub_venue *v, const char *device, int64
 	int64_t who_rid = m.rid, ev_rid = c->event ? event_known(events, c->event) : 0;
 	if (m.merged[0]) { /* a merged member counts for the survivor */
 		mrow sv = {0};
-		int g = member_find(s, Q_MEMBER_BY_UID, m.merged, NULL, &sv);
+		int g = hsq_member_find(s, HSQ_BY_UID, m.merged, NULL, &sv);
 		if (g < 0)
 			return (hub_err)g;
 		if (!g) {
@@ -1183,7 +529,7 @@ static hub_err sq_pull(hub_store *b, const char *venue, hub_set set, int64_t sin
 	if (!st)
 		return rollback(s, HUB_ERR);
 	bt(st, 1, venue);
-	bt(st, 2, set_names[set]);
+	bt(st, 2, hub_set_name(set));
 	int rc = sqlite3_step(st);
 	int64_t last = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
 	sqlite3_reset(st);
@@ -1246,107 +592,43 @@ static hub_err sq_pull(hub_store *b, const char *venue, hub_set set, int64_t sin
 	return HUB_OK;
 }
 
-/* ---- export ---- */
-
-static hub_err sq_checkins_each(hub_store *b, const char *venue, int (*fn)(const hub_checkin_row *r, void *ctx),
-				void *ctx)
-{
-	sq *s = (sq *)b;
-	sqlite3_stmt *st = q(s, Q_EXPORT);
-	if (!st)
-		return HUB_ERR;
-	bt(st, 1, venue);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		hub_checkin_row r = {
-		    .id = ct(st, 0),
-		    .device_id = ct(st, 1),
-		    .member_uid = ct(st, 2),
-		    .member_name = ct(st, 3),
-		    .event_uid = sqlite3_column_type(st, 4) == SQLITE_NULL ? NULL : ct(st, 4),
-		    .event_title = sqlite3_column_type(st, 5) == SQLITE_NULL ? NULL : ct(st, 5),
-		    .method = ct(st, 6),
-		    .day = ct(st, 7),
-		    .duplicate_of = sqlite3_column_type(st, 8) == SQLITE_NULL ? NULL : ct(st, 8),
-		    .wall_ms = sqlite3_column_int64(st, 9),
-		    .offset_ms = sqlite3_column_int64(st, 10),
-		    .corrected_ms = sqlite3_column_int64(st, 11),
-		    .received_ms = sqlite3_column_int64(st, 12),
-		    .reversed = sqlite3_column_int(st, 13),
-		};
-		if (fn(&r, ctx))
-			break;
-	}
-	hub_err e = rc == SQLITE_ROW || rc == SQLITE_DONE ? HUB_OK : fail(s, rc);
-	sqlite3_reset(st);
-	return e;
-}
-
-static hub_err sq_records_each(hub_store *b, const char *venue, int (*fn)(const hub_record_row *r, void *ctx),
-			       void *ctx)
-{
-	sq *s = (sq *)b;
-	sqlite3_stmt *st = q(s, Q_RECORDS_EXPORT);
-	if (!st)
-		return HUB_ERR;
-	bt(st, 1, venue);
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-#define OPT(i) (sqlite3_column_type(st, i) == SQLITE_NULL ? NULL : ct(st, i))
-		hub_record_row r = {
-		    .id = ct(st, 0),
-		    .kind = ct(st, 1),
-		    .device_id = ct(st, 2),
-		    .session = OPT(3),
-		    .action = OPT(4),
-		    .detail = OPT(5),
-		    .checkin = OPT(6),
-		    .reason = OPT(7),
-		    .wall_ms = sqlite3_column_int64(st, 8),
-		    .seq = sqlite3_column_type(st, 9) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 9),
-		    .received_ms = sqlite3_column_int64(st, 10),
-		};
-#undef OPT
-		if (fn(&r, ctx))
-			break;
-	}
-	hub_err e = rc == SQLITE_ROW || rc == SQLITE_DONE ? HUB_OK : fail(s, rc);
-	sqlite3_reset(st);
-	return e;
-}
 
 /* ---- open and close ---- */
 
 static void sq_close(hub_store *b)
 {
 	sq *s = (sq *)b;
-	for (int i = 0; i < Q_COUNT; i++)
-		sqlite3_finalize(s->q[i]);
+	for (int i = 0; i < SQ_CORE_STMTS; i++)
+		sqlite3_finalize(s->core[i]);
+	for (int i = 0; i < SQ_ADMIN_STMTS; i++)
+		sqlite3_finalize(s->admin[i]);
+	for (int i = 0; i < SQ_CONSOLE_STMTS; i++)
+		sqlite3_finalize(s->console[i]);
 	sqlite3_close(s->db);
 	free(s);
 }
 
 static const hub_store_ops sqlite_ops = {
     .close = sq_close,
-    .venue_add = sq_venue_add,
-    .venue_get = sq_venue_get,
-    .venues_each = sq_venues_each,
-    .code_add = sq_code_add,
-    .enroll = sq_enroll,
-    .device_get = sq_device_get,
-    .devices_each = sq_devices_each,
-    .device_revoke = sq_device_revoke,
+    .venue_add = hsq_venue_add,
+    .venue_get = hsq_venue_get,
+    .venues_each = hsq_venues_each,
+    .code_add = hsq_code_add,
+    .enroll = hsq_enroll,
+    .device_get = hsq_device_get,
+    .devices_each = hsq_devices_each,
+    .device_revoke = hsq_device_revoke,
     .push = sq_push,
     .pull = sq_pull,
-    .members_begin = sq_members_begin,
-    .members_row = sq_members_row,
-    .members_commit = sq_members_commit,
-    .members_rollback = sq_members_rollback,
-    .event_add = sq_event_add,
-    .link_add = sq_link_add,
-    .live = sq_live,
-    .checkins_each = sq_checkins_each,
-    .records_each = sq_records_each,
+    .members_begin = hsq_members_begin,
+    .members_row = hsq_members_row,
+    .members_commit = hsq_members_commit,
+    .members_rollback = hsq_members_rollback,
+    .event_add = hsq_event_add,
+    .link_add = hsq_link_add,
+    .live = hsq_live,
+    .checkins_each = hsq_checkins_each,
+    .records_each = hsq_records_each,
 };
 
 /* Bring an older file up to SCHEMA_VERSION, one step per transaction: 0, or -1 with why. */
