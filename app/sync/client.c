@@ -183,8 +183,8 @@ static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
  * One request. Returns 0 when an HTTP answer came (any status, in r), or -1
  * for no answer (a sentence in why).
  */
-static int request(const char *method, const char *url, const char *token, const char *body, int compress,
-		   const atomic_int *cancel, reply *r, char *why, size_t len)
+static int request(const char *method, const char *url, const char *token, const char *extra_header,
+		   const char *body, int compress, const atomic_int *cancel, reply *r, char *why, size_t len)
 {
 	memset(r, 0, sizeof *r);
 	const net_api *curl = net_curl(why, len);
@@ -201,6 +201,8 @@ static int request(const char *method, const char *url, const char *token, const
 		snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
 		h = curl->slist_append(h, auth);
 	}
+	if (extra_header)
+		h = curl->slist_append(h, extra_header);
 	curl->easy_setopt(c, CURLOPT_URL, url);
 	curl->easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	curl->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -339,8 +341,12 @@ static sync_result push(store *s, const sync_conf *conf, sync_report *r)
 			res = SYNC_STORE;
 			break;
 		}
+		/* what is left to send and what the hub refused: the console shows it per kiosk */
+		char queue[96];
+		snprintf(queue, sizeof queue, "X-Tingzi-Queue: pending=%lld dead=%lld", (long long)store_outbox_count(s),
+			 (long long)store_dead_letter_count(s));
 		reply rp;
-		int rc = request("POST", url, conf->token, body, 1, conf->cancel, &rp, why, sizeof why);
+		int rc = request("POST", url, conf->token, queue, body, 1, conf->cancel, &rp, why, sizeof why);
 		free(body);
 		if (rc == 0)
 			r->bytes_up += rp.up, r->bytes_down += rp.down;
@@ -413,7 +419,7 @@ static sync_result pull_set(store *s, const sync_conf *conf, store_set set, sync
 		snprintf(url, sizeof url, "%s/v1/venues/%s/pull/%s?since=%lld&limit=%d", conf->hub_url,
 			 conf->venue_id, store_set_name(set), (long long)since, SYNC_BATCH);
 		reply rp;
-		if (request("GET", url, conf->token, NULL, 0, conf->cancel, &rp, why, sizeof why) != 0) {
+		if (request("GET", url, conf->token, NULL, NULL, 0, conf->cancel, &rp, why, sizeof why) != 0) {
 			snprintf(r->error, sizeof r->error, "pull %s: %s", store_set_name(set), why);
 			return SYNC_NETWORK;
 		}
@@ -525,7 +531,7 @@ sync_result sync_enroll(store *s, const char *hub_url, const char *code, const c
 	snprintf(url, sizeof url, "%s/v1/enroll", base);
 	char *body = wire_enroll_body(code, store_device_id(s), name, pk_hex);
 	reply rp;
-	int rc = body ? request("POST", url, NULL, body, 0, NULL, &rp, why, len) : -1;
+	int rc = body ? request("POST", url, NULL, NULL, body, 0, NULL, &rp, why, len) : -1;
 	free(body);
 	sync_result res = SYNC_OK;
 	if (rc != 0) {

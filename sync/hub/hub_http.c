@@ -438,6 +438,17 @@ static enum MHD_Result push(struct MHD_Connection *c, server *sv, req *rq, const
 		hub_batch_free(&b);
 		return store_failed(c, rq, sv, e);
 	}
+	/* "X-Tingzi-Queue: pending=N dead=M": the kiosk's own count, shown in the console, never trusted for more */
+	const char *qh = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Tingzi-Queue");
+	long long pending, dead;
+	char rest;
+	if (qh && sscanf(qh, "pending=%lld dead=%lld%c", &pending, &dead, &rest) == 2 && pending >= 0 &&
+	    dead >= 0 && pending < (1LL << 40) && dead < (1LL << 40)) {
+		hub_queue_state qs = {.pending = pending, .dead = dead, .at_ms = now};
+		if (STORE(sv, device_queue_set(sv->st, dev->id, &qs)) != HUB_OK)
+			fprintf(stderr, "hub: device %.8s: its queue state was not kept: %s\n", dev->id,
+				hub_store_errmsg(sv->st));
+	}
 	char *reply = hub_push_reply(&b, clock_wall_ms(), offset);
 	snprintf(rq->note, sizeof rq->note,
 		 "device %.8s: %zu check-ins %zu records in %zu bytes (%zu inflated), stored in %.1f ms: %zu ok, %zu "
