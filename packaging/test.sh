@@ -7,11 +7,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash packaging/deps.sh test
+# The console's browser test: Debian's chromium, driven from node by puppeteer-core, and
+# pdftoppm for its printed poster
+# (npm ci below); node and npm from Debian unless a node with its npm is already there.
+bash packaging/deps.sh only chromium poppler-utils zbar-tools fonts-noto-cjk
+command -v node >/dev/null && command -v npm >/dev/null || bash packaging/deps.sh only nodejs npm
 jobs=$(nproc)
 
 echo "== build (RelWithDebInfo) =="
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTINGZI_WERROR=ON >/dev/null
 cmake --build build -j "$jobs"
+echo "== puppeteer-core for the console's browser test (npm ci, pinned by tests/console/package-lock.json) =="
+bash tests/console/node_setup.sh build/tests/console-node
 echo "== tests =="
 (cd build && ctest --no-tests=error --output-on-failure -j "$jobs" -LE bench --timeout 600)
 echo "== benchmarks (BENCH lines; each fails past its budget) =="
