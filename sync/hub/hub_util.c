@@ -180,3 +180,24 @@ const char *hub_strerror(hub_err e)
 	}
 	return "unknown error";
 }
+
+static const char *const role_names[] = {
+    [HUB_ROLE_STAFF] = "staff",
+    [HUB_ROLE_ORGANIZER] = "organizer",
+    [HUB_ROLE_OWNER] = "owner",
+};
+
+const char *hub_role_name(hub_role r)
+{
+	return r > HUB_ROLE_NONE && r <= HUB_ROLE_OWNER ? role_names[r] : "none";
+}
+
+int hub_role_parse(const char *name, hub_role *out)
+{
+	for (int r = HUB_ROLE_STAFF; r <= HUB_ROLE_OWNER; r++)
+		if (name && strcmp(name, role_names[r]) == 0) {
+			*out = (hub_role)r;
+			return 0;
+		}
+	return -1;
+}
