@@ -7,9 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash packaging/deps.sh test
-# The console's browser test: Debian's chromium, driven from node by puppeteer-core, and
-# pdftoppm for its printed poster
-# (npm ci below); node and npm from Debian unless a node with its npm is already there.
+# The console's browser test: Debian's chromium driven from node by puppeteer-core (npm ci
+# below), pdftoppm for its printed poster; Debian's node and npm unless a node with npm is there.
 bash packaging/deps.sh only chromium poppler-utils zbar-tools fonts-noto-cjk
 command -v node >/dev/null && command -v npm >/dev/null || bash packaging/deps.sh only nodejs npm
 jobs=$(nproc)
