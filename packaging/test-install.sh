@@ -87,6 +87,8 @@ in_root man -w 8 tingzi-hub >/dev/null || fail "man: no page tingzi-hub(8)"
 in_root env MANWIDTH=80 man tingzi >/tmp/tingzi-man.txt 2>/dev/null
 grep -q "members import" /tmp/tingzi-man.txt || fail "tingzi(1) does not list the commands"
 [ -s "$root/usr/share/locale/zh_CN/LC_MESSAGES/tingzi.mo" ] || fail "no zh_CN translation"
+[ -s "$root/usr/share/locale/zh_TW/LC_MESSAGES/tingzi-hub.mo" ] || fail "no zh_TW translation of the console"
+[ -s "$root/usr/share/tingzi/console/console.css" ] || fail "the console's stylesheet is not installed"
 
 echo "== systemd-analyze verify =="
 systemd-analyze verify --man=no --root="$root" tingzi-kiosk.service tingzi-hub.service 2>&1 | tee /tmp/tingzi-verify.log
@@ -144,6 +146,10 @@ n=$(hub_admin checkins export --venue "$venue" | tail -n +2 | wc -l)
 echo "tingzi-hub.service holds $n check-in from the installed kiosk"
 [ "$(sd stat -c '%U %a' /var/lib/tingzi-hub/hub.db)" = "tingzi-hub 600" ] || fail "hub.db is not the hub user's alone"
 in_journal tingzi-hub "POST /v1/venues/$venue/push 200" || fail "the hub's requests are not in the journal"
+link=$(hub_admin users add owner@example.org --role owner --public-url "http://127.0.0.1:$port")
+curl -fsS "$link" | grep -q 'name="password2"' || fail "the installed console does not serve its set-up page ($link)"
+curl -fsS "http://127.0.0.1:$port/static/console.css" | grep -q -- '--accent' || fail "the installed console has no stylesheet"
+echo "the installed console serves $link"
 
 echo "-- tingzi-kiosk.service: cage, READY=1, the watchdog --"
 sd systemctl start tingzi-kiosk || { sd journalctl -u tingzi-kiosk --no-pager | tail -n 20; fail "tingzi-kiosk.service did not start"; }
