@@ -14,6 +14,14 @@
  *   attendances(member_uid, akey, checkin_id)   the first check-in of each attendance
  *   records(id, kind, ..., session, action, detail, checkin, reason, seq)
  *                                               reversals and staff audit, whole
+ *   rejections(device_id, id, reason, at_ms)    what a push answered "rejected": the
+ *                                               kiosk's dead letters, as the hub knows them
+ * The organizer console's (hub_store_sqlite_console.c):
+ *   users(id, email UNIQUE, role, pwhash, setup_hash, setup_expires_ms, ...)
+ *   user_venues(user_id, venue_id)              the venues an organizer or staff may see
+ *   sessions(hash, user_id, created_ms, seen_ms) only hashes of session ids
+ *   login_failures(key, at_ms)                  failed sign-ins of the last day
+ *   console_audit(at_ms, user_id, venue_id, action, detail)
  *
  * Exactly once: a check-in's id is its primary key, so a record sent again
  * (a retry, a replayed request, an imported file) inserts nothing and is
@@ -41,9 +49,11 @@
 
 /*
  * Schema versions (PRAGMA user_version): 1 the first; 2 keeps records whole
- * (session, action, detail, checkin, reason, seq). A newer file is refused.
+ * (session, action, detail, checkin, reason, seq); 3 adds the console's
+ * tables, the kiosks' queue state and rejections, and the indexes a member's
+ * or an event's page reads by. A newer file is refused.
  */
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 enum {
 	Q_SEQ_GET,
@@ -60,6 +70,7 @@ enum {
 	Q_PULL_MEMBERS,
 	Q_PULL_EVENTS,
 	Q_PULL_LINKS,
+	Q_REJECTION,
 	Q_COUNT
 };
 
@@ -89,6 +100,8 @@ static const char *const sql[Q_COUNT] = {
 		      " WHERE venue_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
     [Q_PULL_LINKS] = "SELECT uid, platform, label, url, expires_ms, cap, event_uid, is_default, slug, deleted, seq"
 		     " FROM links WHERE venue_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
+    [Q_REJECTION] = "INSERT INTO rejections(device_id, id, reason, at_ms) VALUES(?1, ?2, ?3, ?4)"
+		    " ON CONFLICT(device_id, id) DO UPDATE SET reason = excluded.reason, at_ms = excluded.at_ms",
 };
 _Static_assert(Q_COUNT <= SQ_CORE_STMTS, "more statements than slots");
 
@@ -96,6 +109,35 @@ static sqlite3_stmt *q(sq *s, int which)
 {
 	return stmt(s, &s->core[which], sql[which]);
 }
+
+/*
+ * What version 3 adds besides the devices' queue columns, in a new file and
+ * in an upgrade alike. The check-in indexes carry reversed and duplicate_of,
+ * so an event's or a member's count is read from the index alone.
+ */
+#define SCHEMA_V3 \
+    "CREATE TABLE users(id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE," \
+    " role TEXT NOT NULL CHECK(role IN ('staff', 'organizer', 'owner')), pwhash TEXT NOT NULL DEFAULT ''," \
+    " setup_hash BLOB, setup_expires_ms INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL," \
+    " disabled_ms INTEGER NOT NULL DEFAULT 0, password_ms INTEGER NOT NULL DEFAULT 0);" \
+    "CREATE TABLE user_venues(user_id TEXT NOT NULL REFERENCES users(id)," \
+    " venue_id TEXT NOT NULL REFERENCES venues(id), PRIMARY KEY(user_id, venue_id)) WITHOUT ROWID;" \
+    "CREATE TABLE sessions(hash BLOB PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id)," \
+    " created_ms INTEGER NOT NULL, seen_ms INTEGER NOT NULL);" \
+    "CREATE INDEX sessions_user ON sessions(user_id);" \
+    "CREATE TABLE login_failures(key TEXT NOT NULL, at_ms INTEGER NOT NULL);" \
+    "CREATE INDEX login_failures_key ON login_failures(key, at_ms);" \
+    "CREATE INDEX login_failures_at ON login_failures(at_ms);" \
+    "CREATE TABLE console_audit(at_ms INTEGER NOT NULL, user_id TEXT, venue_id TEXT, action TEXT NOT NULL," \
+    " detail TEXT NOT NULL);" \
+    "CREATE INDEX console_audit_venue ON console_audit(venue_id);" \
+    "CREATE TABLE rejections(device_id TEXT NOT NULL, id TEXT NOT NULL, reason TEXT NOT NULL," \
+    " at_ms INTEGER NOT NULL, PRIMARY KEY(device_id, id)) WITHOUT ROWID;" \
+    "CREATE INDEX checkins_event ON checkins(event_uid, corrected_ms, reversed, duplicate_of)" \
+    " WHERE event_uid IS NOT NULL;" \
+    "CREATE INDEX checkins_member ON checkins(member_uid, corrected_ms, reversed, duplicate_of);" \
+    "CREATE INDEX events_start ON events(venue_id, start_ms);" \
+    "CREATE INDEX members_merged ON members(merged_into) WHERE merged_into IS NOT NULL;"
 
 static const char schema[] =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -107,7 +149,8 @@ static const char schema[] =
     " created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, used_ms INTEGER, device_id TEXT);"
     "CREATE TABLE devices(id TEXT PRIMARY KEY, venue_id TEXT NOT NULL REFERENCES venues(id), name TEXT NOT NULL,"
     " public_key TEXT NOT NULL, token_hash BLOB NOT NULL, enrolled_ms INTEGER NOT NULL, revoked_ms INTEGER,"
-    " last_seen_ms INTEGER, offset_ms INTEGER NOT NULL DEFAULT 0);"
+    " last_seen_ms INTEGER, offset_ms INTEGER NOT NULL DEFAULT 0, queue_pending INTEGER NOT NULL DEFAULT 0,"
+    " queue_dead INTEGER NOT NULL DEFAULT 0, queue_ms INTEGER NOT NULL DEFAULT 0);"
     "CREATE TABLE members(uid TEXT PRIMARY KEY, venue_id TEXT NOT NULL, name TEXT NOT NULL, phone TEXT,"
     " code TEXT, tier TEXT NOT NULL DEFAULT '', expires TEXT NOT NULL DEFAULT '',"
     " provisional INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0, merged_into TEXT,"
@@ -140,16 +183,30 @@ static const char schema[] =
     "CREATE TABLE records(id TEXT PRIMARY KEY, kind TEXT NOT NULL, venue_id TEXT NOT NULL,"
     " device_id TEXT NOT NULL, body TEXT NOT NULL, wall_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL,"
     " session TEXT, action TEXT, detail TEXT, checkin TEXT, reason TEXT, seq INTEGER);"
-    "CREATE INDEX records_venue ON records(venue_id);";
+    "CREATE INDEX records_venue ON records(venue_id);" SCHEMA_V3;
 
-/* From each version to the next; migrations[v - 1] takes version v to v + 1. */
-static const char *const migrations[SCHEMA_VERSION - 1] = {
+/*
+ * From each version to the next; migrations[v - 1] takes version v to v + 1.
+ * A file whose version number was set back after a step had run (by hand, or
+ * by a tool that copies the number and not the tables) has that step's
+ * changes already: a row from its done_if query says so, and only the number
+ * moves on.
+ */
+static const struct {
+	const char *sql, *done_if;
+} migrations[SCHEMA_VERSION - 1] = {
     /* 1 -> 2: records kept whole. Rows stored before kept only a reversal's check-in (in body). */
-    "ALTER TABLE records ADD COLUMN session TEXT; ALTER TABLE records ADD COLUMN action TEXT;"
-    " ALTER TABLE records ADD COLUMN detail TEXT; ALTER TABLE records ADD COLUMN checkin TEXT;"
-    " ALTER TABLE records ADD COLUMN reason TEXT; ALTER TABLE records ADD COLUMN seq INTEGER;"
-    " UPDATE records SET checkin = json_extract(body, '$.checkin') WHERE kind = 'reversal';"
-    " CREATE INDEX records_venue ON records(venue_id);",
+    {"ALTER TABLE records ADD COLUMN session TEXT; ALTER TABLE records ADD COLUMN action TEXT;"
+     " ALTER TABLE records ADD COLUMN detail TEXT; ALTER TABLE records ADD COLUMN checkin TEXT;"
+     " ALTER TABLE records ADD COLUMN reason TEXT; ALTER TABLE records ADD COLUMN seq INTEGER;"
+     " UPDATE records SET checkin = json_extract(body, '$.checkin') WHERE kind = 'reversal';"
+     " CREATE INDEX records_venue ON records(venue_id);",
+     "SELECT 1 FROM pragma_table_info('records') WHERE name = 'seq'"},
+    /* 2 -> 3: the console. Rejections before it were not kept: a kiosk's older dead letters go uncounted. */
+    {"ALTER TABLE devices ADD COLUMN queue_pending INTEGER NOT NULL DEFAULT 0;"
+     " ALTER TABLE devices ADD COLUMN queue_dead INTEGER NOT NULL DEFAULT 0;"
+     " ALTER TABLE devices ADD COLUMN queue_ms INTEGER NOT NULL DEFAULT 0;" SCHEMA_V3,
+     "SELECT 1 FROM pragma_table_info('devices') WHERE name = 'queue_pending'"},
 };
 
 /* ---- push ---- */
@@ -454,6 +511,28 @@ static hub_err push_checkin(sq *s, const hub_venue *v, const char *device, int64
 	return HUB_OK;
 }
 
+/* What the push refused, by id: the dead letters the kiosk keeps, counted for the console. */
+static hub_err note_rejections(sq *s, const char *device, int64_t now, const hub_batch *batch)
+{
+	for (size_t i = 0; i < batch->ncheckins + batch->nrecords; i++) {
+		const hub_result *r = &batch->results[i];
+		const char *id = i < batch->ncheckins ? batch->checkins[i].id : batch->records[i - batch->ncheckins].id;
+		if (r->status != HUB_RES_REJECTED || !id)
+			continue;
+		sqlite3_stmt *st = q(s, Q_REJECTION);
+		if (!st)
+			return HUB_ERR;
+		bt(st, 1, device);
+		bt(st, 2, id);
+		bt(st, 3, r->reason ? r->reason : "rejected");
+		bi(st, 4, now);
+		hub_err e = done(s, st);
+		if (e != HUB_OK)
+			return e;
+	}
+	return HUB_OK;
+}
+
 static hub_err sq_push(hub_store *b, const hub_venue *v, const char *device, int64_t offset, int64_t now,
 		       hub_batch *batch, hub_push_stats *stats)
 {
@@ -489,6 +568,8 @@ static hub_err sq_push(hub_store *b, const hub_venue *v, const char *device, int
 		if (rr[i].status == HUB_RES_NONE && (r->kind == HUB_REC_REVERSAL || r->kind == HUB_REC_AUDIT))
 			e = push_other(s, v, device, r, &rr[i], now, stats);
 	}
+	if (e == HUB_OK)
+		e = note_rejections(s, device, now, batch);
 	if (e == HUB_OK) {
 		sqlite3_stmt *st = q(s, Q_DEVICE_SEEN);
 		if (!st)
@@ -647,11 +728,16 @@ static int migrate(sq *s, const char *path, char *why, size_t len)
 		sqlite3_finalize(st);
 		if (version == SCHEMA_VERSION) /* done, here or by another process */
 			return sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
-		char step[1024], *err = NULL;
+		char number[64], *err = NULL;
 		if (version < 1 || version > SCHEMA_VERSION)
 			goto fail;
-		snprintf(step, sizeof step, "%s PRAGMA user_version = %d;", migrations[version - 1], version + 1);
-		if (sqlite3_exec(s->db, step, NULL, NULL, &err) != SQLITE_OK ||
+		int ran = 0;
+		if (sqlite3_prepare_v2(s->db, migrations[version - 1].done_if, -1, &st, NULL) == SQLITE_OK)
+			ran = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+		snprintf(number, sizeof number, "PRAGMA user_version = %d;", version + 1);
+		if ((!ran && sqlite3_exec(s->db, migrations[version - 1].sql, NULL, NULL, &err) != SQLITE_OK) ||
+		    sqlite3_exec(s->db, number, NULL, NULL, &err) != SQLITE_OK ||
 		    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 			snprintf(why, len, "cannot upgrade %s from schema version %d: %s", path, version,
 				 err ? err : sqlite3_errmsg(s->db));
