@@ -409,7 +409,7 @@ static void event_view(cx *c, const hub_event *ev, const event_form *f)
 	if (is_live)
 		html_f(&c->h, " data-live=\"/venues/%s/events/%s/count\" data-count=\"%zu\" data-changed=\"%lld\"",
 		       c->venue.id, ev->uid, at.counted, (long long)changed_stamp(&at));
-	html_f(&c->h, "><p class=\"big num\">%zu</p><p>%s</p>", at.counted, T(c, "checked in (counted)"));
+	html_f(&c->h, "><p class=\"stat\">%zu</p><p>%s</p>", at.counted, T(c, "checked in (counted)"));
 	if (at.reversed || at.duplicates) {
 		html_f(&c->h, "<p class=\"muted\">");
 		SAY(c, "Not counted: %1$s undone, %2$s duplicates.", num((int64_t)at.reversed, n1),
@@ -417,9 +417,10 @@ static void event_view(cx *c, const hub_event *ev, const event_form *f)
 		html_f(&c->h, "</p>");
 	}
 	if (is_live) {
-		html_f(&c->h, "<p class=\"muted live-note\">%s <a href=\"/venues/%s/events/%s\">%s</a></p>",
-		       T(c, "This page updates itself every few seconds while the event runs; without JavaScript,"),
-		       c->venue.id, ev->uid, T(c, "refresh to update"));
+		/* console.js hides this and follows the count itself */
+		html_f(&c->h, "<p class=\"muted live-hint\">%s <a href=\"/venues/%s/events/%s\">%s</a></p>",
+		       T(c, "The count does not update by itself in this browser."), c->venue.id, ev->uid,
+		       T(c, "Refresh to update"));
 	}
 	html_f(&c->h, "</section>\n");
 
