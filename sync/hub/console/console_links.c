@@ -277,7 +277,7 @@ static void live_codes_section(cx *c, const link_list *ll)
 		} else {
 			html_f(h, "<span class=\"badge bad\">%s</span> <span class=\"muted\">%s</span>",
 			       T(c, "no valid link"),
-			       T(c, "A phone that scans it gets a page saying the group link has expired."));
+			       T(c, "A phone that scans it now gets a page asking for a new code."));
 		}
 		html_f(h, "</td><td data-label=\"%s\" class=\"num\">%s</td>", T(c, "Redirects"),
 		       num(n, sizeof n, total));
@@ -306,7 +306,7 @@ static void link_row(cx *c, const hub_link *l)
 	html_user(h, shown);
 	html_f(h, "</a></td><td data-label=\"%s\">", T(c, "Expires"));
 	if (!l->expires_ms) {
-		html_f(h, "<span class=\"muted\">%s</span>", T(c, "never"));
+		html_f(h, "<span class=\"muted\">%s</span>", T(c, "does not expire"));
 	} else {
 		html_f(h, "%s", cx_time(c, l->expires_ms, t));
 		if (l->expires_ms <= now)
@@ -603,7 +603,7 @@ static void page_link_expire(cx *c)
 		return;
 	char msg[400];
 	if (l.expires_ms && l.expires_ms <= c->rq->now_ms) {
-		page_flash(c, fill(msg, sizeof msg, T(c, "“%s” had expired already."), l.label, NULL));
+		page_flash(c, fill(msg, sizeof msg, T(c, "\"%s\" had expired already."), l.label, NULL));
 		page_redirect(c, "/venues/%s/links", c->venue.id);
 		return;
 	}
@@ -615,7 +615,7 @@ static void page_link_expire(cx *c)
 	if (console_audit(c, "link.expire", json_pack("{s:s, s:s, s:s}", "link", l.uid, "label", l.label, "url", l.url)) !=
 	    0)
 		return;
-	page_flash(c, fill(msg, sizeof msg, T(c, "“%s” has expired: kiosks stop showing it at their next sync."),
+	page_flash(c, fill(msg, sizeof msg, T(c, "\"%s\" has expired: kiosks stop showing it at their next sync."),
 			   l.label, NULL));
 	page_redirect(c, "/venues/%s/links", c->venue.id);
 }
@@ -634,7 +634,7 @@ static void page_link_remove(cx *c)
 	    0)
 		return;
 	char msg[400];
-	page_flash(c, fill(msg, sizeof msg, T(c, "“%s” is removed: kiosks drop it at their next sync."), l.label, NULL));
+	page_flash(c, fill(msg, sizeof msg, T(c, "\"%s\" is removed: kiosks drop it at their next sync."), l.label, NULL));
 	page_redirect(c, "/venues/%s/links", c->venue.id);
 }
 

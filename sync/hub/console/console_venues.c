@@ -225,10 +225,10 @@ static int link_alert(const hub_link *l, void *ctx)
 	if (l->removed || !l->expires_ms)
 		return 0;
 	if (l->expires_ms > now && l->expires_ms - now <= LINK_WARN_MS)
-		alert(al, "warn", T(c, "Group link “%s” expires in %s."), l->label,
+		alert(al, "warn", T(c, "Group link \"%s\" expires in %s."), l->label,
 		      duration(c, l->expires_ms - now, d, sizeof d));
 	else if (l->expires_ms <= now && l->is_default)
-		alert(al, "bad", T(c, "The venue's default group link “%s” has expired. Add a new one."), l->label,
+		alert(al, "bad", T(c, "The venue's default group link \"%s\" has expired. Add a new one."), l->label,
 		      NULL);
 	return 0;
 }
@@ -250,14 +250,14 @@ static hub_err venue_alerts(cx *c, const hub_venue *v, kiosks *ks, alerts *al)
 			continue;
 		kiosk_name(c, &k->d, name, sizeof name);
 		if (!k->d.last_seen_ms && now - k->d.enrolled_ms > STALE_MS)
-			alert(al, "bad", T(c, "Kiosk “%s” has not synced once since it was enrolled %s ago."), name,
+			alert(al, "bad", T(c, "Kiosk \"%s\" has not synced once since it was enrolled %s ago."), name,
 			      duration(c, now - k->d.enrolled_ms, d, sizeof d));
 		else if (k->d.last_seen_ms && now - k->d.last_seen_ms > STALE_MS)
-			alert(al, "bad", T(c, "Kiosk “%s” has not synced for %s."), name,
+			alert(al, "bad", T(c, "Kiosk \"%s\" has not synced for %s."), name,
 			      duration(c, now - k->d.last_seen_ms, d, sizeof d));
 		int64_t dead = k->rejected > k->q.dead ? k->rejected : k->q.dead;
 		if (dead > 0)
-			alert(al, "bad", T(c, "Kiosk “%s” holds %s records the hub refused (dead letters)."), name,
+			alert(al, "bad", T(c, "Kiosk \"%s\" holds %s records the hub refused (dead letters)."), name,
 			      num(n, sizeof n, dead));
 	}
 	return c->st->ops->links_each(c->st, v->id, link_alert, al);
@@ -571,8 +571,8 @@ static void devices_page(cx *c, const char *hours, const char *error)
 			html_f(h, "</td><td class=\"actions\">");
 			if (!d->revoked_ms) {
 				/* a second step, without a script: the button is inside what the first click opens */
-				html_f(h, "<details class=\"confirm\"><summary>%s</summary><p>", T(c, "Revoke…"));
-				say(h, T(c, "Revoke kiosk “%s”? It stops syncing at once and must be enrolled again with a "
+				html_f(h, "<details class=\"confirm\"><summary>%s</summary><p>", T(c, "Revoke..."));
+				say(h, T(c, "Revoke kiosk \"%s\"? It stops syncing at once and must be enrolled again with a "
 					    "new code."),
 				    name, NULL);
 				html_f(h,
@@ -667,13 +667,13 @@ static void page_device_revoke(cx *c)
 	char name[80], buf[300];
 	kiosk_name(c, &d, name, sizeof name);
 	if (d.revoked_ms) {
-		page_flash(c, fill(buf, sizeof buf, T(c, "Kiosk “%s” was revoked already."), name, NULL));
+		page_flash(c, fill(buf, sizeof buf, T(c, "Kiosk \"%s\" was revoked already."), name, NULL));
 		page_redirect(c, "/venues/%s/devices", c->venue.id);
 		return;
 	}
 	e = c->st->ops->device_revoke(c->st, d.id, c->rq->now_ms);
 	if (e == HUB_EXISTS) {
-		page_flash(c, fill(buf, sizeof buf, T(c, "Kiosk “%s” was revoked already."), name, NULL));
+		page_flash(c, fill(buf, sizeof buf, T(c, "Kiosk \"%s\" was revoked already."), name, NULL));
 		page_redirect(c, "/venues/%s/devices", c->venue.id);
 		return;
 	}
@@ -683,7 +683,7 @@ static void page_device_revoke(cx *c)
 	}
 	if (console_audit(c, "device.revoke", json_pack("{s:s, s:s}", "device", d.id, "name", d.name)) != 0)
 		return;
-	page_flash(c, fill(buf, sizeof buf, T(c, "Kiosk “%s” is revoked: it can no longer sync."), name, NULL));
+	page_flash(c, fill(buf, sizeof buf, T(c, "Kiosk \"%s\" is revoked: it can no longer sync."), name, NULL));
 	page_redirect(c, "/venues/%s/devices", c->venue.id);
 }
 
