@@ -243,7 +243,7 @@ static void members_page(cx *c)
 	html_f(&c->h, "<section class=\"card\">\n");
 	if (f.n == 0) {
 		html_f(&c->h, "<p class=\"empty\">");
-		SAY(c, "No member matches “%s”.", q);
+		SAY(c, "No member matches \"%s\".", q);
 		html_f(&c->h, "</p>");
 		size_t ql = strlen(q), d = strspn(q, "0123456789");
 		if (d == ql && ql < 4)
@@ -270,7 +270,7 @@ static void members_page(cx *c)
 		html_f(&c->h, "</tbody></table>\n");
 		if (f.total > f.n) {
 			html_f(&c->h, "<p class=\"muted\">");
-			SAY(c, "%s more — refine the search.", num((int64_t)(f.total - f.n), n1));
+			SAY(c, "%s more: refine the search.", num((int64_t)(f.total - f.n), n1));
 			html_f(&c->h, "</p>");
 		}
 	}
@@ -770,7 +770,7 @@ static void import_view(cx *c, const char *error, const members_csv_report *rep)
 			html_f(&c->h, "</tbody></table>\n");
 			if (rep->errors_total > rep->nerrors) {
 				html_f(&c->h, "<p class=\"muted\">");
-				SAY(c, "…and %s more refusals.", num((int64_t)(rep->errors_total - rep->nerrors), n1));
+				SAY(c, "... and %s more refusals.", num((int64_t)(rep->errors_total - rep->nerrors), n1));
 				html_f(&c->h, "</p>\n");
 			}
 		}
@@ -778,7 +778,7 @@ static void import_view(cx *c, const char *error, const members_csv_report *rep)
 	}
 	snprintf(action, sizeof action, "/venues/%s/members/import", c->venue.id);
 	html_f(&c->h, "<section class=\"card\"><h2>%s</h2>\n<ul>", T(c, "The file"));
-	html_f(&c->h, "<li>%s</li>", T(c, "A CSV file in UTF-8 (in Excel: Save As → “CSV UTF-8 (Comma delimited)”)."));
+	html_f(&c->h, "<li>%s</li>", T(c, "A CSV file in UTF-8 (in Excel: Save As, then \"CSV UTF-8 (Comma delimited)\")."));
 	html_f(&c->h, "<li>%s <code>name,phone,code,tier,expires</code></li>",
 	       T(c, "A header row naming the columns, in any order:"));
 	html_f(&c->h, "<li>%s</li>", T(c, "Every row needs a name, and a phone or a code. Expires is a date (YYYY-MM-DD) or empty."));
@@ -858,16 +858,16 @@ static void import_post(cx *c)
 	if (f->len >= 4 && memcmp(f->value, "PK\3\4", 4) == 0) {
 		c->out->status = 400;
 		import_view(c,
-			    T(c, "This is an Excel workbook, not a CSV file. In Excel choose Save As → “CSV UTF-8 (Comma "
-				 "delimited)” and upload that file."),
+			    T(c, "This is an Excel workbook, not a CSV file. In Excel choose Save As, then \"CSV UTF-8 (Comma "
+				 "delimited)\", and upload that file."),
 			    NULL);
 		return;
 	}
 	if (!utf8_valid(f->value, f->len)) {
 		c->out->status = 400;
 		import_view(c,
-			    T(c, "The file is not UTF-8 text (a spreadsheet on a Chinese Windows saves “CSV” in GBK). "
-				 "Save it as “CSV UTF-8 (Comma delimited)” and upload it again. Nothing was imported."),
+			    T(c, "The file is not UTF-8 text (a spreadsheet on a Chinese Windows saves \"CSV\" in GBK). "
+				 "Save it as \"CSV UTF-8 (Comma delimited)\" and upload it again. Nothing was imported."),
 			    NULL);
 		return;
 	}
