@@ -105,10 +105,11 @@ def make_world():
         "victim": user_add("victim@example.org", "staff", w.A),
         "lock": user_add("lock@example.org", "organizer", w.A),
         "gone": user_add("gone@example.org", "organizer", w.A),
+        "lock2": user_add("lock2@example.org", "staff", w.A),
     }
     w.email = {"owner": "owner@example.org", "staffA": "staff.a@example.org", "orgA": "org.a@example.org",
                "orgB": "org.b@example.org", "victim": "victim@example.org", "lock": "lock@example.org",
-               "gone": "gone@example.org"}
+               "gone": "gone@example.org", "lock2": "lock2@example.org"}
     w.victim_id = q1(HUBDB, "SELECT id FROM users WHERE email = ?", "victim@example.org")
     expect(w.victim_id, "no users row for victim@example.org")
     return w
@@ -268,7 +269,10 @@ class Sessions:
 
     def get(self, role):
         if role == "none":
-            return Client(BASE)
+            # a visitor's browser: it holds the sign-in page's cookie and token, nothing more
+            c = Client(BASE, lang="en")
+            c.get("/login")
+            return c
         c = self.c.get(role)
         if c is None or not c.signed_in():
             c = Client(BASE, lang="en")
@@ -464,6 +468,22 @@ def lockout(w):
     expect(a.signed_in(), "the account is not signed in after its lock ended")
     print("lockout: 5 wrong passwords locked the account from 127.0.0.1 (429, '15 minutes', 5 rows); "
           "127.0.0.2 signed in; after the lock ended the right password worked")
+    # the email as typed differently (case, spaces) is the same account: the same count
+    e2 = w.email["lock2"]
+    d = Client(BASE, source="127.0.0.3", lang="en")
+    for i, typed in enumerate(["LOCK2@example.org", " lock2@EXAMPLE.org", "Lock2@Example.Org ", "lock2@example.org",
+                               "LOCK2@EXAMPLE.ORG"]):
+        d.login(typed, "wrong again %d" % i, want=401)
+    expect_eq(d.login(e2, PW, want=None).status, 429, "the right password after 5 failures typed 5 ways")
+    # twenty failures from one address, over any accounts, lock the address
+    f = Client(BASE, source="127.0.0.4", lang="en")
+    for i in range(20):
+        f.login("nobody%d@example.org" % i, "wrong password", want=401)
+    r = f.login(w.email["orgA"], PW, want=None)
+    expect_eq(r.status, 429, "an account's right password from an address with 20 failures")
+    expect_eq(q1(HUBDB, "SELECT count(*) FROM login_failures WHERE key = 'ip:127.0.0.4'"), 20, "the address's failure rows")
+    Client(BASE, source="127.0.0.5", lang="en").login(w.email["orgA"], PW, want=303)
+    print("lockout: the email typed 5 ways counts as one account; 20 failures lock an address, not the account")
 
 
 def session_row_of(c):
@@ -584,7 +604,7 @@ def plain():
     with open(STATE, "w") as f:
         json.dump({"tokens": w.tokens, "email": w.email, "A": w.A}, f)
     # every account sets its password through its link (which signs it in)
-    for role in ("owner", "staffA", "orgA", "orgB", "victim", "lock"):
+    for role in ("owner", "staffA", "orgA", "orgB", "victim", "lock", "lock2"):
         c = Client(BASE, lang="en")
         c.setup(w.tokens[role], PW)
         expect(c.signed_in(), "%s is not signed in after set-up" % role)
