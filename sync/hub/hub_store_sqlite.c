@@ -1,27 +1,7 @@
 /*
  * hub_store_sqlite — the hub's storage in one SQLite file (see hub_store.h).
  *
- * Tables:
- *   venues(id, name, tz, slug, created_ms)
- *   set_seqs(venue_id, data_set, last)         each venue's change sequence per data set
- *   enroll_codes(code_hash, venue_id, expires_ms, used_ms, device_id)   only hashes of codes
- *   devices(id, venue_id, name, public_key, token_hash, ..., offset_ms) only hashes of tokens
- *   members(uid, venue_id, name, phone, code, tier, expires, deleted, merged_into, seq, ...)
- *   events(uid, venue_id, title, start_ms, end_ms, deleted, seq, ...)
- *   links(uid, venue_id, ..., slug, redirects, deleted, seq)
- *   checkins(id UNIQUE, venue_id, device_id, member_uid, ..., wall_ms, offset_ms, corrected_ms,
- *            day, akey, duplicate_of, reversed, received_ms)
- *   attendances(member_uid, akey, checkin_id)   the first check-in of each attendance
- *   records(id, kind, ..., session, action, detail, checkin, reason, seq)
- *                                               reversals and staff audit, whole
- *   rejections(device_id, id, reason, at_ms)    what a push answered "rejected": the
- *                                               kiosk's dead letters, as the hub knows them
- * The organizer console's (hub_store_sqlite_console.c):
- *   users(id, email UNIQUE, role, pwhash, setup_hash, setup_expires_ms, ...)
- *   user_venues(user_id, venue_id)              the venues an organizer or staff may see
- *   sessions(hash, user_id, created_ms, seen_ms) only hashes of session ids
- *   login_failures(key, at_ms)                  failed sign-ins of the last day
- *   console_audit(at_ms, user_id, venue_id, action, detail)
+ * The tables and their versions are in hub_store_sqlite_schema.c.
  *
  * Exactly once: a check-in's id is its primary key, so a record sent again
  * (a retry, a replayed request, an imported file) inserts nothing and is
@@ -46,14 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/*
- * Schema versions (PRAGMA user_version): 1 the first; 2 keeps records whole
- * (session, action, detail, checkin, reason, seq); 3 adds the console's
- * tables, the kiosks' queue state and rejections, and the indexes a member's
- * or an event's page reads by. A newer file is refused.
- */
-#define SCHEMA_VERSION 3
 
 enum {
 	Q_SEQ_GET,
@@ -109,105 +81,6 @@ static sqlite3_stmt *q(sq *s, int which)
 {
 	return stmt(s, &s->core[which], sql[which]);
 }
-
-/*
- * What version 3 adds besides the devices' queue columns, in a new file and
- * in an upgrade alike. The check-in indexes carry reversed and duplicate_of,
- * so an event's or a member's count is read from the index alone.
- */
-#define SCHEMA_V3 \
-    "CREATE TABLE users(id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE," \
-    " role TEXT NOT NULL CHECK(role IN ('staff', 'organizer', 'owner')), pwhash TEXT NOT NULL DEFAULT ''," \
-    " setup_hash BLOB, setup_expires_ms INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL," \
-    " disabled_ms INTEGER NOT NULL DEFAULT 0, password_ms INTEGER NOT NULL DEFAULT 0);" \
-    "CREATE TABLE user_venues(user_id TEXT NOT NULL REFERENCES users(id)," \
-    " venue_id TEXT NOT NULL REFERENCES venues(id), PRIMARY KEY(user_id, venue_id)) WITHOUT ROWID;" \
-    "CREATE TABLE sessions(hash BLOB PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id)," \
-    " created_ms INTEGER NOT NULL, seen_ms INTEGER NOT NULL);" \
-    "CREATE INDEX sessions_user ON sessions(user_id);" \
-    "CREATE TABLE login_failures(key TEXT NOT NULL, at_ms INTEGER NOT NULL);" \
-    "CREATE INDEX login_failures_key ON login_failures(key, at_ms);" \
-    "CREATE INDEX login_failures_at ON login_failures(at_ms);" \
-    "CREATE TABLE console_audit(at_ms INTEGER NOT NULL, user_id TEXT, venue_id TEXT, action TEXT NOT NULL," \
-    " detail TEXT NOT NULL);" \
-    "CREATE INDEX console_audit_venue ON console_audit(venue_id);" \
-    "CREATE TABLE rejections(device_id TEXT NOT NULL, id TEXT NOT NULL, reason TEXT NOT NULL," \
-    " at_ms INTEGER NOT NULL, PRIMARY KEY(device_id, id)) WITHOUT ROWID;" \
-    "CREATE INDEX checkins_event ON checkins(event_uid, corrected_ms, reversed, duplicate_of)" \
-    " WHERE event_uid IS NOT NULL;" \
-    "CREATE INDEX checkins_member ON checkins(member_uid, corrected_ms, reversed, duplicate_of);" \
-    "CREATE INDEX events_start ON events(venue_id, start_ms);" \
-    "CREATE INDEX members_merged ON members(merged_into) WHERE merged_into IS NOT NULL;"
-
-static const char schema[] =
-    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
-    "CREATE TABLE venues(id TEXT PRIMARY KEY, name TEXT NOT NULL, tz TEXT NOT NULL, slug TEXT NOT NULL UNIQUE,"
-    " created_ms INTEGER NOT NULL);"
-    "CREATE TABLE set_seqs(venue_id TEXT NOT NULL, data_set TEXT NOT NULL, last INTEGER NOT NULL,"
-    " PRIMARY KEY(venue_id, data_set));"
-    "CREATE TABLE enroll_codes(code_hash BLOB PRIMARY KEY, venue_id TEXT NOT NULL REFERENCES venues(id),"
-    " created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, used_ms INTEGER, device_id TEXT);"
-    "CREATE TABLE devices(id TEXT PRIMARY KEY, venue_id TEXT NOT NULL REFERENCES venues(id), name TEXT NOT NULL,"
-    " public_key TEXT NOT NULL, token_hash BLOB NOT NULL, enrolled_ms INTEGER NOT NULL, revoked_ms INTEGER,"
-    " last_seen_ms INTEGER, offset_ms INTEGER NOT NULL DEFAULT 0, queue_pending INTEGER NOT NULL DEFAULT 0,"
-    " queue_dead INTEGER NOT NULL DEFAULT 0, queue_ms INTEGER NOT NULL DEFAULT 0);"
-    "CREATE TABLE members(uid TEXT PRIMARY KEY, venue_id TEXT NOT NULL, name TEXT NOT NULL, phone TEXT,"
-    " code TEXT, tier TEXT NOT NULL DEFAULT '', expires TEXT NOT NULL DEFAULT '',"
-    " provisional INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0, merged_into TEXT,"
-    " seq INTEGER NOT NULL, origin_device TEXT, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
-    "CREATE INDEX members_seq ON members(venue_id, seq);"
-    "CREATE UNIQUE INDEX members_phone ON members(venue_id, phone)"
-    " WHERE phone IS NOT NULL AND deleted = 0 AND merged_into IS NULL;"
-    "CREATE UNIQUE INDEX members_code ON members(venue_id, code)"
-    " WHERE code IS NOT NULL AND deleted = 0 AND merged_into IS NULL;"
-    "CREATE TABLE events(uid TEXT PRIMARY KEY, venue_id TEXT NOT NULL, title TEXT NOT NULL,"
-    " start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,"
-    " seq INTEGER NOT NULL, origin_device TEXT, created_ms INTEGER NOT NULL);"
-    "CREATE INDEX events_seq ON events(venue_id, seq);"
-    "CREATE TABLE links(uid TEXT PRIMARY KEY, venue_id TEXT NOT NULL, platform TEXT NOT NULL, label TEXT NOT NULL,"
-    " url TEXT NOT NULL, expires_ms INTEGER, cap INTEGER, event_uid TEXT, is_default INTEGER NOT NULL DEFAULT 0,"
-    " slug TEXT NOT NULL, redirects INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0,"
-    " seq INTEGER NOT NULL, created_ms INTEGER NOT NULL);"
-    "CREATE INDEX links_seq ON links(venue_id, seq);"
-    "CREATE INDEX links_slug ON links(slug);"
-    "CREATE TABLE checkins(id TEXT NOT NULL UNIQUE, venue_id TEXT NOT NULL, device_id TEXT NOT NULL,"
-    " member_uid TEXT NOT NULL, member_sent TEXT NOT NULL, event_uid TEXT, method TEXT NOT NULL,"
-    " wall_ms INTEGER NOT NULL, mono_ms INTEGER NOT NULL, boot TEXT NOT NULL, device_seq INTEGER NOT NULL,"
-    " visit INTEGER NOT NULL, flags INTEGER NOT NULL, kiosk_day TEXT NOT NULL, offset_ms INTEGER NOT NULL,"
-    " corrected_ms INTEGER NOT NULL, day TEXT NOT NULL, akey TEXT NOT NULL, duplicate_of TEXT,"
-    " reversed INTEGER NOT NULL DEFAULT 0, received_ms INTEGER NOT NULL);"
-    "CREATE INDEX checkins_venue ON checkins(venue_id);"
-    /* small integer keys: a push's 1000 inserts land on few pages */
-    "CREATE TABLE attendances(akey INTEGER NOT NULL, member_rid INTEGER NOT NULL, checkin_rid INTEGER NOT NULL,"
-    " PRIMARY KEY(akey, member_rid)) WITHOUT ROWID;"
-    "CREATE TABLE records(id TEXT PRIMARY KEY, kind TEXT NOT NULL, venue_id TEXT NOT NULL,"
-    " device_id TEXT NOT NULL, body TEXT NOT NULL, wall_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL,"
-    " session TEXT, action TEXT, detail TEXT, checkin TEXT, reason TEXT, seq INTEGER);"
-    "CREATE INDEX records_venue ON records(venue_id);" SCHEMA_V3;
-
-/*
- * From each version to the next; migrations[v - 1] takes version v to v + 1.
- * A file whose version number was set back after a step had run (by hand, or
- * by a tool that copies the number and not the tables) has that step's
- * changes already: a row from its done_if query says so, and only the number
- * moves on.
- */
-static const struct {
-	const char *sql, *done_if;
-} migrations[SCHEMA_VERSION - 1] = {
-    /* 1 -> 2: records kept whole. Rows stored before kept only a reversal's check-in (in body). */
-    {"ALTER TABLE records ADD COLUMN session TEXT; ALTER TABLE records ADD COLUMN action TEXT;"
-     " ALTER TABLE records ADD COLUMN detail TEXT; ALTER TABLE records ADD COLUMN checkin TEXT;"
-     " ALTER TABLE records ADD COLUMN reason TEXT; ALTER TABLE records ADD COLUMN seq INTEGER;"
-     " UPDATE records SET checkin = json_extract(body, '$.checkin') WHERE kind = 'reversal';"
-     " CREATE INDEX records_venue ON records(venue_id);",
-     "SELECT 1 FROM pragma_table_info('records') WHERE name = 'seq'"},
-    /* 2 -> 3: the console. Rejections before it were not kept: a kiosk's older dead letters go uncounted. */
-    {"ALTER TABLE devices ADD COLUMN queue_pending INTEGER NOT NULL DEFAULT 0;"
-     " ALTER TABLE devices ADD COLUMN queue_dead INTEGER NOT NULL DEFAULT 0;"
-     " ALTER TABLE devices ADD COLUMN queue_ms INTEGER NOT NULL DEFAULT 0;" SCHEMA_V3,
-     "SELECT 1 FROM pragma_table_info('devices') WHERE name = 'queue_pending'"},
-};
 
 /* ---- push ---- */
 
@@ -441,9 +314,7 @@ static hub_err push_checkin(sq *s, const hub_venue *v, const char *device, int64
 	if (c->event) {
 		snprintf(akey, sizeof akey, "e:%s", c->event);
 	} else {
-		int y = 0, mo = 0, d = 0;
-		sscanf(day, "%d-%d-%d", &y, &mo, &d);
-		akey_n = -((int64_t)y * 10000 + mo * 100 + d);
+		akey_n = hsq_day_key(day);
 		snprintf(akey, sizeof akey, "d:%s", day);
 	}
 	sqlite3_stmt *st = q(s, Q_CHECKIN_INSERT);
@@ -673,7 +544,6 @@ static hub_err sq_pull(hub_store *b, const char *venue, hub_set set, int64_t sin
 	return HUB_OK;
 }
 
-
 /* ---- open and close ---- */
 
 static void sq_close(hub_store *b)
@@ -685,6 +555,8 @@ static void sq_close(hub_store *b)
 		sqlite3_finalize(s->admin[i]);
 	for (int i = 0; i < SQ_CONSOLE_STMTS; i++)
 		sqlite3_finalize(s->console[i]);
+	for (int i = 0; i < SQ_ACCOUNT_STMTS; i++)
+		sqlite3_finalize(s->account[i]);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -710,9 +582,48 @@ static const hub_store_ops sqlite_ops = {
     .live = hsq_live,
     .checkins_each = hsq_checkins_each,
     .records_each = hsq_records_each,
+    .user_add = hsq_user_add,
+    .user_get = hsq_user_get,
+    .users_each = hsq_users_each,
+    .user_venues_each = hsq_user_venues_each,
+    .user_venue_add = hsq_user_venue_add,
+    .user_may = hsq_user_may,
+    .user_set_setup = hsq_user_set_setup,
+    .user_by_setup = hsq_user_by_setup,
+    .user_set_password = hsq_user_set_password,
+    .user_disable = hsq_user_disable,
+    .login_failed = hsq_login_failed,
+    .login_failures = hsq_login_failures,
+    .login_clear = hsq_login_clear,
+    .session_add = hsq_session_add,
+    .session_get = hsq_session_get,
+    .session_end = hsq_session_end,
+    .sessions_end_user = hsq_sessions_end_user,
+    .audit_add = hsq_audit_add,
+    .audit_each = hsq_audit_each,
+    .set_seq = hsq_set_seq,
+    .members_each = hsq_members_each,
+    .member_get = hsq_member_get,
+    .member_by_rid = hsq_member_by_rid,
+    .member_update = hsq_member_update,
+    .member_merge = hsq_member_merge,
+    .member_checkins_each = hsq_member_checkins_each,
+    .events_each = hsq_events_each,
+    .event_get = hsq_event_get,
+    .event_update = hsq_event_update,
+    .event_cancel = hsq_event_cancel,
+    .event_checkins_each = hsq_event_checkins_each,
+    .event_count = hsq_event_count,
+    .links_each = hsq_links_each,
+    .link_get = hsq_link_get,
+    .link_expire = hsq_link_expire,
+    .link_remove = hsq_link_remove,
+    .device_queue_set = hsq_device_queue_set,
+    .device_queue_get = hsq_device_queue_get,
+    .device_rejected = hsq_device_rejected,
 };
 
-/* Bring an older file up to SCHEMA_VERSION, one step per transaction: 0, or -1 with why. */
+/* Bring an older file up to HSQ_SCHEMA_VERSION, one step per transaction: 0, or -1 with why. */
 static int migrate(sq *s, const char *path, char *why, size_t len)
 {
 	for (;;) {
@@ -726,17 +637,17 @@ static int migrate(sq *s, const char *path, char *why, size_t len)
 		    sqlite3_step(st) == SQLITE_ROW)
 			version = sqlite3_column_int(st, 0);
 		sqlite3_finalize(st);
-		if (version == SCHEMA_VERSION) /* done, here or by another process */
+		if (version == HSQ_SCHEMA_VERSION) /* done, here or by another process */
 			return sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
 		char number[64], *err = NULL;
-		if (version < 1 || version > SCHEMA_VERSION)
+		if (version < 1 || version > HSQ_SCHEMA_VERSION)
 			goto fail;
 		int ran = 0;
-		if (sqlite3_prepare_v2(s->db, migrations[version - 1].done_if, -1, &st, NULL) == SQLITE_OK)
+		if (sqlite3_prepare_v2(s->db, hsq_migrations[version - 1].done_if, -1, &st, NULL) == SQLITE_OK)
 			ran = sqlite3_step(st) == SQLITE_ROW;
 		sqlite3_finalize(st);
 		snprintf(number, sizeof number, "PRAGMA user_version = %d;", version + 1);
-		if ((!ran && sqlite3_exec(s->db, migrations[version - 1].sql, NULL, NULL, &err) != SQLITE_OK) ||
+		if ((!ran && sqlite3_exec(s->db, hsq_migrations[version - 1].sql, NULL, NULL, &err) != SQLITE_OK) ||
 		    sqlite3_exec(s->db, number, NULL, NULL, &err) != SQLITE_OK ||
 		    sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 			snprintf(why, len, "cannot upgrade %s from schema version %d: %s", path, version,
@@ -749,7 +660,7 @@ static int migrate(sq *s, const char *path, char *why, size_t len)
 		continue;
 	fail:
 		snprintf(why, len, "%s has schema version %d; this tingzi-hub knows %d", path, version,
-			 SCHEMA_VERSION);
+			 HSQ_SCHEMA_VERSION);
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		return -1;
 	}
@@ -798,15 +709,16 @@ hub_store *hub_store_sqlite_open(const char *path, char *why, size_t len)
 		sqlite3_finalize(st);
 		st = NULL;
 		if (version == 0) {
-			char setup[sizeof schema + 64];
-			snprintf(setup, sizeof setup, "%s PRAGMA user_version = %d;", schema, SCHEMA_VERSION);
-			if (sqlite3_exec(s->db, setup, NULL, NULL, &err) != SQLITE_OK) {
+			char number[64];
+			snprintf(number, sizeof number, "PRAGMA user_version = %d;", HSQ_SCHEMA_VERSION);
+			if (sqlite3_exec(s->db, hsq_schema, NULL, NULL, &err) != SQLITE_OK ||
+			    sqlite3_exec(s->db, number, NULL, NULL, &err) != SQLITE_OK) {
 				snprintf(why, len, "cannot set up %s: %s", path, err ? err : sqlite3_errmsg(s->db));
 				sqlite3_free(err);
 				sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 				goto fail;
 			}
-			version = SCHEMA_VERSION;
+			version = HSQ_SCHEMA_VERSION;
 		}
 		if (sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
 			snprintf(why, len, "cannot set up %s: %s", path, sqlite3_errmsg(s->db));
@@ -814,13 +726,13 @@ hub_store *hub_store_sqlite_open(const char *path, char *why, size_t len)
 			goto fail;
 		}
 	}
-	if (version > SCHEMA_VERSION || version < 1) {
+	if (version > HSQ_SCHEMA_VERSION || version < 1) {
 		snprintf(why, len,
 			 "%s has schema version %d, written by a newer tingzi-hub (this one knows %d); it is left as it is",
-			 path, version, SCHEMA_VERSION);
+			 path, version, HSQ_SCHEMA_VERSION);
 		goto fail;
 	}
-	if (version < SCHEMA_VERSION && migrate(s, path, why, len) != 0)
+	if (version < HSQ_SCHEMA_VERSION && migrate(s, path, why, len) != 0)
 		goto fail;
 	return &s->base;
 fail:

@@ -79,10 +79,7 @@ static const char *const sql[Q_COUNT] = {
 		     " ORDER BY created_ms, rowid",
     [Q_LIVE_COUNT] = "UPDATE links SET redirects = redirects + 1 WHERE uid = ?1",
     [Q_SLUG_KNOWN] = "SELECT 1 FROM venues WHERE slug = ?1 UNION ALL SELECT 1 FROM links WHERE slug = ?1 LIMIT 1",
-    [Q_EXPORT] = "SELECT c.id, c.device_id, c.member_uid, m.name, c.event_uid, e.title, c.method, c.day,"
-		 " c.duplicate_of, c.wall_ms, c.offset_ms, c.corrected_ms, c.received_ms, c.reversed"
-		 " FROM checkins c LEFT JOIN members m ON m.uid = c.member_uid"
-		 " LEFT JOIN events e ON e.uid = c.event_uid WHERE c.venue_id = ?1 ORDER BY c.rowid",
+    [Q_EXPORT] = HSQ_CHECKIN_SELECT " WHERE c.venue_id = ?1 ORDER BY c.rowid",
     [Q_RECORDS_EXPORT] = "SELECT id, kind, device_id, session, action, detail, checkin, reason, wall_ms, seq,"
 			 " received_ms FROM records WHERE venue_id = ?1 ORDER BY rowid",
 };
@@ -585,6 +582,11 @@ hub_err hsq_checkins_each(hub_store *b, const char *venue, int (*fn)(const hub_c
 	if (!st)
 		return HUB_ERR;
 	bt(st, 1, venue);
+	return hsq_checkins_of(s, st, fn, ctx);
+}
+
+hub_err hsq_checkins_of(sq *s, sqlite3_stmt *st, int (*fn)(const hub_checkin_row *r, void *ctx), void *ctx)
+{
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		hub_checkin_row r = {

@@ -3,11 +3,15 @@
  * interface: only the hub_store_sqlite*.c files include it.
  *
  * The store is split by who calls it:
- *   hub_store_sqlite.c          the schema and its upgrades, open and close, push and pull
+ *   hub_store_sqlite.c          open (with upgrades) and close, push and pull
+ *   hub_store_sqlite_schema.c   the tables, new and as upgrades of older files
  *   hub_store_sqlite_admin.c    venues, devices and enrolment, the members CSV, events and
  *                               links of the admin commands, live codes, the export; and
  *                               the sequences, member and event rows the others write too
- *   hub_store_sqlite_console.c  what the organizer console reads and changes
+ *   hub_store_sqlite_account.c  the organizer console's accounts, sessions, failed sign-ins
+ *                               and audit log
+ *   hub_store_sqlite_console.c  the venue data the console reads and changes: members,
+ *                               events, links, kiosks' queues
  *
  * Each part keeps its own prepared statements: an enum of its queries, their
  * SQL in an array, and a slot array in sq that stmt() fills on first use.
@@ -18,22 +22,42 @@
 #include "sync/hub/hub_store.h"
 
 #include <sqlite3.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 /* Slots for each part's statements (each part checks its count fits). */
 #define SQ_CORE_STMTS    32
 #define SQ_ADMIN_STMTS   32
-#define SQ_CONSOLE_STMTS 80
+#define SQ_ACCOUNT_STMTS 32
+#define SQ_CONSOLE_STMTS 40
 
 typedef struct sq {
 	hub_store base;
 	sqlite3 *db;
 	sqlite3_stmt *core[SQ_CORE_STMTS];
 	sqlite3_stmt *admin[SQ_ADMIN_STMTS];
+	sqlite3_stmt *account[SQ_ACCOUNT_STMTS];
 	sqlite3_stmt *console[SQ_CONSOLE_STMTS];
 	char import_venue[HUB_ID_MAX];
 } sq;
+
+/* ---- the schema (hub_store_sqlite_schema.c) ---- */
+
+/* PRAGMA user_version of the files this store writes. */
+#define HSQ_SCHEMA_VERSION 3
+
+/* A new file's tables. */
+extern const char hsq_schema[];
+
+/*
+ * From each version to the next: hsq_migrations[v - 1] takes version v to
+ * v + 1. A row from done_if says the step's changes are in the file already.
+ */
+typedef struct hsq_migration {
+	const char *sql, *done_if;
+} hsq_migration;
+extern const hsq_migration hsq_migrations[HSQ_SCHEMA_VERSION - 1];
 
 /* ---- statements and transactions ---- */
 
@@ -127,6 +151,61 @@ static inline hub_err done(sq *s, sqlite3_stmt *st)
 	return e;
 }
 
+/* Step st to its one row: HUB_OK on it (the caller reads, then resets), else HUB_NOT_FOUND or an error, reset. */
+static inline hub_err row(sq *s, sqlite3_stmt *st)
+{
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return HUB_OK;
+	hub_err e = rc == SQLITE_DONE ? HUB_NOT_FOUND : fail(s, rc);
+	sqlite3_reset(st);
+	return e;
+}
+
+/* One integer: the first column of st's one row (st bound). */
+static inline hub_err int_of(sq *s, sqlite3_stmt *st, int64_t *out)
+{
+	hub_err e = row(s, st);
+	if (e == HUB_OK) {
+		*out = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+	}
+	return e;
+}
+
+/* The end of a loop over st's rows that stopped at rc: st reset, HUB_OK or the error. */
+static inline hub_err ended(sq *s, sqlite3_stmt *st, int rc)
+{
+	hub_err e = rc == SQLITE_ROW || rc == SQLITE_DONE ? HUB_OK : fail(s, rc);
+	sqlite3_reset(st);
+	return e;
+}
+
+/* errmsg for a person; returns e. */
+__attribute__((format(printf, 3, 4))) static inline hub_err refuse(sq *s, hub_err e, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(s->base.errmsg, sizeof s->base.errmsg, fmt, ap);
+	va_end(ap);
+	return e;
+}
+
+/* Run st, which changes the row of what named id: HUB_NOT_FOUND when there is none. */
+static inline hub_err change(sq *s, sqlite3_stmt *st, const char *what, const char *id)
+{
+	hub_err e = done(s, st);
+	if (e == HUB_OK && sqlite3_changes(s->db) == 0)
+		e = refuse(s, HUB_NOT_FOUND, "no %s %s", what, id ? id : "");
+	return e;
+}
+
+/* Commit when e is HUB_OK, else roll back: what happened. */
+static inline hub_err end_tx(sq *s, hub_err e)
+{
+	return e == HUB_OK ? commit(s) : rollback(s, e);
+}
+
 /* ---- rows every part writes (hub_store_sqlite_admin.c) ---- */
 
 /* The next value of the venue's sequence for set: what a pull pages by. */
@@ -152,6 +231,22 @@ hub_err hsq_member_insert(sq *s, const char *uid, const char *venue, const char 
 hub_err hsq_event_insert(sq *s, const char *uid, const char *venue, const char *title, int64_t start, int64_t end,
 			 const char *device, int64_t now);
 
+/* A drop-in's attendance key: its venue-local day YYYY-MM-DD as -YYYYMMDD (an event's is the event's rowid). */
+static inline int64_t hsq_day_key(const char *day)
+{
+	int y = 0, mo = 0, d = 0;
+	sscanf(day, "%d-%d-%d", &y, &mo, &d);
+	return -((int64_t)y * 10000 + mo * 100 + d);
+}
+
+/* Check-ins as the export and the console's pages read them: HSQ_CHECKIN_SELECT " WHERE ...". */
+#define HSQ_CHECKIN_SELECT                                                                                      \
+	"SELECT c.id, c.device_id, c.member_uid, m.name, c.event_uid, e.title, c.method, c.day,"                 \
+	" c.duplicate_of, c.wall_ms, c.offset_ms, c.corrected_ms, c.received_ms, c.reversed"                     \
+	" FROM checkins c LEFT JOIN members m ON m.uid = c.member_uid LEFT JOIN events e ON e.uid = c.event_uid"
+/* Each row of st (an HSQ_CHECKIN_SELECT, bound) to fn until fn returns nonzero; st is reset. */
+hub_err hsq_checkins_of(sq *s, sqlite3_stmt *st, int (*fn)(const hub_checkin_row *r, void *ctx), void *ctx);
+
 /* ---- hub_store_sqlite_admin.c ---- */
 
 hub_err hsq_venue_add(hub_store *b, const char *name, const char *tz, int64_t now, hub_venue *out);
@@ -175,5 +270,60 @@ hub_err hsq_live(hub_store *b, const char *slug, int64_t now, char url[HUB_URL_M
 hub_err hsq_checkins_each(hub_store *b, const char *venue, int (*fn)(const hub_checkin_row *r, void *ctx),
 			  void *ctx);
 hub_err hsq_records_each(hub_store *b, const char *venue, int (*fn)(const hub_record_row *r, void *ctx), void *ctx);
+
+
+/* ---- hub_store_sqlite_account.c ---- */
+
+hub_err hsq_user_add(hub_store *b, const char *email, hub_role role, const char *venue,
+		     const unsigned char setup_hash[HUB_HASH_LEN], int64_t setup_expires_ms, int64_t now,
+		     hub_user *out);
+hub_err hsq_user_get(hub_store *b, const char *id_or_email, hub_user *out);
+hub_err hsq_users_each(hub_store *b, int (*fn)(const hub_user *u, void *ctx), void *ctx);
+hub_err hsq_user_venues_each(hub_store *b, const char *user, int (*fn)(const char *venue_id, void *ctx), void *ctx);
+hub_err hsq_user_venue_add(hub_store *b, const char *user, const char *venue);
+int hsq_user_may(hub_store *b, const hub_user *u, const char *venue);
+hub_err hsq_user_set_setup(hub_store *b, const char *user, const unsigned char setup_hash[HUB_HASH_LEN],
+			   int64_t expires_ms, int64_t now);
+hub_err hsq_user_by_setup(hub_store *b, const unsigned char setup_hash[HUB_HASH_LEN], int64_t now, hub_user *out);
+hub_err hsq_user_set_password(hub_store *b, const char *user, const char *pwhash, int64_t now);
+hub_err hsq_user_disable(hub_store *b, const char *user, int disabled, int64_t now);
+hub_err hsq_login_failed(hub_store *b, const char *key, int64_t now);
+hub_err hsq_login_failures(hub_store *b, const char *key, int64_t since_ms, int64_t *count);
+hub_err hsq_login_clear(hub_store *b, const char *key);
+hub_err hsq_session_add(hub_store *b, const hub_session *ses);
+hub_err hsq_session_get(hub_store *b, const unsigned char hash[HUB_HASH_LEN], int64_t idle_after_ms, int64_t now,
+			hub_session *out, hub_user *user);
+hub_err hsq_session_end(hub_store *b, const unsigned char hash[HUB_HASH_LEN]);
+hub_err hsq_sessions_end_user(hub_store *b, const char *user);
+hub_err hsq_audit_add(hub_store *b, const char *user, const char *venue, const char *action, const char *detail,
+		      int64_t now);
+hub_err hsq_audit_each(hub_store *b, const char *venue, int limit, int (*fn)(const hub_audit_row *r, void *ctx),
+		       void *ctx);
+
+/* ---- hub_store_sqlite_console.c ---- */
+
+hub_err hsq_set_seq(hub_store *b, const char *venue, hub_set set, int64_t *out);
+hub_err hsq_members_each(hub_store *b, const char *venue, int (*fn)(const hub_member *m, void *ctx), void *ctx);
+hub_err hsq_member_get(hub_store *b, const char *uid, hub_member *out);
+hub_err hsq_member_by_rid(hub_store *b, int64_t rid, hub_member *out);
+hub_err hsq_member_update(hub_store *b, const char *uid, const char *tier, const char *expires, const char *code,
+			  int64_t now);
+hub_err hsq_member_merge(hub_store *b, const char *keep_uid, const char *gone_uid, int64_t now);
+hub_err hsq_member_checkins_each(hub_store *b, const char *uid, int (*fn)(const hub_checkin_row *r, void *ctx),
+				 void *ctx);
+hub_err hsq_events_each(hub_store *b, const char *venue, int (*fn)(const hub_event *e, void *ctx), void *ctx);
+hub_err hsq_event_get(hub_store *b, const char *uid, hub_event *out);
+hub_err hsq_event_update(hub_store *b, const char *uid, const char *title, int64_t start, int64_t end, int64_t now);
+hub_err hsq_event_cancel(hub_store *b, const char *uid, int64_t now);
+hub_err hsq_event_checkins_each(hub_store *b, const char *uid, int (*fn)(const hub_checkin_row *r, void *ctx),
+				void *ctx);
+hub_err hsq_event_count(hub_store *b, const char *uid, int64_t *count);
+hub_err hsq_links_each(hub_store *b, const char *venue, int (*fn)(const hub_link *l, void *ctx), void *ctx);
+hub_err hsq_link_get(hub_store *b, const char *uid, hub_link *out);
+hub_err hsq_link_expire(hub_store *b, const char *uid, int64_t now);
+hub_err hsq_link_remove(hub_store *b, const char *uid, int64_t now);
+hub_err hsq_device_queue_set(hub_store *b, const char *device, const hub_queue_state *qs);
+hub_err hsq_device_queue_get(hub_store *b, const char *device, hub_queue_state *out);
+hub_err hsq_device_rejected(hub_store *b, const char *device, int64_t *count);
 
 #endif

@@ -1,0 +1,130 @@
+/*
+ * hub_store_sqlite_schema — the SQLite store's tables, for a new file and as
+ * upgrades of an older one (see hub_store_sqlite_impl.h).
+ *
+ * Tables:
+ *   venues(id, name, tz, slug, created_ms)
+ *   set_seqs(venue_id, data_set, last)         each venue's change sequence per data set
+ *   enroll_codes(code_hash, venue_id, expires_ms, used_ms, device_id)   only hashes of codes
+ *   devices(id, venue_id, name, public_key, token_hash, ..., offset_ms) only hashes of tokens
+ *   members(uid, venue_id, name, phone, code, tier, expires, deleted, merged_into, seq, ...)
+ *   events(uid, venue_id, title, start_ms, end_ms, deleted, seq, ...)
+ *   links(uid, venue_id, ..., slug, redirects, deleted, seq)
+ *   checkins(id UNIQUE, venue_id, device_id, member_uid, ..., wall_ms, offset_ms, corrected_ms,
+ *            day, akey, duplicate_of, reversed, received_ms)
+ *   attendances(member_uid, akey, checkin_id)   the first check-in of each attendance
+ *   records(id, kind, ..., session, action, detail, checkin, reason, seq)
+ *                                               reversals and staff audit, whole
+ *   rejections(device_id, id, reason, at_ms)    what a push answered "rejected": the
+ *                                               kiosk's dead letters, as the hub knows them
+ * The organizer console's (hub_store_sqlite_account.c):
+ *   users(id, email UNIQUE, role, pwhash, setup_hash, setup_expires_ms, ...)
+ *   user_venues(user_id, venue_id)              the venues an organizer or staff may see
+ *   sessions(hash, user_id, created_ms, seen_ms) only hashes of session ids
+ *   login_failures(key, at_ms)                  failed sign-ins of the last day
+ *   console_audit(at_ms, user_id, venue_id, action, detail)
+ *
+ * Schema versions (PRAGMA user_version): 1 the first; 2 keeps records whole
+ * (session, action, detail, checkin, reason, seq); 3 adds the console's
+ * tables, the kiosks' queue state and rejections, and the indexes a member's
+ * or an event's page reads by. A newer file is refused.
+ */
+#include "sync/hub/hub_store_sqlite_impl.h"
+
+/*
+ * What version 3 adds besides the devices' queue columns, in a new file and
+ * in an upgrade alike. The check-in indexes carry reversed and duplicate_of,
+ * so an event's or a member's count is read from the index alone.
+ */
+#define SCHEMA_V3 \
+    "CREATE TABLE users(id TEXT PRIMARY KEY, email TEXT NOT NULL UNIQUE," \
+    " role TEXT NOT NULL CHECK(role IN ('staff', 'organizer', 'owner')), pwhash TEXT NOT NULL DEFAULT ''," \
+    " setup_hash BLOB, setup_expires_ms INTEGER NOT NULL DEFAULT 0, created_ms INTEGER NOT NULL," \
+    " disabled_ms INTEGER NOT NULL DEFAULT 0, password_ms INTEGER NOT NULL DEFAULT 0);" \
+    "CREATE TABLE user_venues(user_id TEXT NOT NULL REFERENCES users(id)," \
+    " venue_id TEXT NOT NULL REFERENCES venues(id), PRIMARY KEY(user_id, venue_id)) WITHOUT ROWID;" \
+    "CREATE TABLE sessions(hash BLOB PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id)," \
+    " created_ms INTEGER NOT NULL, seen_ms INTEGER NOT NULL);" \
+    "CREATE INDEX sessions_user ON sessions(user_id);" \
+    "CREATE TABLE login_failures(key TEXT NOT NULL, at_ms INTEGER NOT NULL);" \
+    "CREATE INDEX login_failures_key ON login_failures(key, at_ms);" \
+    "CREATE INDEX login_failures_at ON login_failures(at_ms);" \
+    "CREATE TABLE console_audit(at_ms INTEGER NOT NULL, user_id TEXT, venue_id TEXT, action TEXT NOT NULL," \
+    " detail TEXT NOT NULL);" \
+    "CREATE INDEX console_audit_venue ON console_audit(venue_id);" \
+    "CREATE TABLE rejections(device_id TEXT NOT NULL, id TEXT NOT NULL, reason TEXT NOT NULL," \
+    " at_ms INTEGER NOT NULL, PRIMARY KEY(device_id, id)) WITHOUT ROWID;" \
+    "CREATE INDEX checkins_event ON checkins(event_uid, corrected_ms, reversed, duplicate_of)" \
+    " WHERE event_uid IS NOT NULL;" \
+    "CREATE INDEX checkins_member ON checkins(member_uid, corrected_ms, reversed, duplicate_of);" \
+    "CREATE INDEX events_start ON events(venue_id, start_ms);" \
+    "CREATE INDEX members_merged ON members(merged_into) WHERE merged_into IS NOT NULL;"
+
+const char hsq_schema[] =
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE venues(id TEXT PRIMARY KEY, name TEXT NOT NULL, tz TEXT NOT NULL, slug TEXT NOT NULL UNIQUE,"
+    " created_ms INTEGER NOT NULL);"
+    "CREATE TABLE set_seqs(venue_id TEXT NOT NULL, data_set TEXT NOT NULL, last INTEGER NOT NULL,"
+    " PRIMARY KEY(venue_id, data_set));"
+    "CREATE TABLE enroll_codes(code_hash BLOB PRIMARY KEY, venue_id TEXT NOT NULL REFERENCES venues(id),"
+    " created_ms INTEGER NOT NULL, expires_ms INTEGER NOT NULL, used_ms INTEGER, device_id TEXT);"
+    "CREATE TABLE devices(id TEXT PRIMARY KEY, venue_id TEXT NOT NULL REFERENCES venues(id), name TEXT NOT NULL,"
+    " public_key TEXT NOT NULL, token_hash BLOB NOT NULL, enrolled_ms INTEGER NOT NULL, revoked_ms INTEGER,"
+    " last_seen_ms INTEGER, offset_ms INTEGER NOT NULL DEFAULT 0, queue_pending INTEGER NOT NULL DEFAULT 0,"
+    " queue_dead INTEGER NOT NULL DEFAULT 0, queue_ms INTEGER NOT NULL DEFAULT 0);"
+    "CREATE TABLE members(uid TEXT PRIMARY KEY, venue_id TEXT NOT NULL, name TEXT NOT NULL, phone TEXT,"
+    " code TEXT, tier TEXT NOT NULL DEFAULT '', expires TEXT NOT NULL DEFAULT '',"
+    " provisional INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0, merged_into TEXT,"
+    " seq INTEGER NOT NULL, origin_device TEXT, created_ms INTEGER NOT NULL, updated_ms INTEGER NOT NULL);"
+    "CREATE INDEX members_seq ON members(venue_id, seq);"
+    "CREATE UNIQUE INDEX members_phone ON members(venue_id, phone)"
+    " WHERE phone IS NOT NULL AND deleted = 0 AND merged_into IS NULL;"
+    "CREATE UNIQUE INDEX members_code ON members(venue_id, code)"
+    " WHERE code IS NOT NULL AND deleted = 0 AND merged_into IS NULL;"
+    "CREATE TABLE events(uid TEXT PRIMARY KEY, venue_id TEXT NOT NULL, title TEXT NOT NULL,"
+    " start_ms INTEGER NOT NULL, end_ms INTEGER NOT NULL, deleted INTEGER NOT NULL DEFAULT 0,"
+    " seq INTEGER NOT NULL, origin_device TEXT, created_ms INTEGER NOT NULL);"
+    "CREATE INDEX events_seq ON events(venue_id, seq);"
+    "CREATE TABLE links(uid TEXT PRIMARY KEY, venue_id TEXT NOT NULL, platform TEXT NOT NULL, label TEXT NOT NULL,"
+    " url TEXT NOT NULL, expires_ms INTEGER, cap INTEGER, event_uid TEXT, is_default INTEGER NOT NULL DEFAULT 0,"
+    " slug TEXT NOT NULL, redirects INTEGER NOT NULL DEFAULT 0, deleted INTEGER NOT NULL DEFAULT 0,"
+    " seq INTEGER NOT NULL, created_ms INTEGER NOT NULL);"
+    "CREATE INDEX links_seq ON links(venue_id, seq);"
+    "CREATE INDEX links_slug ON links(slug);"
+    "CREATE TABLE checkins(id TEXT NOT NULL UNIQUE, venue_id TEXT NOT NULL, device_id TEXT NOT NULL,"
+    " member_uid TEXT NOT NULL, member_sent TEXT NOT NULL, event_uid TEXT, method TEXT NOT NULL,"
+    " wall_ms INTEGER NOT NULL, mono_ms INTEGER NOT NULL, boot TEXT NOT NULL, device_seq INTEGER NOT NULL,"
+    " visit INTEGER NOT NULL, flags INTEGER NOT NULL, kiosk_day TEXT NOT NULL, offset_ms INTEGER NOT NULL,"
+    " corrected_ms INTEGER NOT NULL, day TEXT NOT NULL, akey TEXT NOT NULL, duplicate_of TEXT,"
+    " reversed INTEGER NOT NULL DEFAULT 0, received_ms INTEGER NOT NULL);"
+    "CREATE INDEX checkins_venue ON checkins(venue_id);"
+    /* small integer keys: a push's 1000 inserts land on few pages */
+    "CREATE TABLE attendances(akey INTEGER NOT NULL, member_rid INTEGER NOT NULL, checkin_rid INTEGER NOT NULL,"
+    " PRIMARY KEY(akey, member_rid)) WITHOUT ROWID;"
+    "CREATE TABLE records(id TEXT PRIMARY KEY, kind TEXT NOT NULL, venue_id TEXT NOT NULL,"
+    " device_id TEXT NOT NULL, body TEXT NOT NULL, wall_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL,"
+    " session TEXT, action TEXT, detail TEXT, checkin TEXT, reason TEXT, seq INTEGER);"
+    "CREATE INDEX records_venue ON records(venue_id);" SCHEMA_V3;
+
+/*
+ * From each version to the next; hsq_migrations[v - 1] takes version v to
+ * v + 1 (unsized here, so that a step too many or too few against
+ * HSQ_SCHEMA_VERSION conflicts with the declaration). A file whose version
+ * number was set back after a step had run (by hand, or by a tool that
+ * copies the number and not the tables) has that step's changes already: a
+ * row from its done_if query says so, and only the number moves on.
+ */
+const hsq_migration hsq_migrations[] = {
+    /* 1 -> 2: records kept whole. Rows stored before kept only a reversal's check-in (in body). */
+    {"ALTER TABLE records ADD COLUMN session TEXT; ALTER TABLE records ADD COLUMN action TEXT;"
+     " ALTER TABLE records ADD COLUMN detail TEXT; ALTER TABLE records ADD COLUMN checkin TEXT;"
+     " ALTER TABLE records ADD COLUMN reason TEXT; ALTER TABLE records ADD COLUMN seq INTEGER;"
+     " UPDATE records SET checkin = json_extract(body, '$.checkin') WHERE kind = 'reversal';"
+     " CREATE INDEX records_venue ON records(venue_id);",
+     "SELECT 1 FROM pragma_table_info('records') WHERE name = 'seq'"},
+    /* 2 -> 3: the console. Rejections before it were not kept: a kiosk's older dead letters go uncounted. */
+    {"ALTER TABLE devices ADD COLUMN queue_pending INTEGER NOT NULL DEFAULT 0;"
+     " ALTER TABLE devices ADD COLUMN queue_dead INTEGER NOT NULL DEFAULT 0;"
+     " ALTER TABLE devices ADD COLUMN queue_ms INTEGER NOT NULL DEFAULT 0;" SCHEMA_V3,
+     "SELECT 1 FROM pragma_table_info('devices') WHERE name = 'queue_pending'"},
+};
