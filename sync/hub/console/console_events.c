@@ -337,15 +337,26 @@ typedef struct attendance {
 	size_t rows, reversed, duplicates, counted;
 } attendance;
 
+/* s cut to len - 1 bytes (at a character's start) into out: a plain copy, this runs for every check-in. */
+static void copy(char *out, size_t len, const char *s)
+{
+	size_t n = s ? strnlen(s, len - 1) : 0;
+	if (s && s[n])
+		while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--;
+	memcpy(out, s ? s : "", n);
+	out[n] = '\0';
+}
+
 static int attend_row(const hub_checkin_row *r, void *ctx)
 {
 	attendance *a = ctx;
 	if (a->ring) {
 		shown_row *s = &a->ring[a->rows % SHOWN_MAX];
-		snprintf(s->member, sizeof s->member, "%s", r->member_uid ? r->member_uid : "");
-		snprintf(s->name, sizeof s->name, "%s", r->member_name ? r->member_name : "");
-		snprintf(s->method, sizeof s->method, "%s", r->method ? r->method : "");
-		snprintf(s->device, sizeof s->device, "%s", r->device_id ? r->device_id : "");
+		copy(s->member, sizeof s->member, r->member_uid);
+		copy(s->name, sizeof s->name, r->member_name);
+		copy(s->method, sizeof s->method, r->method);
+		copy(s->device, sizeof s->device, r->device_id);
 		s->at_ms = r->corrected_ms ? r->corrected_ms : r->wall_ms;
 		s->reversed = r->reversed;
 		s->duplicate = r->duplicate_of != NULL;
@@ -454,8 +465,10 @@ static void event_view(cx *c, const hub_event *ev, const event_form *f)
 			if (org && s->member[0])
 				html_f(&c->h, "<a href=\"../members/%s\">", s->member);
 			html_user(&c->h, s->name);
-			html_f(&c->h, "%s</td><td data-label=\"%s\">%s</td><td data-label=\"%s\">%s</td><td data-label=\"%s\">",
-			       org && s->member[0] ? "</a>" : "", lh, method_name(c, s->method), lk, s->device, ls);
+			if (org && s->member[0])
+				html_f(&c->h, "</a>");
+			html_f(&c->h, "</td><td data-label=\"%s\">%s</td><td data-label=\"%s\">%s</td><td data-label=\"%s\">",
+			       lh, method_name(c, s->method), lk, s->device, ls);
 			if (s->reversed)
 				html_f(&c->h, "<span class=\"badge bad\">%s</span>", undone);
 			if (s->duplicate)

@@ -166,7 +166,7 @@ static void member_row(cx *c, const hub_member *m, const char *day)
 	html_user(&c->h, m->code[0] ? m->code : "");
 	html_f(&c->h, "</td><td data-label=\"%s\">", T(c, "Tier"));
 	html_user(&c->h, m->tier);
-	html_f(&c->h, "</td><td data-label=\"%s\">%s", T(c, "Expires"), m->expires);
+	html_f(&c->h, "</td><td data-label=\"%s\">%s", T(c, "Valid until"), m->expires);
 	if (is_expired(m->expires, day))
 		html_f(&c->h, " <span class=\"badge bad\">%s</span>", T(c, "expired"));
 	html_f(&c->h, "</td><td data-label=\"%s\" class=\"num\">%s</td><td data-label=\"%s\">%s</td></tr>\n",
@@ -179,7 +179,7 @@ static void members_table_head(cx *c)
 	html_f(&c->h,
 	       "<table class=\"data\"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th>"
 	       "<th class=\"num\">%s</th><th>%s</th></tr></thead><tbody>\n",
-	       T(c, "Name"), T(c, "Phone"), T(c, "Code"), T(c, "Tier"), T(c, "Expires"), T(c, "Visits"),
+	       T(c, "Name"), T(c, "Phone"), T(c, "Code"), T(c, "Tier"), T(c, "Valid until"), T(c, "Visits"),
 	       T(c, "Last visit"));
 }
 
@@ -206,7 +206,7 @@ static void members_page(cx *c)
 	       "<form class=\"toolbar\" method=\"get\" action=\"/venues/%s/members\" role=\"search\">"
 	       "<input type=\"search\" name=\"q\" value=\"%s\" aria-label=\"%s\" placeholder=\"%s\" maxlength=\"100\"%s>"
 	       "<button class=\"primary\">%s</button></form>\n",
-	       c->venue.id, q, T(c, "Search members"), T(c, "Name, pinyin, initials, last 4+ digits of a phone, or code"),
+	       c->venue.id, q, T(c, "Search members"), T(c, "Name, pinyin, phone ending or code"),
 	       q[0] ? "" : " autofocus", T(c, "Search"));
 
 	if (!q[0]) {
@@ -280,6 +280,20 @@ static void members_page(cx *c)
 
 /* ---- one member ---- */
 
+static const char *const methods[][2] = {
+    {"scan", N_("code scanned")}, {"phone", N_("phone")},	 {"name", N_("name search")},
+    {"walkin", N_("walk-in")},	  {"cli", N_("command line")},
+};
+
+static const char *method_name(cx *c, const char *m)
+{
+	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+		if (strcmp(m, methods[i][0]) == 0)
+			return T(c, methods[i][1]);
+	return m;
+}
+
+
 typedef struct visits {
 	cx *c;
 	size_t total, shown;
@@ -300,9 +314,10 @@ static int visit_row(const hub_checkin_row *r, void *ctx)
 	if (r->event_uid)
 		html_f(&c->h, "<a href=\"/venues/%s/events/%s\">", c->venue.id, r->event_uid);
 	html_user(&c->h, r->event_uid ? (r->event_title ? r->event_title : "") : T(c, "Drop-in"));
-	html_f(&c->h, "%s</td><td data-label=\"%s\">%s</td><td data-label=\"%s\">%s</td><td data-label=\"%s\">",
-	       r->event_uid ? "</a>" : "", T(c, "Method"), r->method ? r->method : "", T(c, "Kiosk"), dev,
-	       T(c, "Status"));
+	if (r->event_uid)
+		html_f(&c->h, "</a>");
+	html_f(&c->h, "</td><td data-label=\"%s\">%s</td><td data-label=\"%s\">%s</td><td data-label=\"%s\">",
+	       T(c, "Method"), method_name(c, r->method ? r->method : ""), T(c, "Kiosk"), dev, T(c, "Status"));
 	if (r->reversed)
 		html_f(&c->h, "<span class=\"badge bad\">%s</span> ", T(c, "undone"));
 	if (r->duplicate_of)
@@ -334,28 +349,24 @@ static void member_view(cx *c, const hub_member *m, const typed *t)
 		html_f(&c->h, "<p class=\"alert warn\">%s</p>\n", T(c, "This member was removed."));
 	}
 
-	/* details */
-	html_f(&c->h, "<div class=\"grid\"><section class=\"card\"><h2>%s</h2><table class=\"data\"><tbody>\n",
-	       T(c, "Details"));
-	html_f(&c->h, "<tr><th>%s</th><td data-label=\"%s\">%s</td></tr>\n", T(c, "Phone"), T(c, "Phone"),
-	       m->phone[0] ? m->phone : "—");
-	html_f(&c->h, "<tr><th>%s</th><td data-label=\"%s\">", T(c, "Code"), T(c, "Code"));
+	/* details: a line each, label and value (a table would show its labels twice on a phone) */
+	html_f(&c->h, "<div class=\"grid\"><section class=\"card\"><h2>%s</h2>\n", T(c, "Details"));
+	html_f(&c->h, "<p><span class=\"muted\">%s</span><br>%s</p>\n", T(c, "Phone"), m->phone[0] ? m->phone : "—");
+	html_f(&c->h, "<p><span class=\"muted\">%s</span><br>", T(c, "Code"));
 	html_user(&c->h, m->code[0] ? m->code : "—");
-	html_f(&c->h, "</td></tr>\n<tr><th>%s</th><td data-label=\"%s\">", T(c, "Tier"), T(c, "Tier"));
+	html_f(&c->h, "</p>\n<p><span class=\"muted\">%s</span><br>", T(c, "Tier"));
 	html_user(&c->h, m->tier[0] ? m->tier : "—");
-	html_f(&c->h, "</td></tr>\n<tr><th>%s</th><td data-label=\"%s\">%s", T(c, "Expires"), T(c, "Expires"),
-	       m->expires[0] ? m->expires : "—");
+	html_f(&c->h, "</p>\n<p><span class=\"muted\">%s</span><br>%s", T(c, "Valid until"),
+	       m->expires[0] ? m->expires : T(c, "no end date"));
 	if (is_expired(m->expires, day))
 		html_f(&c->h, " <span class=\"badge bad\">%s</span>", T(c, "expired"));
-	html_f(&c->h, "</td></tr>\n<tr><th>%s</th><td data-label=\"%s\" class=\"num\">%s</td></tr>\n", T(c, "Visits"),
-	       T(c, "Visits"), num(m->visits, n1));
-	html_f(&c->h, "<tr><th>%s</th><td data-label=\"%s\">%s</td></tr>\n", T(c, "Last visit"), T(c, "Last visit"),
+	html_f(&c->h, "</p>\n<p><span class=\"muted\">%s</span><br>%s</p>\n", T(c, "Visits"), num(m->visits, n1));
+	html_f(&c->h, "<p><span class=\"muted\">%s</span><br>%s</p>\n", T(c, "Last visit"),
 	       m->last_visit_ms ? cx_time(c, m->last_visit_ms, when) : "—");
-	html_f(&c->h, "<tr><th>%s</th><td data-label=\"%s\">%s", T(c, "Member since"), T(c, "Member since"),
-	       cx_time(c, m->created_ms, when));
+	html_f(&c->h, "<p><span class=\"muted\">%s</span><br>%s", T(c, "Member since"), cx_time(c, m->created_ms, when));
 	if (m->provisional)
 		html_f(&c->h, " <span class=\"badge warn\">%s</span>", T(c, "added at a kiosk"));
-	html_f(&c->h, "</td></tr>\n</tbody></table></section>\n");
+	html_f(&c->h, "</p>\n</section>\n");
 
 	if (!m->merged_into[0] && !m->deleted) {
 		/* edit */
@@ -372,10 +383,10 @@ static void member_view(cx *c, const hub_member *m, const typed *t)
 		       "<div class=\"field\"><label for=\"code\">%s</label>"
 		       "<input id=\"code\" name=\"code\" value=\"%s\" maxlength=\"%d\" autocomplete=\"off\"></div></div>"
 		       "<p class=\"muted\">%s</p><button class=\"primary\">%s</button>\n",
-		       T(c, "Tier"), t && t->tier ? t->tier : m->tier, STORE_TIER_MAX - 1, T(c, "Expires"),
+		       T(c, "Tier"), t && t->tier ? t->tier : m->tier, STORE_TIER_MAX - 1, T(c, "Valid until"),
 		       t && t->expires ? t->expires : m->expires, T(c, "Code"), t && t->code ? t->code : m->code,
 		       STORE_CODE_MAX - 1,
-		       T(c, "Leave Expires empty for a membership that does not expire. Kiosks get the change at their next sync."),
+		       T(c, "Leave the date empty for a membership that does not expire. Kiosks get the change at their next sync."),
 		       T(c, "Save"));
 		form_close(c);
 		html_f(&c->h, "</section>\n");
@@ -405,7 +416,7 @@ static void member_view(cx *c, const hub_member *m, const typed *t)
 	html_f(&c->h, "</div>\n");
 
 	/* visits */
-	html_f(&c->h, "<section class=\"card\"><h2>%s</h2>\n", T(c, "Visits"));
+	html_f(&c->h, "<section class=\"card\"><h2>%s</h2>\n", T(c, "Visit history"));
 	visits v = {.c = c};
 	html_f(&c->h,
 	       "<table class=\"data\"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead>"
@@ -477,7 +488,7 @@ static void member_edit(cx *c)
 		t.edit_error = SAYF(c, msg, "The tier is too long (at most %s bytes) or holds a line break.",
 				    num(STORE_TIER_MAX - 1, n1));
 	} else if (!check_day(expires)) {
-		t.edit_error = T(c, "Expires must be a real date (YYYY-MM-DD), or empty for none.");
+		t.edit_error = T(c, "Valid until must be a real date (YYYY-MM-DD), or empty for none.");
 	} else if (!code_ok(code)) {
 		t.edit_error = SAYF(c, msg, "The code must be at most %s bytes, with no spaces.",
 				    num(STORE_CODE_MAX - 1, n1));
