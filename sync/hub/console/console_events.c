@@ -448,13 +448,12 @@ static void event_view(cx *c, const hub_event *ev, const event_form *f)
 	if (at.rows) {
 		/* each row kept lean: 5000 rows would be over a megabyte; relative links, short labels */
 		const char *lt = T(c, "Time"), *lm = T(c, "Member"), *lh = T(c, "Method"), *lk = T(c, "Kiosk"),
-			   *ls = T(c, "Status"), *undone = T(c, "undone"), *dup = T(c, "duplicate");
+			   *undone = T(c, "undone"), *dup = T(c, "duplicate");
 		char day[17];
 		cx_time(c, ev->start_ms, day);
 		html_f(&c->h,
-		       "<table class=\"data\"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>"
-		       "</thead><tbody>\n",
-		       lt, lm, lh, lk, ls);
+		       "<table class=\"data\"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>\n",
+		       lt, lm, lh, lk);
 		size_t n = at.rows < SHOWN_MAX ? at.rows : SHOWN_MAX;
 		for (size_t i = 0; i < n; i++) {
 			const shown_row *s = &at.ring[(at.rows - 1 - i) % SHOWN_MAX];
@@ -467,13 +466,13 @@ static void event_view(cx *c, const hub_event *ev, const event_form *f)
 			html_user(&c->h, s->name);
 			if (org && s->member[0])
 				html_f(&c->h, "</a>");
-			html_f(&c->h, "</td><td data-label=\"%s\">%s</td><td data-label=\"%s\">%s</td><td data-label=\"%s\">",
-			       lh, method_name(c, s->method), lk, s->device, ls);
+			/* the status beside the name: no column that is empty on nearly every row */
 			if (s->reversed)
-				html_f(&c->h, "<span class=\"badge bad\">%s</span>", undone);
+				html_f(&c->h, " <span class=\"badge bad\">%s</span>", undone);
 			if (s->duplicate)
-				html_f(&c->h, "<span class=\"badge warn\">%s</span>", dup);
-			html_f(&c->h, "</td></tr>\n");
+				html_f(&c->h, " <span class=\"badge warn\">%s</span>", dup);
+			html_f(&c->h, "</td><td data-label=\"%s\">%s</td><td data-label=\"%s\">%s</td></tr>\n", lh,
+			       method_name(c, s->method), lk, s->device);
 		}
 		html_f(&c->h, "</tbody></table>\n");
 	} else {
@@ -499,7 +498,10 @@ static void event_view(cx *c, const hub_event *ev, const event_form *f)
 			    "still count in the members' visits."));
 		snprintf(action, sizeof action, "/venues/%s/events/%s/cancel", c->venue.id, ev->uid);
 		form_open(c, action, 0);
-		html_f(&c->h, "<button class=\"danger\">%s</button>", T(c, "Cancel the event"));
+		html_f(&c->h,
+		       "<label class=\"check\"><input type=\"checkbox\" name=\"confirm\" value=\"1\" required> %s</label>"
+		       "<button class=\"danger\">%s</button>",
+		       T(c, "Yes, cancel this event"), T(c, "Cancel the event"));
 		form_close(c);
 		html_f(&c->h, "</section></div>\n");
 	}
