@@ -19,6 +19,7 @@
 
 #define EVENTS_MAX 200		    /* events listed */
 #define SHOWN_MAX  500		    /* check-ins on an event's page (5000 rows would weigh over 1 MB) */
+#define ROWS_BYTES_MAX (128u << 10) /* or fewer, when long names make rows heavier: the page stays under 150 KB */
 #define LIVE_BEFORE (3600LL * 1000) /* the page is live from an hour before the start */
 #define LIVE_AFTER  (7200LL * 1000) /* to two hours after the end */
 
@@ -435,49 +436,56 @@ static void event_view(cx *c, const hub_event *ev, const event_form *f)
 	}
 	html_f(&c->h, "</section>\n");
 
-	/* the check-ins, newest first */
-	html_f(&c->h, "<section class=\"card\"><h2>%s</h2>\n", T(c, "Check-ins"));
-	html_f(&c->h, "<p class=\"muted\">");
-	if (at.rows > SHOWN_MAX)
-		SAY(c, "Showing the newest %1$s of %2$s check-ins; the CSV file has all of them.", num(SHOWN_MAX, n1),
-		    num((int64_t)at.rows, n2));
-	else
-		SAY(c, "%s check-ins, newest first.", num((int64_t)at.rows, n1));
-	html_f(&c->h, " <a href=\"/venues/%s/events/%s.csv\">%s</a></p>\n", c->venue.id, ev->uid,
-	       T(c, "Download as CSV"));
+	/* the check-ins, newest first: the rows are written first, so the line above them can say how many fit */
+	html rows;
+	html_init(&rows);
+	size_t shown = 0;
 	if (at.rows) {
-		/* each row kept lean: 5000 rows would be over a megabyte; relative links, short labels */
+		/* each row kept lean (relative links, short labels): 5000 rows would be over a megabyte */
 		const char *lt = T(c, "Time"), *lm = T(c, "Member"), *lh = T(c, "Method"), *lk = T(c, "Kiosk"),
 			   *undone = T(c, "undone"), *dup = T(c, "duplicate");
 		char day[17];
 		cx_time(c, ev->start_ms, day);
-		html_f(&c->h,
+		html_f(&rows,
 		       "<table class=\"data\"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>\n",
 		       lt, lm, lh, lk);
 		size_t n = at.rows < SHOWN_MAX ? at.rows : SHOWN_MAX;
-		for (size_t i = 0; i < n; i++) {
-			const shown_row *s = &at.ring[(at.rows - 1 - i) % SHOWN_MAX];
+		for (; shown < n && rows.len < ROWS_BYTES_MAX; shown++) {
+			const shown_row *s = &at.ring[(at.rows - 1 - shown) % SHOWN_MAX];
 			cx_time(c, s->at_ms, b);
 			/* the time of day alone on the event's own day */
-			html_f(&c->h, "<tr><td data-label=\"%s\">%s</td><td data-label=\"%s\">", lt,
+			html_f(&rows, "<tr><td data-label=\"%s\">%s</td><td data-label=\"%s\">", lt,
 			       strncmp(b, day, 10) == 0 ? b + 11 : b, lm);
 			if (org && s->member[0])
-				html_f(&c->h, "<a href=\"../members/%s\">", s->member);
-			html_user(&c->h, s->name);
+				html_f(&rows, "<a href=\"../members/%s\">", s->member);
+			html_user(&rows, s->name);
 			if (org && s->member[0])
-				html_f(&c->h, "</a>");
+				html_f(&rows, "</a>");
 			/* the status beside the name: no column that is empty on nearly every row */
 			if (s->reversed)
-				html_f(&c->h, " <span class=\"badge bad\">%s</span>", undone);
+				html_f(&rows, " <span class=\"badge bad\">%s</span>", undone);
 			if (s->duplicate)
-				html_f(&c->h, " <span class=\"badge warn\">%s</span>", dup);
-			html_f(&c->h, "</td><td data-label=\"%s\">%s</td><td data-label=\"%s\">%s</td></tr>\n", lh,
+				html_f(&rows, " <span class=\"badge warn\">%s</span>", dup);
+			html_f(&rows, "</td><td data-label=\"%s\">%s</td><td data-label=\"%s\">%s</td></tr>\n", lh,
 			       method_name(c, s->method), lk, s->device);
 		}
-		html_f(&c->h, "</tbody></table>\n");
-	} else {
-		html_f(&c->h, "<p class=\"empty\">%s</p>\n", T(c, "No check-ins yet."));
+		html_f(&rows, "</tbody></table>\n");
 	}
+	html_f(&c->h, "<section class=\"card\"><h2>%s</h2>\n<p class=\"muted\">", T(c, "Check-ins"));
+	if (at.rows > shown)
+		SAY(c, "Showing the newest %1$s of %2$s check-ins; the CSV file has all of them.",
+		    num((int64_t)shown, n1), num((int64_t)at.rows, n2));
+	else if (at.rows)
+		SAY(c, "%s check-ins, newest first.", num((int64_t)at.rows, n1));
+	html_f(&c->h, " <a href=\"/venues/%s/events/%s.csv\">%s</a></p>\n", c->venue.id, ev->uid,
+	       T(c, "Download as CSV"));
+	if (rows.oom)
+		c->h.oom = 1;
+	else if (at.rows)
+		html_markup(&c->h, rows.buf, rows.len);
+	else
+		html_f(&c->h, "<p class=\"empty\">%s</p>\n", T(c, "No check-ins yet."));
+	html_free(&rows);
 	html_f(&c->h, "</section>\n");
 	free(at.ring);
 
