@@ -22,6 +22,7 @@
 #define ROWS_BYTES_MAX (128u << 10) /* or fewer, when long names make rows heavier: the page stays under 150 KB */
 #define LIVE_BEFORE (3600LL * 1000) /* the page is live from an hour before the start */
 #define LIVE_AFTER  (7200LL * 1000) /* to two hours after the end */
+#define SAME_FORM_MS (10LL * 60 * 1000) /* an event made again this soon is the same form sent twice */
 
 /* ---- translated sentences with values (as in console_members.c) ---- */
 
@@ -297,6 +298,24 @@ static void events_page(cx *c)
 	events_view(c, NULL);
 }
 
+typedef struct same_event {
+	const event_form *f;
+	char uid[HUB_ID_MAX];
+	int64_t created_ms;
+} same_event;
+
+/* An event of the same title and times, not cancelled. */
+static int find_same(const hub_event *e, void *ctx)
+{
+	same_event *x = ctx;
+	if (e->cancelled || e->start_ms != x->f->start_ms || e->end_ms != x->f->end_ms ||
+	    strcmp(e->title, x->f->title) != 0)
+		return 0;
+	snprintf(x->uid, sizeof x->uid, "%s", e->uid);
+	x->created_ms = e->created_ms;
+	return 1;
+}
+
 static void event_create(cx *c)
 {
 	event_form f;
@@ -305,8 +324,22 @@ static void event_create(cx *c)
 		events_view(c, &f);
 		return;
 	}
+	/* the same form sent twice (a double click, a reload) makes one event */
+	same_event same = {&f, "", 0};
+	hub_err e = c->st->ops->events_each(c->st, c->venue.id, find_same, &same);
+	if (e != HUB_OK) {
+		page_store_failed(c, e);
+		return;
+	}
+	if (same.uid[0]) {
+		page_flash(c, same.created_ms > c->rq->now_ms - SAME_FORM_MS
+				  ? T(c, "Event created. Kiosks get it at their next sync.")
+				  : T(c, "An event with this title and these times exists already: here it is."));
+		page_redirect(c, "/venues/%s/events/%s", c->venue.id, same.uid);
+		return;
+	}
 	char uid[HUB_ID_MAX];
-	hub_err e = c->st->ops->event_add(c->st, c->venue.id, f.title, f.start_ms, f.end_ms, c->rq->now_ms, uid);
+	e = c->st->ops->event_add(c->st, c->venue.id, f.title, f.start_ms, f.end_ms, c->rq->now_ms, uid);
 	if (e == HUB_INVALID) {
 		f.error = T(c, "The store refused these values.");
 		c->out->status = 400;

@@ -577,6 +577,12 @@ static void member_merge(cx *c)
 		t.merge_error = T(c, "That is this member: type the code or id of the duplicate.");
 		goto refused;
 	}
+	if (strcmp(gone.merged_into, keep.uid) == 0) {
+		/* the same form sent twice: the first one did it */
+		page_flash(c, SAYF(c, msg, "%1$s was merged into %2$s: their visits count here now.", gone.name, keep.name));
+		page_redirect(c, "/venues/%s/members/%s", c->venue.id, keep.uid);
+		return;
+	}
 	if (gone.merged_into[0] || gone.deleted) {
 		t.merge_error = SAYF(c, msg, "%s was already merged or removed.", gone.name);
 		goto refused;
