@@ -347,8 +347,11 @@ void page_redirect(cx *c, const char *fmt, ...)
 
 void form_open(cx *c, const char *action, int upload)
 {
-	html_f(&c->h, "<form method=\"post\" action=\"%s\"%s><input type=\"hidden\" name=\"csrf\" value=\"%s\">",
-	       action, upload ? " enctype=\"multipart/form-data\"" : "", c->csrf);
+	/* markup only in formats: a %s would escape the attribute into text */
+	html_f(&c->h, upload ? "<form method=\"post\" action=\"%s\" enctype=\"multipart/form-data\">"
+			     : "<form method=\"post\" action=\"%s\">",
+	       action);
+	html_f(&c->h, "<input type=\"hidden\" name=\"csrf\" value=\"%s\">", c->csrf);
 }
 
 void form_close(cx *c)
