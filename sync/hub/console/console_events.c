@@ -509,7 +509,7 @@ static void event_view(cx *c, const hub_event *ev, const event_form *f)
 		SAY(c, "Showing the newest %1$s of %2$s check-ins; the CSV file has all of them.",
 		    num((int64_t)shown, n1), num((int64_t)at.rows, n2));
 	else if (at.rows)
-		SAY(c, "%s check-ins, newest first.", num((int64_t)at.rows, n1));
+		SAY(c, "Check-ins in all: %s, newest first.", num((int64_t)at.rows, n1));
 	html_f(&c->h, " <a href=\"/venues/%s/events/%s.csv\">%s</a></p>\n", c->venue.id, ev->uid,
 	       T(c, "Download as CSV"));
 	if (rows.oom)

@@ -254,7 +254,7 @@ static void members_page(cx *c)
 		if (f.total > f.n)
 			SAY(c, "Showing %1$s of %2$s matches.", num((int64_t)f.n, n1), num((int64_t)f.total, n2));
 		else
-			SAY(c, "%s matches.", num((int64_t)f.n, n1));
+			SAY(c, "Matches: %s.", num((int64_t)f.n, n1));
 		html_f(&c->h, "</p>");
 		members_table_head(c);
 		for (size_t i = 0; i < f.n; i++) {
