@@ -120,7 +120,8 @@ async function shownCount(page) {
 function decodeQr(png) {
 	let out;
 	try {
-		out = run('zbarimg', ['--quiet', '--raw', '-Sdisable', '-Sqrcode.enable', png]).trim();
+		out = run('zbarimg', ['--quiet', '--raw', '-Sdisable', '-Sqrcode.enable', png],
+			  { stdio: ['ignore', 'pipe', 'ignore'] }).trim();
 	} catch {
 		fail(`no QR code could be read in ${png}`);
 	}
@@ -137,6 +138,18 @@ async function main() {
 	});
 	try {
 		await steps(browser);
+	} catch (e) {
+		// what each page showed when the test failed, beside the screenshots
+		let i = 0;
+		for (const p of await browser.pages()) {
+			i++;
+			try {
+				fs.writeFileSync(path.join(OUT, `failed-${i}.html`), await p.content());
+				await p.screenshot({ path: path.join(OUT, `failed-${i}.png`), fullPage: true });
+				console.error(`page ${i} at the failure: ${p.url()} (failed-${i}.png, failed-${i}.html)`);
+			} catch {}
+		}
+		throw e;
 	} finally {
 		await browser.close();
 		if (kiosk && kiosk.exited === null) {
@@ -151,7 +164,8 @@ async function steps(browser) {
 	await page.setViewport({ width: 1440, height: 900 });
 	const errors = [];
 	page.on('pageerror', (e) => errors.push(String(e)));
-	page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+	// a page's own script failing; a refused request (the 401 of a wrong password) is not one
+	page.on('console', (m) => m.type() === 'error' && !/^Failed to load resource/.test(m.text()) && errors.push(m.text()));
 
 	// ---- set-up link: choose a password, which signs in ----
 	let r = await page.goto(need('SETUP_URL'));
@@ -218,6 +232,9 @@ async function steps(browser) {
 
 	// ---- an event running now ----
 	await page.goto(BASE + V + '/events');
+	// the form is folded away under "New event": open it as a person would
+	if (await page.$eval('#title', (e) => !e.checkVisibility()))
+		await page.click('details:has(#title) > summary');
 	await page.type('#title', '周末茶话会');
 	await page.$eval('#start', (e, v) => (e.value = v), need('EVENT_START'));
 	await page.$eval('#end', (e, v) => (e.value = v), need('EVENT_END'));
@@ -264,6 +281,7 @@ async function steps(browser) {
 	expectEq(await shownCount(ev), '0', 'the count before the scan');
 	expect(await ev.$eval('.live-hint', (e) => e.hidden), 'console.js did not take over the live count');
 	const loadsBefore = loads;
+	const scannedAt = Date.now();
 	scan('TZ1001');
 	await waitLog((e) => e.event === 'checkin.recorded', 1, 10, 'checkin.recorded');
 	const hubHas = async (q, want, secs, what) => {
@@ -276,7 +294,7 @@ async function steps(browser) {
 	};
 	const atHub = await hubHas(`SELECT count(*) FROM checkins WHERE event_uid = '${EV}' AND reversed = 0`, '1', 20,
 				   'the check-in at the hub');
-	say(`scanned TZ1001 at the kiosk: at the hub after ${((atHub - t0) / 1000).toFixed(1)} s`);
+	say(`scanned TZ1001 at the kiosk: at the hub ${((atHub - scannedAt) / 1000).toFixed(1)} s later`);
 	let seen1 = null;
 	for (const end = atHub + 15000; Date.now() < end; await sleep(200))
 		if ((await shownCount(ev)) === '1') {

@@ -34,7 +34,15 @@ stop_extra() {
 	[ -n "$XPID" ] && kill "$XPID" 2>/dev/null && wait "$XPID" 2>/dev/null
 	true
 }
-trap 'stop_extra; cleanup' EXIT
+# cleanup reads the test's status from $?: keep it through stop_extra
+stop_then_cleanup() {
+	local rc=$?
+	set +e
+	stop_extra
+	(exit $rc)
+	cleanup
+}
+trap stop_then_cleanup EXIT
 start_x() {
 	local n
 	for n in ${TINGZI_CONSOLE_DISPLAY:-57} $(seq 150 180); do

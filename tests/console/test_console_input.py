@@ -91,9 +91,11 @@ def main():
     expect_eq(r.status, 303, "importing the hostile names (%s)" % visible_text(r.text)[:300])
     for i, n in enumerate(NAMES):
         expect_eq(q1(HUBDB, "SELECT name FROM members WHERE code = ?", "H%02d" % i), n, "the name stored for H%02d" % i)
-    page = c.page(V + "/members?q=H0").text
-    for n in NAMES[:4]:
-        shown_as_text(page, n, "the members search")
+    page = c.page(V + "/members").text
+    for n in NAMES:
+        shown_as_text(page, n, "the members list")
+    page = c.page(V + "/members?q=script").text
+    shown_as_text(page, SCRIPT, "the search for 'script'")
     for i, n in enumerate(NAMES):
         uid = q1(HUBDB, "SELECT uid FROM members WHERE code = ?", "H%02d" % i)
         p = c.page("%s/members/%s" % (V, uid)).text
