@@ -16,6 +16,7 @@
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
+
 #include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -230,7 +231,8 @@ static void test_changes_are_seen(void **state)
 	search(f, "lisi", 50, &mf, got, sizeof got);
 	hub_member li;
 	assert_int_equal(f->st->ops->member_by_rid(f->st, mf.e[0]->id, &li), HUB_OK);
-	assert_int_equal(f->st->ops->member_update(f->st, li.uid, "silver", "2027-01-31", "L44", 7000), HUB_OK);
+	assert_int_equal(f->st->ops->member_update(f->st, li.uid, "silver", "2027-01-31", "L44", 7000),
+			 HUB_OK);
 	search(f, "L44", 50, &mf, got, sizeof got);
 	assert_string_equal(got, "李四");
 	assert_int_equal(mf.by, MEMBER_MATCH_CODE);
@@ -281,7 +283,8 @@ static void test_more_venues_than_kept(void **state)
 	for (int i = 0; i < V; i++) {
 		char name[32];
 		snprintf(name, sizeof name, "场馆%d", i);
-		assert_int_equal(f->st->ops->venue_add(f->st, name, "Asia/Shanghai", 1000 + i, &v[i]), HUB_OK);
+		assert_int_equal(f->st->ops->venue_add(f->st, name, "Asia/Shanghai", 1000 + i, &v[i]),
+				 HUB_OK);
 		/* venue i has i+1 members, each with a code Vi-k */
 		row rows[V];
 		static char names_[V][V][32], codes_[V][V][16];

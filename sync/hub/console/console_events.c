@@ -17,11 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define EVENTS_MAX 200		    /* events listed */
-#define SHOWN_MAX  500		    /* check-ins on an event's page (5000 rows would weigh over 1 MB) */
-#define ROWS_BYTES_MAX (128u << 10) /* or fewer, when long names make rows heavier: the page stays under 150 KB */
-#define LIVE_BEFORE (3600LL * 1000) /* the page is live from an hour before the start */
-#define LIVE_AFTER  (7200LL * 1000) /* to two hours after the end */
+#define EVENTS_MAX 200 /* events listed */
+#define SHOWN_MAX  500 /* check-ins on an event's page (5000 rows would weigh over 1 MB) */
+#define ROWS_BYTES_MAX                                                                                       \
+	(128u << 10) /* or fewer, when long names make rows heavier: the page stays under 150 KB */
+#define LIVE_BEFORE  (3600LL * 1000)    /* the page is live from an hour before the start */
+#define LIVE_AFTER   (7200LL * 1000)    /* to two hours after the end */
 #define SAME_FORM_MS (10LL * 60 * 1000) /* an event made again this soon is the same form sent twice */
 
 /* ---- translated sentences with values (as in console_members.c) ---- */
@@ -102,8 +103,8 @@ static void put_text(void *ctx, const char *s, size_t len, int value)
 	t->out[t->at] = '\0';
 }
 
-#define ARGS(...)  ((const char *const[]){__VA_ARGS__, NULL})
-#define NARGS(...) (sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+#define ARGS(...)          ((const char *const[]){__VA_ARGS__, NULL})
+#define NARGS(...)         (sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 #define SAY(c, msgid, ...) fill(T((c), (msgid)), ARGS(__VA_ARGS__), NARGS(__VA_ARGS__), put_html, &(c)->h)
 
 static const char *sayf(cx *c, char *out, size_t len, const char *msgid, const char *const *args, size_t n)
@@ -242,7 +243,8 @@ static int event_row(const hub_event *e, void *ctx)
 	if (l->shown == EVENTS_MAX)
 		return 0;
 	l->shown++;
-	html_f(&c->h, "<tr><td data-label=\"%s\"><a href=\"/venues/%s/events/%s\">", T(c, "Event"), c->venue.id, e->uid);
+	html_f(&c->h, "<tr><td data-label=\"%s\"><a href=\"/venues/%s/events/%s\">", T(c, "Event"),
+	       c->venue.id, e->uid);
 	html_user(&c->h, e->title);
 	html_f(&c->h, "</a>");
 	put_badges(c, e);
@@ -260,13 +262,15 @@ static void events_view(cx *c, const event_form *f)
 	html_f(&c->h, "<h1>%s</h1>\n", T(c, "Events"));
 	if (is_organizer(c)) {
 		snprintf(action, sizeof action, "/venues/%s/events", c->venue.id);
-		html_f(&c->h, "<details class=\"card\"%s><summary>%s</summary>\n", f ? " open" : "", T(c, "New event"));
+		html_f(&c->h, "<details class=\"card\"%s><summary>%s</summary>\n", f ? " open" : "",
+		       T(c, "New event"));
 		if (f && f->error)
 			html_f(&c->h, "<p class=\"alert bad\" role=\"alert\">%s</p>\n", f->error);
 		form_open(c, action, 0);
 		event_fields(c, f ? f->title : "", f ? f->start : "", f ? f->end : "");
 		html_f(&c->h, "<p class=\"muted\">");
-		SAY(c, "Times are in the venue's time zone (%s). Kiosks get the event at their next sync.", c->venue.tz);
+		SAY(c, "Times are in the venue's time zone (%s). Kiosks get the event at their next sync.",
+		    c->venue.tz);
 		html_f(&c->h, "</p><button class=\"primary\">%s</button>", T(c, "Create the event"));
 		form_close(c);
 		html_f(&c->h, "</details>\n");
@@ -286,7 +290,8 @@ static void events_view(cx *c, const event_form *f)
 		html_f(&c->h, "<p class=\"empty\">%s</p>\n", T(c, "No events yet."));
 	else if (l.total > l.shown) {
 		html_f(&c->h, "<p class=\"muted\">");
-		SAY(c, "Showing the latest %1$s of %2$s events.", num((int64_t)l.shown, n1), num((int64_t)l.total, n2));
+		SAY(c, "Showing the latest %1$s of %2$s events.", num((int64_t)l.shown, n1),
+		    num((int64_t)l.total, n2));
 		html_f(&c->h, "</p>\n");
 	}
 	html_f(&c->h, "</section>\n");
@@ -332,9 +337,10 @@ static void event_create(cx *c)
 		return;
 	}
 	if (same.uid[0]) {
-		page_flash(c, same.created_ms > c->rq->now_ms - SAME_FORM_MS
-				  ? T(c, "Event created. Kiosks get it at their next sync.")
-				  : T(c, "An event with this title and these times exists already: here it is."));
+		page_flash(
+		    c, same.created_ms > c->rq->now_ms - SAME_FORM_MS
+			   ? T(c, "Event created. Kiosks get it at their next sync.")
+			   : T(c, "An event with this title and these times exists already: here it is."));
 		page_redirect(c, "/venues/%s/events/%s", c->venue.id, same.uid);
 		return;
 	}
@@ -350,8 +356,8 @@ static void event_create(cx *c)
 		page_store_failed(c, e);
 		return;
 	}
-	json_t *d = json_pack("{s:s,s:s,s:I,s:I}", "event", uid, "title", f.title, "start_ms", (json_int_t)f.start_ms,
-			      "end_ms", (json_int_t)f.end_ms);
+	json_t *d = json_pack("{s:s,s:s,s:I,s:I}", "event", uid, "title", f.title, "start_ms",
+			      (json_int_t)f.start_ms, "end_ms", (json_int_t)f.end_ms);
 	if (console_audit(c, "event.create", d) != 0)
 		return;
 	page_flash(c, T(c, "Event created. Kiosks get it at their next sync."));
@@ -409,8 +415,8 @@ static int64_t changed_stamp(const attendance *a)
 }
 
 static const char *const methods[][2] = {
-    {"scan", N_("code scanned")}, {"phone", N_("phone")},	 {"name", N_("name search")},
-    {"walkin", N_("walk-in")},	  {"cli", N_("command line")},
+    {"scan", N_("code scanned")}, {"phone", N_("phone")},      {"name", N_("name search")},
+    {"walkin", N_("walk-in")},    {"cli", N_("command line")},
 };
 
 static const char *method_name(cx *c, const char *m)
@@ -438,7 +444,8 @@ static void event_view(cx *c, const hub_event *ev, const event_form *f)
 		return;
 	}
 	page_begin(c, ev->title, "events");
-	html_f(&c->h, "<p class=\"muted\"><a href=\"/venues/%s/events\">%s</a></p><h1>", c->venue.id, T(c, "Events"));
+	html_f(&c->h, "<p class=\"muted\"><a href=\"/venues/%s/events\">%s</a></p><h1>", c->venue.id,
+	       T(c, "Events"));
 	html_user(&c->h, ev->title);
 	html_f(&c->h, "</h1><p class=\"sub\">");
 	put_span(c, ev);
@@ -452,7 +459,8 @@ static void event_view(cx *c, const hub_event *ev, const event_form *f)
 	int is_live = live(ev, now);
 	html_f(&c->h, "<section class=\"card count\"");
 	if (is_live)
-		html_f(&c->h, " data-live=\"/venues/%s/events/%s/count\" data-count=\"%zu\" data-changed=\"%lld\"",
+		html_f(&c->h,
+		       " data-live=\"/venues/%s/events/%s/count\" data-count=\"%zu\" data-changed=\"%lld\"",
 		       c->venue.id, ev->uid, at.counted, (long long)changed_stamp(&at));
 	html_f(&c->h, "><p class=\"stat\">%zu</p><p>%s</p>", at.counted, T(c, "checked in (counted)"));
 	if (at.reversed || at.duplicates) {
@@ -469,18 +477,21 @@ static void event_view(cx *c, const hub_event *ev, const event_form *f)
 	}
 	html_f(&c->h, "</section>\n");
 
-	/* the check-ins, newest first: the rows are written first, so the line above them can say how many fit */
+	/* the check-ins, newest first: the rows are written first, so the line above them can say how many
+	 * fit */
 	html rows;
 	html_init(&rows);
 	size_t shown = 0;
 	if (at.rows) {
 		/* each row kept lean (relative links, short labels): 5000 rows would be over a megabyte */
-		const char *lt = T(c, "Time"), *lm = T(c, "Member"), *lh = T(c, "Method"), *lk = T(c, "Kiosk"),
-			   *undone = T(c, "undone"), *dup = T(c, "duplicate");
+		const char *lt = T(c, "Time"), *lm = T(c, "Member"), *lh = T(c, "Method"),
+			   *lk = T(c, "Kiosk"), *undone = T(c, "undone"), *dup = T(c, "duplicate");
 		char day[17];
 		cx_time(c, ev->start_ms, day);
 		html_f(&rows,
-		       "<table class=\"data\"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>\n",
+		       "<table "
+		       "class=\"data\"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></"
+		       "thead><tbody>\n",
 		       lt, lm, lh, lk);
 		size_t n = at.rows < SHOWN_MAX ? at.rows : SHOWN_MAX;
 		for (; shown < n && rows.len < ROWS_BYTES_MAX; shown++) {
@@ -499,7 +510,8 @@ static void event_view(cx *c, const hub_event *ev, const event_form *f)
 				html_f(&rows, " <span class=\"badge bad\">%s</span>", undone);
 			if (s->duplicate)
 				html_f(&rows, " <span class=\"badge warn\">%s</span>", dup);
-			html_f(&rows, "</td><td data-label=\"%s\">%s</td><td data-label=\"%s\">%s</td></tr>\n", lh,
+			html_f(&rows,
+			       "</td><td data-label=\"%s\">%s</td><td data-label=\"%s\">%s</td></tr>\n", lh,
 			       method_name(c, s->method), lk, s->device);
 		}
 		html_f(&rows, "</tbody></table>\n");
@@ -531,16 +543,21 @@ static void event_view(cx *c, const hub_event *ev, const event_form *f)
 		event_fields(c, f ? f->title : ev->title, f ? f->start : input_time(c, ev->start_ms, a),
 			     f ? f->end : input_time(c, ev->end_ms, b));
 		html_f(&c->h, "<p class=\"muted\">");
-		SAY(c, "Times are in the venue's time zone (%s). Kiosks get the change at their next sync.", c->venue.tz);
+		SAY(c, "Times are in the venue's time zone (%s). Kiosks get the change at their next sync.",
+		    c->venue.tz);
 		html_f(&c->h, "</p><button class=\"primary\">%s</button>", T(c, "Save"));
 		form_close(c);
-		html_f(&c->h, "</section>\n<section class=\"card\"><h2>%s</h2><p>%s</p>\n", T(c, "Cancel the event"),
-		       T(c, "Kiosks stop offering it at their next sync. The check-ins already made are kept and "
-			    "still count in the members' visits."));
+		html_f(
+		    &c->h, "</section>\n<section class=\"card\"><h2>%s</h2><p>%s</p>\n",
+		    T(c, "Cancel the event"),
+		    T(c,
+		      "Kiosks stop offering it at their next sync. The check-ins already made are kept and "
+		      "still count in the members' visits."));
 		snprintf(action, sizeof action, "/venues/%s/events/%s/cancel", c->venue.id, ev->uid);
 		form_open(c, action, 0);
 		html_f(&c->h,
-		       "<label class=\"check\"><input type=\"checkbox\" name=\"confirm\" value=\"1\" required> %s</label>"
+		       "<label class=\"check\"><input type=\"checkbox\" name=\"confirm\" value=\"1\" "
+		       "required> %s</label>"
 		       "<button class=\"danger\">%s</button>",
 		       T(c, "Yes, cancel this event"), T(c, "Cancel the event"));
 		form_close(c);
@@ -592,9 +609,10 @@ static void event_edit(cx *c)
 		page_store_failed(c, e);
 		return;
 	}
-	json_t *d = json_pack("{s:s,s:{s:s,s:I,s:I},s:{s:s,s:I,s:I}}", "event", ev.uid, "before", "title", ev.title,
-			      "start_ms", (json_int_t)ev.start_ms, "end_ms", (json_int_t)ev.end_ms, "after", "title",
-			      f.title, "start_ms", (json_int_t)f.start_ms, "end_ms", (json_int_t)f.end_ms);
+	json_t *d =
+	    json_pack("{s:s,s:{s:s,s:I,s:I},s:{s:s,s:I,s:I}}", "event", ev.uid, "before", "title", ev.title,
+		      "start_ms", (json_int_t)ev.start_ms, "end_ms", (json_int_t)ev.end_ms, "after", "title",
+		      f.title, "start_ms", (json_int_t)f.start_ms, "end_ms", (json_int_t)f.end_ms);
 	if (console_audit(c, "event.update", d) != 0)
 		return;
 	page_flash(c, T(c, "Saved. Kiosks get the change at their next sync."));
@@ -619,7 +637,8 @@ static void event_cancel(cx *c)
 	json_t *d = json_pack("{s:s,s:s}", "event", ev.uid, "title", ev.title);
 	if (console_audit(c, "event.cancel", d) != 0)
 		return;
-	page_flash(c, T(c, "The event is cancelled. Kiosks drop it at their next sync; its check-ins are kept."));
+	page_flash(
+	    c, T(c, "The event is cancelled. Kiosks drop it at their next sync; its check-ins are kept."));
 	page_redirect(c, "/venues/%s/events/%s", c->venue.id, ev.uid);
 }
 
@@ -668,9 +687,11 @@ static int csv_row(const hub_checkin_row *r, void *ctx)
 			return 1;
 		}
 	}
-	const char *status = r->reversed ? T(c, "undone") : r->duplicate_of ? T(c, "duplicate") : T(c, "counted");
-	const char *cells[5] = {cx_time(c, r->corrected_ms ? r->corrected_ms : r->wall_ms, when), r->member_name,
-				phone, method_name(c, r->method ? r->method : ""), status};
+	const char *status = r->reversed       ? T(c, "undone")
+			     : r->duplicate_of ? T(c, "duplicate")
+					       : T(c, "counted");
+	const char *cells[5] = {cx_time(c, r->corrected_ms ? r->corrected_ms : r->wall_ms, when),
+				r->member_name, phone, method_name(c, r->method ? r->method : ""), status};
 	csv_out_row(x->f, cells, 5);
 	return 0;
 }
@@ -705,8 +726,8 @@ static void event_csv(cx *c)
 		return;
 	}
 	cx_time(c, ev.start_ms, day);
-	snprintf(fname, sizeof fname, "attendance-%s-%.4s%.2s%.2s.csv", c->venue.slug[0] ? c->venue.slug : "venue",
-		 day, day + 5, day + 8);
+	snprintf(fname, sizeof fname, "attendance-%s-%.4s%.2s%.2s.csv",
+		 c->venue.slug[0] ? c->venue.slug : "venue", day, day + 5, day + 8);
 	page_download(c, "text/csv; charset=utf-8", fname, buf, len);
 }
 

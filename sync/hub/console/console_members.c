@@ -103,7 +103,7 @@ static void put_text(void *ctx, const char *s, size_t len, int value)
 	t->out[t->at] = '\0';
 }
 
-#define ARGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+#define ARGS(...)  ((const char *const[]){__VA_ARGS__, NULL})
 #define NARGS(...) (sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
 /* Into the page: T(msgid) with its values. */
@@ -158,8 +158,8 @@ static void member_row(cx *c, const hub_member *m, const char *day)
 {
 	char phone[STORE_PHONE_MAX + 8], when[17], n[24];
 	cx_mask_phone(m->phone, phone, sizeof phone);
-	html_f(&c->h, "<tr><td data-label=\"%s\"><a href=\"/venues/%s/members/%s\">", T(c, "Name"), c->venue.id,
-	       m->uid);
+	html_f(&c->h, "<tr><td data-label=\"%s\"><a href=\"/venues/%s/members/%s\">", T(c, "Name"),
+	       c->venue.id, m->uid);
 	html_user(&c->h, m->name);
 	html_f(&c->h, "</a></td><td data-label=\"%s\">%s</td><td data-label=\"%s\">", T(c, "Phone"),
 	       phone[0] ? phone : "—", T(c, "Code"));
@@ -200,11 +200,13 @@ static void members_page(cx *c)
 	html_f(&c->h, "<h1>%s</h1><p class=\"sub\">", T(c, "Members"));
 	SAY(c, "%s members", num((int64_t)ix.count, n1));
 	html_f(&c->h,
-	       " · <a href=\"/venues/%s/members/import\">%s</a> · <a href=\"/venues/%s/members.csv\">%s</a></p>\n",
+	       " · <a href=\"/venues/%s/members/import\">%s</a> · <a "
+	       "href=\"/venues/%s/members.csv\">%s</a></p>\n",
 	       c->venue.id, T(c, "Import a CSV file"), c->venue.id, T(c, "Export as CSV"));
 	html_f(&c->h,
 	       "<form class=\"toolbar\" method=\"get\" action=\"/venues/%s/members\" role=\"search\">"
-	       "<input type=\"search\" name=\"q\" value=\"%s\" aria-label=\"%s\" placeholder=\"%s\" maxlength=\"100\"%s>"
+	       "<input type=\"search\" name=\"q\" value=\"%s\" aria-label=\"%s\" placeholder=\"%s\" "
+	       "maxlength=\"100\"%s>"
 	       "<button class=\"primary\">%s</button></form>\n",
 	       c->venue.id, q, T(c, "Search members"), T(c, "Name, pinyin, phone ending or code"),
 	       q[0] ? "" : " autofocus", T(c, "Search"));
@@ -212,7 +214,8 @@ static void members_page(cx *c)
 	if (!q[0]) {
 		html_f(&c->h, "<section class=\"card\"><h2>%s</h2>\n", T(c, "Changed most recently"));
 		if (ix.nrecent == 0) {
-			html_f(&c->h, "<p class=\"empty\">%s</p>", T(c, "No members yet. Import a CSV file, or add them at a kiosk."));
+			html_f(&c->h, "<p class=\"empty\">%s</p>",
+			       T(c, "No members yet. Import a CSV file, or add them at a kiosk."));
 		} else {
 			members_table_head(c);
 			for (size_t i = 0; i < ix.nrecent; i++) {
@@ -252,7 +255,8 @@ static void members_page(cx *c)
 	} else {
 		html_f(&c->h, "<p class=\"muted\">");
 		if (f.total > f.n)
-			SAY(c, "Showing %1$s of %2$s matches.", num((int64_t)f.n, n1), num((int64_t)f.total, n2));
+			SAY(c, "Showing %1$s of %2$s matches.", num((int64_t)f.n, n1),
+			    num((int64_t)f.total, n2));
 		else
 			SAY(c, "Matches: %s.", num((int64_t)f.n, n1));
 		html_f(&c->h, "</p>");
@@ -281,8 +285,8 @@ static void members_page(cx *c)
 /* ---- one member ---- */
 
 static const char *const methods[][2] = {
-    {"scan", N_("code scanned")}, {"phone", N_("phone")},	 {"name", N_("name search")},
-    {"walkin", N_("walk-in")},	  {"cli", N_("command line")},
+    {"scan", N_("code scanned")}, {"phone", N_("phone")},      {"name", N_("name search")},
+    {"walkin", N_("walk-in")},    {"cli", N_("command line")},
 };
 
 static const char *method_name(cx *c, const char *m)
@@ -292,7 +296,6 @@ static const char *method_name(cx *c, const char *m)
 			return T(c, methods[i][1]);
 	return m;
 }
-
 
 typedef struct visits {
 	cx *c;
@@ -310,14 +313,16 @@ static int visit_row(const hub_checkin_row *r, void *ctx)
 	char when[17], dev[9];
 	cx_time(c, r->corrected_ms ? r->corrected_ms : r->wall_ms, when);
 	snprintf(dev, sizeof dev, "%s", r->device_id ? r->device_id : "");
-	html_f(&c->h, "<tr><td data-label=\"%s\">%s</td><td data-label=\"%s\">", T(c, "Time"), when, T(c, "Event"));
+	html_f(&c->h, "<tr><td data-label=\"%s\">%s</td><td data-label=\"%s\">", T(c, "Time"), when,
+	       T(c, "Event"));
 	if (r->event_uid)
 		html_f(&c->h, "<a href=\"/venues/%s/events/%s\">", c->venue.id, r->event_uid);
 	html_user(&c->h, r->event_uid ? (r->event_title ? r->event_title : "") : T(c, "Drop-in"));
 	if (r->event_uid)
 		html_f(&c->h, "</a>");
 	html_f(&c->h, "</td><td data-label=\"%s\">%s</td><td data-label=\"%s\">%s</td><td data-label=\"%s\">",
-	       T(c, "Method"), method_name(c, r->method ? r->method : ""), T(c, "Kiosk"), dev, T(c, "Status"));
+	       T(c, "Method"), method_name(c, r->method ? r->method : ""), T(c, "Kiosk"), dev,
+	       T(c, "Status"));
 	if (r->reversed)
 		html_f(&c->h, "<span class=\"badge bad\">%s</span> ", T(c, "undone"));
 	if (r->duplicate_of)
@@ -338,20 +343,22 @@ static void member_view(cx *c, const hub_member *m, const typed *t)
 	char when[17], n1[24], n2[24], day[11], action[128];
 	today(c, day);
 	page_begin(c, m->name, "members");
-	html_f(&c->h, "<p class=\"muted\"><a href=\"/venues/%s/members\">%s</a></p><h1>", c->venue.id, T(c, "Members"));
+	html_f(&c->h, "<p class=\"muted\"><a href=\"/venues/%s/members\">%s</a></p><h1>", c->venue.id,
+	       T(c, "Members"));
 	html_user(&c->h, m->name);
 	html_f(&c->h, "</h1>\n");
 	if (m->merged_into[0]) {
 		html_f(&c->h, "<p class=\"alert warn\">%s <a href=\"/venues/%s/members/%s\">%s</a></p>\n",
-		       T(c, "This member was merged into another one; their visits count there."), c->venue.id,
-		       m->merged_into, T(c, "Open that member"));
+		       T(c, "This member was merged into another one; their visits count there."),
+		       c->venue.id, m->merged_into, T(c, "Open that member"));
 	} else if (m->deleted) {
 		html_f(&c->h, "<p class=\"alert warn\">%s</p>\n", T(c, "This member was removed."));
 	}
 
 	/* details: a line each, label and value (a table would show its labels twice on a phone) */
 	html_f(&c->h, "<div class=\"grid\"><section class=\"card\"><h2>%s</h2>\n", T(c, "Details"));
-	html_f(&c->h, "<p><span class=\"muted\">%s</span><br>%s</p>\n", T(c, "Phone"), m->phone[0] ? m->phone : "—");
+	html_f(&c->h, "<p><span class=\"muted\">%s</span><br>%s</p>\n", T(c, "Phone"),
+	       m->phone[0] ? m->phone : "—");
 	html_f(&c->h, "<p><span class=\"muted\">%s</span><br>", T(c, "Code"));
 	html_user(&c->h, m->code[0] ? m->code : "—");
 	html_f(&c->h, "</p>\n<p><span class=\"muted\">%s</span><br>", T(c, "Tier"));
@@ -360,10 +367,12 @@ static void member_view(cx *c, const hub_member *m, const typed *t)
 	       m->expires[0] ? m->expires : T(c, "no end date"));
 	if (is_expired(m->expires, day))
 		html_f(&c->h, " <span class=\"badge bad\">%s</span>", T(c, "expired"));
-	html_f(&c->h, "</p>\n<p><span class=\"muted\">%s</span><br>%s</p>\n", T(c, "Visits"), num(m->visits, n1));
+	html_f(&c->h, "</p>\n<p><span class=\"muted\">%s</span><br>%s</p>\n", T(c, "Visits"),
+	       num(m->visits, n1));
 	html_f(&c->h, "<p><span class=\"muted\">%s</span><br>%s</p>\n", T(c, "Last visit"),
 	       m->last_visit_ms ? cx_time(c, m->last_visit_ms, when) : "—");
-	html_f(&c->h, "<p><span class=\"muted\">%s</span><br>%s", T(c, "Member since"), cx_time(c, m->created_ms, when));
+	html_f(&c->h, "<p><span class=\"muted\">%s</span><br>%s", T(c, "Member since"),
+	       cx_time(c, m->created_ms, when));
 	if (m->provisional)
 		html_f(&c->h, " <span class=\"badge warn\">%s</span>", T(c, "added at a kiosk"));
 	html_f(&c->h, "</p>\n</section>\n");
@@ -381,26 +390,32 @@ static void member_view(cx *c, const hub_member *m, const typed *t)
 		       "<div class=\"field\"><label for=\"expires\">%s</label>"
 		       "<input id=\"expires\" name=\"expires\" type=\"date\" value=\"%s\"></div>"
 		       "<div class=\"field\"><label for=\"code\">%s</label>"
-		       "<input id=\"code\" name=\"code\" value=\"%s\" maxlength=\"%d\" autocomplete=\"off\"></div></div>"
+		       "<input id=\"code\" name=\"code\" value=\"%s\" maxlength=\"%d\" "
+		       "autocomplete=\"off\"></div></div>"
 		       "<p class=\"muted\">%s</p><button class=\"primary\">%s</button>\n",
-		       T(c, "Tier"), t && t->tier ? t->tier : m->tier, STORE_TIER_MAX - 1, T(c, "Valid until"),
-		       t && t->expires ? t->expires : m->expires, T(c, "Code"), t && t->code ? t->code : m->code,
-		       STORE_CODE_MAX - 1,
-		       T(c, "Leave the date empty for a membership that does not expire. Kiosks get the change at their next sync."),
+		       T(c, "Tier"), t && t->tier ? t->tier : m->tier, STORE_TIER_MAX - 1,
+		       T(c, "Valid until"), t && t->expires ? t->expires : m->expires, T(c, "Code"),
+		       t && t->code ? t->code : m->code, STORE_CODE_MAX - 1,
+		       T(c, "Leave the date empty for a membership that does not expire. Kiosks get the "
+			    "change at their next sync."),
 		       T(c, "Save"));
 		form_close(c);
 		html_f(&c->h, "</section>\n");
 
 		/* merge */
 		snprintf(action, sizeof action, "/venues/%s/members/%s/merge", c->venue.id, m->uid);
-		html_f(&c->h, "<section class=\"card\"><h2>%s</h2>\n", T(c, "Merge a duplicate into this member"));
+		html_f(&c->h, "<section class=\"card\"><h2>%s</h2>\n",
+		       T(c, "Merge a duplicate into this member"));
 		if (t && t->merge_error)
 			html_f(&c->h, "<p class=\"alert bad\" role=\"alert\">%s</p>\n", t->merge_error);
 		html_f(&c->h, "<p>");
 		SAY(c,
-		    "Merging moves the other member's visits to %s (a second visit to the same event or on the same "
-		    "day counts once). %s keeps their own phone and code, and takes the other's where they have "
-		    "none. The other member disappears from the kiosks at their next sync. This cannot be undone "
+		    "Merging moves the other member's visits to %s (a second visit to the same event or on "
+		    "the same "
+		    "day counts once). %s keeps their own phone and code, and takes the other's where they "
+		    "have "
+		    "none. The other member disappears from the kiosks at their next sync. This cannot be "
+		    "undone "
 		    "here.",
 		    m->name, m->name);
 		html_f(&c->h, "</p>\n");
@@ -409,7 +424,8 @@ static void member_view(cx *c, const hub_member *m, const typed *t)
 		       "<div class=\"field\"><label for=\"other\">%s</label>"
 		       "<input id=\"other\" name=\"other\" value=\"%s\" required autocomplete=\"off\"></div>"
 		       "<button class=\"danger\">%s</button>\n",
-		       T(c, "The other member's code or id"), t && t->other ? t->other : "", T(c, "Merge into this member"));
+		       T(c, "The other member's code or id"), t && t->other ? t->other : "",
+		       T(c, "Merge into this member"));
 		form_close(c);
 		html_f(&c->h, "</section>\n");
 	}
@@ -418,10 +434,12 @@ static void member_view(cx *c, const hub_member *m, const typed *t)
 	/* visits */
 	html_f(&c->h, "<section class=\"card\"><h2>%s</h2>\n", T(c, "Visit history"));
 	visits v = {.c = c};
-	html_f(&c->h,
-	       "<table class=\"data\"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead>"
-	       "<tbody>\n",
-	       T(c, "Time"), T(c, "Event"), T(c, "Method"), T(c, "Kiosk"), T(c, "Status"));
+	html_f(
+	    &c->h,
+	    "<table "
+	    "class=\"data\"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead>"
+	    "<tbody>\n",
+	    T(c, "Time"), T(c, "Event"), T(c, "Method"), T(c, "Kiosk"), T(c, "Status"));
 	hub_err e = c->st->ops->member_checkins_each(c->st, m->uid, visit_row, &v);
 	if (e != HUB_OK) {
 		page_store_failed(c, e);
@@ -432,7 +450,8 @@ static void member_view(cx *c, const hub_member *m, const typed *t)
 		html_f(&c->h, "<p class=\"empty\">%s</p>\n", T(c, "No visits yet."));
 	else if (v.total > v.shown) {
 		html_f(&c->h, "<p class=\"muted\">");
-		SAY(c, "Showing the newest %1$s of %2$s check-ins.", num((int64_t)v.shown, n1), num((int64_t)v.total, n2));
+		SAY(c, "Showing the newest %1$s of %2$s check-ins.", num((int64_t)v.shown, n1),
+		    num((int64_t)v.total, n2));
 		html_f(&c->h, "</p>\n");
 	}
 	html_f(&c->h, "</section>\n");
@@ -527,9 +546,9 @@ static void member_edit(cx *c)
 		page_store_failed(c, e);
 		return;
 	}
-	json_t *d = json_pack("{s:s,s:s,s:{s:s,s:s,s:s},s:{s:s,s:s,s:s}}", "member", m.uid, "name", m.name, "before",
-			      "tier", m.tier, "expires", m.expires, "code", m.code, "after", "tier", tier, "expires",
-			      expires, "code", code);
+	json_t *d = json_pack("{s:s,s:s,s:{s:s,s:s,s:s},s:{s:s,s:s,s:s}}", "member", m.uid, "name", m.name,
+			      "before", "tier", m.tier, "expires", m.expires, "code", m.code, "after", "tier",
+			      tier, "expires", expires, "code", code);
 	if (console_audit(c, "member.update", d) != 0)
 		return;
 	page_flash(c, SAYF(c, msg, "Saved %s. Kiosks get the change at their next sync.", m.name));
@@ -546,7 +565,8 @@ static void member_merge(cx *c)
 	typed t = {NULL, NULL, NULL, NULL, other, NULL};
 	hub_err e = HUB_NOT_FOUND;
 	if (keep.merged_into[0] || keep.deleted) {
-		page_fail(c, 409, T(c, "This member was merged or removed: merge into the member they became."));
+		page_fail(c, 409,
+			  T(c, "This member was merged or removed: merge into the member they became."));
 		return;
 	}
 	if (!other[0]) {
@@ -579,7 +599,8 @@ static void member_merge(cx *c)
 	}
 	if (strcmp(gone.merged_into, keep.uid) == 0) {
 		/* the same form sent twice: the first one did it */
-		page_flash(c, SAYF(c, msg, "%1$s was merged into %2$s: their visits count here now.", gone.name, keep.name));
+		page_flash(c, SAYF(c, msg, "%1$s was merged into %2$s: their visits count here now.",
+				   gone.name, keep.name));
 		page_redirect(c, "/venues/%s/members/%s", c->venue.id, keep.uid);
 		return;
 	}
@@ -600,7 +621,8 @@ static void member_merge(cx *c)
 			      "gone_name", gone.name);
 	if (console_audit(c, "member.merge", d) != 0)
 		return;
-	page_flash(c, SAYF(c, msg, "%1$s was merged into %2$s: their visits count here now.", gone.name, keep.name));
+	page_flash(
+	    c, SAYF(c, msg, "%1$s was merged into %2$s: their visits count here now.", gone.name, keep.name));
 	page_redirect(c, "/venues/%s/members/%s", c->venue.id, keep.uid);
 	return;
 refused:
@@ -629,7 +651,8 @@ static const char *const import_shapes[] = {
     N_("%s contains a line break or another control character"),
     N_("phone \"%s\" belongs to another member (%s, code %s) already in the database"),
     N_("phone \"%s\" belongs to another member (%s) already in the database"),
-    N_("line %s: the header row must name the columns name, and phone or code (name,phone,code,tier,expires)"),
+    N_("line %s: the header row must name the columns name, and phone or code "
+       "(name,phone,code,tier,expires)"),
     N_("%s is empty: it needs a header row (name,phone,code,tier,expires)"),
     N_("line %s: a quote opened on this row is never closed"),
     N_("line %s: a row longer than %s bytes (is a quote not closed?)"),
@@ -638,7 +661,8 @@ static const char *const import_shapes[] = {
     N_("line %s: the header names the column \"%s\" twice"),
     N_("line %s: a quote opened on this row is not closed where it should be (the row runs on to line %s); "
        "check the quotes on line %s"),
-    N_("line %s: a quote (\") inside a field that does not begin with one, or text after a closing quote; put "
+    N_("line %s: a quote (\") inside a field that does not begin with one, or text after a closing quote; "
+       "put "
        "the whole field in quotes and double the quotes inside it"),
     N_("%s is larger than %s MiB"),
 };
@@ -746,14 +770,16 @@ static void import_view(cx *c, const char *error, const members_csv_report *rep)
 {
 	char action[96], n1[24], n2[24];
 	page_begin(c, T(c, "Import members"), "members");
-	html_f(&c->h, "<p class=\"muted\"><a href=\"/venues/%s/members\">%s</a></p><h1>%s</h1>\n", c->venue.id,
-	       T(c, "Members"), T(c, "Import members"));
+	html_f(&c->h, "<p class=\"muted\"><a href=\"/venues/%s/members\">%s</a></p><h1>%s</h1>\n",
+	       c->venue.id, T(c, "Members"), T(c, "Import members"));
 	if (error)
 		html_f(&c->h, "<p class=\"alert bad\" role=\"alert\">%s</p>\n", error);
 	if (rep && (rep->errors_total || rep->fatal[0])) {
 		html_f(&c->h, "<section class=\"card\"><p class=\"alert bad\" role=\"alert\">");
 		if (rep->errors_total)
-			SAY(c, "Nothing was imported: %1$s of %2$s rows were refused. Correct them and upload the whole file again.",
+			SAY(c,
+			    "Nothing was imported: %1$s of %2$s rows were refused. Correct them and upload "
+			    "the whole file again.",
 			    num((int64_t)rep->rows_refused, n1), num((int64_t)rep->rows, n2));
 		else
 			html_f(&c->h, "%s", T(c, "Nothing was imported."));
@@ -764,7 +790,9 @@ static void import_view(cx *c, const char *error, const members_csv_report *rep)
 		}
 		html_f(&c->h, "</p>\n");
 		if (rep->nerrors) {
-			html_f(&c->h, "<table class=\"data\"><thead><tr><th class=\"num\">%s</th><th>%s</th></tr></thead><tbody>\n",
+			html_f(&c->h,
+			       "<table class=\"data\"><thead><tr><th "
+			       "class=\"num\">%s</th><th>%s</th></tr></thead><tbody>\n",
 			       T(c, "Line"), T(c, "Why it was refused"));
 			for (size_t i = 0; i < rep->nerrors; i++) {
 				const char *s = rep->errors[i];
@@ -787,7 +815,8 @@ static void import_view(cx *c, const char *error, const members_csv_report *rep)
 			html_f(&c->h, "</tbody></table>\n");
 			if (rep->errors_total > rep->nerrors) {
 				html_f(&c->h, "<p class=\"muted\">");
-				SAY(c, "... and %s more refusals.", num((int64_t)(rep->errors_total - rep->nerrors), n1));
+				SAY(c, "... and %s more refusals.",
+				    num((int64_t)(rep->errors_total - rep->nerrors), n1));
 				html_f(&c->h, "</p>\n");
 			}
 		}
@@ -795,14 +824,20 @@ static void import_view(cx *c, const char *error, const members_csv_report *rep)
 	}
 	snprintf(action, sizeof action, "/venues/%s/members/import", c->venue.id);
 	html_f(&c->h, "<section class=\"card\"><h2>%s</h2>\n<ul>", T(c, "The file"));
-	html_f(&c->h, "<li>%s</li>", T(c, "A CSV file in UTF-8 (in Excel: Save As, then \"CSV UTF-8 (Comma delimited)\")."));
+	html_f(&c->h, "<li>%s</li>",
+	       T(c, "A CSV file in UTF-8 (in Excel: Save As, then \"CSV UTF-8 (Comma delimited)\")."));
 	html_f(&c->h, "<li>%s <code>name,phone,code,tier,expires</code></li>",
 	       T(c, "A header row naming the columns, in any order:"));
-	html_f(&c->h, "<li>%s</li>", T(c, "Every row needs a name, and a phone or a code. Expires is a date (YYYY-MM-DD) or empty."));
+	html_f(
+	    &c->h, "<li>%s</li>",
+	    T(c, "Every row needs a name, and a phone or a code. Expires is a date (YYYY-MM-DD) or empty."));
 	html_f(&c->h, "<li>%s</li>",
-	       T(c, "A row is matched to a member by code, then by phone: a match is updated, any other row is added. Members not in the file are left as they are."));
-	html_f(&c->h, "<li>%s</li></ul>\n",
-	       T(c, "All or nothing: if any row is refused, nothing is imported and every refused row is listed."));
+	       T(c, "A row is matched to a member by code, then by phone: a match is updated, any other row "
+		    "is added. Members not in the file are left as they are."));
+	html_f(
+	    &c->h, "<li>%s</li></ul>\n",
+	    T(c,
+	      "All or nothing: if any row is refused, nothing is imported and every refused row is listed."));
 	html_f(&c->h, "<p class=\"muted\">");
 	SAY(c, "At most %s MiB per file. The members export of this page is in the same format.",
 	    num((int64_t)(FORM_MAX_FILE >> 20), n1));
@@ -827,12 +862,13 @@ static void import_too_large(cx *c)
 {
 	char msg[300], n1[24];
 	c->out->status = 413;
-	import_view(c,
-		    SAYF(c, msg,
-			 "The file is larger than %s MiB, the most one upload may hold. Split it into smaller files "
-			 "(each is imported whole), or import it on the server with tingzi-hub members import.",
-			 num((int64_t)(FORM_MAX_FILE >> 20), n1)),
-		    NULL);
+	import_view(
+	    c,
+	    SAYF(c, msg,
+		 "The file is larger than %s MiB, the most one upload may hold. Split it into smaller files "
+		 "(each is imported whole), or import it on the server with tingzi-hub members import.",
+		 num((int64_t)(FORM_MAX_FILE >> 20), n1)),
+	    NULL);
 }
 
 /* Replace every occurrence of from in s by to (in place, within len). */
@@ -869,23 +905,29 @@ static void import_post(cx *c)
 	}
 	if (f->len == 0) {
 		c->out->status = 400;
-		import_view(c, T(c, "The file is empty: it needs a header row (name,phone,code,tier,expires)."), NULL);
+		import_view(c,
+			    T(c, "The file is empty: it needs a header row (name,phone,code,tier,expires)."),
+			    NULL);
 		return;
 	}
 	if (f->len >= 4 && memcmp(f->value, "PK\3\4", 4) == 0) {
 		c->out->status = 400;
 		import_view(c,
-			    T(c, "This is an Excel workbook, not a CSV file. In Excel choose Save As, then \"CSV UTF-8 (Comma "
+			    T(c, "This is an Excel workbook, not a CSV file. In Excel choose Save As, then "
+				 "\"CSV UTF-8 (Comma "
 				 "delimited)\", and upload that file."),
 			    NULL);
 		return;
 	}
 	if (!utf8_valid(f->value, f->len)) {
 		c->out->status = 400;
-		import_view(c,
-			    T(c, "The file is not UTF-8 text (a spreadsheet on a Chinese Windows saves \"CSV\" in GBK). "
-				 "Save it as \"CSV UTF-8 (Comma delimited)\" and upload it again. Nothing was imported."),
-			    NULL);
+		import_view(
+		    c,
+		    T(c,
+		      "The file is not UTF-8 text (a spreadsheet on a Chinese Windows saves \"CSV\" in GBK). "
+		      "Save it as \"CSV UTF-8 (Comma delimited)\" and upload it again. Nothing was "
+		      "imported."),
+		    NULL);
 		return;
 	}
 
@@ -895,7 +937,9 @@ static void import_post(cx *c)
 	snprintf(path, sizeof path, "%s/tingzi-hub-import-XXXXXX", dir && dir[0] ? dir : "/tmp");
 	int fd = mkstemp(path);
 	if (fd < 0) {
-		page_fail(c, 500, T(c, "The hub could not keep the upload for reading (no temporary file). Nothing was imported."));
+		page_fail(c, 500,
+			  T(c, "The hub could not keep the upload for reading (no temporary file). Nothing "
+			       "was imported."));
 		return;
 	}
 	size_t off = 0;
@@ -908,7 +952,10 @@ static void import_post(cx *c)
 	close(fd);
 	if (off != f->len) {
 		unlink(path);
-		page_fail(c, 500, T(c, "The hub could not keep the upload for reading (disk full?). Nothing was imported."));
+		page_fail(
+		    c, 500,
+		    T(c,
+		      "The hub could not keep the upload for reading (disk full?). Nothing was imported."));
 		return;
 	}
 	import_ctx x = {c->st, c->venue.id, c->rq->now_ms};
@@ -919,7 +966,8 @@ static void import_post(cx *c)
 	replace_all(rep.fatal, sizeof rep.fatal, path, f->filename);
 	if (rc == MEMBERS_CSV_STORE_ERR) {
 		members_csv_report_free(&rep);
-		page_fail(c, 500, T(c, "The database could not be written. Nothing was imported; try again."));
+		page_fail(c, 500,
+			  T(c, "The database could not be written. Nothing was imported; try again."));
 		return;
 	}
 	if (rc != MEMBERS_CSV_OK) {
@@ -929,14 +977,16 @@ static void import_post(cx *c)
 		return;
 	}
 	members_csv_report_free(&rep);
-	json_t *d = json_pack("{s:s,s:I,s:I,s:I,s:I}", "file", f->filename, "rows", (json_int_t)rep.rows, "added",
-			      (json_int_t)rep.added, "updated", (json_int_t)rep.updated, "unchanged",
+	json_t *d = json_pack("{s:s,s:I,s:I,s:I,s:I}", "file", f->filename, "rows", (json_int_t)rep.rows,
+			      "added", (json_int_t)rep.added, "updated", (json_int_t)rep.updated, "unchanged",
 			      (json_int_t)rep.unchanged);
 	if (console_audit(c, "members.import", d) != 0)
 		return;
-	page_flash(c, SAYF(c, msg, "Imported %1$s rows: %2$s added, %3$s updated, %4$s unchanged. Kiosks get them at their next sync.",
-			   num((int64_t)rep.rows, n[0]), num((int64_t)rep.added, n[1]), num((int64_t)rep.updated, n[2]),
-			   num((int64_t)rep.unchanged, n[3])));
+	page_flash(c, SAYF(c, msg,
+			   "Imported %1$s rows: %2$s added, %3$s updated, %4$s unchanged. Kiosks get them at "
+			   "their next sync.",
+			   num((int64_t)rep.rows, n[0]), num((int64_t)rep.added, n[1]),
+			   num((int64_t)rep.updated, n[2]), num((int64_t)rep.unchanged, n[3])));
 	page_redirect(c, "/venues/%s/members", c->venue.id);
 }
 
@@ -974,8 +1024,8 @@ static void export_csv(cx *c)
 		return;
 	}
 	today(c, day);
-	snprintf(fname, sizeof fname, "members-%s-%.4s%.2s%.2s.csv", c->venue.slug[0] ? c->venue.slug : "venue", day,
-		 day + 5, day + 8);
+	snprintf(fname, sizeof fname, "members-%s-%.4s%.2s%.2s.csv",
+		 c->venue.slug[0] ? c->venue.slug : "venue", day, day + 5, day + 8);
 	page_download(c, "text/csv; charset=utf-8", fname, buf, len);
 }
 

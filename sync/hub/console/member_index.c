@@ -43,7 +43,8 @@ static void keep_recent(build *b, int64_t rid, int64_t ms)
 	    (ms < b->recent_ms[n - 1] || (ms == b->recent_ms[n - 1] && rid < b->recent[n - 1])))
 		return;
 	size_t at = n < MEMBER_INDEX_RECENT ? n++ : n - 1;
-	while (at > 0 && (b->recent_ms[at - 1] < ms || (b->recent_ms[at - 1] == ms && b->recent[at - 1] < rid))) {
+	while (at > 0 &&
+	       (b->recent_ms[at - 1] < ms || (b->recent_ms[at - 1] == ms && b->recent[at - 1] < rid))) {
 		b->recent[at] = b->recent[at - 1];
 		b->recent_ms[at] = b->recent_ms[at - 1];
 		at--;

@@ -26,8 +26,8 @@
 
 typedef struct member_index {
 	const roster *r;
-	size_t count;			       /* current members of the venue */
-	int64_t recent[MEMBER_INDEX_RECENT];   /* rids, the most recently updated first */
+	size_t count;                        /* current members of the venue */
+	int64_t recent[MEMBER_INDEX_RECENT]; /* rids, the most recently updated first */
 	size_t nrecent;
 	int64_t seq; /* the venue's members sequence the index was built at */
 } member_index;
@@ -40,7 +40,12 @@ typedef struct member_index {
 hub_err member_index_get(hub_store *st, const char *venue_id, member_index *out);
 
 /* What a search found: rids in the order to show, and how many match in all. */
-typedef enum member_match { MEMBER_MATCH_NONE, MEMBER_MATCH_CODE, MEMBER_MATCH_PHONE, MEMBER_MATCH_NAME } member_match;
+typedef enum member_match {
+	MEMBER_MATCH_NONE,
+	MEMBER_MATCH_CODE,
+	MEMBER_MATCH_PHONE,
+	MEMBER_MATCH_NAME
+} member_match;
 
 typedef struct member_found {
 	const roster_entry *e[64];
