@@ -30,6 +30,14 @@ const expect = (c, s) => {
 const expectEq = (got, want, what) => {
 	if (got !== want) fail(`${what}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
 };
+// A finding that leaves the rest of the walk-through worth running: reported at the end, and fails the test then.
+const findings = [];
+const soft = (c, s) => {
+	if (!c) {
+		findings.push(s);
+		console.log(`FINDING: ${s}`);
+	}
+};
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const sql = (q, db = HUBDB) => execFileSync('sqlite3', [db, q], { encoding: 'utf8' }).trim();
 const run = (cmd, args, opts = {}) => execFileSync(cmd, args, { encoding: 'utf8', ...opts });
@@ -383,6 +391,19 @@ async function steps(browser) {
 				expectEq(await page.$eval('html', (e) => e.lang), lang, `the lang of ${p}`);
 				const wide = await page.evaluate(() => document.documentElement.scrollWidth);
 				expect(wide <= w + 1, `${name} at ${w}x${h} (${lang}) is ${wide} px wide: the page scrolls sideways`);
+				// markup written as text (an escaped tag) is something a person would see
+				const leaked = (await bodyText(page)).match(/<\/?[a-z]+[ >\/]/i);
+				soft(!leaked, `${name} (${lang}) shows markup as text: ${leaked}`);
+				if (name === 'poster') {
+					// the code fills its square and stands in the middle of the sheet
+					const g = await page.evaluate(() => {
+						const r = (s) => document.querySelector(s).getBoundingClientRect();
+						const q = r('.poster-qr svg'), box = r('.poster-qr'), sheet = r('.poster');
+						return { q: q.width, box: box.width, mid: q.left + q.width / 2 - (sheet.left + sheet.width / 2) };
+					});
+					soft(g.q >= 0.9 * g.box, `the poster's QR is ${g.q.toFixed(0)} px wide in its ${g.box.toFixed(0)} px square (${w}x${h})`);
+					soft(Math.abs(g.mid) <= 2, `the poster's QR is ${g.mid.toFixed(0)} px off the sheet's middle (${w}x${h})`);
+				}
 				await page.screenshot({ path: path.join(OUT, `${name}-${lang}-${w}x${h}.png`) });
 				shots++;
 			}
@@ -412,6 +433,7 @@ async function steps(browser) {
 		}
 	expectEq(errors.length, 0, `script errors in the pages: ${errors.join('; ')}`);
 	say(`signed out: the pages lead to /login; ${shots} screenshots in ${OUT}`);
+	expect(!findings.length, `${findings.length} finding(s):\n  ${findings.join('\n  ')}`);
 }
 
 main().then(
