@@ -261,6 +261,13 @@ static const tab tabs[] = {
     {"audit", N_("Changes"), "/audit", HUB_ROLE_ORGANIZER},
 };
 
+/* Marks the link of the section the page belongs to. */
+static void current(html *h, const char *section, const char *this)
+{
+	if (section && strcmp(section, this) == 0)
+		html_f(h, " aria-current=\"page\"");
+}
+
 void page_begin(cx *c, const char *title, const char *section)
 {
 	html *h = &c->h;
@@ -278,12 +285,14 @@ void page_begin(cx *c, const char *title, const char *section)
 	}
 	html_f(h, "<nav class=\"me\">");
 	if (c->signed_in) {
-		if (c->user.role == HUB_ROLE_OWNER)
-			html_f(h, "<a href=\"/users\"%s>%s</a>",
-			       section && strcmp(section, "users") == 0 ? " aria-current=\"page\"" : "",
-			       T(c, "Users"));
-		html_f(h, "<a href=\"/account\" title=\"%s\"%s>%s</a>", c->user.email,
-		       section && strcmp(section, "account") == 0 ? " aria-current=\"page\"" : "", T(c, "Account"));
+		if (c->user.role == HUB_ROLE_OWNER) {
+			html_f(h, "<a href=\"/users\"");
+			current(h, section, "users");
+			html_f(h, ">%s</a>", T(c, "Users"));
+		}
+		html_f(h, "<a href=\"/account\" title=\"%s\"", c->user.email);
+		current(h, section, "account");
+		html_f(h, ">%s</a>", T(c, "Account"));
 		form_open(c, "/logout", 0);
 		html_f(h, "<button class=\"link\">%s</button>", T(c, "Sign out"));
 		form_close(c);
@@ -294,9 +303,9 @@ void page_begin(cx *c, const char *title, const char *section)
 		if ((int)c->lang == l)
 			html_f(h, "<b lang=\"%s\">%s</b>", console_lang_tag((console_lang)l), names[l]);
 		else {
-			html_f(h, "<a lang=\"%s\" href=\"", console_lang_tag((console_lang)l));
-			html_urlpart(h, c->rq->path); /* a path of ours: it matched a route */
-			html_f(h, "?lang=%s\">%s</a>", console_lang_tag((console_lang)l), names[l]);
+			/* the path matched a route: fixed words and hex ids, nothing to encode */
+			html_f(h, "<a lang=\"%s\" href=\"%s?lang=%s\">%s</a>", console_lang_tag((console_lang)l), c->rq->path,
+			       console_lang_tag((console_lang)l), names[l]);
 		}
 	}
 	html_f(h, "</span></nav></header>");
@@ -305,9 +314,9 @@ void page_begin(cx *c, const char *title, const char *section)
 		for (size_t i = 0; i < sizeof tabs / sizeof tabs[0]; i++) {
 			if (c->user.role < tabs[i].role)
 				continue;
-			html_f(h, "<a href=\"/venues/%s%s\"%s>%s</a>", c->venue.id, tabs[i].path,
-			       section && strcmp(section, tabs[i].section) == 0 ? " aria-current=\"page\"" : "",
-			       T(c, tabs[i].label));
+			html_f(h, "<a href=\"/venues/%s%s\"", c->venue.id, tabs[i].path);
+			current(h, section, tabs[i].section);
+			html_f(h, ">%s</a>", T(c, tabs[i].label));
 		}
 		html_f(h, "</nav>");
 	}
@@ -677,7 +686,8 @@ void console_handle(console *con, const console_request *rq, console_response *o
 			form_free(&body);
 			snprintf(out->note, sizeof out->note, "form refused: %s", why);
 			if (strcmp(code, "too_long") == 0)
-				page_fail(&c, 413, T(&c, "A field or file is larger than the hub takes. Nothing was saved."));
+				page_fail(&c, 413, T(&c, "A field or file is larger than the hub takes (a file at most 4 MB). "
+							 "Nothing was saved."));
 			else if (strcmp(code, "bad_text") == 0)
 				page_fail(&c, 400, T(&c, "The form held text that is not UTF-8. Nothing was saved."));
 			else

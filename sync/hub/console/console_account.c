@@ -137,8 +137,13 @@ static int hash_password(cx *c, const char *pw, char out[HUB_PWHASH_MAX])
 /* A local path to go to after signing in: "/" and a path of ours, never another site ("//host"). */
 static const char *next_path(const char *next)
 {
-	if (!next || next[0] != '/' || next[1] == '/' || next[1] == '\\' || strlen(next) > 512 ||
-	    strpbrk(next, "\r\n\"<>"))
+	/*
+	 * Only the characters a path of ours has: browsers drop tabs and line
+	 * breaks from a Location and read a backslash as a slash, so "/\t/x" or
+	 * "/\\x" would lead to another site.
+	 */
+	static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/-_.?=&%";
+	if (!next || next[0] != '/' || next[1] == '/' || strlen(next) > 512 || strspn(next, ok) != strlen(next))
 		return "/venues";
 	return next;
 }

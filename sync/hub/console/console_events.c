@@ -25,102 +25,6 @@
 #define LIVE_AFTER   (7200LL * 1000)    /* to two hours after the end */
 #define SAME_FORM_MS (10LL * 60 * 1000) /* an event made again this soon is the same form sent twice */
 
-/* ---- translated sentences with values (as in console_members.c) ---- */
-
-/*
- * A sentence's translation with its %s (or %1$s, %2$s, ...) replaced by
- * args: only %s, so a translation can neither reach past its arguments nor
- * paste markup.
- */
-static void fill(const char *fmt, const char *const *args, size_t nargs,
-		 void (*put)(void *ctx, const char *s, size_t len, int value), void *ctx)
-{
-	size_t next = 0;
-	const char *p = fmt, *lit = fmt;
-	while (*p) {
-		if (*p != '%') {
-			p++;
-			continue;
-		}
-		put(ctx, lit, (size_t)(p - lit), 0);
-		const char *q = p + 1;
-		size_t which = next;
-		if (*q >= '1' && *q <= '9' && q[1] == '$') {
-			which = (size_t)(*q - '1');
-			q += 2;
-		} else if (*q == 's') {
-			next++;
-		}
-		if (*q == 's') {
-			const char *a = which < nargs && args[which] ? args[which] : "";
-			put(ctx, a, strlen(a), 1);
-			p = q + 1;
-		} else if (*q == '%') {
-			put(ctx, "%", 1, 0);
-			p = q + 1;
-		} else {
-			put(ctx, "%", 1, 0);
-			p = p + 1;
-		}
-		lit = p;
-	}
-	put(ctx, lit, (size_t)(p - lit), 0);
-}
-
-static void put_html(void *ctx, const char *s, size_t len, int value)
-{
-	html *h = ctx;
-	char buf[512];
-	while (len) {
-		size_t n = len < sizeof buf - 1 ? len : sizeof buf - 1;
-		while (n < len && n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--;
-		memcpy(buf, s, n);
-		buf[n] = '\0';
-		if (value)
-			html_user(h, buf);
-		else
-			html_text(h, buf);
-		s += n;
-		len -= n;
-	}
-}
-
-typedef struct textbuf {
-	char *out;
-	size_t len, at;
-} textbuf;
-
-static void put_text(void *ctx, const char *s, size_t len, int value)
-{
-	textbuf *t = ctx;
-	(void)value;
-	if (t->at + 1 >= t->len)
-		return;
-	size_t n = len < t->len - t->at - 1 ? len : t->len - t->at - 1;
-	memcpy(t->out + t->at, s, n);
-	t->at += n;
-	t->out[t->at] = '\0';
-}
-
-#define ARGS(...)          ((const char *const[]){__VA_ARGS__, NULL})
-#define NARGS(...)         (sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
-#define SAY(c, msgid, ...) fill(T((c), (msgid)), ARGS(__VA_ARGS__), NARGS(__VA_ARGS__), put_html, &(c)->h)
-
-static const char *sayf(cx *c, char *out, size_t len, const char *msgid, const char *const *args, size_t n)
-{
-	textbuf t = {out, len, 0};
-	out[0] = '\0';
-	fill(T(c, msgid), args, n, put_text, &t);
-	return out;
-}
-#define SAYF(c, buf, msgid, ...) sayf((c), (buf), sizeof(buf), (msgid), ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-
-static const char *num(int64_t v, char out[24])
-{
-	snprintf(out, 24, "%lld", (long long)v);
-	return out;
-}
 
 /* ---- shared bits ---- */
 
@@ -195,7 +99,7 @@ static int event_form_read(cx *c, event_form *f)
 	f->end_ms = f->end[0] ? hub_parse_local(c->venue.tz, f->end) : -1;
 	if (!check_text(f->title, STORE_TITLE_MAX - 1, 0))
 		f->error = f->title[0] ? SAYF(c, f->msg, "The title must be one line of at most %s bytes.",
-					      num(STORE_TITLE_MAX - 1, n1))
+					      cx_num(STORE_TITLE_MAX - 1, n1))
 				       : T(c, "The event needs a title.");
 	else if (f->start_ms < 0)
 		f->error = T(c, "The start is not a date and time (YYYY-MM-DD HH:MM).");
@@ -251,7 +155,7 @@ static int event_row(const hub_event *e, void *ctx)
 	html_f(&c->h, "</td><td data-label=\"%s\">", T(c, "When"));
 	put_span(c, e);
 	html_f(&c->h, "</td><td data-label=\"%s\" class=\"num\">%s</td></tr>\n", T(c, "Attendance"),
-	       num(e->attendance, n));
+	       cx_num(e->attendance, n));
 	return 0;
 }
 
@@ -290,8 +194,8 @@ static void events_view(cx *c, const event_form *f)
 		html_f(&c->h, "<p class=\"empty\">%s</p>\n", T(c, "No events yet."));
 	else if (l.total > l.shown) {
 		html_f(&c->h, "<p class=\"muted\">");
-		SAY(c, "Showing the latest %1$s of %2$s events.", num((int64_t)l.shown, n1),
-		    num((int64_t)l.total, n2));
+		SAY(c, "Showing the latest %1$s of %2$s events.", cx_num((int64_t)l.shown, n1),
+		    cx_num((int64_t)l.total, n2));
 		html_f(&c->h, "</p>\n");
 	}
 	html_f(&c->h, "</section>\n");
@@ -465,8 +369,8 @@ static void event_view(cx *c, const hub_event *ev, const event_form *f)
 	html_f(&c->h, "><p class=\"stat\">%zu</p><p>%s</p>", at.counted, T(c, "checked in (counted)"));
 	if (at.reversed || at.duplicates) {
 		html_f(&c->h, "<p class=\"muted\">");
-		SAY(c, "Not counted: %1$s undone, %2$s duplicates.", num((int64_t)at.reversed, n1),
-		    num((int64_t)at.duplicates, n2));
+		SAY(c, "Not counted: %1$s undone, %2$s duplicates.", cx_num((int64_t)at.reversed, n1),
+		    cx_num((int64_t)at.duplicates, n2));
 		html_f(&c->h, "</p>");
 	}
 	if (is_live) {
@@ -519,9 +423,9 @@ static void event_view(cx *c, const hub_event *ev, const event_form *f)
 	html_f(&c->h, "<section class=\"card\"><h2>%s</h2>\n<p class=\"muted\">", T(c, "Check-ins"));
 	if (at.rows > shown)
 		SAY(c, "Showing the newest %1$s of %2$s check-ins; the CSV file has all of them.",
-		    num((int64_t)shown, n1), num((int64_t)at.rows, n2));
+		    cx_num((int64_t)shown, n1), cx_num((int64_t)at.rows, n2));
 	else if (at.rows)
-		SAY(c, "Check-ins in all: %s, newest first.", num((int64_t)at.rows, n1));
+		SAY(c, "Check-ins in all: %s, newest first.", cx_num((int64_t)at.rows, n1));
 	html_f(&c->h, " <a href=\"/venues/%s/events/%s.csv\">%s</a></p>\n", c->venue.id, ev->uid,
 	       T(c, "Download as CSV"));
 	if (rows.oom)

@@ -198,3 +198,100 @@ int console_lang_parse(const char *tag, console_lang *out)
 		}
 	return -1;
 }
+
+/* ---- translated sentences with values ---- */
+
+/*
+ * A sentence's translation with its %s (or %1$s, %2$s, ...) replaced by
+ * args: only %s, so a translation can neither reach past its arguments nor
+ * paste markup. Each piece goes to put(); a value is flagged.
+ */
+static void fill(const char *fmt, const char *const *args, size_t nargs,
+		 void (*put)(void *ctx, const char *s, size_t len, int value), void *ctx)
+{
+	size_t next = 0;
+	const char *p = fmt, *lit = fmt;
+	while (*p) {
+		if (*p != '%') {
+			p++;
+			continue;
+		}
+		put(ctx, lit, (size_t)(p - lit), 0);
+		const char *q = p + 1;
+		size_t which = next;
+		if (*q >= '1' && *q <= '9' && q[1] == '$') {
+			which = (size_t)(*q - '1');
+			q += 2;
+		} else if (*q == 's') {
+			next++;
+		}
+		if (*q == 's') {
+			const char *a = which < nargs && args[which] ? args[which] : "";
+			put(ctx, a, strlen(a), 1);
+			p = q + 1;
+		} else if (*q == '%') {
+			put(ctx, "%", 1, 0);
+			p = q + 1;
+		} else {
+			put(ctx, "%", 1, 0); /* not a conversion: shown as written */
+			p = p + 1;
+		}
+		lit = p;
+	}
+	put(ctx, lit, (size_t)(p - lit), 0);
+}
+
+static void put_html(void *ctx, const char *s, size_t len, int value)
+{
+	html *h = ctx;
+	char buf[512];
+	while (len) {
+		size_t n = len < sizeof buf - 1 ? len : sizeof buf - 1;
+		while (n < len && n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--; /* whole characters in each piece */
+		memcpy(buf, s, n);
+		buf[n] = '\0';
+		if (value)
+			html_user(h, buf);
+		else
+			html_text(h, buf);
+		s += n;
+		len -= n;
+	}
+}
+
+typedef struct textbuf {
+	char *out;
+	size_t len, at;
+} textbuf;
+
+static void put_text(void *ctx, const char *s, size_t len, int value)
+{
+	textbuf *t = ctx;
+	(void)value;
+	if (t->at + 1 >= t->len)
+		return;
+	size_t n = len < t->len - t->at - 1 ? len : t->len - t->at - 1;
+	memcpy(t->out + t->at, s, n);
+	t->at += n;
+	t->out[t->at] = '\0';
+}
+
+void cx_say_v(cx *c, const char *msgid, const char *const *args, size_t n)
+{
+	fill(T(c, msgid), args, n, put_html, &c->h);
+}
+
+const char *cx_sayf_v(cx *c, char *out, size_t len, const char *msgid, const char *const *args, size_t n)
+{
+	textbuf t = {out, len, 0};
+	out[0] = '\0';
+	fill(T(c, msgid), args, n, put_text, &t);
+	return out;
+}
+
+const char *cx_num(int64_t v, char out[24])
+{
+	snprintf(out, 24, "%lld", (long long)v);
+	return out;
+}

@@ -68,6 +68,22 @@ extern const console_route console_routes_links[];   /* console_links.c: links, 
 const char *T(const cx *c, const char *msgid);
 const char *console_lang_tag(console_lang l); /* "zh-Hans", "zh-Hant", "en" */
 
+/*
+ * A sentence with values: SAY(c, "Showing %1$s of %2$s members.", a, b)
+ * writes T(msgid) into the page with each %s (or %N$s, so a translation may
+ * reorder them) replaced by a value, the sentence escaped as text and each
+ * value as typed text (html_user). SAYF(c, buf, msgid, ...) writes the same
+ * as plain text into buf (a char array), for a flash message or a field's
+ * error. Values are strings: cx_num() makes one of a number.
+ */
+void cx_say_v(cx *c, const char *msgid, const char *const *args, size_t n);
+const char *cx_sayf_v(cx *c, char *out, size_t len, const char *msgid, const char *const *args, size_t n);
+const char *cx_num(int64_t v, char out[24]);
+#define CX_ARGS(...)  ((const char *const[]){__VA_ARGS__, NULL})
+#define CX_NARGS(...) (sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
+#define SAY(c, msgid, ...) cx_say_v((c), (msgid), CX_ARGS(__VA_ARGS__), CX_NARGS(__VA_ARGS__))
+#define SAYF(c, buf, msgid, ...) cx_sayf_v((c), (buf), sizeof(buf), (msgid), CX_ARGS(__VA_ARGS__), CX_NARGS(__VA_ARGS__))
+
 /* ---- the page ---- */
 /*
  * Start a page: the document head, the top bar (the venue's name and its

@@ -25,105 +25,6 @@
 #define SHOWN_MAX  50  /* members on one page of results */
 #define VISITS_MAX 200 /* visits on a member's page */
 
-/* ---- translated sentences with values ---- */
-
-/*
- * A sentence's translation with its %s (or %1$s, %2$s, ...) replaced by
- * args: only %s, so a translation can neither reach past its arguments nor
- * paste markup. Each piece goes to put(); a value is flagged.
- */
-static void fill(const char *fmt, const char *const *args, size_t nargs,
-		 void (*put)(void *ctx, const char *s, size_t len, int value), void *ctx)
-{
-	size_t next = 0;
-	const char *p = fmt, *lit = fmt;
-	while (*p) {
-		if (*p != '%') {
-			p++;
-			continue;
-		}
-		put(ctx, lit, (size_t)(p - lit), 0);
-		const char *q = p + 1;
-		size_t which = next;
-		if (*q >= '1' && *q <= '9' && q[1] == '$') {
-			which = (size_t)(*q - '1');
-			q += 2;
-		} else if (*q == 's') {
-			next++;
-		}
-		if (*q == 's') {
-			const char *a = which < nargs && args[which] ? args[which] : "";
-			put(ctx, a, strlen(a), 1);
-			p = q + 1;
-		} else if (*q == '%') {
-			put(ctx, "%", 1, 0);
-			p = q + 1;
-		} else {
-			put(ctx, "%", 1, 0); /* not a conversion: shown as written */
-			p = p + 1;
-		}
-		lit = p;
-	}
-	put(ctx, lit, (size_t)(p - lit), 0);
-}
-
-static void put_html(void *ctx, const char *s, size_t len, int value)
-{
-	html *h = ctx;
-	char buf[512];
-	while (len) {
-		size_t n = len < sizeof buf - 1 ? len : sizeof buf - 1;
-		while (n < len && n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
-			n--; /* whole characters in each piece */
-		memcpy(buf, s, n);
-		buf[n] = '\0';
-		if (value)
-			html_user(h, buf);
-		else
-			html_text(h, buf);
-		s += n;
-		len -= n;
-	}
-}
-
-typedef struct textbuf {
-	char *out;
-	size_t len, at;
-} textbuf;
-
-static void put_text(void *ctx, const char *s, size_t len, int value)
-{
-	textbuf *t = ctx;
-	(void)value;
-	if (t->at + 1 >= t->len)
-		return;
-	size_t n = len < t->len - t->at - 1 ? len : t->len - t->at - 1;
-	memcpy(t->out + t->at, s, n);
-	t->at += n;
-	t->out[t->at] = '\0';
-}
-
-#define ARGS(...)  ((const char *const[]){__VA_ARGS__, NULL})
-#define NARGS(...) (sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
-
-/* Into the page: T(msgid) with its values. */
-#define SAY(c, msgid, ...) fill(T((c), (msgid)), ARGS(__VA_ARGS__), NARGS(__VA_ARGS__), put_html, &(c)->h)
-
-/* Into a buffer, as text (for a flash message). */
-static const char *sayf(cx *c, char *out, size_t len, const char *msgid, const char *const *args, size_t n)
-{
-	textbuf t = {out, len, 0};
-	out[0] = '\0';
-	fill(T(c, msgid), args, n, put_text, &t);
-	return out;
-}
-#define SAYF(c, buf, msgid, ...) sayf((c), (buf), sizeof(buf), (msgid), ARGS(__VA_ARGS__), NARGS(__VA_ARGS__))
-
-static const char *num(int64_t v, char out[24])
-{
-	snprintf(out, 24, "%lld", (long long)v);
-	return out;
-}
 
 /* ---- shared bits ---- */
 
@@ -170,7 +71,7 @@ static void member_row(cx *c, const hub_member *m, const char *day)
 	if (is_expired(m->expires, day))
 		html_f(&c->h, " <span class=\"badge bad\">%s</span>", T(c, "expired"));
 	html_f(&c->h, "</td><td data-label=\"%s\" class=\"num\">%s</td><td data-label=\"%s\">%s</td></tr>\n",
-	       T(c, "Visits"), num(m->visits, n), T(c, "Last visit"),
+	       T(c, "Visits"), cx_num(m->visits, n), T(c, "Last visit"),
 	       m->last_visit_ms ? cx_time(c, m->last_visit_ms, when) : "—");
 }
 
@@ -198,7 +99,7 @@ static void members_page(cx *c)
 	today(c, day);
 	page_begin(c, T(c, "Members"), "members");
 	html_f(&c->h, "<h1>%s</h1><p class=\"sub\">", T(c, "Members"));
-	SAY(c, "%s members", num((int64_t)ix.count, n1));
+	SAY(c, "%s members", cx_num((int64_t)ix.count, n1));
 	html_f(&c->h,
 	       " · <a href=\"/venues/%s/members/import\">%s</a> · <a "
 	       "href=\"/venues/%s/members.csv\">%s</a></p>\n",
@@ -232,7 +133,7 @@ static void members_page(cx *c)
 			if (ix.count > ix.nrecent) {
 				html_f(&c->h, "<p class=\"muted\">");
 				SAY(c, "Showing %1$s of %2$s members: search to find the others.",
-				    num((int64_t)ix.nrecent, n1), num((int64_t)ix.count, n2));
+				    cx_num((int64_t)ix.nrecent, n1), cx_num((int64_t)ix.count, n2));
 				html_f(&c->h, "</p>");
 			}
 		}
@@ -255,10 +156,10 @@ static void members_page(cx *c)
 	} else {
 		html_f(&c->h, "<p class=\"muted\">");
 		if (f.total > f.n)
-			SAY(c, "Showing %1$s of %2$s matches.", num((int64_t)f.n, n1),
-			    num((int64_t)f.total, n2));
+			SAY(c, "Showing %1$s of %2$s matches.", cx_num((int64_t)f.n, n1),
+			    cx_num((int64_t)f.total, n2));
 		else
-			SAY(c, "Matches: %s.", num((int64_t)f.n, n1));
+			SAY(c, "Matches: %s.", cx_num((int64_t)f.n, n1));
 		html_f(&c->h, "</p>");
 		members_table_head(c);
 		for (size_t i = 0; i < f.n; i++) {
@@ -274,7 +175,7 @@ static void members_page(cx *c)
 		html_f(&c->h, "</tbody></table>\n");
 		if (f.total > f.n) {
 			html_f(&c->h, "<p class=\"muted\">");
-			SAY(c, "%s more: refine the search.", num((int64_t)(f.total - f.n), n1));
+			SAY(c, "%s more: refine the search.", cx_num((int64_t)(f.total - f.n), n1));
 			html_f(&c->h, "</p>");
 		}
 	}
@@ -368,7 +269,7 @@ static void member_view(cx *c, const hub_member *m, const typed *t)
 	if (is_expired(m->expires, day))
 		html_f(&c->h, " <span class=\"badge bad\">%s</span>", T(c, "expired"));
 	html_f(&c->h, "</p>\n<p><span class=\"muted\">%s</span><br>%s</p>\n", T(c, "Visits"),
-	       num(m->visits, n1));
+	       cx_num(m->visits, n1));
 	html_f(&c->h, "<p><span class=\"muted\">%s</span><br>%s</p>\n", T(c, "Last visit"),
 	       m->last_visit_ms ? cx_time(c, m->last_visit_ms, when) : "—");
 	html_f(&c->h, "<p><span class=\"muted\">%s</span><br>%s", T(c, "Member since"),
@@ -450,8 +351,8 @@ static void member_view(cx *c, const hub_member *m, const typed *t)
 		html_f(&c->h, "<p class=\"empty\">%s</p>\n", T(c, "No visits yet."));
 	else if (v.total > v.shown) {
 		html_f(&c->h, "<p class=\"muted\">");
-		SAY(c, "Showing the newest %1$s of %2$s check-ins.", num((int64_t)v.shown, n1),
-		    num((int64_t)v.total, n2));
+		SAY(c, "Showing the newest %1$s of %2$s check-ins.", cx_num((int64_t)v.shown, n1),
+		    cx_num((int64_t)v.total, n2));
 		html_f(&c->h, "</p>\n");
 	}
 	html_f(&c->h, "</section>\n");
@@ -505,12 +406,12 @@ static void member_edit(cx *c)
 	}
 	if (!check_text(tier, STORE_TIER_MAX - 1, 1)) {
 		t.edit_error = SAYF(c, msg, "The tier is too long (at most %s bytes) or holds a line break.",
-				    num(STORE_TIER_MAX - 1, n1));
+				    cx_num(STORE_TIER_MAX - 1, n1));
 	} else if (!check_day(expires)) {
 		t.edit_error = T(c, "Valid until must be a real date (YYYY-MM-DD), or empty for none.");
 	} else if (!code_ok(code)) {
 		t.edit_error = SAYF(c, msg, "The code must be at most %s bytes, with no spaces.",
-				    num(STORE_CODE_MAX - 1, n1));
+				    cx_num(STORE_CODE_MAX - 1, n1));
 	}
 	if (t.edit_error) {
 		c->out->status = 400;
@@ -720,7 +621,7 @@ static void say_reader(cx *c, const char *s)
 	for (size_t i = 0; i < sizeof import_shapes / sizeof import_shapes[0]; i++) {
 		if (shape_match(import_shapes[i], s, v, &nv)) {
 			const char *args[SHAPE_ARGS] = {v[0], v[1], v[2], v[3]};
-			fill(T(c, import_shapes[i]), args, nv, put_html, &c->h);
+			cx_say_v(c, import_shapes[i], args, nv);
 			return;
 		}
 	}
@@ -780,7 +681,7 @@ static void import_view(cx *c, const char *error, const members_csv_report *rep)
 			SAY(c,
 			    "Nothing was imported: %1$s of %2$s rows were refused. Correct them and upload "
 			    "the whole file again.",
-			    num((int64_t)rep->rows_refused, n1), num((int64_t)rep->rows, n2));
+			    cx_num((int64_t)rep->rows_refused, n1), cx_num((int64_t)rep->rows, n2));
 		else
 			html_f(&c->h, "%s", T(c, "Nothing was imported."));
 		if (rep->fatal[0]) {
@@ -816,7 +717,7 @@ static void import_view(cx *c, const char *error, const members_csv_report *rep)
 			if (rep->errors_total > rep->nerrors) {
 				html_f(&c->h, "<p class=\"muted\">");
 				SAY(c, "... and %s more refusals.",
-				    num((int64_t)(rep->errors_total - rep->nerrors), n1));
+				    cx_num((int64_t)(rep->errors_total - rep->nerrors), n1));
 				html_f(&c->h, "</p>\n");
 			}
 		}
@@ -840,7 +741,7 @@ static void import_view(cx *c, const char *error, const members_csv_report *rep)
 	      "All or nothing: if any row is refused, nothing is imported and every refused row is listed."));
 	html_f(&c->h, "<p class=\"muted\">");
 	SAY(c, "At most %s MiB per file. The members export of this page is in the same format.",
-	    num((int64_t)(FORM_MAX_FILE >> 20), n1));
+	    cx_num((int64_t)(FORM_MAX_FILE >> 20), n1));
 	html_f(&c->h, "</p>\n");
 	form_open(c, action, 1);
 	html_f(&c->h,
@@ -867,7 +768,7 @@ static void import_too_large(cx *c)
 	    SAYF(c, msg,
 		 "The file is larger than %s MiB, the most one upload may hold. Split it into smaller files "
 		 "(each is imported whole), or import it on the server with tingzi-hub members import.",
-		 num((int64_t)(FORM_MAX_FILE >> 20), n1)),
+		 cx_num((int64_t)(FORM_MAX_FILE >> 20), n1)),
 	    NULL);
 }
 
@@ -985,8 +886,8 @@ static void import_post(cx *c)
 	page_flash(c, SAYF(c, msg,
 			   "Imported %1$s rows: %2$s added, %3$s updated, %4$s unchanged. Kiosks get them at "
 			   "their next sync.",
-			   num((int64_t)rep.rows, n[0]), num((int64_t)rep.added, n[1]),
-			   num((int64_t)rep.updated, n[2]), num((int64_t)rep.unchanged, n[3])));
+			   cx_num((int64_t)rep.rows, n[0]), cx_num((int64_t)rep.added, n[1]),
+			   cx_num((int64_t)rep.updated, n[2]), cx_num((int64_t)rep.unchanged, n[3])));
 	page_redirect(c, "/venues/%s/members", c->venue.id);
 }
 
