@@ -342,6 +342,13 @@ async function steps(browser) {
 	say(`undone at the kiosk: the page showed 0 after ${((seen0 - undoneAtHub) / 1000).toFixed(1)} s`);
 	await ev.screenshot({ path: path.join(OUT, 'event-live-undone.png') });
 	await ev.close();
+	// everything the kiosk held is at the hub now: its Kiosks row must not say records wait
+	for (const end = Date.now() + 15000; sql('SELECT count(*) FROM outbox', KDB) !== '0'; await sleep(200))
+		if (Date.now() > end) fail(`the kiosk still holds ${sql('SELECT count(*) FROM outbox', KDB)} records`);
+	await page.goto(`${BASE}${V}/devices?lang=en`);
+	const queue = await page.$eval('td[data-label="Queue"]', (e) => e.textContent.trim());
+	soft(/^0 waiting/.test(queue), `the Kiosks page says "${queue}" for a kiosk whose outbox is empty (the count it ` +
+	     'sent with its last push included the records that push delivered)');
 	kiosk.kill('SIGTERM');
 	for (let i = 0; i < 50 && kiosk.exited === null; i++) await sleep(100);
 	expectEq(kiosk.exited, 0, "the kiosk's exit status");
