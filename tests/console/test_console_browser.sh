@@ -82,5 +82,6 @@ export SETUP_URL=$setup VENUE=$venue OWNER=owner@example.org
 export EVENT_START=$(TZ=$TZ_VENUE date -d '-1 hour' +%Y-%m-%dT%H:%M)
 export EVENT_END=$(TZ=$TZ_VENUE date -d '+3 hours' +%Y-%m-%dT%H:%M)
 node "$CONSOLE_HERE/test_console_browser.mjs" || fail "the browser test (above)"
+hub_stop
 echo "PASS console browser: set-up, sign-in, CSV import with a bad row, an event, a kiosk enrolled from the" \
 	"console, a scan counted live and undone, the poster's QR, sign-out; screenshots in $OUT"
