@@ -353,9 +353,28 @@ async function steps(browser) {
 	for (let i = 0; i < 50 && kiosk.exited === null; i++) await sleep(100);
 	expectEq(kiosk.exited, 0, "the kiosk's exit status");
 
-	// ---- the poster: printed and downloaded, its QR leads to the live code ----
+	// ---- a group link: the venue's live code leads to it ----
 	const slug = sql(`SELECT slug FROM venues WHERE id = '${VENUE}'`);
 	const liveUrl = `${BASE}/j/${slug}`;
+	const group = 'https://weixin.qq.com/g/AbC123tingzi';
+	await page.goto(`${BASE}${V}/links`);
+	await page.type('#url', group);
+	await page.type('#label', '茶友群');
+	r = await submit(page, `form[action="${V}/links"]`);
+	expectEq(new URL(page.url()).pathname, `${V}/links`, 'where adding a link leads');
+	expectEq(sql(`SELECT platform || ' ' || label || ' ' || slug FROM links WHERE venue_id = '${VENUE}'`),
+		 `wechat 茶友群 ${slug}`, 'the link stored (platform from its host, under the venue\'s live code)');
+	const days = Number(sql(`SELECT (expires_ms - created_ms) / 86400000.0 FROM links WHERE venue_id = '${VENUE}'`));
+	expect(days > 6.9 && days <= 7, `a WeChat group link without an expiry lives ${days} days, not 7`);
+	// a phone scanning the poster: the live address redirects to the group (not followed off this machine)
+	const jump = await fetch(liveUrl, { redirect: 'manual' });
+	expect([302, 303, 307].includes(jump.status), `${liveUrl} answered ${jump.status}`);
+	expectEq(jump.headers.get('location'), group, `where ${liveUrl} leads`);
+	await page.goto(`${BASE}${V}/links`);
+	expect((await bodyText(page)).includes('AbC123tingzi'), 'the links page does not show where the live code leads');
+	say(`a WeChat group link added; ${liveUrl} leads to it`);
+
+	// ---- the poster: printed and downloaded, its QR leads to the live code ----
 	await page.goto(`${BASE}${V}/poster`);
 	const pdf = path.join(OUT, 'poster.pdf');
 	await page.pdf({ path: pdf, format: 'A5', printBackground: true });
