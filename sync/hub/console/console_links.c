@@ -30,7 +30,7 @@
 #define CAP_MAX		100000
 #define SLUG_MAX	32
 #define POSTER_LINE_MAX 200 /* bytes of the poster's line */
-#define TARGET_SHOWN	48  /* characters of a target shown in the table */
+#define TARGET_SHOWN	36  /* characters of a target shown in the table */
 
 static const char slug_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
 
@@ -299,7 +299,10 @@ static void link_row(cx *c, const hub_link *l)
 		html_f(h, " <span class=\"badge ok\">%s</span>", T(c, "default"));
 	if (l->event_uid[0])
 		html_f(h, " <span class=\"badge\">%s</span>", T(c, "one event"));
-	html_f(h, "</td><td data-label=\"%s\"><span class=\"mono\">/j/%s</span></td>", T(c, "Live code"), l->slug);
+	/* most links are under the venue's own code: only the others say which */
+	if (strcmp(l->slug, c->venue.slug) != 0)
+		html_f(h, "<br><span class=\"muted\">%s <code>/j/%s</code></span>", T(c, "live code"), l->slug);
+	html_f(h, "</td>");
 	short_url(l->url, shown, sizeof shown);
 	html_f(h, "<td data-label=\"%s\"><a href=\"%s\" title=\"%s\" rel=\"noreferrer\">", T(c, "Target"), l->url,
 	       l->url);
@@ -308,7 +311,7 @@ static void link_row(cx *c, const hub_link *l)
 	if (!l->expires_ms) {
 		html_f(h, "<span class=\"muted\">%s</span>", T(c, "does not expire"));
 	} else {
-		html_f(h, "%s", cx_time(c, l->expires_ms, t));
+		html_f(h, "<span class=\"nowrap\">%s</span>", cx_time(c, l->expires_ms, t));
 		if (l->expires_ms <= now)
 			html_f(h, " <span class=\"badge bad\">%s</span>", T(c, "expired"));
 		else if (l->expires_ms - now < LINKS_WARN_MS)
@@ -342,8 +345,7 @@ static void link_row(cx *c, const hub_link *l)
 
 static void links_table_head(cx *c)
 {
-	static const char *const cols[] = {N_("Platform"), N_("Label"),	   N_("Live code"),
-					   N_("Target"),   N_("Expires"), N_("Redirects")};
+	static const char *const cols[] = {N_("Platform"), N_("Label"), N_("Target"), N_("Expires"), N_("Redirects")};
 	html_f(&c->h, "<table class=\"data\"><thead><tr>");
 	for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
 		html_f(&c->h, "<th>%s</th>", T(c, cols[i]));
@@ -812,9 +814,9 @@ static double svg_text(html *h, const char *s, double y, const double *sizes, si
 		wrap(s, 124.0 / size, WRAP_MAX, &w);
 	for (int k = 0; k < w.n; k++) {
 		char a[32], b[32];
-		html_f(h, "<text x=\"74\" y=\"%s\" font-size=\"%s\" text-anchor=\"middle\"%s fill=\"%s\">%.*s</text>\n",
-		       mm(y + size * (0.9 + 1.25 * k), a), mm(size, b), bold ? " font-weight=\"700\"" : "", colour,
-		       (int)w.len[k], s + w.start[k]);
+		html_f(h, "<text x=\"74\" y=\"%s\" font-size=\"%s\" text-anchor=\"middle\" font-weight=\"%d\" fill=\"%s\">",
+		       mm(y + size * (0.9 + 1.25 * k), a), mm(size, b), bold ? 700 : 400, colour);
+		html_f(h, "%.*s</text>\n", (int)w.len[k], s + w.start[k]);
 	}
 	return y + size * 1.25 * w.n;
 }

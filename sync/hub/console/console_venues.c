@@ -93,12 +93,12 @@ static void html_ago(cx *c, int64_t ms)
 	int64_t ago = c->rq->now_ms - ms;
 	cx_time(c, ms, t);
 	if (ago < 60 * 1000LL)
-		html_f(h, "<time title=\"%s\">%s</time>", t, T(c, "just now"));
+		html_f(h, "<time class=\"nowrap\" title=\"%s\">%s</time>", t, T(c, "just now"));
 	else if (ago < 3600 * 1000LL)
-		html_f(h, "<time title=\"%s\">%s</time>", t,
+		html_f(h, "<time class=\"nowrap\" title=\"%s\">%s</time>", t,
 		       fill(buf, sizeof buf, T(c, "%s min ago"), num(n, sizeof n, ago / 60000), NULL));
 	else
-		html_f(h, "<time>%s</time>", t);
+		html_f(h, "<time class=\"nowrap\">%s</time>", t);
 }
 
 /* A clock difference, as the kiosk's clock against the hub's: "+1.2 s", "-3 min". */
@@ -124,8 +124,8 @@ static const char *kiosk_name(const cx *c, const hub_device *d, char *out, size_
 	snprintf(id8, sizeof id8, "%.8s", d->id);
 	if (d->name[0])
 		snprintf(out, len, "%s", d->name);
-	else
-		fill(out, len, T(c, "kiosk %s"), id8, NULL);
+	else /* a kiosk enrolled without --name: the start of its id, as in the ID column */
+		snprintf(out, len, "#%s", id8);
 	return out;
 }
 
@@ -266,7 +266,7 @@ static hub_err venue_alerts(cx *c, const hub_venue *v, kiosks *ks, alerts *al)
 static void alerts_show(cx *c, alerts *al)
 {
 	if (!al->n) {
-		html_f(&c->h, "<p class=\"muted\">%s</p>", T(c, "No alerts: every kiosk has synced in the last day."));
+		html_f(&c->h, "<p class=\"muted\">%s</p>", T(c, "No alerts."));
 		return;
 	}
 	size_t len;
@@ -389,10 +389,10 @@ static void page_venues(cx *c)
 		live_url(c, v, url, sizeof url);
 		html_f(h, "<section class=\"card\"><h2><a href=\"/venues/%s\">", v->id);
 		html_user(h, v->name);
-		html_f(h, "</a></h2><p><span class=\"muted\">%s:</span> %s</p>"
-			  "<p><span class=\"muted\">%s:</span> <a href=\"%s\">%s</a></p>"
-			  "<p><span class=\"muted\">%s:</span> %s</p>",
-		       T(c, "Time zone"), v->tz, T(c, "Live code"), url, url, T(c, "Kiosks"),
+		html_f(h, "</a></h2><p><span class=\"muted\">%s</span>%s</p>"
+			  "<p><span class=\"muted\">%s</span><a href=\"%s\">%s</a></p>"
+			  "<p><span class=\"muted\">%s</span>%s</p>",
+		       T(c, "Time zone: "), v->tz, T(c, "Live code: "), url, url, T(c, "Kiosks: "),
 		       fill(buf, sizeof buf, T(c, "%s enrolled"), num(n, sizeof n, (long long)kiosks_active(&ks)),
 			    NULL));
 		alerts_show(c, &al);
@@ -426,7 +426,7 @@ static void page_venue(cx *c)
 	page_begin(c, v->name, "venue");
 	html_f(h, "<h1>");
 	html_user(h, v->name);
-	html_f(h, "</h1><p class=\"sub\">%s: %s</p>", T(c, "Time zone"), v->tz);
+	html_f(h, "</h1><p class=\"sub\">%s%s</p>", T(c, "Time zone: "), v->tz);
 
 	html_f(h, "<section class=\"card\"><h2>%s</h2>", T(c, "Alerts"));
 	alerts_show(c, &al);
@@ -455,6 +455,8 @@ static void page_venue(cx *c)
 		html_user(h, kiosk_name(c, &k->d, name, sizeof name));
 		html_f(h, "</td><td data-label=\"%s\">", T(c, "Last contact"));
 		html_ago(c, k->d.last_seen_ms);
+		if (k->d.last_seen_ms && c->rq->now_ms - k->d.last_seen_ms > STALE_MS)
+			html_f(h, " <span class=\"badge warn\">%s</span>", T(c, "offline"));
 		html_f(h, "</td></tr>");
 	}
 	if (shown)
@@ -463,7 +465,7 @@ static void page_venue(cx *c)
 		html_f(h, "<p class=\"empty\">%s</p>", T(c, "No kiosk is enrolled in this venue yet."));
 	if (organizer)
 		html_f(h, "<p><a href=\"/venues/%s/devices\">%s</a></p>", v->id, T(c, "Manage kiosks"));
-	html_f(h, "</section></div>");
+	html_f(h, "</section>");
 
 	/* the sections, for a phone where the tabs scroll out of sight */
 	html_f(h, "<section class=\"card\"><h2>%s</h2><ul class=\"sections\">", T(c, "Sections"));
@@ -474,7 +476,7 @@ static void page_venue(cx *c)
 		html_f(h, "<li><a href=\"/venues/%s/devices\">%s</a></li>", v->id, T(c, "Kiosks and enrolment"));
 		html_f(h, "<li><a href=\"/venues/%s/audit\">%s</a></li>", v->id, T(c, "Changes made in the console"));
 	}
-	html_f(h, "</ul></section>");
+	html_f(h, "</ul></section></div>");
 	page_end(c);
 	kiosks_free(&ks);
 	html_free(&al.a);
@@ -513,7 +515,7 @@ static void devices_page(cx *c, const char *hours, const char *error)
 	}
 	int64_t now = c->rq->now_ms;
 	page_begin(c, T(c, "Kiosks"), "devices");
-	html_f(h, "<h1>%s</h1>", T(c, "Kiosks"));
+	html_f(h, "<h1>%s</h1><section class=\"card\">", T(c, "Kiosks"));
 	if (!ks.n) {
 		html_f(h, "<p class=\"empty\">%s</p>", T(c, "No kiosk is enrolled in this venue yet."));
 	} else {
@@ -533,9 +535,9 @@ static void devices_page(cx *c, const char *hours, const char *error)
 			if (d->revoked_ms)
 				html_f(h, " <span class=\"badge bad\" title=\"%s\">%s</span>", cx_time(c, d->revoked_ms, t),
 				       T(c, "revoked"));
-			html_f(h, "</td><td data-label=\"%s\"><code title=\"%s\">%.8s</code></td>", T(c, "ID"), d->id,
+			html_f(h, "</td><td data-label=\"%s\"><code title=\"%s\">%.*s</code></td>", T(c, "ID"), d->id, 8,
 			       d->id);
-			html_f(h, "<td data-label=\"%s\">%s</td><td data-label=\"%s\">", T(c, "Enrolled"),
+			html_f(h, "<td data-label=\"%s\" class=\"nowrap\">%s</td><td data-label=\"%s\">", T(c, "Enrolled"),
 			       cx_time(c, d->enrolled_ms, t), T(c, "Last contact"));
 			html_ago(c, d->last_seen_ms);
 			if (!d->revoked_ms && d->last_seen_ms && now - d->last_seen_ms > STALE_MS)
@@ -585,6 +587,7 @@ static void devices_page(cx *c, const char *hours, const char *error)
 		}
 		html_f(h, "</tbody></table>");
 	}
+	html_f(h, "</section>");
 	code_form(c, hours, error);
 	page_end(c);
 	kiosks_free(&ks);
@@ -641,10 +644,11 @@ static void page_devices_code(cx *c)
 	html_f(h, "<h1>%s</h1>", T(c, "Enrolment code"));
 	html_f(h, "<div class=\"alert warn\" role=\"status\">%s</div>",
 	       T(c, "This code is shown only this once. Copy it now, or make a new one later."));
-	html_f(h, "<section class=\"card enroll\"><p class=\"code-big\"><code>%s</code></p>", code);
+	html_f(h, "<section class=\"card\"><p class=\"stat code-big\"><code>%s</code></p>", code);
 	qr_svg(h, code, 8);
-	html_f(h, "<p>%s</p><pre><code>tingzi enroll %s %s</code></pre>",
-	       T(c, "On the kiosk, run this command (or type the code into its enrolment screen):"), base, code);
+	html_f(h, "<p class=\"muted\">%s</p><p>%s</p><p class=\"mono\">tingzi enroll %s %s</p>",
+	       T(c, "The QR code holds the code alone, for a barcode scanner or a phone."),
+	       T(c, "On the kiosk's computer, run this command:"), base, code);
 	html_f(h, "<p>%s <strong>%s</strong> %s</p></section>", T(c, "Valid until"), cx_time(c, until, t),
 	       T(c, "(venue time), for one kiosk."));
 	html_f(h, "<p><a href=\"/venues/%s/devices\">%s</a></p>", c->venue.id, T(c, "Back to the kiosks"));
@@ -689,9 +693,10 @@ static void page_device_revoke(cx *c)
 
 /* ---- /venues/{v}/audit ---- */
 
-/* A change's detail for people: key: value, ... when it is a JSON object, else the text. */
-static void html_detail(html *h, const char *detail)
+/* A change's detail for people: key: value, ... when it is a JSON object (times in the venue's zone), else the text. */
+static void html_detail(cx *c, const char *detail)
 {
+	html *h = &c->h;
 	json_t *j = detail ? json_loads(detail, 0, NULL) : NULL;
 	if (!json_is_object(j)) {
 		html_user(h, detail && strcmp(detail, "{}") != 0 ? detail : "");
@@ -704,8 +709,12 @@ static void html_detail(html *h, const char *detail)
 	json_object_foreach(j, k, v)
 	{
 		html_f(h, "%s<span class=\"muted\">%s:</span> ", first ? "" : ", ", k);
+		size_t kl = strlen(k);
 		if (json_is_string(v)) {
 			html_user(h, json_string_value(v));
+		} else if (json_is_integer(v) && kl > 3 && strcmp(k + kl - 3, "_ms") == 0 && json_integer_value(v) > 0) {
+			char t[17];
+			html_f(h, "%s", cx_time(c, json_integer_value(v), t));
 		} else {
 			char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 			html_text(h, t ? t : "");
@@ -729,15 +738,15 @@ static int audit_row(const hub_audit_row *r, void *ctx)
 	char t[17];
 	if (!a->n++)
 		html_f(h,
-		       "<table class=\"data\"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></thead>"
-		       "<tbody>",
+		       "<section class=\"card\"><table class=\"data\"><thead><tr><th>%s</th><th>%s</th><th>%s</th>"
+		       "<th>%s</th></tr></thead><tbody>",
 		       T(c, "Time"), T(c, "Who"), T(c, "Action"), T(c, "Detail"));
-	html_f(h, "<tr><td data-label=\"%s\">%s</td><td data-label=\"%s\">", T(c, "Time"), cx_time(c, r->at_ms, t),
-	       T(c, "Who"));
+	html_f(h, "<tr><td data-label=\"%s\" class=\"nowrap\">%s</td><td data-label=\"%s\">", T(c, "Time"),
+	       cx_time(c, r->at_ms, t), T(c, "Who"));
 	html_user(h, r->user_email && r->user_email[0] ? r->user_email : "—");
-	html_f(h, "</td><td data-label=\"%s\"><code>%s</code></td><td data-label=\"%s\">", T(c, "Action"), r->action,
-	       T(c, "Detail"));
-	html_detail(h, r->detail);
+	html_f(h, "</td><td data-label=\"%s\" class=\"nowrap\"><code>%s</code></td><td data-label=\"%s\">",
+	       T(c, "Action"), r->action, T(c, "Detail"));
+	html_detail(c, r->detail);
 	html_f(h, "</td></tr>");
 	return 0;
 }
@@ -755,7 +764,7 @@ static void page_audit(cx *c)
 		return;
 	}
 	if (a.n)
-		html_f(h, "</tbody></table>");
+		html_f(h, "</tbody></table></section>");
 	else
 		html_f(h, "<p class=\"empty\">%s</p>", T(c, "Nothing has been changed in the console yet."));
 	if (a.n >= AUDIT_SHOWN)
