@@ -644,7 +644,7 @@ static void page_devices_code(cx *c)
 	html_f(h, "<h1>%s</h1>", T(c, "Enrolment code"));
 	html_f(h, "<div class=\"alert warn\" role=\"status\">%s</div>",
 	       T(c, "This code is shown only this once. Copy it now, or make a new one later."));
-	html_f(h, "<section class=\"card\"><p class=\"stat code-big\"><code>%s</code></p>", code);
+	html_f(h, "<section class=\"card enroll\"><p class=\"stat code-big\"><code>%s</code></p>", code);
 	qr_svg(h, code, 8);
 	html_f(h, "<p class=\"muted\">%s</p><p>%s</p><p class=\"mono\">tingzi enroll %s %s</p>",
 	       T(c, "The QR code holds the code alone, for a barcode scanner or a phone."),
