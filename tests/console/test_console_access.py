@@ -387,6 +387,12 @@ def other_venue_ids(w, sess):
     expect_eq(sess.get("orgB").get("/venues/%s/members/%s" % (B, w.member[B])).status, 200,
               "venue B's member for venue B's organizer")
     print("ids of another venue: %d requests answered 404, nothing changed" % n)
+    # the list of venues shows each account the venues it may open, no more
+    for role, want in (("staffA", {"A"}), ("orgA", {"A"}), ("orgB", {"B"}), ("owner", {"A", "B"})):
+        text = visible_text(sess.get(role).page("/venues").text)
+        shown = {k for k, name in (("A", "Venue A 茶馆"), ("B", "Venue B 书店")) if name in text}
+        expect_eq(shown, want, "the venues listed for %s" % role)
+    print("venues list: staff and organizers see their own venue only, the owner both")
 
 
 def csrf_checks(w, sess):
