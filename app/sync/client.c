@@ -341,9 +341,10 @@ static sync_result push(store *s, const sync_conf *conf, sync_report *r)
 			res = SYNC_STORE;
 			break;
 		}
-		/* what is left to send and what the hub refused: the console shows it per kiosk */
+		/* what is left to send after this batch, and what the hub refused: the console shows it per kiosk */
 		char queue[96];
-		snprintf(queue, sizeof queue, "X-Tingzi-Queue: pending=%lld dead=%lld", (long long)store_outbox_count(s),
+		int64_t left = store_outbox_count(s) - (int64_t)sent;
+		snprintf(queue, sizeof queue, "X-Tingzi-Queue: pending=%lld dead=%lld", (long long)(left > 0 ? left : 0),
 			 (long long)store_dead_letter_count(s));
 		reply rp;
 		int rc = request("POST", url, conf->token, queue, body, 1, conf->cancel, &rp, why, sizeof why);

@@ -726,7 +726,7 @@ static void page_poster(cx *c)
 	qr_svg(h, p.url, 4);
 	html_f(h, "</div><div class=\"poster-line\">");
 	html_user(h, p.line);
-	html_f(h, "</div><div class=\"poster-url mono\">%s</div></div>", p.url);
+	html_f(h, "</div><div class=\"poster-url\">%s</div></div>", p.url);
 	page_end(c);
 }
 

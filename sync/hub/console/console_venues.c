@@ -495,7 +495,7 @@ static void code_form(cx *c, const char *hours, const char *error)
 		html_f(h, "<div class=\"alert bad\" role=\"alert\">%s</div>", error);
 	form_open(c, action, 0);
 	html_f(h,
-	       "<div class=\"field\"><label for=\"hours\">%s</label><input id=\"hours\" name=\"hours\" "
+	       "<div class=\"field narrow\"><label for=\"hours\">%s</label><input id=\"hours\" name=\"hours\" "
 	       "type=\"number\" min=\"1\" max=\"%d\" value=\"%s\" inputmode=\"numeric\"></div>"
 	       "<button class=\"primary\">%s</button>",
 	       T(c, "Valid for (hours, 1 to 168)"), CODE_HOURS_MAX, hours, T(c, "Make an enrolment code"));

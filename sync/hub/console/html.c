@@ -191,7 +191,9 @@ void html_f(html *h, const char *fmt, ...)
 		char num[64];
 		switch (conv) {
 		case 's': {
-			int prec = star_prec ? va_arg(ap, int) : -1;
+			/* a precision caps the bytes shown: %.*s takes it from the arguments, %.8s from the format */
+			const char *dot = strchr(spec, '.');
+			int prec = star_prec ? va_arg(ap, int) : dot ? atoi(dot + 1) : -1;
 			const char *s = va_arg(ap, const char *);
 			if (s)
 				text_n(h, s, prec >= 0 ? strnlen(s, (size_t)prec) : strlen(s));
