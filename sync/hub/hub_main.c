@@ -322,13 +322,9 @@ static int cmd_devices_enroll_code(hub_store *st, const args *o, const char *usa
 	}
 	if (!venue_known(st, o->word[0], &v))
 		return 1;
-	static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"; /* no 0/O, 1/I */
-	char code[16];
-	for (int i = 0, j = 0; i < 14; i++)
-		code[i] = (i == 4 || i == 9) ? '-' : alphabet[randombytes_uniform(32)], j++;
-	code[14] = '\0';
+	char code[15];
 	unsigned char hash[HUB_HASH_LEN];
-	hub_sha256(code, strlen(code), hash);
+	hub_enroll_code(code, hash);
 	int64_t now = clock_wall_ms(), until = now + hours * 3600 * 1000LL;
 	if (st->ops->code_add(st, v.id, hash, until, now) != HUB_OK) {
 		fprintf(stderr, "tingzi-hub: %s\n", hub_store_errmsg(st));

@@ -25,6 +25,15 @@ void hub_sha256(const void *data, size_t len, unsigned char out[32])
 	crypto_hash_sha256(out, data, len);
 }
 
+void hub_enroll_code(char code[15], unsigned char hash[32])
+{
+	static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+	for (int i = 0; i < 14; i++)
+		code[i] = (i == 4 || i == 9) ? '-' : alphabet[randombytes_uniform(32)];
+	code[14] = '\0';
+	hub_sha256(code, 14, hash);
+}
+
 /* Run with the zone switched to tz; the caller holds tz_lock. */
 static char *zone_in(const char *tz)
 {

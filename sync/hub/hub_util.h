@@ -9,6 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * A new single-use enrolment code, XXXX-XXXX-XXXX of 32 characters that
+ * cannot be mistaken for one another (no 0/O, 1/I), and its SHA-256, which
+ * is all the store keeps.
+ */
+void hub_enroll_code(char code[15], unsigned char hash[32]);
+
 /* SHA-256 of len bytes. */
 void hub_sha256(const void *data, size_t len, unsigned char out[32]);
 

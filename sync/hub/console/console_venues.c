@@ -598,15 +598,6 @@ static void page_devices(cx *c)
 	devices_page(c, "24", NULL);
 }
 
-/* A code like the one `tingzi-hub devices enroll-code` prints: 12 of 32 unambiguous characters, XXXX-XXXX-XXXX. */
-static void make_code(char code[15])
-{
-	static const char alphabet[] = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"; /* no 0/O, 1/I */
-	for (int i = 0; i < 14; i++)
-		code[i] = (i == 4 || i == 9) ? '-' : alphabet[randombytes_uniform(32)];
-	code[14] = '\0';
-}
-
 static void page_devices_code(cx *c)
 {
 	html *h = &c->h;
@@ -623,9 +614,8 @@ static void page_devices_code(cx *c)
 		}
 	}
 	char code[15];
-	make_code(code);
 	unsigned char hash[HUB_HASH_LEN];
-	hub_sha256(code, strlen(code), hash);
+	hub_enroll_code(code, hash);
 	int64_t now = c->rq->now_ms, until = now + hours * 3600 * 1000LL;
 	hub_err e = c->st->ops->code_add(c->st, c->venue.id, hash, until, now);
 	if (e != HUB_OK) {
