@@ -13,12 +13,8 @@ LOG=$WORK/window.log
 KDB=$WORK/k.db
 XPID=""
 KPID=""
-stop_all() {
-	[ -n "$KPID" ] && kill "$KPID" 2>/dev/null && wait "$KPID" 2>/dev/null
-	[ -n "$XPID" ] && kill "$XPID" 2>/dev/null && wait "$XPID" 2>/dev/null
-	true
-}
-trap 'stop_all; cleanup' EXIT
+# the library's exit trap stops them, the kiosk before its display, and keeps the test's status
+LIB_PIDS="KPID XPID $LIB_PIDS"
 
 count() { grep '^{' "$LOG" | jq -c "$1" 2>/dev/null | wc -l; }
 wait_log() {
