@@ -275,6 +275,7 @@ void page_begin(cx *c, const char *title, const char *section)
 	       "<!doctype html><html lang=\"%s\"><head><meta charset=\"utf-8\">"
 	       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
 	       "<title>%s · tingzi</title><link rel=\"stylesheet\" href=\"/static/console.css\">"
+	       "<link rel=\"icon\" href=\"data:,\">"
 	       "<script src=\"/static/console.js\" defer></script></head><body>",
 	       console_lang_tag(c->lang), title);
 	html_f(h, "<header class=\"top\"><a class=\"brand\" href=\"/venues\">tingzi</a>");

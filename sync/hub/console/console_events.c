@@ -313,6 +313,32 @@ static int attend_row(const hub_checkin_row *r, void *ctx)
 }
 
 /* What changes whenever a check-in of the event is added or undone: both only ever grow. */
+/* The venue's kiosks by the first 8 digits of their id, for the Kiosk column: a name reads better than an id. */
+#define KIOSKS_NAMED 64
+typedef struct kiosk_names {
+	char id[KIOSKS_NAMED][9], name[KIOSKS_NAMED][65];
+	size_t n;
+} kiosk_names;
+
+static int kiosk_named(const hub_device *d, void *ctx)
+{
+	kiosk_names *k = ctx;
+	if (k->n < KIOSKS_NAMED && d->name[0]) {
+		snprintf(k->id[k->n], sizeof k->id[0], "%.8s", d->id);
+		snprintf(k->name[k->n], sizeof k->name[0], "%s", d->name);
+		k->n++;
+	}
+	return 0;
+}
+
+static const char *kiosk_name(const kiosk_names *k, const char *id8)
+{
+	for (size_t i = 0; i < k->n; i++)
+		if (strcmp(k->id[i], id8) == 0)
+			return k->name[i];
+	return id8;
+}
+
 static int64_t changed_stamp(const attendance *a)
 {
 	return (int64_t)(a->rows + a->reversed);
@@ -397,6 +423,8 @@ static void event_view(cx *c, const hub_event *ev, const event_form *f)
 		       "class=\"data\"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr></"
 		       "thead><tbody>\n",
 		       lt, lm, lh, lk);
+		kiosk_names kn = {.n = 0};
+		c->st->ops->devices_each(c->st, c->venue.id, kiosk_named, &kn); /* without names, ids are shown */
 		size_t n = at.rows < SHOWN_MAX ? at.rows : SHOWN_MAX;
 		for (; shown < n && rows.len < ROWS_BYTES_MAX; shown++) {
 			const shown_row *s = &at.ring[(at.rows - 1 - shown) % SHOWN_MAX];
@@ -414,9 +442,10 @@ static void event_view(cx *c, const hub_event *ev, const event_form *f)
 				html_f(&rows, " <span class=\"badge bad\">%s</span>", undone);
 			if (s->duplicate)
 				html_f(&rows, " <span class=\"badge warn\">%s</span>", dup);
-			html_f(&rows,
-			       "</td><td data-label=\"%s\">%s</td><td data-label=\"%s\">%s</td></tr>\n", lh,
-			       method_name(c, s->method), lk, s->device);
+			html_f(&rows, "</td><td data-label=\"%s\">%s</td><td data-label=\"%s\">", lh,
+			       method_name(c, s->method), lk);
+			html_user(&rows, kiosk_name(&kn, s->device));
+			html_f(&rows, "</td></tr>\n");
 		}
 		html_f(&rows, "</tbody></table>\n");
 	}
