@@ -52,8 +52,8 @@ static const char *const sql[Q_COUNT] = {
     [Q_EVENT_BY_UID] = "SELECT venue_id, rowid, origin_device FROM events WHERE uid = ?1",
     [Q_CHECKIN_INSERT] = "INSERT INTO checkins(id, venue_id, device_id, member_uid, member_sent, event_uid,"
 			 " method, wall_ms, mono_ms, boot, device_seq, visit, flags, kiosk_day, offset_ms,"
-			 " corrected_ms, day, akey, received_ms)"
-			 " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)"
+			 " corrected_ms, day, akey, received_ms, member_rid)"
+			 " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)"
 			 " ON CONFLICT(id) DO NOTHING",
     [Q_ATTEND_INSERT] = "INSERT INTO attendances(akey, member_rid, checkin_rid) VALUES(?1, ?2, ?3)"
 			" ON CONFLICT(akey, member_rid) DO NOTHING",
@@ -339,6 +339,7 @@ static hub_err push_checkin(sq *s, const hub_venue *v, const char *device, int64
 	bt(st, 17, day);
 	bt(st, 18, akey);
 	bi(st, 19, now);
+	bi(st, 20, who_rid);
 	hub_err e = done(s, st);
 	if (e != HUB_OK)
 		return e;

@@ -73,7 +73,7 @@ static const char *const sql[Q_COUNT] = {
     [Q_MEMBER_GET] = "SELECT " MEMBER_COLS " FROM members WHERE uid = ?1",
     [Q_MEMBER_RID] = "SELECT " MEMBER_COLS " FROM members WHERE rowid = ?1",
     [Q_MEMBER_VISITS] = "SELECT count(*), coalesce(max(corrected_ms), 0) FROM checkins"
-			" WHERE member_uid = ?1 AND " COUNTED,
+			" WHERE member_rid = ?1 AND " COUNTED,
     [Q_MEMBER_UPDATE] = "UPDATE members SET seq = ?2, updated_ms = ?3, tier = ?4, expires = ?5, code = ?6"
 			" WHERE uid = ?1",
     [Q_MEMBER_GONE] =
@@ -83,15 +83,17 @@ static const char *const sql[Q_COUNT] = {
     [Q_MERGED_INTO] = "SELECT uid FROM members WHERE merged_into = ?1",
     [Q_MEMBER_REPOINT] = "UPDATE members SET seq = ?2, updated_ms = ?3, merged_into = ?4 WHERE uid = ?1",
     [Q_GONE_CHECKINS] = "SELECT c.rowid, c.duplicate_of IS NULL, c.event_uid IS NOT NULL, e.rowid, c.day"
-			" FROM checkins c LEFT JOIN events e ON e.uid = c.event_uid WHERE c.member_uid = ?1",
+			" FROM checkins c LEFT JOIN events e ON e.uid = c.event_uid WHERE c.member_rid = ?1",
     [Q_ATTEND_MOVE] = "INSERT INTO attendances(akey, member_rid, checkin_rid) VALUES(?1, ?2, ?3)"
 		      " ON CONFLICT(akey, member_rid) DO NOTHING",
     [Q_ATTEND_HOLDER] = "SELECT c.id FROM attendances a JOIN checkins c ON c.rowid = a.checkin_rid"
 			" WHERE a.akey = ?1 AND a.member_rid = ?2",
     [Q_ATTEND_DROP] = "DELETE FROM attendances WHERE akey = ?1 AND member_rid = ?2",
     [Q_CHECKIN_DUP_OF] = "UPDATE checkins SET duplicate_of = ?2 WHERE rowid = ?1",
-    [Q_CHECKINS_MOVE] = "UPDATE checkins SET member_uid = ?2 WHERE member_uid = ?1",
-    [Q_MEMBER_CHECKINS] = HSQ_CHECKIN_SELECT " WHERE c.member_uid = ?1 ORDER BY c.corrected_ms DESC",
+    [Q_CHECKINS_MOVE] = "UPDATE checkins SET member_rid = ?2, member_uid = ?3 WHERE member_rid = ?1",
+    [Q_MEMBER_CHECKINS] =
+	HSQ_CHECKIN_SELECT " WHERE c.member_rid = (SELECT rowid FROM members WHERE uid = ?1)"
+			   " ORDER BY c.corrected_ms DESC",
     [Q_EVENTS] = "SELECT " EVENT_COLS " FROM events WHERE venue_id = ?1 ORDER BY start_ms DESC, rowid DESC",
     [Q_EVENT_GET] = "SELECT " EVENT_COLS " FROM events WHERE uid = ?1",
     [Q_EVENT_UPDATE] = "UPDATE events SET seq = ?2, title = ?3, start_ms = ?4, end_ms = ?5 WHERE uid = ?1",
@@ -196,7 +198,7 @@ static hub_err member_one(sq *s, sqlite3_stmt *st, hub_member *out)
 	sqlite3_reset(st);
 	if (!(st = q(s, Q_MEMBER_VISITS)))
 		return HUB_ERR;
-	bt(st, 1, out->uid);
+	bi(st, 1, out->rid);
 	if ((e = row(s, st)) == HUB_OK) {
 		out->visits = sqlite3_column_int64(st, 0);
 		out->last_visit_ms = sqlite3_column_int64(st, 1);
@@ -283,12 +285,12 @@ typedef struct moved {
 } moved;
 
 /* gone's check-ins with their attendance keys as push_checkin makes them: *n of them, in a malloc'd *out. */
-static hub_err gone_checkins(sq *s, const char *gone, moved **out, size_t *n)
+static hub_err gone_checkins(sq *s, const mrow *gone, moved **out, size_t *n)
 {
 	sqlite3_stmt *st = q(s, Q_GONE_CHECKINS);
 	if (!st)
 		return HUB_ERR;
-	bt(st, 1, gone);
+	bi(st, 1, gone->rid);
 	size_t cap = 0;
 	*out = NULL, *n = 0;
 	int rc;
@@ -372,7 +374,7 @@ static hub_err move_checkins(sq *s, const mrow *keep, const mrow *gone)
 {
 	moved *c = NULL;
 	size_t n = 0;
-	hub_err e = gone_checkins(s, gone->uid, &c, &n);
+	hub_err e = gone_checkins(s, gone, &c, &n);
 	for (int pass = 0; pass < 2 && e == HUB_OK; pass++)
 		for (size_t i = 0; i < n && e == HUB_OK; i++)
 			if (c[i].holder == (pass == 0))
@@ -381,8 +383,9 @@ static hub_err move_checkins(sq *s, const mrow *keep, const mrow *gone)
 	sqlite3_stmt *st = e == HUB_OK ? q(s, Q_CHECKINS_MOVE) : NULL;
 	if (!st)
 		return e == HUB_OK ? HUB_ERR : e;
-	bt(st, 1, gone->uid);
-	bt(st, 2, keep->uid);
+	bi(st, 1, gone->rid);
+	bi(st, 2, keep->rid);
+	bt(st, 3, keep->uid);
 	return done(s, st);
 }
 

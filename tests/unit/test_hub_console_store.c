@@ -643,6 +643,11 @@ static void test_member_merge(void **state)
 	assert_string_equal(find(&x, ID("001"))->dup, "");
 	assert_int_equal(db_int(f, "SELECT count(*) FROM checkins WHERE member_uid = ?1", gone), 0);
 	assert_int_equal(db_int(f, "SELECT count(*) FROM checkins WHERE member_uid = ?1", keep), 5);
+	assert_int_equal(db_int(f,
+				"SELECT count(*) FROM checkins c JOIN members m ON m.uid = ?1"
+				" WHERE c.member_rid = m.rowid",
+				keep),
+			 5);
 	assert_int_equal(st->ops->member_get(st, keep, &k), HUB_OK);
 	assert_int_equal(k.visits, 3);
 	assert_int_equal(k.last_visit_ms, T0 + DAY + HOUR);
@@ -1055,8 +1060,10 @@ static void test_upgrade_from_2(void **state)
 										   "day, akey, duplicate_of,"
 										   " received_ms) VALUES"
 										   " ('" ID("121") "', '" ID(
-										       "100") "', '" DEV_A
-											      "', '" ID("101") "', '" ID(
+										       "100") "', '" DEV_A "'"
+											      ","
+											      " "
+											      "'" ID("101") "', '" ID(
 												  "101") "', "
 													 "'" ID("110") "',"
 														       "  'scan', 1500, 1, 'b', 1, 1, 0, '', 0, 1500, '1970-01-01', 'e:" ID("110") "', NULL, 1600),"
@@ -1065,18 +1072,15 @@ static void test_upgrade_from_2(void **state)
 																											       "', '" ID("102") "', '" ID("102") "', '" ID("110") "',"
 																																		  "  'scan', 1510, 2, 'b', 2, 1, 0, '', 0, 1510, '1970-01-01', 'e:" ID("110") "', NULL, 1600),"
 																																											      " ('" ID(
-																																												  "123") "', '" ID("100") "', '" DEV_A
-																																															  "', '" ID("101") "', '" ID(
-																																															      "101") "', '" ID("110") "',"
-																																																		      "  'scan', 1520, 3, 'b', 3, 1, 0, '', 0, 1520, '1970-01-01', 'e:" ID(
-																																																			  "110") "', '" ID("121") "', 1600);"
-																																																						  "INSERT INTO attendances VALUES(1, 1, 1), (1, 2, 2);"
-																																																						  "INSERT INTO records(id, kind, venue_id, device_id, body, wall_ms, received_ms, session, action, detail,"
-																																																						  " seq) VALUES('" ID(
-																																																						      "130") "', 'audit', '" ID("100") "', '" DEV_A
-																																																										       "', '{}', 5, 6, '" ID(
-																																																											   "131") "',"
-																																																												  " 'staff.enter', '{}', 1);",
+																																												  "123") "', '" ID("100") "', '" DEV_A "', '" ID("101") "', '" ID("101") "', '" ID("110") "',"
+																																																							  "  'scan', 1520, 3, 'b', 3, 1, 0, '', 0, 1520, '1970-01-01', 'e:" ID(
+																																																							      "110") "', '" ID("121") "', 1600);"
+																																																										      "INSERT INTO attendances VALUES(1, 1, 1), (1, 2, 2);"
+																																																										      "INSERT INTO records(id, kind, venue_id, device_id, body, wall_ms, received_ms, session, action, detail,"
+																																																										      " seq) VALUES('" ID("130") "', 'audit', '" ID("100") "', '" DEV_A
+																																																																	   "', '{}', 5, 6, '" ID(
+																																																																	       "131") "',"
+																																																																		      " 'staff.enter', '{}', 1);",
 		 schema_v2);
 	testdb_exec(f->path, sqltext);
 	assert_int_equal(testdb_int(f->path, "PRAGMA user_version", NULL), 2);
@@ -1173,12 +1177,12 @@ static void test_page_plans(void **state)
 	    {"SELECT count(*) FROM checkins WHERE event_uid = ?1 AND duplicate_of IS NULL AND reversed = 0",
 	     "SEARCH checkins USING COVERING INDEX checkins_event (event_uid=?)"},
 	    {"SELECT c.id, m.name, e.title FROM checkins c LEFT JOIN members m ON m.uid = c.member_uid"
-	     " LEFT JOIN events e ON e.uid = c.event_uid WHERE c.member_uid = ?1 ORDER BY c.corrected_ms "
-	     "DESC",
-	     "SEARCH c USING INDEX checkins_member (member_uid=?)"},
-	    {"SELECT count(*), max(corrected_ms) FROM checkins WHERE member_uid = ?1 AND duplicate_of IS NULL"
+	     " LEFT JOIN events e ON e.uid = c.event_uid"
+	     " WHERE c.member_rid = (SELECT rowid FROM members WHERE uid = ?1) ORDER BY c.corrected_ms DESC",
+	     "SEARCH c USING INDEX checkins_member (member_rid=?)"},
+	    {"SELECT count(*), max(corrected_ms) FROM checkins WHERE member_rid = ?1 AND duplicate_of IS NULL"
 	     " AND reversed = 0",
-	     "SEARCH checkins USING COVERING INDEX checkins_member (member_uid=?)"},
+	     "SEARCH checkins USING COVERING INDEX checkins_member (member_rid=?)"},
 	    {"SELECT uid, (SELECT count(*) FROM checkins c WHERE c.event_uid = events.uid AND c.duplicate_of "
 	     "IS NULL"
 	     " AND c.reversed = 0) FROM events WHERE venue_id = ?1 ORDER BY start_ms DESC, rowid DESC",
