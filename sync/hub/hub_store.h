@@ -200,6 +200,11 @@ typedef struct hub_event {
 	int64_t attendance; /* check-ins counted (not reversed, not duplicates) */
 } hub_event;
 
+typedef struct hub_event_tally {
+	int64_t counted;		/* not reversed, not duplicates */
+	int64_t rows, reversed, duplicates; /* every check-in of the event, and of them undone and duplicates */
+} hub_event_tally;
+
 typedef struct hub_link {
 	char uid[HUB_ID_MAX], venue_id[HUB_ID_MAX], event_uid[HUB_ID_MAX];
 	char platform[16], label[STORE_TITLE_MAX], url[HUB_URL_MAX], slug[HUB_SLUG_MAX];
@@ -326,8 +331,8 @@ typedef struct hub_store_ops {
 	/* The event's check-ins in the order made (reversed and duplicates too). */
 	hub_err (*event_checkins_each)(hub_store *st, const char *uid, int (*fn)(const hub_checkin_row *r, void *ctx),
 				       void *ctx);
-	/* Check-ins of the event counted now (not reversed, not duplicates). */
-	hub_err (*event_count)(hub_store *st, const char *uid, int64_t *count);
+	/* An event's check-ins counted from the index alone (what a page polling it every few seconds asks). */
+	hub_err (*event_count)(hub_store *st, const char *uid, hub_event_tally *out);
 
 	/* Links of a venue, newest first, removed ones too. */
 	hub_err (*links_each)(hub_store *st, const char *venue_id, int (*fn)(const hub_link *l, void *ctx), void *ctx);

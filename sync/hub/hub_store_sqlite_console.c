@@ -99,8 +99,9 @@ static const char *const sql[Q_COUNT] = {
     [Q_EVENT_UPDATE] = "UPDATE events SET seq = ?2, title = ?3, start_ms = ?4, end_ms = ?5 WHERE uid = ?1",
     [Q_EVENT_CANCEL] = "UPDATE events SET seq = ?2, deleted = 1 WHERE uid = ?1",
     [Q_EVENT_CHECKINS] = HSQ_CHECKIN_SELECT " WHERE c.event_uid = ?1 ORDER BY c.corrected_ms",
-    [Q_EVENT_COUNT] = "SELECT (SELECT count(*) FROM checkins WHERE event_uid = ?1 AND " COUNTED ")"
-		      " FROM events WHERE uid = ?1",
+    [Q_EVENT_COUNT] = "SELECT count(c.rowid), coalesce(sum(c.duplicate_of IS NULL AND c.reversed = 0), 0), coalesce(sum(c.reversed), 0),"
+		      " coalesce(sum(c.duplicate_of IS NOT NULL), 0)"
+		      " FROM events e LEFT JOIN checkins c ON c.event_uid = e.uid WHERE e.uid = ?1 GROUP BY e.uid",
     [Q_LINKS] = "SELECT " LINK_COLS " FROM links WHERE venue_id = ?1 ORDER BY created_ms DESC, rowid DESC",
     [Q_LINK_GET] = "SELECT " LINK_COLS " FROM links WHERE uid = ?1",
     [Q_LINK_EXPIRE] = "UPDATE links SET seq = ?2, expires_ms = ?3 WHERE uid = ?1",
@@ -562,14 +563,23 @@ hub_err hsq_event_checkins_each(hub_store *b, const char *uid, int (*fn)(const h
 	return hsq_checkins_of(s, st, fn, ctx);
 }
 
-hub_err hsq_event_count(hub_store *b, const char *uid, int64_t *count)
+hub_err hsq_event_count(hub_store *b, const char *uid, hub_event_tally *out)
 {
 	sq *s = (sq *)b;
 	sqlite3_stmt *st = q(s, Q_EVENT_COUNT);
 	if (!st)
 		return HUB_ERR;
 	bt(st, 1, uid);
-	hub_err e = int_of(s, st, count);
+	memset(out, 0, sizeof *out);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->rows = sqlite3_column_int64(st, 0);
+		out->counted = sqlite3_column_int64(st, 1);
+		out->reversed = sqlite3_column_int64(st, 2);
+		out->duplicates = sqlite3_column_int64(st, 3);
+	}
+	hub_err e = rc == SQLITE_ROW ? HUB_OK : rc == SQLITE_DONE ? HUB_NOT_FOUND : fail(s, rc);
+	sqlite3_reset(st);
 	return e == HUB_NOT_FOUND ? refuse(s, e, "no event %s", uid) : e;
 }
 

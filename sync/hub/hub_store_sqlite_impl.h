@@ -317,7 +317,7 @@ hub_err hsq_event_update(hub_store *b, const char *uid, const char *title, int64
 hub_err hsq_event_cancel(hub_store *b, const char *uid, int64_t now);
 hub_err hsq_event_checkins_each(hub_store *b, const char *uid, int (*fn)(const hub_checkin_row *r, void *ctx),
 				void *ctx);
-hub_err hsq_event_count(hub_store *b, const char *uid, int64_t *count);
+hub_err hsq_event_count(hub_store *b, const char *uid, hub_event_tally *out);
 hub_err hsq_links_each(hub_store *b, const char *venue, int (*fn)(const hub_link *l, void *ctx), void *ctx);
 hub_err hsq_link_get(hub_store *b, const char *uid, hub_link *out);
 hub_err hsq_link_expire(hub_store *b, const char *uid, int64_t now);
