@@ -245,6 +245,7 @@ typedef struct hub_store_ops {
 	void (*members_rollback)(hub_store *st);
 	hub_err (*event_add)(hub_store *st, const char *venue_id, const char *title, int64_t start_ms,
 			     int64_t end_ms, int64_t now_ms, char uid[HUB_ID_MAX]);
+	/* HUB_EXISTS: another venue uses the slug (as its live code or under one of its links). */
 	hub_err (*link_add)(hub_store *st, const hub_link_new *l, int64_t now_ms, char uid[HUB_ID_MAX]);
 	/* The URL a live code leads to now, counting the redirect: HUB_NOT_FOUND
 	 * for an unknown slug, HUB_INVALID when none of its links is valid. */

@@ -33,6 +33,7 @@ enum {
 	Q_LIVE_LINKS,
 	Q_LIVE_COUNT,
 	Q_SLUG_KNOWN,
+	Q_SLUG_ELSEWHERE,
 	Q_EXPORT,
 	Q_RECORDS_EXPORT,
 	Q_COUNT
@@ -78,6 +79,8 @@ static const char *const sql[Q_COUNT] = {
     [Q_LIVE_LINKS] = "SELECT uid, url, expires_ms, cap, redirects FROM links WHERE slug = ?1 AND deleted = 0"
 		     " ORDER BY created_ms, rowid",
     [Q_LIVE_COUNT] = "UPDATE links SET redirects = redirects + 1 WHERE uid = ?1",
+    [Q_SLUG_ELSEWHERE] = "SELECT 1 FROM venues WHERE slug = ?1 AND id <> ?2 UNION ALL"
+			 " SELECT 1 FROM links WHERE slug = ?1 AND venue_id <> ?2 LIMIT 1",
     [Q_SLUG_KNOWN] = "SELECT 1 FROM venues WHERE slug = ?1 UNION ALL SELECT 1 FROM links WHERE slug = ?1 LIMIT 1",
     [Q_EXPORT] = HSQ_CHECKIN_SELECT " WHERE c.venue_id = ?1 ORDER BY c.rowid",
     [Q_RECORDS_EXPORT] = "SELECT id, kind, device_id, session, action, detail, checkin, reason, wall_ms, seq,"
@@ -500,6 +503,17 @@ hub_err hsq_link_add(hub_store *b, const hub_link_new *l, int64_t now, char uid[
 		return e;
 	int64_t seq = 0;
 	sqlite3_stmt *st;
+	/* a slug is one venue's: another's link under it would take over that venue's printed codes */
+	if (!(st = q(s, Q_SLUG_ELSEWHERE)))
+		return rollback(s, HUB_ERR);
+	bt(st, 1, l->slug);
+	bt(st, 2, l->venue_id);
+	int rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return rollback(s, refuse(s, HUB_EXISTS, "another venue uses the live code %s", l->slug));
+	if (rc != SQLITE_DONE)
+		return rollback(s, fail(s, rc));
 	if (l->is_default) {
 		seq = hsq_next_seq(s, l->venue_id, HUB_SET_LINKS, &e);
 		if (e != HUB_OK || !(st = q(s, Q_LINK_CLEAR_DEFAULT)))

@@ -846,6 +846,18 @@ static void test_links(void **state)
 	b.url = "https://b.example/", b.label = "B群", b.cap = 50;
 	assert_int_equal(st->ops->link_add(st, &a, 1000, l1), HUB_OK);
 	assert_int_equal(st->ops->link_add(st, &b, 2000, l2), HUB_OK);
+	/* another venue may not put a link under this venue's slugs (its printed codes would lead elsewhere) */
+	hub_venue other;
+	char l3[HUB_ID_MAX];
+	assert_int_equal(st->ops->venue_add(st, "别家", "UTC", 1500, &other), HUB_OK);
+	hub_link_new c = a;
+	c.venue_id = other.id, c.url = "https://evil.example/";
+	assert_int_equal(st->ops->link_add(st, &c, 2500, l3), HUB_EXISTS);
+	c.slug = f->v.slug;
+	assert_int_equal(st->ops->link_add(st, &c, 2500, l3), HUB_EXISTS);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM links WHERE url = ?1", "https://evil.example/"), 0);
+	c.slug = other.slug; /* its own: fine */
+	assert_int_equal(st->ops->link_add(st, &c, 2500, l3), HUB_OK);
 	lks x = {0};
 	assert_int_equal(st->ops->links_each(st, f->v.id, take_link, &x), HUB_OK);
 	assert_int_equal(x.n, 2);

@@ -153,45 +153,6 @@ static int slug_ours(const cx *c, const link_list *ll, const char *slug)
 	return 0;
 }
 
-/* Whether another venue uses a slug: as its live code, or under one of its links. */
-typedef struct slug_check {
-	cx *c;
-	const char *slug;
-	int taken;
-	hub_err e;
-} slug_check;
-
-static int other_link(const hub_link *l, void *ctx)
-{
-	slug_check *s = ctx;
-	if (strcmp(l->slug, s->slug) == 0) {
-		s->taken = 1;
-		return 1;
-	}
-	return 0;
-}
-
-static int other_venue(const hub_venue *v, void *ctx)
-{
-	slug_check *s = ctx;
-	if (strcmp(v->id, s->c->venue.id) == 0)
-		return 0;
-	if (strcmp(v->slug, s->slug) == 0) {
-		s->taken = 1;
-		return 1;
-	}
-	s->e = s->c->st->ops->links_each(s->c->st, v->id, other_link, s);
-	return s->taken || s->e != HUB_OK;
-}
-
-static hub_err slug_taken_elsewhere(cx *c, const char *slug, int *taken)
-{
-	slug_check s = {c, slug, 0, HUB_OK};
-	hub_err e = c->st->ops->venues_each(c->st, other_venue, &s);
-	*taken = s.taken;
-	return e != HUB_OK ? e : s.e;
-}
-
 static void live_url(cx *c, const char *slug, char *out, size_t len)
 {
 	char base[600];
@@ -538,22 +499,6 @@ static void page_links_add(cx *c)
 		links_page(c, &f, T(c, "The label must be at most 159 bytes of text on one line."), 400);
 		return;
 	}
-	if (strcmp(use_slug, c->venue.slug) != 0) {
-		link_list ll;
-		hub_err e = links_load(c, c->venue.id, &ll);
-		int ours = e == HUB_OK && slug_ours(c, &ll, use_slug), taken = 0;
-		free(ll.l);
-		if (e == HUB_OK && !ours)
-			e = slug_taken_elsewhere(c, use_slug, &taken);
-		if (e != HUB_OK) {
-			page_store_failed(c, e);
-			return;
-		}
-		if (taken) {
-			links_page(c, &f, T(c, "Another venue uses that live code. Choose another name."), 409);
-			return;
-		}
-	}
 	hub_link_new l = {.venue_id = c->venue.id,
 			  .platform = plat,
 			  .label = f.label[0] ? f.label : links_platform_name(plat),
@@ -566,6 +511,10 @@ static void page_links_add(cx *c)
 	hub_err e = c->st->ops->link_add(c->st, &l, now, uid);
 	if (e == HUB_INVALID) {
 		links_page(c, &f, T(c, "The hub refused this link. Check the address and the other fields."), 400);
+		return;
+	}
+	if (e == HUB_EXISTS) {
+		links_page(c, &f, T(c, "Another venue uses that live code. Choose another name."), 409);
 		return;
 	}
 	if (e != HUB_OK) {
