@@ -287,6 +287,7 @@ typedef struct hub_store_ops {
 	hub_err (*login_failures)(hub_store *st, const char *key, int64_t since_ms, int64_t *count);
 	hub_err (*login_clear)(hub_store *st, const char *key);
 
+	/* Also deletes sessions not seen for 30 days (ended long before, by being idle). */
 	hub_err (*session_add)(hub_store *st, const hub_session *s);
 	/* The session and its user, when the session was seen after idle_after_ms
 	 * and its user is not disabled: seen_ms becomes now_ms. HUB_NOT_FOUND otherwise. */

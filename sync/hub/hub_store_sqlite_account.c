@@ -37,6 +37,7 @@ enum {
 	Q_FAIL_COUNT,
 	Q_FAIL_CLEAR,
 	Q_SESSION_ADD,
+	Q_SESSIONS_PRUNE,
 	Q_SESSION_SEEN,
 	Q_SESSION_END,
 	Q_SESSIONS_END_USER,
@@ -67,6 +68,7 @@ static const char *const sql[Q_COUNT] = {
     [Q_FAIL_COUNT] = "SELECT count(*) FROM login_failures WHERE key = ?1 AND at_ms >= ?2",
     [Q_FAIL_CLEAR] = "DELETE FROM login_failures WHERE key = ?1",
     [Q_SESSION_ADD] = "INSERT INTO sessions(hash, user_id, created_ms, seen_ms) VALUES(?1, ?2, ?3, ?4)",
+    [Q_SESSIONS_PRUNE] = "DELETE FROM sessions WHERE seen_ms < ?1",
     [Q_SESSION_SEEN] =
 	"UPDATE sessions SET seen_ms = ?3 WHERE hash = ?1 AND seen_ms >= ?2 AND EXISTS(SELECT 1"
 	" FROM users u WHERE u.id = sessions.user_id AND u.disabled_ms = 0) RETURNING user_id, created_ms",
@@ -373,6 +375,8 @@ hub_err hsq_login_clear(hub_store *b, const char *key)
 	return done(s, st);
 }
 
+#define SESSIONS_KEPT_MS (30LL * 86400 * 1000)
+
 hub_err hsq_session_add(hub_store *b, const hub_session *ses)
 {
 	sq *s = (sq *)b;
@@ -387,6 +391,11 @@ hub_err hsq_session_add(hub_store *b, const hub_session *ses)
 	/* the only foreign key here is the user's */
 	if (e == HUB_EXISTS && sqlite3_extended_errcode(s->db) == SQLITE_CONSTRAINT_FOREIGNKEY)
 		e = refuse(s, HUB_NOT_FOUND, "no account %s", ses->user_id);
+	/* sessions nobody used for 30 days ended long ago (12 hours idle): a sign-in clears them away */
+	if (e == HUB_OK && (st = q(s, Q_SESSIONS_PRUNE))) {
+		bi(st, 1, ses->created_ms - SESSIONS_KEPT_MS);
+		e = done(s, st);
+	}
 	return e;
 }
 

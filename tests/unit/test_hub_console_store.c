@@ -397,6 +397,14 @@ static void test_sessions(void **state)
 	assert_int_equal(st->ops->session_get(st, a4.hash, 0, 6100, &got, &u), HUB_OK);
 	assert_int_equal(st->ops->sessions_end_user(st, a.id), HUB_OK);
 	assert_int_equal(db_int(f, "SELECT count(*) FROM sessions", NULL), 0);
+	/* a sign-in clears away sessions nobody used for 30 days, and only those */
+	hub_session old = session("old", b.id, 1000), recent = session("recent", b.id, 20LL * 86400000);
+	assert_int_equal(st->ops->session_add(st, &old), HUB_OK);
+	assert_int_equal(st->ops->session_add(st, &recent), HUB_OK);
+	hub_session later = session("later", a.id, 31LL * 86400000 + 2000);
+	assert_int_equal(st->ops->session_add(st, &later), HUB_OK);
+	assert_int_equal(db_int(f, "SELECT count(*) FROM sessions", NULL), 2);
+	assert_int_equal(st->ops->session_get(st, old.hash, 0, 31LL * 86400000 + 3000, &got, &u), HUB_NOT_FOUND);
 }
 
 static void test_login_failures(void **state)
