@@ -13,6 +13,7 @@ command -v npm >/dev/null || { echo "FAIL: npm is not installed (packaging/test.
 major=$(node -p 'process.versions.node.split(".")[0]')
 [ "$major" -ge 18 ] || { echo "FAIL: node $(node --version) is too old for puppeteer-core (18 or later)" >&2; exit 1; }
 mkdir -p "$dir"
+dir=$(cd "$dir" && pwd) # the install below runs from inside it
 want=$(cat "$here/package.json" "$here/package-lock.json" | sha256sum | cut -d' ' -f1)
 if [ -f "$dir/lock.sha256" ] && [ "$(cat "$dir/lock.sha256")" = "$want" ] &&
 	[ -f "$dir/node_modules/puppeteer-core/package.json" ]; then

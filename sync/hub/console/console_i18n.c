@@ -277,17 +277,27 @@ static void put_text(void *ctx, const char *s, size_t len, int value)
 	t->out[t->at] = '\0';
 }
 
+void html_fill(html *h, const char *translated, const char *const *args, size_t n)
+{
+	fill(translated, args, n, put_html, h);
+}
+
+const char *text_fill(char *out, size_t len, const char *translated, const char *const *args, size_t n)
+{
+	textbuf t = {out, len, 0};
+	out[0] = '\0';
+	fill(translated, args, n, put_text, &t);
+	return out;
+}
+
 void cx_say_v(cx *c, const char *msgid, const char *const *args, size_t n)
 {
-	fill(T(c, msgid), args, n, put_html, &c->h);
+	html_fill(&c->h, T(c, msgid), args, n);
 }
 
 const char *cx_sayf_v(cx *c, char *out, size_t len, const char *msgid, const char *const *args, size_t n)
 {
-	textbuf t = {out, len, 0};
-	out[0] = '\0';
-	fill(T(c, msgid), args, n, put_text, &t);
-	return out;
+	return text_fill(out, len, T(c, msgid), args, n);
 }
 
 const char *cx_num(int64_t v, char out[24])

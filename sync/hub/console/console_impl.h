@@ -77,6 +77,9 @@ const char *console_lang_tag(console_lang l); /* "zh-Hans", "zh-Hant", "en" */
  * error. Values are strings: cx_num() makes one of a number.
  */
 void cx_say_v(cx *c, const char *msgid, const char *const *args, size_t n);
+/* The same with a sentence already translated, into any html buffer or into out. */
+void html_fill(html *h, const char *translated, const char *const *args, size_t n);
+const char *text_fill(char *out, size_t len, const char *translated, const char *const *args, size_t n);
 const char *cx_sayf_v(cx *c, char *out, size_t len, const char *msgid, const char *const *args, size_t n);
 const char *cx_num(int64_t v, char out[24]);
 #define CX_ARGS(...)  ((const char *const[]){__VA_ARGS__, NULL})

@@ -36,36 +36,15 @@ static const char slug_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRST
 
 /* ---- text with values (see console_venues.c) ---- */
 
+/* tmpl (translated) with its first %s replaced by a and its second by b: into out, or into the page (console_i18n.c). */
 static const char *fill(char *out, size_t len, const char *tmpl, const char *a, const char *b)
 {
-	size_t o = 0;
-	const char *args[2] = {a, b};
-	int k = 0;
-	for (const char *p = tmpl; *p && o + 1 < len;) {
-		if (p[0] == '%' && p[1] == 's' && k < 2) {
-			const char *v = args[k++];
-			for (; v && *v && o + 1 < len; v++)
-				out[o++] = *v;
-			p += 2;
-		} else {
-			out[o++] = *p++;
-		}
-	}
-	out[o] = 0;
-	return out;
+	return text_fill(out, len, tmpl, (const char *const[]){a, b}, 2);
 }
 
 static void say(html *h, const char *tmpl, const char *a, const char *b)
 {
-	const char *args[2] = {a, b};
-	int k = 0;
-	const char *p = tmpl, *at;
-	while (k < 2 && (at = strstr(p, "%s"))) {
-		html_f(h, "%.*s", (int)(at - p), p);
-		html_user(h, args[k++]);
-		p = at + 2;
-	}
-	html_text(h, p);
+	html_fill(h, tmpl, (const char *const[]){a, b}, 2);
 }
 
 static const char *num(char *out, size_t len, long long n)
