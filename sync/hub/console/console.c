@@ -180,6 +180,21 @@ const char *cx_time(cx *c, int64_t ms, char out[17])
 	return out;
 }
 
+int cx_append(void **items, size_t *n, size_t *cap, const void *item, size_t size)
+{
+	if (*n == *cap) {
+		size_t more = *cap ? *cap * 2 : 16;
+		void *grown = realloc(*items, more * size);
+		if (!grown)
+			return -1;
+		*items = grown;
+		*cap = more;
+	}
+	memcpy((char *)*items + *n * size, item, size);
+	(*n)++;
+	return 0;
+}
+
 void cx_mask_phone(const char *phone, char *out, size_t len)
 {
 	roster_mask_phone(phone ? phone : "", out, len);

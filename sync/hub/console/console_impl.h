@@ -119,6 +119,8 @@ void page_store_failed(cx *c, hub_err e);
 int console_audit(cx *c, const char *action, json_t *detail);
 
 /* ---- small things ---- */
+/* Append a copy of item (size bytes) to a growing array *items of *n (room for *cap): 0, or -1 out of memory. */
+int cx_append(void **items, size_t *n, size_t *cap, const void *item, size_t size);
 /* A time in the venue's zone ("2026-12-06 19:30"); into a buffer of 17. */
 const char *cx_time(cx *c, int64_t ms, char out[17]);
 /* A phone masked for the screen ("138****5678"). */

@@ -76,18 +76,8 @@ typedef struct link_list {
 static int link_take(const hub_link *l, void *ctx)
 {
 	link_list *ll = ctx;
-	if (ll->n == ll->cap) {
-		size_t cap = ll->cap ? ll->cap * 2 : 16;
-		hub_link *nl = realloc(ll->l, cap * sizeof *nl);
-		if (!nl) {
-			ll->oom = 1;
-			return 1;
-		}
-		ll->l = nl;
-		ll->cap = cap;
-	}
-	ll->l[ll->n++] = *l;
-	return 0;
+	ll->oom = cx_append((void **)&ll->l, &ll->n, &ll->cap, l, sizeof *l) != 0;
+	return ll->oom;
 }
 
 static hub_err links_load(cx *c, const char *venue_id, link_list *ll)

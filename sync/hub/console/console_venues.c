@@ -126,18 +126,9 @@ typedef struct kiosks {
 static int kiosk_take(const hub_device *d, void *ctx)
 {
 	kiosks *ks = ctx;
-	if (ks->n == ks->cap) {
-		size_t cap = ks->cap ? ks->cap * 2 : 8;
-		kiosk *k = realloc(ks->k, cap * sizeof *k);
-		if (!k) {
-			ks->oom = 1;
-			return 1;
-		}
-		ks->k = k;
-		ks->cap = cap;
-	}
-	ks->k[ks->n++] = (kiosk){.d = *d};
-	return 0;
+	kiosk k = {.d = *d};
+	ks->oom = cx_append((void **)&ks->k, &ks->n, &ks->cap, &k, sizeof k) != 0;
+	return ks->oom;
 }
 
 /* The venue's kiosks with their queue and dead letters; HUB_OK or the store's error. */
@@ -260,18 +251,8 @@ typedef struct venue_list {
 static int venue_take(const hub_venue *v, void *ctx)
 {
 	venue_list *l = ctx;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		hub_venue *nv = realloc(l->v, cap * sizeof *nv);
-		if (!nv) {
-			l->oom = 1;
-			return 1;
-		}
-		l->v = nv;
-		l->cap = cap;
-	}
-	l->v[l->n++] = *v;
-	return 0;
+	l->oom = cx_append((void **)&l->v, &l->n, &l->cap, v, sizeof *v) != 0;
+	return l->oom;
 }
 
 typedef struct id_list {
@@ -283,18 +264,10 @@ typedef struct id_list {
 static int id_take(const char *id, void *ctx)
 {
 	id_list *l = ctx;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 8;
-		char(*ni)[HUB_ID_MAX] = realloc(l->id, cap * sizeof *ni);
-		if (!ni) {
-			l->oom = 1;
-			return 1;
-		}
-		l->id = ni;
-		l->cap = cap;
-	}
-	snprintf(l->id[l->n++], HUB_ID_MAX, "%s", id);
-	return 0;
+	char one[HUB_ID_MAX];
+	snprintf(one, sizeof one, "%s", id);
+	l->oom = cx_append((void **)&l->id, &l->n, &l->cap, one, sizeof one) != 0;
+	return l->oom;
 }
 
 /* The venues the user may see: every venue for an owner, else the ones given to them. */
