@@ -534,7 +534,11 @@ static enum MHD_Result live(struct MHD_Connection *c, server *sv, req *rq, const
 	    strspn(slug, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != strlen(slug))
 		return send_error(c, rq, 404, "not_found", "no such live code");
 	char url[HUB_URL_MAX];
-	hub_err e = STORE(sv, live(sv->st, slug, clock_wall_ms(), url));
+	/* a member's personal invite adds ?ref=THEIR-CODE: counted for the dashboard, never trusted further */
+	const char *ref = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "ref");
+	if (ref && !check_text(ref, STORE_CODE_MAX - 1, 0))
+		ref = NULL;
+	hub_err e = STORE(sv, live(sv->st, slug, ref, clock_wall_ms(), url));
 	if (e == HUB_NOT_FOUND)
 		return send_error(c, rq, 404, "not_found", "no such live code");
 	if (e == HUB_INVALID) {

@@ -17,6 +17,7 @@
 #ifndef TINGZI_HUB_STORE_H
 #define TINGZI_HUB_STORE_H
 
+#include "sync/hub/hub_store_dash.h"
 #include "sync/members_csv.h"
 
 #include <jansson.h>
@@ -249,7 +250,9 @@ typedef struct hub_store_ops {
 	hub_err (*link_add)(hub_store *st, const hub_link_new *l, int64_t now_ms, char uid[HUB_ID_MAX]);
 	/* The URL a live code leads to now, counting the redirect: HUB_NOT_FOUND
 	 * for an unknown slug, HUB_INVALID when none of its links is valid. */
-	hub_err (*live)(hub_store *st, const char *slug, int64_t now_ms, char url[HUB_URL_MAX]);
+	/* ref: the member code a personal invite carries (?ref=CODE), or NULL; each redirect, each
+	 * miss and each ref is counted per day for the dashboard. */
+	hub_err (*live)(hub_store *st, const char *slug, const char *ref, int64_t now_ms, char url[HUB_URL_MAX]);
 	hub_err (*checkins_each)(hub_store *st, const char *venue_id, int (*fn)(const hub_checkin_row *r, void *ctx),
 				 void *ctx);
 	/* The venue's reversal and audit records, in the order received. */
@@ -348,6 +351,44 @@ typedef struct hub_store_ops {
 	hub_err (*device_queue_get)(hub_store *st, const char *device_id, hub_queue_state *out);
 	/* Records of a device the hub refused (kept by the kiosk as dead letters): how many. */
 	hub_err (*device_rejected)(hub_store *st, const char *device_id, int64_t *count);
+
+	/* ---- the dashboard (hub_store_dash.h) ---- */
+	/* Bring what the dashboard reads up to date with every change since the last call: a venue's, or
+	 * every venue's (NULL). Cheap when nothing changed. */
+	hub_err (*dash_refresh)(hub_store *st, const char *venue_id);
+	/* out->weeks is malloc'd: free() it. */
+	hub_err (*dash_attendance)(hub_store *st, const hub_period *p, hub_dash_attendance *out);
+	/* The events that started in the period, newest first. */
+	hub_err (*dash_events)(hub_store *st, const hub_period *p, int (*fn)(const hub_dash_event *e, void *ctx),
+			       void *ctx);
+	hub_err (*dash_funnel)(hub_store *st, const hub_period *p, hub_dash_funnel *out);
+	/* Free with hub_dash_cohorts_free(). */
+	hub_err (*dash_cohorts)(hub_store *st, const hub_period *p, hub_dash_cohorts *out);
+	/* The members behind a number (see hub_dash_list for arg and n): drifting ones by last visit, newest
+	 * first, the others by name; at most limit (0: all) given to fn, how many in all in *total. */
+	hub_err (*dash_members)(hub_store *st, const hub_period *p, hub_dash_list list, const char *arg, int64_t n,
+				int limit, int64_t *total, int (*fn)(const hub_dash_member *m, void *ctx), void *ctx);
+	/* Members who brought others, most in the period first (ties by name); at most limit. */
+	hub_err (*dash_referrers)(hub_store *st, const hub_period *p, int limit,
+				  int (*fn)(const hub_dash_referrer *r, void *ctx), void *ctx);
+	/* Everyone brought by member_uid, and whom they brought, depth first, down to max_depth. */
+	hub_err (*dash_referral_tree)(hub_store *st, const char *member_uid, int max_depth,
+				      int (*fn)(const hub_dash_referral *r, void *ctx), void *ctx);
+	/* Live codes' redirects per slug and day in the period, oldest day first. */
+	hub_err (*dash_redirects)(hub_store *st, const hub_period *p, int (*fn)(const hub_dash_redirects *r, void *ctx),
+				  void *ctx);
+	/* Links that reached their cap, or expired in the period while their live code still led to them. */
+	hub_err (*dash_links)(hub_store *st, const hub_period *p, int (*fn)(const hub_dash_link *l, void *ctx),
+			      void *ctx);
+	hub_err (*dash_groups)(hub_store *st, const hub_period *p, hub_dash_groups *out);
+	/* Current members by tier (most first), and memberships ending soon or ended while still coming. */
+	hub_err (*dash_tiers)(hub_store *st, const hub_period *p, int (*fn)(const hub_dash_tier *t, void *ctx),
+			      void *ctx, hub_dash_tiers *out);
+	/* member was brought by referrer (both current members of one venue): credited once (a second
+	 * referral of the same member is HUB_EXISTS), never to themselves (HUB_INVALID). via: "signup",
+	 * "console". at_ms: when it counts (the first visit or the sign-up). */
+	hub_err (*referral_add)(hub_store *st, const char *member_uid, const char *referrer_uid, const char *via,
+				int64_t at_ms);
 } hub_store_ops;
 
 struct hub_store {
@@ -363,6 +404,8 @@ static inline const char *hub_store_errmsg(const hub_store *st)
 {
 	return st->errmsg;
 }
+
+void hub_dash_cohorts_free(hub_dash_cohorts *c);
 
 const char *hub_set_name(hub_set set);
 int hub_set_parse(const char *name, hub_set *out);

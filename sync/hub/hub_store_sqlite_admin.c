@@ -543,7 +543,7 @@ hub_err hsq_link_add(hub_store *b, const hub_link_new *l, int64_t now, char uid[
 	return commit(s);
 }
 
-hub_err hsq_live(hub_store *b, const char *slug, int64_t now, char url[HUB_URL_MAX])
+hub_err hsq_live(hub_store *b, const char *slug, const char *ref, int64_t now, char url[HUB_URL_MAX])
 {
 	sq *s = (sq *)b;
 	hub_err e = begin(s);

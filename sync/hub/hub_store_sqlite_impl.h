@@ -266,7 +266,7 @@ void hsq_members_rollback(hub_store *b);
 hub_err hsq_event_add(hub_store *b, const char *venue, const char *title, int64_t start, int64_t end, int64_t now,
 		      char uid[HUB_ID_MAX]);
 hub_err hsq_link_add(hub_store *b, const hub_link_new *l, int64_t now, char uid[HUB_ID_MAX]);
-hub_err hsq_live(hub_store *b, const char *slug, int64_t now, char url[HUB_URL_MAX]);
+hub_err hsq_live(hub_store *b, const char *slug, const char *ref, int64_t now, char url[HUB_URL_MAX]);
 hub_err hsq_checkins_each(hub_store *b, const char *venue, int (*fn)(const hub_checkin_row *r, void *ctx),
 			  void *ctx);
 hub_err hsq_records_each(hub_store *b, const char *venue, int (*fn)(const hub_record_row *r, void *ctx), void *ctx);

@@ -813,15 +813,15 @@ static void test_live_codes(void **state)
 	assert_int_equal(st->ops->link_add(st, &c, 1002, uid), HUB_OK);
 	const char *want[] = {"https://a.example/", "https://a.example/", "https://b.example/"};
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(st->ops->live(st, "grp", 5000, url), HUB_OK);
+		assert_int_equal(st->ops->live(st, "grp", NULL, 5000, url), HUB_OK);
 		assert_string_equal(url, want[i]);
 	}
 	/* b has expired by 10 000: on to c */
-	assert_int_equal(st->ops->live(st, "grp", 10000, url), HUB_OK);
+	assert_int_equal(st->ops->live(st, "grp", NULL, 10000, url), HUB_OK);
 	assert_string_equal(url, "https://c.example/");
-	assert_int_equal(st->ops->live(st, "nope", 10000, url), HUB_NOT_FOUND);
+	assert_int_equal(st->ops->live(st, "nope", NULL, 10000, url), HUB_NOT_FOUND);
 	/* the venue's own slug with no link yet: known, none valid */
-	assert_int_equal(st->ops->live(st, f->v.slug, 10000, url), HUB_INVALID);
+	assert_int_equal(st->ops->live(st, f->v.slug, NULL, 10000, url), HUB_INVALID);
 	/* pulled links carry the live address */
 	hub_page pg;
 	assert_int_equal(st->ops->pull(st, f->v.id, HUB_SET_LINKS, 0, 10, "https://hub.example", &pg), HUB_OK);

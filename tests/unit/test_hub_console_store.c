@@ -883,7 +883,7 @@ static void test_links(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "uid")), l1);
 	assert_int_equal(json_integer_value(json_object_get(json_array_get(items, 0), "expires_ms")), 5000);
 	json_decref(items);
-	assert_int_equal(st->ops->live(st, "grp", 6000, url), HUB_OK);
+	assert_int_equal(st->ops->live(st, "grp", NULL, 6000, url), HUB_OK);
 	assert_string_equal(url, "https://b.example/");
 	/* remove */
 	before = seq_of(f, HUB_SET_LINKS);
@@ -893,7 +893,7 @@ static void test_links(void **state)
 	assert_string_equal(json_string_value(json_object_get(json_array_get(items, 0), "uid")), l2);
 	assert_true(json_is_true(json_object_get(json_array_get(items, 0), "deleted")));
 	json_decref(items);
-	assert_int_equal(st->ops->live(st, "grp", 7000, url), HUB_INVALID);
+	assert_int_equal(st->ops->live(st, "grp", NULL, 7000, url), HUB_INVALID);
 	hub_link l;
 	assert_int_equal(st->ops->link_get(st, l2, &l), HUB_OK);
 	assert_int_equal(l.removed, 1);
