@@ -19,7 +19,15 @@ const char *checkin_outcome_name(checkin_outcome o)
 
 void checkin_member(store *db, int64_t member_id, const char *method, checkin_result *out)
 {
+	checkin_member_welcome(db, member_id, method, NULL, out);
+}
+
+void checkin_member_welcome(store *db, int64_t member_id, const char *method, const link_set *links,
+			    checkin_result *out)
+{
 	int64_t now = clock_wall_ms();
+	const store_link *apply[LINKS_MAX];
+	size_t join_links = 0;
 	char today[STORE_DATE_MAX];
 	store_checkin_status st = STORE_CHECKIN_RECORDED;
 	memset(out, 0, sizeof *out);
@@ -33,9 +41,12 @@ void checkin_member(store *db, int64_t member_id, const char *method, checkin_re
 	}
 	if (err == STORE_OK)
 		err = store_member_get(db, member_id, &out->member);
+	/* the links the welcome will draw from, for this event, now */
+	if (err == STORE_OK && links)
+		join_links = links_applicable(links, out->event.id, now, apply, LINKS_MAX);
 	if (err == STORE_OK)
-		err = store_checkin_record(db, member_id, out->event.id ? &out->event : NULL, method, now,
-					   today, &st, &out->checkin);
+		err = store_checkin_record_links(db, member_id, out->event.id ? &out->event : NULL, method,
+						 now, today, join_links, &st, &out->checkin);
 	out->err = err;
 	if (err != STORE_OK) {
 		out->outcome = CHECKIN_FAILED;
@@ -56,9 +67,10 @@ void checkin_member(store *db, int64_t member_id, const char *method, checkin_re
 	}
 	out->outcome = CHECKIN_RECORDED;
 	log_event("checkin.recorded",
-		  json_pack("{s:s,s:I,s:s,s:I,s:i,s:b}", "id", out->checkin.id, "member",
+		  json_pack("{s:s,s:I,s:s,s:I,s:i,s:b,s:b}", "id", out->checkin.id, "member",
 			    (json_int_t)member_id, "method", method, "event_id", (json_int_t)out->event.id,
-			    "visit", out->checkin.visit_no, "expired", out->checkin.expired));
+			    "visit", out->checkin.visit_no, "expired", out->checkin.expired, "join_qr",
+			    out->checkin.join_qr));
 }
 
 store_err checkin_register(store *db, const char *name, const char *phone, store_member *m, int *existing)

@@ -30,6 +30,17 @@ typedef struct checkin_result {
  * check-in fails (CHECKIN_FAILED, nothing saved). */
 void checkin_member(store *db, int64_t member_id, const char *method, checkin_result *out);
 /*
+ * The same for a check-in a welcome screen will greet with the group links
+ * of links (the set the screen draws its QR codes from; NULL: none). The
+ * links that apply to the event checked into, at the moment of the commit
+ * (links_applicable()), go to the store, which records on the check-in
+ * whether the welcome carries the join QR (links_welcome_join(), the rule
+ * the welcome screen draws by). checkin_member() is this with no links: the
+ * command line shows no QR.
+ */
+void checkin_member_welcome(store *db, int64_t member_id, const char *method, const link_set *links,
+			    checkin_result *out);
+/*
  * Register a walk-in with name and a full phone (the registration screens),
  * or find the member who already has that phone: STORE_OK with *m and
  * *existing 0 for a new member, 1 for one found; any other store_err when

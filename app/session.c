@@ -230,7 +230,8 @@ void kiosk_set_lang(kiosk *k, i18n_lang lang)
 void kiosk_checkin(kiosk *k, int64_t member_id, const char *method)
 {
 	checkin_result r;
-	checkin_member(k->db, member_id, method, &r);
+	kiosk_links_refresh(k, 0); /* the links the welcome will draw from */
+	checkin_member_welcome(k->db, member_id, method, &k->links, &r);
 	memset(&k->result, 0, sizeof k->result);
 	k->result.member = r.member;
 	k->result.checkin = r.checkin;

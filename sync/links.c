@@ -245,6 +245,11 @@ size_t links_applicable(const link_set *set, int64_t event_id, int64_t now_ms, c
 	return n;
 }
 
+int links_welcome_join(int visit_no, const char *method, size_t applicable)
+{
+	return applicable > 0 && (visit_no == 1 || (method && strcmp(method, "walkin") == 0));
+}
+
 int links_referral_url(const char *base, const char *ref, char *out, size_t len)
 {
 	static const char hex[] = "0123456789ABCDEF";

@@ -77,6 +77,15 @@ typedef struct link_set {
 size_t links_applicable(const link_set *set, int64_t event_id, int64_t now_ms, const store_link **out,
 			size_t max);
 /*
+ * Whether a welcome screen carries the group's join QR: for a first visit
+ * (visit_no 1) or a walk-in (method "walkin"), when applicable links
+ * (what links_applicable() found for the event checked into, at that
+ * moment) is not 0. The kiosk's welcome draws the QR by this rule and the
+ * check-in records it by this rule (flag bit 1 on the wire), so what the
+ * hub counts as "shown a join QR" is what the member saw.
+ */
+int links_welcome_join(int visit_no, const char *method, size_t applicable);
+/*
  * The member's personal invite address: base with ref=CODE added to its
  * query (percent-encoded, before any #fragment). Returns 0, or -1 when it
  * would not fit in len or exceed LINKS_URL_MAX.

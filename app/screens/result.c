@@ -100,6 +100,10 @@ static void welcome(kiosk *k, column *c, int u)
  * The QR a welcome screen carries: for a first visit or a walk-in, the
  * group link of the event (or the venue's); for a returning member, when
  * the venue has turned referrals on, the member's personal invite address.
+ * Whether it is the join QR is links_welcome_join(), the rule the check-in
+ * recorded as its join_qr when it was committed (checkin_member_welcome()).
+ * Both addresses go through the hub's live code (/j/SLUG) when the link has
+ * one, so the hub counts the redirect and the invite's ref.
  * Returns 1 and fills url, caption and sub, or 0 for none.
  */
 static int welcome_qr(kiosk *k, char *url, size_t len, const char **caption, char *sub, size_t sublen,
@@ -110,7 +114,7 @@ static int welcome_qr(kiosk *k, char *url, size_t len, const char **caption, cha
 	size_t n = kiosk_links_now(k, l, LINKS_MAX);
 	if (n == 0)
 		return 0;
-	if (r->checkin.visit_no == 1 || strcmp(r->checkin.method, "walkin") == 0) {
+	if (links_welcome_join(r->checkin.visit_no, r->checkin.method, n)) {
 		snprintf(url, len, "%s", l[0]->live_url[0] ? l[0]->live_url : l[0]->url);
 		*caption = _("Join our group");
 		snprintf(sub, sublen, "%s · %s", l[0]->label, links_platform_name(l[0]->platform));
@@ -125,7 +129,8 @@ static int welcome_qr(kiosk *k, char *url, size_t len, const char **caption, cha
 		if (!l[i]->event_id)
 			base = l[i];
 	const char *ref = r->member.code[0] ? r->member.code : r->member.uid;
-	if (!base || !ref[0] || links_referral_url(base->url, ref, url, len) != 0)
+	if (!base || !ref[0] ||
+	    links_referral_url(base->live_url[0] ? base->live_url : base->url, ref, url, len) != 0)
 		return 0;
 	*caption = _("Invite a friend");
 	snprintf(sub, sublen, "%s", _("Your personal invite code"));

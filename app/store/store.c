@@ -20,7 +20,7 @@
  * An empty file, or one that does not exist yet (with STORE_OPEN_CREATE),
  * is a new database: migrations take it to the current version.
  *
- * SCHEMA, VERSION 6 (the version that added a table or column is named beside it)
+ * SCHEMA, VERSION 7 (the version that added a table or column is named beside it)
  *
  *   settings(key TEXT PRIMARY KEY, value TEXT)
  *       device_id   32 hex digits, random, written with the database; names
@@ -52,6 +52,13 @@
  *       member's entries of it (a covering index scan), however many other
  *       rows the table holds. Indexes on (event_id, wall_ms) and wall_ms serve
  *       the lists.
+ *
+ *   checkins.join_qr                                              (version 7)
+ *       1 when the welcome screen that greeted this check-in carried the
+ *       group's join QR (links_welcome_join(): a first visit or a walk-in,
+ *       with a group link applying), decided in the check-in's own
+ *       transaction; pushed as flag bit 1. Check-ins from before version 7
+ *       keep 0: whether they were shown one is not known.
  *
  *   member_generation(id = 1, gen)                              (version 6)
  *       One row whose gen triggers on members move with every insert,
@@ -235,20 +242,22 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     " BEGIN UPDATE member_generation SET gen = gen + 1; END;"
     "CREATE TRIGGER members_removed AFTER DELETE ON members"
     " BEGIN UPDATE member_generation SET gen = gen + 1; END;",
+    /* 6 -> 7: whether the welcome carried the group's join QR (earlier check-ins: 0, not known) */
+    "ALTER TABLE checkins ADD COLUMN join_qr INTEGER NOT NULL DEFAULT 0 CHECK(join_qr IN (0, 1));",
 };
 
 #define OUTBOX_COLS                                                                                          \
 	"seq, kind, record_id, body, json_extract(body, '$.member_uid'), json_extract(body, '$.event_uid'),"    \
 	" json_extract(body, '$.attendance_key'), json_extract(body, '$.method'), json_extract(body, '$.boot_id'),"\
 	" json_extract(body, '$.wall_ms'), json_extract(body, '$.mono_ms'), json_extract(body, '$.device_seq'),"  \
-	" json_extract(body, '$.visit_no'), json_extract(body, '$.expired')"
+	" json_extract(body, '$.visit_no'), json_extract(body, '$.expired'), json_extract(body, '$.join_qr')"
 #define MEMBER_COLS "id, name, ifnull(phone, ''), ifnull(code, ''), tier, expires, provisional, uid"
 #define LINK_COLS                                                                                            \
 	"id, platform, label, url, ifnull(expires_ms, 0), ifnull(member_cap, 0), ifnull(event_id, 0), "      \
 	"is_default, ifnull(live_url, '')"
 #define CHECKIN_COLS                                                                                         \
 	"c.id, c.member_id, ifnull(c.event_id, 0), c.method, c.wall_ms, c.mono_ms, c.boot_id, c.device_seq," \
-	" c.visit_no, c.expired, c.reversed"
+	" c.visit_no, c.expired, c.reversed, c.join_qr"
 #define ROW_COLS CHECKIN_COLS ", m.name, ifnull(m.code, ''), ifnull(e.title, '')"
 #define ROW_FROM                                                                                             \
 	" FROM checkins c JOIN members m ON m.id = c.member_id LEFT JOIN events e ON e.id = c.event_id"
@@ -285,14 +294,15 @@ static const char *const sql[Q_COUNT] = {
     [Q_VISITS] = "SELECT count(*) FROM checkins WHERE member_id = ?1 AND reversed = 0",
     [Q_CHECKIN_INSERT] =
 	"INSERT INTO checkins(id, member_id, event_id, attendance_key, method, wall_ms, mono_ms,"
-	" boot_id, device_id, device_seq, visit_no, expired)"
-	" VALUES(?1, ?2, nullif(?3, 0), ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+	" boot_id, device_id, device_seq, visit_no, expired, join_qr)"
+	" VALUES(?1, ?2, nullif(?3, 0), ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
     [Q_OUTBOX_CHECKIN] = "INSERT INTO outbox(kind, record_id, body, created_ms)"
 			 " SELECT 'checkin', c.id, json_object('id', c.id, 'member_uid', m.uid,"
 			 " 'event_uid', e.uid, 'attendance_key', c.attendance_key, 'method', c.method,"
 			 " 'wall_ms', c.wall_ms, 'mono_ms', c.mono_ms, 'boot_id', c.boot_id,"
 			 " 'device_id', c.device_id, 'device_seq', c.device_seq, 'visit_no', c.visit_no,"
-			 " 'expired', json(CASE c.expired WHEN 0 THEN 'false' ELSE 'true' END)), c.wall_ms"
+			 " 'expired', json(CASE c.expired WHEN 0 THEN 'false' ELSE 'true' END),"
+			 " 'join_qr', json(CASE c.join_qr WHEN 0 THEN 'false' ELSE 'true' END)), c.wall_ms"
 			 " FROM checkins c JOIN members m ON m.id = c.member_id"
 			 " LEFT JOIN events e ON e.id = c.event_id WHERE c.id = ?1",
     [Q_OUTBOX_MEMBER] = "INSERT INTO outbox(kind, record_id, body, created_ms)"

@@ -43,7 +43,7 @@ typedef enum store_err {
 } store_err;
 
 /* The schema version this program writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 
 enum { STORE_OPEN_CREATE = 1 << 0, STORE_OPEN_READONLY_OK = 1 << 1 };
@@ -164,6 +164,7 @@ typedef struct store_checkin {
 	int64_t device_seq;
 	int visit_no; /* this member's visit count including this one */
 	int expired;  /* membership had expired at check-in time */
+	int join_qr;  /* the welcome carried the group's join QR (links_welcome_join) */
 	int reversed; /* undone by staff: kept, no longer counted */
 } store_checkin;
 
@@ -184,6 +185,16 @@ typedef enum store_checkin_status {
 store_err store_checkin_record(store *s, int64_t member_id, const store_event *event, const char *method,
 			       int64_t now_ms, const char *today, store_checkin_status *status,
 			       store_checkin *out);
+/*
+ * The same for a check-in a welcome screen will greet while join_links group
+ * links apply (links_applicable() for event at now_ms; 0 when none does, or
+ * no screen shows any): the new row's join_qr is links_welcome_join() of its
+ * visit number, method and join_links, decided in the same transaction that
+ * counts the visit. store_checkin_record() is this with join_links 0.
+ */
+store_err store_checkin_record_links(store *s, int64_t member_id, const store_event *event, const char *method,
+				     int64_t now_ms, const char *today, size_t join_links,
+				     store_checkin_status *status, store_checkin *out);
 
 typedef struct store_checkin_row {
 	store_checkin c;
@@ -257,6 +268,7 @@ typedef struct store_outbox_rec {
 	const char *member_uid, *event_uid, *attendance_key, *method, *boot_id;
 	int64_t wall_ms, mono_ms, device_seq, visit_no;
 	int expired;
+	int join_qr; /* 0 for a check-in queued before the kiosk recorded it (schema 7) */
 } store_outbox_rec;
 
 /*

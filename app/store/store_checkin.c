@@ -19,8 +19,14 @@
  * The outbox body of a check-in is
  *   {"id", "member_uid", "event_uid" (null for a drop-in), "attendance_key",
  *    "method", "wall_ms", "mono_ms", "boot_id", "device_id", "device_seq",
- *    "visit_no", "expired" (true/false)}
+ *    "visit_no", "expired" (true/false), "join_qr" (true/false)}
  * made by SQLite from the committed row, so it cannot disagree with it.
+ *
+ * join_qr says the welcome screen carried the group's join QR. The caller
+ * says how many group links apply (it holds the links the screen draws
+ * from); the visit number is only known here, inside the transaction, so
+ * the rule (links_welcome_join(), the same the screen draws by) is applied
+ * here and the row, its outbox body and the screen agree.
  */
 #include "app/store/store_impl.h"
 
@@ -119,6 +125,7 @@ static void read_checkin(sqlite3_stmt *st, store_checkin *c)
 	c->visit_no = sqlite3_column_int(st, 8);
 	c->expired = sqlite3_column_int(st, 9);
 	c->reversed = sqlite3_column_int(st, 10);
+	c->join_qr = sqlite3_column_int(st, 11);
 }
 
 /* "e:<event uid>" or, for a drop-in, "d:YYYY-MM-DD". */
@@ -181,6 +188,7 @@ static store_err insert_checkin(store *s, const store_checkin *c, const char *ke
 	sqlite3_bind_int64(st, 10, c->device_seq);
 	sqlite3_bind_int(st, 11, c->visit_no);
 	sqlite3_bind_int(st, 12, c->expired);
+	sqlite3_bind_int(st, 13, c->join_qr);
 	store_err err = store_step_done(s, st);
 	if (err != STORE_OK)
 		return err;
@@ -192,6 +200,13 @@ static store_err insert_checkin(store *s, const store_checkin *c, const char *ke
 store_err store_checkin_record(store *s, int64_t member_id, const store_event *event, const char *method,
 			       int64_t now_ms, const char *today, store_checkin_status *status,
 			       store_checkin *out)
+{
+	return store_checkin_record_links(s, member_id, event, method, now_ms, today, 0, status, out);
+}
+
+store_err store_checkin_record_links(store *s, int64_t member_id, const store_event *event, const char *method,
+				     int64_t now_ms, const char *today, size_t join_links,
+				     store_checkin_status *status, store_checkin *out)
 {
 	char key[STORE_ID_MAX + 8];
 	store_member m;
@@ -239,6 +254,7 @@ store_err store_checkin_record(store *s, int64_t member_id, const store_event *e
 	c.mono_ms = clock_mono_ms();
 	snprintf(c.boot_id, sizeof c.boot_id, "%s", clock_boot_id());
 	c.expired = m.expires[0] && strcmp(m.expires, today) < 0;
+	c.join_qr = links_welcome_join(c.visit_no, c.method, join_links);
 	if ((err = insert_checkin(s, &c, key)) != STORE_OK)
 		goto fail;
 	if ((err = store_tx_commit(s)) != STORE_OK)
@@ -257,9 +273,9 @@ static store_err each_row(store *s, sqlite3_stmt *st, int (*fn)(const store_chec
 	int rc;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		read_checkin(st, &r.c);
-		store_copy_col(st, 11, r.member_name, sizeof r.member_name);
-		store_copy_col(st, 12, r.member_code, sizeof r.member_code);
-		store_copy_col(st, 13, r.event_title, sizeof r.event_title);
+		store_copy_col(st, 12, r.member_name, sizeof r.member_name);
+		store_copy_col(st, 13, r.member_code, sizeof r.member_code);
+		store_copy_col(st, 14, r.event_title, sizeof r.event_title);
 		if (fn(&r, ctx))
 			break;
 	}

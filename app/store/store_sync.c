@@ -159,6 +159,7 @@ static store_err each_rec(store *s, sqlite3_stmt *st, int (*fn)(const store_outb
 		r.device_seq = sqlite3_column_int64(st, 11);
 		r.visit_no = sqlite3_column_int64(st, 12);
 		r.expired = sqlite3_column_int(st, 13);
+		r.join_qr = sqlite3_column_int(st, 14);
 		*stop = fn(&r, ctx);
 	}
 	store_err err = *stop || rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc);

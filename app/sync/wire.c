@@ -58,6 +58,15 @@ static json_t *load(const char *text, size_t len, char *why, size_t whylen)
 
 /* ---- push ---- */
 
+/* A check-in's flags (sync/PROTOCOL.md): bit 0 membership expired, bit 1
+ * the welcome carried the group's join QR. */
+enum { FLAG_EXPIRED = 1, FLAG_JOIN_QR = 2 };
+
+static int checkin_flags(int expired, int join_qr)
+{
+	return (expired ? FLAG_EXPIRED : 0) | (join_qr ? FLAG_JOIN_QR : 0);
+}
+
 typedef struct columns {
 	json_t *id, *member, *events, *event, *method, *wall, *mono, *boots, *boot, *seq, *visit, *flags,
 	    *day;
@@ -99,7 +108,8 @@ static int add_checkin(columns *c, json_t *b)
 	json_array_append_new(c->boot, json_integer(index_of(c->boots, boot)));
 	json_array_append_new(c->seq, json_integer(c->n ? q - c->last_seq : q));
 	json_array_append_new(c->visit, json_integer(json_integer_value(visit)));
-	json_array_append_new(c->flags, json_integer(json_is_true(json_object_get(b, "expired")) ? 1 : 0));
+	json_array_append_new(c->flags, json_integer(checkin_flags(json_is_true(json_object_get(b, "expired")),
+								   json_is_true(json_object_get(b, "join_qr")))));
 	json_array_append_new(c->day, json_string(strncmp(key, "d:", 2) == 0 ? key + 2 : ""));
 	c->last_wall = w, c->last_mono = m, c->last_seq = q;
 	c->n++;
@@ -124,6 +134,7 @@ int wire_rec_from(wire_rec *w, const store_outbox_rec *rec)
 		w->seq = rec->device_seq;
 		w->visit = rec->visit_no;
 		w->expired = rec->expired;
+		w->join_qr = rec->join_qr;
 		return 0;
 	}
 	return (w->body = strdup(rec->body ? rec->body : "{}")) ? 0 : -1;
@@ -255,7 +266,7 @@ static int fast_add(fastcols *c, const wire_rec *w)
 	sb_int(&c->col[K_BOOT], boot);
 	sb_int(&c->col[K_SEQ], c->n ? w->seq - c->last_seq : w->seq);
 	sb_int(&c->col[K_VISIT], w->visit);
-	sb_int(&c->col[K_FLAGS], w->expired ? 1 : 0);
+	sb_int(&c->col[K_FLAGS], checkin_flags(w->expired, w->join_qr));
 	sb_json(&c->col[K_DAY], strncmp(w->key, "d:", 2) == 0 ? w->key + 2 : "");
 	c->last_wall = w->wall_ms, c->last_mono = w->mono_ms, c->last_seq = w->seq;
 	c->n++;

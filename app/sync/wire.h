@@ -26,6 +26,7 @@ typedef struct wire_rec {
 	char member[STORE_ID_MAX], event[STORE_ID_MAX], key[48], method[16], boot[48];
 	int64_t wall_ms, mono_ms, seq, visit;
 	int expired;
+	int join_qr;
 } wire_rec;
 
 /* Fill w from an outbox row (a check-in by its fields, others by a copy of
