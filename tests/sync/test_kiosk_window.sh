@@ -55,7 +55,10 @@ for n in $(seq 91 140); do
 done
 [ -n "$XPID" ] || fail "could not start Xvfb"
 unset SDL_VIDEODRIVER
-TINGZI_SYNC_INTERVAL_S=1 TINGZI_LOG_LAYOUT=1 "$TINGZI" --db "$KDB" --result-timeout 2 2>>"$LOG" &
+# the window's system libraries (X11, GL, D-Bus) keep memory until exit, as in the e2e tests: no leak report
+# for this process under AddressSanitizer (its errors still abort it)
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	TINGZI_SYNC_INTERVAL_S=1 TINGZI_LOG_LAYOUT=1 "$TINGZI" --db "$KDB" --result-timeout 2 2>>"$LOG" &
 KPID=$!
 wait_log 'select(.event=="roster.ready")' 1
 xdotool search --sync --onlyvisible --pid "$KPID" >/dev/null
