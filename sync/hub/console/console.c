@@ -48,7 +48,7 @@ struct console {
 
 static const console_route *const tables[] = {
     console_routes_account, console_routes_venues, console_routes_members, console_routes_events,
-    console_routes_links,
+    console_routes_links, console_routes_dash,
 };
 
 /* ---- set-up ---- */
@@ -270,6 +270,7 @@ typedef struct tab {
 static const tab tabs[] = {
     {"venue", N_("Overview"), "", HUB_ROLE_STAFF},
     {"events", N_("Events"), "/events", HUB_ROLE_STAFF},
+    {"dashboard", N_("Dashboard"), "/dashboard", HUB_ROLE_ORGANIZER},
     {"members", N_("Members"), "/members", HUB_ROLE_ORGANIZER},
     {"links", N_("Group links"), "/links", HUB_ROLE_ORGANIZER},
     {"devices", N_("Kiosks"), "/devices", HUB_ROLE_ORGANIZER},
@@ -302,6 +303,10 @@ void page_begin(cx *c, const char *title, const char *section)
 	html_f(h, "<nav class=\"me\">");
 	if (c->signed_in) {
 		if (c->user.role == HUB_ROLE_OWNER) {
+			/* every venue's numbers together: the owner's own dashboard */
+			html_f(h, "<a href=\"/dashboard\"");
+			current(h, c->has_venue ? NULL : section, "dashboard");
+			html_f(h, ">%s</a>", T(c, "All venues' dashboard"));
 			html_f(h, "<a href=\"/users\"");
 			current(h, section, "users");
 			html_f(h, ">%s</a>", T(c, "Users"));

@@ -63,6 +63,7 @@ extern const console_route console_routes_venues[];  /* console_venues.c: venues
 extern const console_route console_routes_members[]; /* console_members.c: members, import, export, merge */
 extern const console_route console_routes_events[];  /* console_events.c: events, attendance, live count */
 extern const console_route console_routes_links[];   /* console_links.c: links, live codes, posters */
+extern const console_route console_routes_dash[];    /* console_dash.c: the community dashboard */
 
 /* ---- text ---- */
 const char *T(const cx *c, const char *msgid);
@@ -93,7 +94,7 @@ const char *cx_num(int64_t v, char out[24]);
  * sections when the path names a venue; the account menu and the language
  * switch), and the flash message left by the last redirect. section names
  * the tab to mark ("members", "events", "links", "devices", "venue", "users",
- * "account", or NULL).
+ * "account", "dashboard", or NULL).
  */
 void page_begin(cx *c, const char *title, const char *section);
 void page_end(cx *c); /* closes the page; the response is 200 text/html unless already set */

@@ -237,7 +237,144 @@ typedef struct typed {
 	const char *tier, *expires, *code;
 	const char *edit_error;
 	const char *other, *merge_error;
+	const char *referrer, *referrer_error;
 } typed;
+
+/* ---- referrals ---- */
+
+/* A member of this venue by code or id, as typed into a form: HUB_OK, HUB_NOT_FOUND, or a store error. */
+static hub_err find_member(cx *c, const char *typed_text, hub_member *out)
+{
+	hub_err e = HUB_NOT_FOUND;
+	if (check_hex(typed_text, HUB_ID_LEN))
+		e = c->st->ops->member_get(c->st, typed_text, out);
+	if (e == HUB_NOT_FOUND && typed_text[0]) {
+		member_index ix;
+		e = member_index_get(c->st, c->venue.id, &ix);
+		if (e != HUB_OK)
+			return e;
+		const roster_entry *found = roster_find_code(ix.r, typed_text);
+		e = found ? c->st->ops->member_by_rid(c->st, found->id, out) : HUB_NOT_FOUND;
+	}
+	if (e == HUB_OK && strcmp(out->venue_id, c->venue.id) != 0)
+		e = HUB_NOT_FOUND;
+	return e;
+}
+
+static int count_referred(const hub_dash_member *m, void *ctx)
+{
+	(void)m;
+	(void)ctx;
+	return 0;
+}
+
+/*
+ * Who brought this member, and whom they brought (with the link to their
+ * tree on the dashboard); the form that records who brought them. 0, or -1
+ * when the page failed.
+ */
+static int referrals_card(cx *c, const hub_member *m, const typed *t)
+{
+	char n1[24], action[128], day[11];
+	today(c, day);
+	/* the whole history: a referral counts whenever it was made */
+	hub_period p = {.venue_id = c->venue.id, .from = "1970-01-01"};
+	snprintf(p.to, sizeof p.to, "%s", day);
+	int64_t brought = 0;
+	hub_err e = c->st->ops->dash_members(c->st, &p, HUB_DL_REFERRED_BY, m->uid, 0, 1, &brought, count_referred,
+					     NULL);
+	if (e != HUB_OK) {
+		page_store_failed(c, e);
+		return -1;
+	}
+	html_f(&c->h, "<section class=\"card\" id=\"referrer\"><h2>%s</h2>\n", T(c, "Brought by"));
+	if (brought > 0) {
+		html_f(&c->h, "<p>");
+		SAY(c, "%1$s brought %2$s members.", m->name, cx_num(brought, n1));
+		html_f(&c->h, " <a href=\"/venues/%s/dashboard/referrals/%s\">%s</a></p>\n", c->venue.id, m->uid,
+		       T(c, "See whom they brought"));
+	} else {
+		html_f(&c->h, "<p class=\"muted\">");
+		SAY(c, "%s has not brought anyone yet.", m->name);
+		html_f(&c->h, "</p>\n");
+	}
+	if (t && t->referrer_error)
+		html_f(&c->h, "<p class=\"alert bad\" role=\"alert\">%s</p>\n", t->referrer_error);
+	snprintf(action, sizeof action, "/venues/%s/members/%s/referrer", c->venue.id, m->uid);
+	form_open(c, action, 0);
+	html_f(&c->h,
+	       "<div class=\"field\"><label for=\"referrer\">%s</label>"
+	       "<input id=\"referrer\" name=\"referrer\" value=\"%s\" required autocomplete=\"off\"></div>"
+	       "<p class=\"muted\">%s</p><button>%s</button>\n",
+	       T(c, "Who brought them: that member's code or id"), t && t->referrer ? t->referrer : "",
+	       T(c, "A member is credited to one referrer, once: the dashboard counts it at their sign-up."),
+	       T(c, "Save who brought them"));
+	form_close(c);
+	html_f(&c->h, "</section>\n");
+	return 0;
+}
+
+static void member_view(cx *c, const hub_member *m, const typed *t);
+
+static void member_referrer(cx *c)
+{
+	hub_member m, r;
+	char who[FORM_MAX_VALUE], msg[600];
+	if (load_member(c, c->id, &m) != 0)
+		return;
+	if (m.merged_into[0] || m.deleted) {
+		page_fail(c, 409, T(c, "This member was merged or removed: there is nothing to edit."));
+		return;
+	}
+	form_trimmed(&c->form, "referrer", who, sizeof who);
+	typed t = {NULL, NULL, NULL, NULL, NULL, NULL, who, NULL};
+	if (!who[0]) {
+		t.referrer_error = T(c, "Type the code or the id of the member who brought them.");
+		c->out->status = 400;
+		member_view(c, &m, &t);
+		return;
+	}
+	hub_err e = find_member(c, who, &r);
+	if (e != HUB_OK && e != HUB_NOT_FOUND) {
+		page_store_failed(c, e);
+		return;
+	}
+	if (e == HUB_NOT_FOUND || r.merged_into[0] || r.deleted) {
+		t.referrer_error = SAYF(c, msg, "No member of this venue has the code or id %s.", who);
+		c->out->status = 400;
+		member_view(c, &m, &t);
+		return;
+	}
+	if (strcmp(r.uid, m.uid) == 0) {
+		t.referrer_error = T(c, "A member cannot have brought themselves.");
+		c->out->status = 400;
+		member_view(c, &m, &t);
+		return;
+	}
+	e = c->st->ops->referral_add(c->st, m.uid, r.uid, "console", m.created_ms > 0 ? m.created_ms : c->rq->now_ms);
+	if (e == HUB_EXISTS) {
+		t.referrer_error = SAYF(c, msg, "Someone is already credited with bringing %s.", m.name);
+		c->out->status = 409;
+		member_view(c, &m, &t);
+		return;
+	}
+	if (e == HUB_INVALID || e == HUB_NOT_FOUND) {
+		t.referrer_error = SAYF(c, msg, "%s cannot be recorded as the one who brought them.", r.name);
+		c->out->status = 400;
+		member_view(c, &m, &t);
+		return;
+	}
+	if (e != HUB_OK) {
+		page_store_failed(c, e);
+		return;
+	}
+	json_t *d = json_pack("{s:s,s:s,s:s,s:s}", "member", m.uid, "name", m.name, "referrer", r.uid,
+			      "referrer_name", r.name);
+	if (console_audit(c, "member.referrer", d) != 0)
+		return;
+	page_flash(c, SAYF(c, msg, "Saved: %1$s brought %2$s.", r.name, m.name));
+	page_redirect(c, "/venues/%s/members/%s", c->venue.id, m.uid);
+}
 
 static void member_view(cx *c, const hub_member *m, const typed *t)
 {
@@ -329,6 +466,8 @@ static void member_view(cx *c, const hub_member *m, const typed *t)
 		       T(c, "Merge into this member"));
 		form_close(c);
 		html_f(&c->h, "</section>\n");
+		if (referrals_card(c, m, t) != 0)
+			return;
 	}
 	html_f(&c->h, "</div>\n");
 
@@ -399,7 +538,7 @@ static void member_edit(cx *c)
 	form_trimmed(&c->form, "tier", tier, sizeof tier);
 	form_trimmed(&c->form, "expires", expires, sizeof expires);
 	form_trimmed(&c->form, "code", code, sizeof code);
-	typed t = {tier, expires, code, NULL, NULL, NULL};
+	typed t = {tier, expires, code, NULL, NULL, NULL, NULL, NULL};
 	if (m.merged_into[0] || m.deleted) {
 		page_fail(c, 409, T(c, "This member was merged or removed: there is nothing to edit."));
 		return;
@@ -463,7 +602,7 @@ static void member_merge(cx *c)
 	if (load_member(c, c->id, &keep) != 0)
 		return;
 	form_trimmed(&c->form, "other", other, sizeof other);
-	typed t = {NULL, NULL, NULL, NULL, other, NULL};
+	typed t = {NULL, NULL, NULL, NULL, other, NULL, NULL, NULL};
 	hub_err e = HUB_NOT_FOUND;
 	if (keep.merged_into[0] || keep.deleted) {
 		page_fail(c, 409,
@@ -938,5 +1077,6 @@ const console_route console_routes_members[] = {
     {"GET", "/venues/{v}/members/{id}", HUB_ROLE_ORGANIZER, member_page},
     {"POST", "/venues/{v}/members/{id}", HUB_ROLE_ORGANIZER, member_edit},
     {"POST", "/venues/{v}/members/{id}/merge", HUB_ROLE_ORGANIZER, member_merge},
+    {"POST", "/venues/{v}/members/{id}/referrer", HUB_ROLE_ORGANIZER, member_referrer},
     {NULL, NULL, HUB_ROLE_NONE, NULL},
 };

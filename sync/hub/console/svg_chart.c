@@ -17,7 +17,7 @@
 #define INK    "#1f242b"
 #define MUTED  "#6d6a64"
 #define ACCENT "#c24e2f"
-#define LIGHT  "#f3d9cf"
+#define LIGHT  "#f7e6df"
 
 /* The lines' colours and dashes, one per series: told apart by the dash in print. */
 static const char *const line_colour[SVG_SERIES_MAX] = {ACCENT, INK, "#2e7d4f", "#b07a12", "#3d62b3", MUTED};
@@ -169,7 +169,7 @@ void svg_bars(html *h, const svg_chart *ch, const svg_bar *bars, size_t n)
 		html_f(h,
 		       "<defs><pattern id=\"%s-hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" "
 		       "patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" fill=\"" LIGHT "\"/>"
-		       "<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"" ACCENT "\" stroke-width=\"2.5\"/>"
+		       "<line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#d9846a\" stroke-width=\"1.6\"/>"
 		       "</pattern></defs>",
 		       ch->id);
 	grid(h, top, step, y0, p);
@@ -263,7 +263,7 @@ void svg_hbars(html *h, const svg_chart *ch, const svg_hbar *rows, size_t n)
 			html_f(h, "%s", r->value);
 		else
 			html_f(h, "%lld", (long long)v);
-		html_f(h, "</title><text class=\"hl\" x=\"0\" y=\"%d\" fill=\"" INK "\" font-size=\"13\">%s</text>",
+		html_f(h, "</title><text class=\"hl\" x=\"0\" y=\"%d\" fill=\"" INK "\" font-size=\"14\">%s</text>",
 		       y + 15, r->label ? r->label : "");
 		html_f(h, "<rect class=\"track\" x=\"0\" y=\"%d\" width=\"75%%\" height=\"16\" fill=\"#f4f0e9\"/>",
 		       y + 21);
@@ -274,7 +274,7 @@ void svg_hbars(html *h, const svg_chart *ch, const svg_hbar *rows, size_t n)
 		}
 		html_f(h, "<text class=\"hv\"");
 		at_pct(h, "x", 7500 + 150);
-		html_f(h, " y=\"%d\" fill=\"" INK "\" font-weight=\"600\">", y + 34);
+		html_f(h, " y=\"%d\" fill=\"" INK "\" font-weight=\"600\" font-size=\"13\">", y + 34);
 		if (r->value)
 			html_f(h, "%s", r->value);
 		else
