@@ -100,6 +100,7 @@ typedef struct hub_dash_referrer {
 	const char *uid, *name;
 	int64_t brought;     /* in the period (by the brought member's first visit or sign-up) */
 	int64_t brought_all; /* ever */
+	int64_t invites_followed; /* in the period: live-code redirects carrying their member code (?ref=CODE) */
 } hub_dash_referrer;
 
 typedef struct hub_dash_referral {

@@ -199,6 +199,8 @@ static hub_err push_other(sq *s, const hub_venue *v, const char *device, const h
 			result(res, HUB_RES_REJECTED, "unknown_checkin", stats);
 			return HUB_OK;
 		}
+		if ((e = hsq_dash_reversed(s, r->checkin)) != HUB_OK)
+			return e;
 		json_t *j = json_pack("{s:s,s:s}", "checkin", r->checkin, "reason", r->reason ? r->reason : "");
 		body = j ? json_dumps(j, JSON_COMPACT) : NULL;
 		json_decref(j);
@@ -558,6 +560,7 @@ static void sq_close(hub_store *b)
 		sqlite3_finalize(s->console[i]);
 	for (int i = 0; i < SQ_ACCOUNT_STMTS; i++)
 		sqlite3_finalize(s->account[i]);
+	hsq_dash_close(s);
 	sqlite3_close(s->db);
 	free(s);
 }
@@ -622,6 +625,19 @@ static const hub_store_ops sqlite_ops = {
     .device_queue_set = hsq_device_queue_set,
     .device_queue_get = hsq_device_queue_get,
     .device_rejected = hsq_device_rejected,
+    .dash_refresh = hsq_dash_refresh,
+    .dash_attendance = hsq_dash_attendance,
+    .dash_events = hsq_dash_events,
+    .dash_funnel = hsq_dash_funnel,
+    .dash_cohorts = hsq_dash_cohorts,
+    .dash_members = hsq_dash_members,
+    .dash_referrers = hsq_dash_referrers,
+    .dash_referral_tree = hsq_dash_referral_tree,
+    .dash_redirects = hsq_dash_redirects,
+    .dash_links = hsq_dash_links,
+    .dash_groups = hsq_dash_groups,
+    .dash_tiers = hsq_dash_tiers,
+    .referral_add = hsq_referral_add,
 };
 
 /* Bring an older file up to HSQ_SCHEMA_VERSION, one step per transaction: 0, or -1 with why. */

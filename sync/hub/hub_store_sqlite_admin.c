@@ -576,12 +576,18 @@ hub_err hsq_live(hub_store *b, const char *slug, const char *ref, int64_t now, c
 		bt(st, 1, slug);
 		rc = sqlite3_step(st);
 		sqlite3_reset(st);
-		return rollback(s, rc == SQLITE_ROW ? HUB_INVALID : HUB_NOT_FOUND);
+		if (rc != SQLITE_ROW)
+			return rollback(s, rc == SQLITE_DONE ? HUB_NOT_FOUND : fail(s, rc));
+		/* a miss is kept for the dashboard: someone scanned and found no group */
+		if ((e = hsq_dash_live(s, slug, ref, 0, now)) != HUB_OK)
+			return rollback(s, e);
+		e = commit(s);
+		return e == HUB_OK ? HUB_INVALID : e;
 	}
 	if (!(st = q(s, Q_LIVE_COUNT)))
 		return rollback(s, HUB_ERR);
 	bt(st, 1, uid);
-	if ((e = done(s, st)) != HUB_OK)
+	if ((e = done(s, st)) != HUB_OK || (e = hsq_dash_live(s, slug, ref, 1, now)) != HUB_OK)
 		return rollback(s, e);
 	return commit(s);
 }

@@ -437,7 +437,8 @@ hub_err hsq_member_merge(hub_store *b, const char *keep_uid, const char *gone_ui
 		return rollback(
 		    s, refuse(s, HUB_INVALID, "%s cannot be merged into %s: %s", gone.uid, keep.uid,
 			      strcmp(keep.uid, gone.uid) == 0 ? "the same member" : "another venue's"));
-	if ((e = move_checkins(s, &keep, &gone)) != HUB_OK || (e = repoint(s, &keep, &gone, now)) != HUB_OK)
+	if ((e = hsq_dash_merging(s, keep.rid, gone.rid)) != HUB_OK ||
+	    (e = move_checkins(s, &keep, &gone)) != HUB_OK || (e = repoint(s, &keep, &gone, now)) != HUB_OK)
 		return rollback(s, e);
 	/* gone first: its phone and code leave the venue's unique indexes before keep takes them */
 	sqlite3_stmt *st = q_seq(s, Q_MEMBER_GONE, gone.uid, gone.venue, HUB_SET_MEMBERS, now, &e);

@@ -12,6 +12,8 @@
  *                               and audit log
  *   hub_store_sqlite_console.c  the venue data the console reads and changes: members,
  *                               events, links, kiosks' queues
+ *   hub_store_sqlite_dash.c     the dashboard: its summaries, brought up to date lazily, and
+ *                               the questions it asks of them; referrals; live codes' days
  *
  * Each part keeps its own prepared statements: an enum of its queries, their
  * SQL in an array, and a slot array in sq that stmt() fills on first use.
@@ -20,6 +22,7 @@
 #define TINGZI_HUB_STORE_SQLITE_IMPL_H
 
 #include "sync/hub/hub_store.h"
+#include "sync/hub/hub_util.h"
 
 #include <sqlite3.h>
 #include <stdarg.h>
@@ -31,6 +34,7 @@
 #define SQ_ADMIN_STMTS   32
 #define SQ_ACCOUNT_STMTS 32
 #define SQ_CONSOLE_STMTS 40
+#define SQ_DASH_STMTS    128
 
 typedef struct sq {
 	hub_store base;
@@ -39,13 +43,16 @@ typedef struct sq {
 	sqlite3_stmt *admin[SQ_ADMIN_STMTS];
 	sqlite3_stmt *account[SQ_ACCOUNT_STMTS];
 	sqlite3_stmt *console[SQ_CONSOLE_STMTS];
+	sqlite3_stmt *dash[SQ_DASH_STMTS];
+	int dash_ready;		   /* the dashboard's SQL functions and temporary tables are there */
+	hub_day_cache live_day;	   /* the day of the last live-code redirect */
 	char import_venue[HUB_ID_MAX];
 } sq;
 
 /* ---- the schema (hub_store_sqlite_schema.c) ---- */
 
 /* PRAGMA user_version of the files this store writes. */
-#define HSQ_SCHEMA_VERSION 3
+#define HSQ_SCHEMA_VERSION 4
 
 /* A new file's tables. */
 extern const char hsq_schema[];
@@ -325,5 +332,42 @@ hub_err hsq_link_remove(hub_store *b, const char *uid, int64_t now);
 hub_err hsq_device_queue_set(hub_store *b, const char *device, const hub_queue_state *qs);
 hub_err hsq_device_queue_get(hub_store *b, const char *device, hub_queue_state *out);
 hub_err hsq_device_rejected(hub_store *b, const char *device, int64_t *count);
+
+/* ---- hub_store_sqlite_dash.c ---- */
+
+/*
+ * What a change marks for the dashboard's next dash_refresh, inside the
+ * change's own transaction. New check-ins need no mark: the refresh takes
+ * every check-in past the row number it reached last time. A reversal marks
+ * its check-in; a merge marks gone's check-ins and gone (before they move)
+ * and hands gone's referrals to keep.
+ */
+hub_err hsq_dash_reversed(sq *s, const char *checkin_id);
+hub_err hsq_dash_merging(sq *s, int64_t keep_rid, int64_t gone_rid);
+/* Count a live code's redirect (hit) or miss for the day, with its ref. */
+hub_err hsq_dash_live(sq *s, const char *slug, const char *ref, int hit, int64_t now);
+void hsq_dash_close(sq *s);
+
+hub_err hsq_dash_refresh(hub_store *b, const char *venue);
+hub_err hsq_dash_attendance(hub_store *b, const hub_period *p, hub_dash_attendance *out);
+hub_err hsq_dash_events(hub_store *b, const hub_period *p, int (*fn)(const hub_dash_event *e, void *ctx),
+			void *ctx);
+hub_err hsq_dash_funnel(hub_store *b, const hub_period *p, hub_dash_funnel *out);
+hub_err hsq_dash_cohorts(hub_store *b, const hub_period *p, hub_dash_cohorts *out);
+hub_err hsq_dash_members(hub_store *b, const hub_period *p, hub_dash_list list, const char *arg, int64_t n,
+			 int limit, int64_t *total, int (*fn)(const hub_dash_member *m, void *ctx), void *ctx);
+hub_err hsq_dash_referrers(hub_store *b, const hub_period *p, int limit,
+			   int (*fn)(const hub_dash_referrer *r, void *ctx), void *ctx);
+hub_err hsq_dash_referral_tree(hub_store *b, const char *member_uid, int max_depth,
+			       int (*fn)(const hub_dash_referral *r, void *ctx), void *ctx);
+hub_err hsq_dash_redirects(hub_store *b, const hub_period *p, int (*fn)(const hub_dash_redirects *r, void *ctx),
+			   void *ctx);
+hub_err hsq_dash_links(hub_store *b, const hub_period *p, int (*fn)(const hub_dash_link *l, void *ctx),
+		       void *ctx);
+hub_err hsq_dash_groups(hub_store *b, const hub_period *p, hub_dash_groups *out);
+hub_err hsq_dash_tiers(hub_store *b, const hub_period *p, int (*fn)(const hub_dash_tier *t, void *ctx), void *ctx,
+		       hub_dash_tiers *out);
+hub_err hsq_referral_add(hub_store *b, const char *member_uid, const char *referrer_uid, const char *via,
+			 int64_t at_ms);
 
 #endif

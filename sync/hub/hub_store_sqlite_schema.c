@@ -24,10 +24,23 @@
  *   login_failures(key, at_ms)                  failed sign-ins of the last day
  *   console_audit(at_ms, user_id, venue_id, action, detail)
  *
+ * The dashboard's (hub_store_sqlite_dash.c, which says which serves what):
+ *   member_stats(member_rid, venue_id, visits, first_dn ... last_dn, first_qr, first_event, days, months)
+ *                                               each member's visits summed up
+ *   day_stats(venue_id, dn, visits, first_timers, first_qr)   per venue-local day
+ *   week_stats(venue_id, monday, members)       distinct members per week
+ *   event_stats(event_uid, visits, first_timers)
+ *   dash_dirty(kind, key)                       what changed since the last refresh
+ *                                               (meta 'dash_checkin_mark': the check-ins it took)
+ *   referrals(member_rid, referrer_rid, via, at_ms, day)      who brought whom
+ *   live_days(day, slug, venue_id, redirects, missed, with_ref)   a live code's day
+ *   ref_days(day, slug, ref, venue_id, n)       invites followed, per member code
+ *
  * Schema versions (PRAGMA user_version): 1 the first; 2 keeps records whole
  * (session, action, detail, checkin, reason, seq); 3 adds the console's
  * tables, the kiosks' queue state and rejections, and the indexes a member's
- * or an event's page reads by. A newer file is refused.
+ * or an event's page reads by; 4 adds the dashboard's. A newer file is
+ * refused.
  */
 #include "sync/hub/hub_store_sqlite_impl.h"
 
@@ -64,6 +77,42 @@
     "CREATE INDEX checkins_member ON checkins(member_rid, corrected_ms, reversed, duplicate_of);" \
     "CREATE INDEX events_start ON events(venue_id, start_ms);" \
     "CREATE INDEX members_merged ON members(merged_into) WHERE merged_into IS NOT NULL;"
+
+/*
+ * What version 4 adds, in a new file and in an upgrade alike: the
+ * dashboard's summaries (empty: the first dash_refresh fills them from every
+ * check-in), referrals and live codes' days; counted check-ins by venue and
+ * day; a venue's current members by tier and by expiry.
+ */
+#define SCHEMA_V4 \
+    "CREATE TABLE member_stats(member_rid INTEGER PRIMARY KEY, venue_id TEXT NOT NULL," \
+    " visits INTEGER NOT NULL, first_dn INTEGER NOT NULL, second_dn INTEGER, third_dn INTEGER," \
+    " tenth_dn INTEGER, last_dn INTEGER NOT NULL, first_qr INTEGER NOT NULL, first_event TEXT," \
+    " days BLOB NOT NULL, months BLOB NOT NULL);" \
+    "CREATE INDEX member_stats_first ON member_stats(venue_id, first_dn, second_dn, third_dn, tenth_dn," \
+    " first_qr, months);" \
+    "CREATE INDEX member_stats_last ON member_stats(venue_id, last_dn, visits, first_dn, days);" \
+    "CREATE INDEX member_stats_event ON member_stats(first_event) WHERE first_event IS NOT NULL;" \
+    "CREATE TABLE day_stats(venue_id TEXT NOT NULL, dn INTEGER NOT NULL, visits INTEGER NOT NULL," \
+    " first_timers INTEGER NOT NULL, first_qr INTEGER NOT NULL, PRIMARY KEY(venue_id, dn)) WITHOUT ROWID;" \
+    "CREATE TABLE week_stats(venue_id TEXT NOT NULL, monday INTEGER NOT NULL, members INTEGER NOT NULL," \
+    " PRIMARY KEY(venue_id, monday)) WITHOUT ROWID;" \
+    "CREATE TABLE event_stats(event_uid TEXT PRIMARY KEY, visits INTEGER NOT NULL," \
+    " first_timers INTEGER NOT NULL) WITHOUT ROWID;" \
+    "CREATE TABLE dash_dirty(kind TEXT NOT NULL, key INTEGER NOT NULL, PRIMARY KEY(kind, key)) WITHOUT ROWID;" \
+    "CREATE TABLE referrals(member_rid INTEGER PRIMARY KEY, referrer_rid INTEGER NOT NULL," \
+    " via TEXT NOT NULL, at_ms INTEGER NOT NULL, day TEXT NOT NULL);" \
+    "CREATE INDEX referrals_referrer ON referrals(referrer_rid, day);" \
+    "CREATE TABLE live_days(day TEXT NOT NULL, slug TEXT NOT NULL, venue_id TEXT NOT NULL," \
+    " redirects INTEGER NOT NULL DEFAULT 0, missed INTEGER NOT NULL DEFAULT 0," \
+    " with_ref INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(day, slug)) WITHOUT ROWID;" \
+    "CREATE TABLE ref_days(day TEXT NOT NULL, slug TEXT NOT NULL, ref TEXT NOT NULL, venue_id TEXT NOT NULL," \
+    " n INTEGER NOT NULL, PRIMARY KEY(day, slug, ref)) WITHOUT ROWID;" \
+    "CREATE INDEX checkins_day ON checkins(venue_id, day, member_rid)" \
+    " WHERE duplicate_of IS NULL AND reversed = 0;" \
+    "CREATE INDEX members_tier ON members(venue_id, tier) WHERE deleted = 0 AND merged_into IS NULL;" \
+    "CREATE INDEX members_expires ON members(venue_id, expires)" \
+    " WHERE expires <> '' AND deleted = 0 AND merged_into IS NULL;"
 
 const char hsq_schema[] =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -109,7 +158,7 @@ const char hsq_schema[] =
     "CREATE TABLE records(id TEXT PRIMARY KEY, kind TEXT NOT NULL, venue_id TEXT NOT NULL,"
     " device_id TEXT NOT NULL, body TEXT NOT NULL, wall_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL,"
     " session TEXT, action TEXT, detail TEXT, checkin TEXT, reason TEXT, seq INTEGER);"
-    "CREATE INDEX records_venue ON records(venue_id);" SCHEMA_V3;
+    "CREATE INDEX records_venue ON records(venue_id);" SCHEMA_V3 SCHEMA_V4;
 
 /*
  * From each version to the next; hsq_migrations[v - 1] takes version v to
@@ -135,4 +184,6 @@ const hsq_migration hsq_migrations[] = {
      " UPDATE checkins SET member_rid = (SELECT m.rowid FROM members m WHERE m.uid = checkins.member_uid);"
      SCHEMA_V3,
      "SELECT 1 FROM pragma_table_info('devices') WHERE name = 'queue_pending'"},
+    /* 3 -> 4: the dashboard. Its summaries start empty; the first dash_refresh reads every check-in. */
+    {SCHEMA_V4, "SELECT 1 FROM sqlite_master WHERE name = 'member_stats'"},
 };
