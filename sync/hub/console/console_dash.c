@@ -777,7 +777,7 @@ static void regulars_section(dash *d, int64_t regulars, int64_t drifting, mrows 
 
 typedef struct ref_row {
 	char uid[HUB_ID_MAX], name[STORE_NAME_MAX];
-	int64_t brought, all;
+	int64_t brought, all, invites;
 } ref_row;
 
 typedef struct refs {
@@ -790,8 +790,9 @@ static int referrer_take(const hub_dash_referrer *r, void *ctx)
 {
 	refs *x = ctx;
 	if (x->out) {
-		char a[24], b[24];
-		csv_cells(x->out, 3, r->name, cx_num(r->brought, a), cx_num(r->brought_all, b));
+		char a[24], b[24], i[24];
+		csv_cells(x->out, 4, r->name, cx_num(r->brought, a), cx_num(r->brought_all, b),
+			  cx_num(r->invites_followed, i));
 		return 0;
 	}
 	if (x->n == REFERRERS_TOP)
@@ -801,6 +802,7 @@ static int referrer_take(const hub_dash_referrer *r, void *ctx)
 	snprintf(w->name, sizeof w->name, "%s", r->name ? r->name : "");
 	w->brought = r->brought;
 	w->all = r->brought_all;
+	w->invites = r->invites_followed;
 	return 0;
 }
 
@@ -836,11 +838,12 @@ static void referrals_section(dash *d, const refs *rf, int64_t invites)
 	if (rf->n == 0) {
 		html_f(h, "<p class=\"empty\">%s</p>\n", T(c, "No referrals yet."));
 	} else {
-		const char *lm = T(c, "Member"), *lb = T(c, "Brought in this period"), *la = T(c, "Brought ever");
+		const char *lm = T(c, "Member"), *lb = T(c, "Brought in this period"), *la = T(c, "Brought ever"),
+			   *li = T(c, "Invites followed");
 		html_f(h,
 		       "<table class=\"data compact\"><thead><tr><th>%s</th><th class=\"num\">%s</th>"
-		       "<th class=\"num\">%s</th></tr></thead><tbody>\n",
-		       lm, lb, la);
+		       "<th class=\"num\">%s</th><th class=\"num\">%s</th></tr></thead><tbody>\n",
+		       lm, lb, la, li);
 		for (size_t i = 0; i < rf->n; i++) {
 			const ref_row *r = &rf->r[i];
 			char tree[160];
@@ -850,6 +853,7 @@ static void referrals_section(dash *d, const refs *rf, int64_t invites)
 			html_f(h, "</a></td>");
 			num_cell(c, lb, NULL, r->brought);
 			num_cell(c, la, mlink(d, href, sizeof href, "referred_by", "&id=%s", r->uid), r->all);
+			num_cell(c, li, NULL, r->invites);
 			html_f(h, "</tr>\n");
 		}
 		html_f(h, "</tbody></table>\n");
@@ -1298,7 +1302,7 @@ static void dash_csv(dash *d, const char *section)
 		hub_dash_cohorts_free(&co);
 	} else if (strcmp(section, "referrers") == 0) {
 		refs rf = {.out = &out};
-		csv_cells(&out, 3, "member", "brought_in_period", "brought_ever");
+		csv_cells(&out, 4, "member", "brought_in_period", "brought_ever", "invites_followed");
 		e = o->dash_referrers(c->st, &d->p, 0, referrer_take, &rf);
 	} else if (strcmp(section, "redirects") == 0) {
 		redirs rd = {.out = &out};
@@ -1530,7 +1534,7 @@ static void members_page(cx *c)
 		break;
 	case HUB_DL_WEEK:
 		arg = form_get(&c->form, "monday");
-		if (!arg || !arg[0] || !check_day(arg))
+		if (!arg || !arg[0] || !check_day(arg) || (day_num(arg) + 3) % 7 != 0) /* a Monday */
 			bad = name;
 		else {
 			SAYF(c, title, ld->title, arg);
@@ -1623,7 +1627,10 @@ static void members_page(cx *c)
 	e = c->st->ops->dash_members(c->st, &d.p, ld->list, arg, n, LIST_SHOWN, &total, mrow_take, &mr);
 	if (e != HUB_OK) {
 		html_free(&mr.rows);
-		page_store_failed(c, e);
+		if (e == HUB_INVALID) /* an argument the store does not take */
+			page_fail(c, 404, T(c, "There is no such list."));
+		else
+			page_store_failed(c, e);
 		dash_free(&d);
 		return;
 	}

@@ -277,8 +277,11 @@ static int referrals_card(cx *c, const hub_member *m, const typed *t)
 {
 	char n1[24], action[128], day[11];
 	today(c, day);
-	/* the whole history: a referral counts whenever it was made */
-	hub_period p = {.venue_id = c->venue.id, .from = "1970-01-01"};
+	/* whom they brought, ever (the list is not of a period; the store takes periods of up to 50 years) */
+	hub_period p = {.venue_id = c->venue.id};
+	char from[32];
+	snprintf(from, sizeof from, "%04d-01-01", (atoi(day) - 40) % 10000);
+	snprintf(p.from, sizeof p.from, "%.10s", from);
 	snprintf(p.to, sizeof p.to, "%s", day);
 	int64_t brought = 0;
 	hub_err e = c->st->ops->dash_members(c->st, &p, HUB_DL_REFERRED_BY, m->uid, 0, 1, &brought, count_referred,
@@ -287,7 +290,7 @@ static int referrals_card(cx *c, const hub_member *m, const typed *t)
 		page_store_failed(c, e);
 		return -1;
 	}
-	html_f(&c->h, "<section class=\"card\" id=\"referrer\"><h2>%s</h2>\n", T(c, "Brought by"));
+	html_f(&c->h, "<section class=\"card\" id=\"referrer\"><h2>%s</h2>\n", T(c, "Referrals"));
 	if (brought > 0) {
 		html_f(&c->h, "<p>");
 		SAY(c, "%1$s brought %2$s members.", m->name, cx_num(brought, n1));
