@@ -290,6 +290,38 @@ static void axis_tops(void **state)
 	assert_int_equal(svg_axis_top(-5, &step), 1);
 }
 
+static void short_values(void **state)
+{
+	(void)state;
+	char b[24];
+	assert_string_equal(svg_short(0, 0, b), "0");
+	assert_string_equal(svg_short(950, 0, b), "950");
+	assert_string_equal(svg_short(1000, 0, b), "1k");
+	assert_string_equal(svg_short(2500, 0, b), "2.5k");
+	assert_string_equal(svg_short(150000, 0, b), "150k");
+	assert_string_equal(svg_short(2000000, 0, b), "2M");
+	assert_string_equal(svg_short(2500000, 0, b), "2.5M");
+	/* Chinese counts in 万 (10 000) and 亿 (100 000 000) */
+	assert_string_equal(svg_short(5000, 1, b), "5000");
+	assert_string_equal(svg_short(10000, 1, b), "1万");
+	assert_string_equal(svg_short(150000, 1, b), "15万");
+	assert_string_equal(svg_short(25000, 1, b), "2.5万");
+	assert_string_equal(svg_short(200000000, 1, b), "2亿");
+	/* the axis of a chart says them so */
+	html h;
+	html_init(&h);
+	svg_chart ch = {.id = "k", .title = "t", .empty = "e", .cjk = 1};
+	svg_bar bars[2] = {{"a", NULL, NULL, 150000, 0}, {"b", NULL, NULL, 90000, 0}};
+	svg_bars(&h, &ch, bars, 2);
+	char *doc = take(&h);
+	assert_non_null(strstr(doc, "paint-order=\"stroke\" font-size=\"11\">15万</text>"));
+	assert_null(strstr(doc, "paint-order=\"stroke\" font-size=\"11\">150000</text>"));
+	/* the bars' own values stay exact */
+	assert_non_null(strstr(doc, ">150000</text>"));
+	assert_non_null(strstr(doc, ">90000</text>"));
+	free(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,7 +329,7 @@ int main(void)
 	    cmocka_unit_test(labels_escaped),	  cmocka_unit_test(empty_and_negative),
 	    cmocka_unit_test(hbars_in_proportion), cmocka_unit_test(lines_in_proportion),
 	    cmocka_unit_test(crowded_labels_thin_out), cmocka_unit_test(heat_steps),
-	    cmocka_unit_test(axis_tops),
+	    cmocka_unit_test(axis_tops), cmocka_unit_test(short_values),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -250,6 +250,8 @@ static const char *share(int64_t num, int64_t den, char out[24])
 	int64_t p = (num * 1000 / den + 5) / 10;
 	if (p == 0 && num > 0)
 		snprintf(out, 24, "<1%%");
+	else if (p >= 100 && num < den) /* 77 559 of 77 560 is not all of them */
+		snprintf(out, 24, ">99%%");
 	else
 		snprintf(out, 24, "%lld%%", (long long)p);
 	return out;
@@ -269,17 +271,34 @@ static const char *days_text(double v, char out[24])
 	return out;
 }
 
+/* A large number with its thousands apart: "1,664,374". */
+static const char *grouped(int64_t v, char out[32])
+{
+	char digits[24];
+	snprintf(digits, sizeof digits, "%lld", (long long)(v < 0 ? -v : v));
+	size_t n = strlen(digits), o = 0;
+	if (v < 0)
+		out[o++] = '-';
+	for (size_t i = 0; i < n; i++) {
+		if (i && (n - i) % 3 == 0)
+			out[o++] = ',';
+		out[o++] = digits[i];
+	}
+	out[o] = 0;
+	return out;
+}
+
 /* A figure: the number large, linked to the members behind it, and what it counts. */
 static void figure(cx *c, const char *href, int64_t v, const char *label)
 {
-	char n[24];
+	char n[32];
 	if (href)
 		html_f(&c->h, "<a class=\"figure\" href=\"%s\"><span class=\"fig\">%s</span><span class=\"fig-label\">%s"
 			      "</span></a>",
-		       href, cx_num(v, n), label);
+		       href, grouped(v, n), label);
 	else
 		html_f(&c->h, "<div class=\"figure\"><span class=\"fig\">%s</span><span class=\"fig-label\">%s</span></div>",
-		       cx_num(v, n), label);
+		       grouped(v, n), label);
 }
 
 /* A number in a table cell, linked to its members. */
@@ -444,12 +463,14 @@ static void attendance_section(dash *d, const hub_dash_attendance *at, const eve
 	}
 	html_f(h, "<h3>%s</h3>", T(c, "Visits per week"));
 	svg_chart ch = {.id = "c-visits",
+			.cjk = c->lang != CL_EN,
 			.title = T(c, "Visits per week"),
 			.desc = T(c, "Bars, one per week (weeks start on Monday): the visits counted that week."),
 			.empty = T(c, "No visits in this period.")};
 	svg_bars(h, &ch, bars, nw);
 	html_f(h, "<h3>%s</h3>", T(c, "First-timers and returning members per week"));
 	svg_chart ch2 = {.id = "c-split",
+			.cjk = c->lang != CL_EN,
 			 .title = T(c, "First-timers and returning members per week"),
 			 .desc = T(c, "Stacked bars, one per week: the members who came for the first time ever "
 				      "(solid), and the members who had come before (hatched)."),
@@ -494,6 +515,7 @@ static void attendance_section(dash *d, const hub_dash_attendance *at, const eve
 		eb[i] = (svg_bar){elabel[i], etip[i], ehref[i], r->first, r->visits - r->first};
 	}
 	svg_chart ch3 = {.id = "c-events",
+			.cjk = c->lang != CL_EN,
 			 .title = T(c, "Attendance of the latest events"),
 			 .desc = T(c, "Stacked bars, one per event in time order: the first-timers at the event "
 				      "(solid) and the members who had come before (hatched)."),
@@ -558,7 +580,7 @@ static void funnel_section(dash *d, const hub_dash_funnel *f)
 {
 	cx *c = d->c;
 	html *h = &c->h;
-	char href[4][256], val[4][64], pc[24], n1[24], m1[24], m2[24];
+	char href[4][256], val[4][64], pc[24], m1[24], m2[24];
 	section_open(c, "funnel", T(c, "The tie funnel"),
 		     T(c, "Of the members whose first visit fell in this period, how many have come a second, a third "
 			  "and a tenth time since. A tie forms at about the third meeting: the third bar is the one "
@@ -572,10 +594,12 @@ static void funnel_section(dash *d, const hub_dash_funnel *f)
 			mlink(d, href[i], sizeof href[i], "first_timers", NULL);
 		else
 			mlink(d, href[i], sizeof href[i], "reached", "&n=%d", reached[i]);
-		snprintf(val[i], sizeof val[i], "%s · %s", cx_num(v[i], n1), share(v[i], f->first, pc));
+		char g[32];
+		snprintf(val[i], sizeof val[i], "%s · %s", grouped(v[i], g), share(v[i], f->first, pc));
 		rows[i] = (svg_hbar){names[i], val[i], href[i], v[i]};
 	}
 	svg_chart ch = {.id = "c-funnel",
+			.cjk = c->lang != CL_EN,
 			.title = T(c, "The tie funnel"),
 			.desc = T(c, "Horizontal bars: the first-timers of the period, and of them those who came a "
 				     "2nd, 3rd and 10th time, with each count's share of the first."),
@@ -830,6 +854,7 @@ static void referrals_section(dash *d, const refs *rf, int64_t invites)
 	if (nr) {
 		html_f(h, "<h3>%s</h3>", T(c, "Top referrers in this period"));
 		svg_chart ch = {.id = "c-referrers",
+			.cjk = c->lang != CL_EN,
 				.title = T(c, "Top referrers in this period"),
 				.desc = T(c, "Horizontal bars: the members who brought the most others in this period."),
 				.empty = ""};
@@ -1041,6 +1066,7 @@ static void groups_section(dash *d, const redirs *rd, const slug_sum *sums, size
 			vals[s * nx + (size_t)x] += rd->r[i].redirects;
 	}
 	svg_chart ch = {.id = "c-redirects",
+			.cjk = c->lang != CL_EN,
 			.title = weekly ? T(c, "Redirects to the groups per week, per live code")
 					: T(c, "Redirects to the groups per day, per live code"),
 			.desc = T(c, "Lines, one per live code (told apart by their dashes): how many people each "
@@ -1168,6 +1194,7 @@ static void tiers_section(dash *d, const tiers *tr, const hub_dash_tiers *t)
 		rows[i] = (svg_hbar){tr->r[i].tier[0] ? tr->r[i].tier : T(c, "No tier"), NULL, hrefs[i], tr->r[i].members};
 	}
 	svg_chart ch = {.id = "c-tiers",
+			.cjk = c->lang != CL_EN,
 			.title = T(c, "Members by tier"),
 			.desc = T(c, "Horizontal bars: the current members of each tier."),
 			.empty = T(c, "No members yet.")};

@@ -54,6 +54,32 @@ int64_t svg_axis_top(int64_t max, int64_t *step)
 	}
 }
 
+/* v / unit with at most one decimal ("2.5"), then suffix. */
+static const char *scaled(int64_t v, int64_t unit, const char *suffix, char out[24])
+{
+	int64_t tenths = (v * 10 + unit / 2) / unit;
+	if (tenths % 10)
+		snprintf(out, 24, "%lld.%lld%s", (long long)(tenths / 10), (long long)(tenths % 10), suffix);
+	else
+		snprintf(out, 24, "%lld%s", (long long)(tenths / 10), suffix);
+	return out;
+}
+
+const char *svg_short(int64_t v, int cjk, char out[24])
+{
+	int64_t a = v < 0 ? -v : v;
+	if (cjk && a >= 100000000)
+		return scaled(v, 100000000, "亿", out);
+	if (cjk && a >= 10000)
+		return scaled(v, 10000, "万", out);
+	if (!cjk && a >= 1000000)
+		return scaled(v, 1000000, "M", out);
+	if (!cjk && a >= 1000)
+		return scaled(v, 1000, "k", out);
+	snprintf(out, 24, "%lld", (long long)v);
+	return out;
+}
+
 /* ' name="12.34%"' for p hundredths of a percent. */
 static void at_pct(html *h, const char *name, int64_t p)
 {
@@ -96,14 +122,15 @@ static void grid(html *h, int64_t top, int64_t step, int y0, int p)
 }
 
 /* The axis' values, drawn last so that a bar never hides them (a halo keeps them readable over one). */
-static void ticks(html *h, int64_t top, int64_t step, int y0, int p)
+static void ticks(html *h, int64_t top, int64_t step, int y0, int p, int cjk)
 {
+	char v[24];
 	for (int64_t t = step; t <= top; t += step) {
 		int y = y0 + p - (int)(t * p / top);
 		html_f(h,
 		       "<text class=\"tick\" x=\"2\" y=\"%d\" fill=\"" MUTED "\" stroke=\"#fff\" stroke-width=\"3\" "
-		       "paint-order=\"stroke\" font-size=\"11\">%lld</text>",
-		       y - 3, (long long)t);
+		       "paint-order=\"stroke\" font-size=\"11\">%s</text>",
+		       y - 3, svg_short(t, cjk, v));
 	}
 }
 
@@ -221,7 +248,7 @@ void svg_bars(html *h, const svg_chart *ch, const svg_bar *bars, size_t n)
 		if (b->href)
 			html_f(h, "</a>");
 	}
-	ticks(h, top, step, y0, p);
+	ticks(h, top, step, y0, p, ch->cjk);
 	xlabels(h, &bars[0].label, sizeof bars[0], n, height - 8);
 	html_f(h, "</svg>\n");
 	if (stacked) {
@@ -344,7 +371,7 @@ void svg_lines(html *h, const svg_chart *ch, const char *const *xlabels_in, size
 				       xlabels_in[i] ? xlabels_in[i] : "", (long long)v);
 			}
 	}
-	ticks(h, top, step, y0, p);
+	ticks(h, top, step, y0, p, ch->cjk);
 	xlabels(h, xlabels_in, sizeof xlabels_in[0], nx, height - 8);
 	html_f(h, "</svg>\n");
 	legend_open(h);

@@ -33,6 +33,7 @@ typedef struct svg_chart {
 	const char *empty;	 /* said in place of the chart when there is nothing to draw */
 	const char *series[SVG_SERIES_MAX]; /* the legend's names (bars: [0] below, [1] stacked on it, or NULL) */
 	int height;			    /* px; 0: the default of the chart's kind */
+	int cjk; /* the axis' values of 10 000 and more in 万 and 亿 (Chinese); 0: of 1 000 and more in k and M */
 } svg_chart;
 
 /* One bar: a, with b stacked on it (0 in a chart of one series). Negative values count as 0. */
@@ -75,5 +76,8 @@ int svg_heat_step(int64_t num, int64_t den);
 
 /* A "nice" top of a value axis for max, and the step between its ticks (1, 2 or 5 times a power of ten). */
 int64_t svg_axis_top(int64_t max, int64_t *step);
+
+/* An axis' value, short: "150k", "2.5M" (cjk 0), or "15万", "1.2亿" (cjk 1); small values as they are. */
+const char *svg_short(int64_t v, int cjk, char out[24]);
 
 #endif
