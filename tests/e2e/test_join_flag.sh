@@ -6,8 +6,8 @@
 #     kiosk's file and, after `tingzi sync --once`, flags bit 1 in the hub's
 #     checkins; a returning member's welcome carries no QR and neither bit;
 #   - with referrals on, a returning member's invite QR decodes to the hub's
-#     /j/SLUG?ref=CODE when the link came from the hub (the hub then leads the
-#     friend on to the group), and to the raw link with ref=CODE added when the
+#     /j/SLUG?ref=CODE when the link came from the hub (the hub then counts the
+#     invite and leads the friend on to the group), and to the raw link with ref=CODE added when the
 #     link was made on the kiosk; neither is a join QR.
 . "$(dirname "$0")/lib.sh"
 
@@ -146,6 +146,8 @@ invite=$(decode flag-referral-live)
 expect_eq "$invite" "$LIVE?ref=TZ1003" "the invite QR of a hub link"
 # a friend who scans it goes through the hub on to the group
 expect_eq "$(curl -s -o /dev/null -w '%{http_code} %{redirect_url}' "$invite")" "302 $RAW_URL" "the invite's redirect"
+# and counts the invite followed under the member's code (the dashboard's "invites followed")
+expect_eq "$(hub_sql "SELECT sum(n) FROM ref_days WHERE slug='$slug' AND ref='TZ1003'")" 1 "invites followed at the hub"
 ref_live=$(checkin_of TZ1003)
 expect_eq "$(sql "SELECT join_qr FROM checkins WHERE id='$ref_live'")" 0 "an invite QR is not a join QR"
 tap dismiss
