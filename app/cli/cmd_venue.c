@@ -18,7 +18,8 @@ const char usage_venue[] = "Usage: tingzi venue set-name NAME\n"
 			   "       tingzi venue set-referral on|off\n"
 			   "\n"
 			   "set-referral on: a returning member's welcome screen shows their personal\n"
-			   "invite QR, the venue's group link with ?ref=THEIR-CODE added.\n";
+			   "invite QR: the venue link's live address on the hub (/j/SLUG, when the link\n"
+			   "came from a hub; else the link itself) with ?ref=THEIR-CODE added.\n";
 const char usage_demo[] = "Usage: tingzi demo\n"
 			  "\n"
 			  "Fill the database with a demo venue: members with Chinese names, an\n"
