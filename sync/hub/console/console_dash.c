@@ -209,12 +209,14 @@ static void dash_free(dash *d)
 	d->venues = NULL;
 }
 
-/* The address of a list of members: base/members?list=NAME&from=&to= and the list's own arguments. */
+/* The address of a list of members, from the dashboard's page: dashboard/members?list=NAME&from=&to= and the
+ * list's own arguments. */
 static const char *mlink(const dash *d, char *out, size_t len, const char *list, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 static const char *mlink(const dash *d, char *out, size_t len, const char *list, const char *fmt, ...)
 {
-	int n = snprintf(out, len, "%s/members?list=%s&%s", d->base, list, d->period_q);
+	/* relative to the dashboard's own address (/venues/V/dashboard or /dashboard): the page carries hundreds */
+	int n = snprintf(out, len, "dashboard/members?list=%s&%s", list, d->period_q);
 	if (fmt && n > 0 && (size_t)n < len) {
 		va_list ap;
 		va_start(ap, fmt);
