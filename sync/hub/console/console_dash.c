@@ -323,7 +323,7 @@ static void section_open(cx *c, const char *id, const char *title, const char *w
 
 static void csv_link(cx *c, const dash *d, const char *section, const char *extra)
 {
-	html_f(&c->h, "<p class=\"csv\"><a href=\"%s?%s&csv=%s%s\" download>%s</a></p>\n", d->base, d->period_q,
+	html_f(&c->h, "<p class=\"csv\"><a href=\"%s?%s&amp;csv=%s%s\" download>%s</a></p>\n", d->base, d->period_q,
 	       section, extra ? extra : "", T(c, "Download as CSV"));
 }
 
@@ -489,11 +489,19 @@ static void attendance_section(dash *d, const hub_dash_attendance *at, const eve
 		       lw, lv, lm, lf, lr);
 		for (size_t i = 0; i < nw; i++) {
 			const hub_dash_week *w = &at->weeks[i];
+			/* the week's first-timers and returning members are those lists over the week (cut by the period) */
+			char a[11], z[11], fh[200], rh[200];
+			int64_t mon = day_num(w->monday);
+			civil_from_days(mon, a);
+			civil_from_days(mon + 6, z);
+			const char *from = strcmp(a, d->p.from) < 0 ? d->p.from : a, *to = strcmp(z, d->p.to) > 0 ? d->p.to : z;
+			snprintf(fh, sizeof fh, "dashboard/members?list=first_timers&from=%s&to=%s", from, to);
+			snprintf(rh, sizeof rh, "dashboard/members?list=returning&from=%s&to=%s", from, to);
 			html_f(h, "<tr><td data-label=\"%s\" class=\"nowrap\">%s</td>", lw, w->monday);
-			num_cell(c, lv, NULL, w->visits);
+			num_cell(c, lv, NULL, w->visits); /* the members cell beside it leads to the same list */
 			num_cell(c, lm, hrefs[i], w->members);
-			num_cell(c, lf, NULL, w->first_timers);
-			num_cell(c, lr, NULL, w->members - w->first_timers);
+			num_cell(c, lf, fh, w->first_timers);
+			num_cell(c, lr, rh, w->members - w->first_timers);
 			html_f(h, "</tr>\n");
 		}
 		html_f(h, "</tbody></table></details>\n");
@@ -792,7 +800,7 @@ static void regulars_section(dash *d, int64_t regulars, int64_t drifting, mrows 
 	}
 	char extra[32];
 	snprintf(extra, sizeof extra, "&drift=%lld", (long long)d->drift);
-	html_f(h, "<p class=\"csv\"><a href=\"%s?%s&csv=drifting%s\" download>%s</a> <span class=\"muted\">%s</span></p>\n",
+	html_f(h, "<p class=\"csv\"><a href=\"%s?%s&amp;csv=drifting%s\" download>%s</a> <span class=\"muted\">%s</span></p>\n",
 	       d->base, d->period_q, extra, T(c, "Download the drifting members as CSV"),
 	       T(c, "The CSV has their full phone numbers, for reaching out: keep it among the organizers, and "
 		    "delete it when you are done."));
@@ -1257,9 +1265,11 @@ static void period_bar(dash *d)
 	}
 	html_f(h,
 	       "<form method=\"get\" action=\"%s\"><label>%s <input type=\"date\" name=\"from\" value=\"%s\" "
-	       "required></label><label>%s <input type=\"date\" name=\"to\" value=\"%s\" required></label>"
-	       "<button>%s</button></form></nav>\n",
-	       d->base, T(c, "From"), d->p.from, T(c, "To"), d->p.to, T(c, "Show"));
+	       "required></label><label>%s <input type=\"date\" name=\"to\" value=\"%s\" required></label>",
+	       d->base, T(c, "From"), d->p.from, T(c, "To"), d->p.to);
+	if (d->drift != DRIFT_DEFAULT) /* a changed period keeps the drift asked for */
+		html_f(h, "<input type=\"hidden\" name=\"drift\" value=\"%lld\">", (long long)d->drift);
+	html_f(h, "<button>%s</button></form></nav>\n", T(c, "Show"));
 	html_f(h,
 	       "<nav class=\"toc no-print\" aria-label=\"%s\"><a href=\"#attendance\">%s</a><a href=\"#funnel\">%s</a>"
 	       "<a href=\"#cohorts\">%s</a><a href=\"#regulars\">%s</a><a href=\"#referrals\">%s</a>"
@@ -1683,7 +1693,7 @@ static void members_page(cx *c)
 			    cx_num((int64_t)mr.shown, n2));
 		else
 			SAY(c, "%s in all.", cx_num(total, n1));
-		html_f(&c->h, " <a href=\"%s/members?list=%s&%s%s&csv=1\" download>%s</a></p>\n", d.base, ld->name,
+		html_f(&c->h, " <a href=\"%s/members?list=%s&amp;%s%s&amp;csv=1\" download>%s</a></p>\n", d.base, ld->name,
 		       d.period_q, extra, T(c, "Download as CSV"));
 		html_f(&c->h, "<p class=\"muted small\">%s</p>",
 		       T(c, "The CSV has full phone numbers, for reaching out: keep it among the organizers, and "
