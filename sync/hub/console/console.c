@@ -277,6 +277,18 @@ static const tab tabs[] = {
     {"audit", N_("Changes"), "/audit", HUB_ROLE_ORGANIZER},
 };
 
+/* A query argument written again into a link (all but the language, which the link sets). */
+static void keep_arg(const char *name, const char *value, void *ctx)
+{
+	html *h = ctx;
+	if (strcmp(name, "lang") == 0 || strcmp(name, "csv") == 0)
+		return;
+	html_urlpart(h, name);
+	html_f(h, "=");
+	html_urlpart(h, value);
+	html_f(h, "&amp;");
+}
+
 /* Marks the link of the section the page belongs to. */
 static void current(html *h, const char *section, const char *this)
 {
@@ -324,9 +336,12 @@ void page_begin(cx *c, const char *title, const char *section)
 		if ((int)c->lang == l)
 			html_f(h, "<b lang=\"%s\">%s</b>", console_lang_tag((console_lang)l), names[l]);
 		else {
-			/* the path matched a route: fixed words and hex ids, nothing to encode */
-			html_f(h, "<a lang=\"%s\" href=\"%s?lang=%s\">%s</a>", console_lang_tag((console_lang)l), c->rq->path,
-			       console_lang_tag((console_lang)l), names[l]);
+			/* the path matched a route: fixed words and hex ids, nothing to encode; the query
+			 * (a period, a search) is kept */
+			html_f(h, "<a lang=\"%s\" href=\"%s?", console_lang_tag((console_lang)l), c->rq->path);
+			if (c->rq->each_query)
+				c->rq->each_query(c->rq->ctx, keep_arg, h);
+			html_f(h, "lang=%s\">%s</a>", console_lang_tag((console_lang)l), names[l]);
 		}
 	}
 	html_f(h, "</span></nav></header>");
