@@ -458,6 +458,8 @@ int hsq_members_row(hub_store *b, const store_member *m, int *how, char *why, si
 		bi(st, 7, seq);
 		bi(st, 8, now);
 		e = done(s, st);
+		if (e == HUB_OK)
+			e = hsq_dash_member_changed(s, found->uid);
 		*how = STORE_IMPORT_UPDATED;
 	}
 	if (e != HUB_OK) {

@@ -276,6 +276,8 @@ hub_err hsq_member_update(hub_store *b, const char *uid, const char *tier, const
 		bt(st, 6, code[0] ? code : NULL);
 		e = done(s, st);
 	}
+	if (e == HUB_OK && strcmp(m.expires, expires) != 0)
+		e = hsq_dash_member_changed(s, uid);
 	return end_tx(s, e);
 }
 

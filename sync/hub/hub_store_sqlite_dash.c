@@ -86,7 +86,12 @@ enum {
 	R_MARK_SET,
 	R_MAX_ROWID,
 	R_DIRTY_ANY,
-	R_M_NEW,
+	R_M_MARKED,
+	R_NEW_EACH,
+	R_M_FULL,
+	R_M_ADD,
+	R_MS_TAIL,
+	R_MS_APPEND,
 	R_D_NEW,
 	R_E_NEW,
 	R_M_EACH,
@@ -103,6 +108,7 @@ enum {
 	R_DIRTY_CHECKIN,
 	R_DIRTY_GONE,
 	R_DIRTY_MEMBER,
+	R_DIRTY_UID,
 	R_REF_MOVE,
 	R_REF_DROP,
 	R_REF_REPOINT,
@@ -125,12 +131,20 @@ static const char *const rsql[R_COUNT] = {
 		   " ON CONFLICT(key) DO UPDATE SET value = excluded.value",
     [R_MAX_ROWID] = "SELECT coalesce(max(rowid), 0) FROM checkins",
     [R_DIRTY_ANY] = "SELECT EXISTS(SELECT 1 FROM dash_dirty)",
-    /* what changed: the check-ins past the mark and those marked, the members marked */
-    [R_M_NEW] = "INSERT OR IGNORE INTO temp.dash_m(rid)"
-		" SELECT member_rid FROM checkins WHERE rowid > ?1 AND rowid <= ?2 AND member_rid IS NOT NULL"
-		" UNION ALL SELECT c.member_rid FROM dash_dirty d JOIN checkins c ON c.rowid = d.key"
-		" WHERE d.kind = 'c' AND c.member_rid IS NOT NULL"
-		" UNION ALL SELECT key FROM dash_dirty WHERE kind = 'm'",
+    /* what changed: the members marked, and those of the check-ins marked, are recounted whole */
+    [R_M_MARKED] = "INSERT OR IGNORE INTO temp.dash_m(rid)"
+		   " SELECT c.member_rid FROM dash_dirty d JOIN checkins c ON c.rowid = d.key"
+		   " WHERE d.kind = 'c' AND c.member_rid IS NOT NULL"
+		   " UNION ALL SELECT key FROM dash_dirty WHERE kind = 'm'",
+    /* the counted check-ins past the mark: each a visit after a member's last one, mostly */
+    [R_NEW_EACH] = "SELECT member_rid, day, corrected_ms FROM checkins WHERE rowid > ?1 AND rowid <= ?2"
+		   " AND duplicate_of IS NULL AND reversed = 0 AND member_rid IS NOT NULL ORDER BY rowid",
+    [R_M_FULL] = "SELECT 1 FROM temp.dash_m WHERE rid = ?1",
+    [R_M_ADD] = "INSERT OR IGNORE INTO temp.dash_m(rid) VALUES(?1)",
+    [R_MS_TAIL] = "SELECT visits, first_dn, last_dn, last_ms, days, months FROM member_stats WHERE member_rid = ?1",
+    [R_MS_APPEND] = "UPDATE member_stats SET visits = ?2, second_dn = coalesce(second_dn, ?3),"
+		    " third_dn = coalesce(third_dn, ?4), tenth_dn = coalesce(tenth_dn, ?5), last_dn = ?6,"
+		    " last_ms = ?7, days = ?8, months = ?9 WHERE member_rid = ?1",
     [R_D_NEW] = "INSERT OR IGNORE INTO temp.dash_d(venue_id, dn) SELECT venue_id, " DN("day") " FROM"
 		" (SELECT DISTINCT venue_id, day FROM checkins WHERE rowid > ?1 AND rowid <= ?2"
 		" UNION SELECT c.venue_id, c.day FROM dash_dirty d JOIN checkins c ON c.rowid = d.key"
@@ -139,13 +153,14 @@ static const char *const rsql[R_COUNT] = {
 		" SELECT event_uid FROM checkins WHERE rowid > ?1 AND rowid <= ?2 AND event_uid IS NOT NULL"
 		" UNION ALL SELECT c.event_uid FROM dash_dirty d JOIN checkins c ON c.rowid = d.key"
 		" WHERE d.kind = 'c' AND c.event_uid IS NOT NULL",
-    [R_M_EACH] = "SELECT d.rid, m.venue_id FROM temp.dash_m d JOIN members m ON m.rowid = d.rid",
+    [R_M_EACH] = "SELECT d.rid, m.venue_id, m.name, m.expires, " CURRENT
+		 " FROM temp.dash_m d JOIN members m ON m.rowid = d.rid",
     [R_MS_OLD] = "SELECT first_dn, first_qr, first_event FROM member_stats WHERE member_rid = ?1",
-    [R_MS_VISITS] = "SELECT day, flags, event_uid FROM checkins WHERE member_rid = ?1 AND " COUNTED
+    [R_MS_VISITS] = "SELECT day, flags, event_uid, corrected_ms FROM checkins WHERE member_rid = ?1 AND " COUNTED
 		    " ORDER BY corrected_ms, rowid",
     [R_MS_PUT] = "INSERT OR REPLACE INTO member_stats(member_rid, venue_id, visits, first_dn, second_dn,"
-		 " third_dn, tenth_dn, last_dn, first_qr, first_event, days, months)"
-		 " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+		 " third_dn, tenth_dn, last_dn, first_qr, first_event, days, months, name, expires_dn, last_ms)"
+		 " VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
     [R_MS_DEL] = "DELETE FROM member_stats WHERE member_rid = ?1",
     [R_D_ADD] = "INSERT OR IGNORE INTO temp.dash_d(venue_id, dn) VALUES(?1, ?2)",
     [R_E_ADD] = "INSERT OR IGNORE INTO temp.dash_e(uid) VALUES(?1)",
@@ -171,6 +186,7 @@ static const char *const rsql[R_COUNT] = {
     [R_DIRTY_CHECKIN] = "INSERT OR IGNORE INTO dash_dirty(kind, key) SELECT 'c', rowid FROM checkins WHERE id = ?1",
     [R_DIRTY_GONE] = "INSERT OR IGNORE INTO dash_dirty(kind, key) SELECT 'c', rowid FROM checkins WHERE member_rid = ?1",
     [R_DIRTY_MEMBER] = "INSERT OR IGNORE INTO dash_dirty(kind, key) VALUES('m', ?1)",
+    [R_DIRTY_UID] = "INSERT OR IGNORE INTO dash_dirty(kind, key) SELECT 'm', rowid FROM members WHERE uid = ?1",
     [R_REF_MOVE] = "UPDATE OR IGNORE referrals SET member_rid = ?1 WHERE member_rid = ?2",
     [R_REF_DROP] = "DELETE FROM referrals WHERE member_rid = ?1",
     [R_REF_REPOINT] = "UPDATE referrals SET referrer_rid = ?1 WHERE referrer_rid = ?2",
@@ -229,10 +245,10 @@ enum {
 	V_COUNT
 };
 
+/* a membership that ended (its last day is expires_dn) before the period's end, and a visit after that */
 #define EXPIRED_COMING                                                                                       \
-	" FROM member_stats ms JOIN members m ON m.rowid = ms.member_rid WHERE ms.venue_id @V AND " CURRENT  \
-	" AND m.expires <> '' AND m.expires < ?5 AND ms.last_dn >= ?2 AND ms.last_dn > " DN("m.expires")    \
-	" AND dash_came(ms.first_dn, ms.days, max(?2, " DN("m.expires") " + 1), ?3)"
+	" FROM member_stats ms WHERE ms.venue_id @V AND ms.last_dn >= ?2 AND ms.expires_dn < ?3"             \
+	" AND ms.last_dn > ms.expires_dn AND dash_came(ms.first_dn, ms.days, max(?2, ms.expires_dn + 1), ?3)"
 
 static const char *const vsql[V_COUNT] = {
     [V_DAYS] = "SELECT dn, sum(visits), sum(first_timers) FROM day_stats WHERE venue_id @V"
@@ -277,47 +293,57 @@ static const char *const vsql[V_COUNT] = {
 };
 
 /*
- * The members behind a number: what each list selects (after "SELECT
- * count(*)" for the total, or the columns, then its order and LIMIT ?8).
- * Parameters as above, and ?6 arg, ?7 n, ?9 ?10 a week's days cut by the
- * period (text), ?11 ?12 a month's first and last day number, ?13 n days
- * after the period's end (text).
+ * The members behind a number. Each list is who (rid, name, last: the row
+ * number, the name, the last visit's day) comes out of its FROM and WHERE,
+ * over member_stats (whose indexes carry the name: a list reads them alone)
+ * or, for lists of members who may never have come, over members. The total
+ * is "SELECT count(*)" of it; the page is its first ?8 in order, and only
+ * those are joined to members for the rest of their row. Parameters as
+ * above, and ?6 arg, ?7 n, ?9 ?10 a week's days cut by the period (text),
+ * ?11 ?12 a month's first and last day number, ?13 n days after the
+ * period's end (text).
  */
-#define FROM_MS " FROM member_stats ms JOIN members m ON m.rowid = ms.member_rid WHERE ms.venue_id @V AND " CURRENT
-#define FROM_M	" FROM members m LEFT JOIN member_stats ms ON ms.member_rid = m.rowid WHERE m.venue_id @V AND " CURRENT
+#define MS	" FROM member_stats ms WHERE ms.venue_id @V"
+#define MS_COLS "ms.member_rid AS rid, ms.name AS name, 0 AS last"
+#define MM	" FROM members m WHERE m.venue_id @V AND " CURRENT
+#define MM_COLS "m.rowid AS rid, m.name AS name, 0 AS last"
 #define LIST_COLS                                                                                            \
 	"m.uid, m.name, m.phone, m.code, m.tier, m.expires, m.venue_id, coalesce(ms.visits, 0), ms.first_dn," \
 	" ms.last_dn, (SELECT count(*) FROM referrals r WHERE r.referrer_rid = m.rowid)"
-#define BY_NAME " ORDER BY m.name, m.uid"
-#define NLISTS	(HUB_DL_EXPIRED_COMING + 1)
+#define NLISTS (HUB_DL_EXPIRED_COMING + 1)
 
 static const struct {
-	const char *from, *order;
+	const char *cols, *from;
+	int by_last;	   /* newest last visit first (else by name) */
+	const char *count; /* how many, when not "SELECT count(*)" of from */
 } lsql[NLISTS] = {
-    [HUB_DL_VISITED] = {FROM_MS " AND " CAME, BY_NAME},
-    [HUB_DL_FIRST_TIMERS] = {FROM_MS " AND ms.first_dn BETWEEN ?2 AND ?3", BY_NAME},
-    [HUB_DL_RETURNING] = {FROM_MS " AND ms.first_dn < ?2 AND ms.last_dn >= ?2"
-				  " AND (ms.last_dn <= ?3 OR dash_came(ms.first_dn, ms.days, ?2, ?3))",
-			  BY_NAME},
-    [HUB_DL_REACHED] = {FROM_MS " AND ms.first_dn BETWEEN ?2 AND ?3 AND ms.visits >= ?7", BY_NAME},
-    [HUB_DL_COHORT] = {FROM_MS " AND ms.first_dn BETWEEN ?11 AND ?12 AND (?7 = 0 OR dash_bit(ms.months, ?7))",
-		       BY_NAME},
-    [HUB_DL_REGULARS] = {FROM_MS " AND ms.visits >= 3 AND " CAME, BY_NAME},
-    [HUB_DL_DRIFTING] = {FROM_MS " AND ms.visits >= 3 AND ms.last_dn < ?3 - ?7",
-			 " ORDER BY ms.last_dn DESC, m.name, m.uid"},
-    [HUB_DL_EVENT] = {FROM_M " AND m.rowid IN (SELECT member_rid FROM checkins WHERE event_uid = ?6"
-			     " AND duplicate_of IS NULL AND reversed = 0)",
-		      BY_NAME},
-    [HUB_DL_WEEK] = {" FROM members m LEFT JOIN member_stats ms ON ms.member_rid = m.rowid WHERE " CURRENT
-		     " AND m.rowid IN (SELECT member_rid FROM checkins WHERE venue_id @V AND day BETWEEN ?9 AND ?10"
-		     " AND duplicate_of IS NULL AND reversed = 0)",
-		     BY_NAME},
-    [HUB_DL_REFERRED_BY] = {FROM_M " AND m.rowid IN (SELECT r.member_rid FROM referrals r"
-				   " JOIN members p ON p.rowid = r.referrer_rid WHERE p.uid = ?6)",
-			    BY_NAME},
-    [HUB_DL_TIER] = {FROM_M " AND m.tier = ?6", BY_NAME},
-    [HUB_DL_EXPIRING] = {FROM_M " AND m.expires <> '' AND m.expires >= ?5 AND m.expires < ?13", BY_NAME},
-    [HUB_DL_EXPIRED_COMING] = {EXPIRED_COMING, BY_NAME},
+    [HUB_DL_VISITED] = {MS_COLS, MS " AND " CAME},
+    [HUB_DL_FIRST_TIMERS] = {MS_COLS, MS " AND ms.first_dn BETWEEN ?2 AND ?3"},
+    [HUB_DL_RETURNING] = {MS_COLS, MS " AND ms.first_dn < ?2 AND ms.last_dn >= ?2"
+				      " AND (ms.last_dn <= ?3 OR dash_came(ms.first_dn, ms.days, ?2, ?3))"},
+    [HUB_DL_REACHED] = {MS_COLS, MS " AND ms.first_dn BETWEEN ?2 AND ?3 AND ms.visits >= ?7"},
+    [HUB_DL_COHORT] = {MS_COLS, MS " AND ms.first_dn BETWEEN ?11 AND ?12 AND (?7 = 0 OR dash_bit(ms.months, ?7))"},
+    [HUB_DL_REGULARS] = {MS_COLS, MS " AND ms.visits >= 3 AND " CAME},
+    [HUB_DL_DRIFTING] = {"ms.member_rid AS rid, ms.name AS name, ms.last_dn AS last",
+			 MS " AND ms.visits >= 3 AND ms.last_dn < ?3 - ?7", 1},
+    /* the event's check-ins lead (by checkins_event: "+" keeps the venue's test off the index, or
+     * checkins_day would be read for a venue's every check-in) */
+    [HUB_DL_EVENT] = {MS_COLS, " FROM member_stats ms WHERE ms.member_rid IN (SELECT member_rid FROM checkins"
+			       " WHERE event_uid = ?6 AND +venue_id @V AND duplicate_of IS NULL AND reversed = 0)"},
+    [HUB_DL_WEEK] = {MS_COLS,
+		     " FROM member_stats ms WHERE ms.member_rid IN (SELECT member_rid FROM checkins"
+		     " WHERE venue_id @V AND day BETWEEN ?9 AND ?10 AND duplicate_of IS NULL AND reversed = 0)",
+		     0,
+		     /* from checkins_day alone: the members a week's check-ins name, each once */
+		     "SELECT count(DISTINCT member_rid) FROM checkins WHERE venue_id @V AND day BETWEEN ?9 AND ?10"
+		     " AND duplicate_of IS NULL AND reversed = 0"},
+    /* the referrals lead, not the venue's members */
+    [HUB_DL_REFERRED_BY] = {MM_COLS, " FROM members m WHERE +m.venue_id @V AND " CURRENT
+					" AND m.rowid IN (SELECT r.member_rid FROM referrals r"
+					" JOIN members p ON p.rowid = r.referrer_rid WHERE p.uid = ?6)"},
+    [HUB_DL_TIER] = {MM_COLS, MM " AND m.tier = ?6"},
+    [HUB_DL_EXPIRING] = {MM_COLS, MM " AND m.expires <> '' AND m.expires >= ?5 AND m.expires < ?13"},
+    [HUB_DL_EXPIRED_COMING] = {MS_COLS, EXPIRED_COMING},
 };
 
 #define V_BASE (R_COUNT)
@@ -491,6 +517,15 @@ hub_err hsq_dash_reversed(sq *s, const char *checkin_id)
 	return done(s, st);
 }
 
+hub_err hsq_dash_member_changed(sq *s, const char *uid)
+{
+	sqlite3_stmt *st = qr(s, R_DIRTY_UID);
+	if (!st)
+		return HUB_ERR;
+	bt(st, 1, uid);
+	return done(s, st);
+}
+
 /* Run which with the integers a (and b) as ?1 (and ?2). */
 static hub_err run2(sq *s, int which, int64_t a, int64_t b)
 {
@@ -599,9 +634,18 @@ static hub_err mark_event(sq *s, const char *uid)
 	return done(s, st);
 }
 
-/* Recompute member rid's summary from their counted check-ins. */
-static hub_err member_redo(sq *s, int64_t rid, const char *venue, mbuf *mb)
+/* The member a refresh recomputes: their row number and what member_stats keeps of their row. */
+typedef struct who {
+	int64_t rid;
+	char venue[HUB_ID_MAX], name[STORE_NAME_MAX], expires[16];
+	int current; /* not merged, not deleted: only current members are summed up */
+} who;
+
+/* Recompute a member's summary from their counted check-ins. */
+static hub_err member_redo(sq *s, const who *w, mbuf *mb)
 {
+	int64_t rid = w->rid;
+	const char *venue = w->venue;
 	sqlite3_stmt *st = qr(s, R_MS_OLD);
 	if (!st)
 		return HUB_ERR;
@@ -621,7 +665,8 @@ static hub_err member_redo(sq *s, int64_t rid, const char *venue, mbuf *mb)
 	bi(st, 1, rid);
 	mb->n = 0;
 	int first_qr = 0;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	int64_t last_ms = 0;
+	while (w->current && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t dn;
 		if (dn_parse(ct(st, 0), &dn) != 0)
 			continue;
@@ -634,8 +679,9 @@ static hub_err member_redo(sq *s, int64_t rid, const char *venue, mbuf *mb)
 			cpy(first_ev, sizeof first_ev, ct(st, 2));
 		}
 		mb->dn[mb->n++] = dn;
+		last_ms = sqlite3_column_int64(st, 3);
 	}
-	if ((e = ended(s, st, rc)) != HUB_OK)
+	if ((e = ended(s, st, w->current ? rc : SQLITE_DONE)) != HUB_OK)
 		return e;
 
 	size_t n = mb->n;
@@ -673,6 +719,11 @@ static hub_err member_redo(sq *s, int64_t rid, const char *venue, mbuf *mb)
 		bt(st, 10, first_ev[0] ? first_ev : NULL);
 		sqlite3_bind_blob(st, 11, mb->days, (int)dbytes, SQLITE_STATIC);
 		sqlite3_bind_blob(st, 12, mb->months, (int)mbytes, SQLITE_STATIC);
+		bt(st, 13, w->name);
+		int64_t exp;
+		if (dn_parse(w->expires, &exp) == 0)
+			bi(st, 14, exp);
+		bi(st, 15, last_ms);
 	} else {
 		if (!had)
 			return HUB_OK;
@@ -691,6 +742,113 @@ static hub_err member_redo(sq *s, int64_t rid, const char *venue, mbuf *mb)
 	    ((e = mark_event(s, old_ev)) != HUB_OK || (e = mark_event(s, first_ev)) != HUB_OK))
 		return e;
 	return HUB_OK;
+}
+
+/* Whether rid is to be recounted whole (1), after adding it there when add is set; or a hub_err. */
+static int full(sq *s, int64_t rid, int add)
+{
+	sqlite3_stmt *st = qr(s, add ? R_M_ADD : R_M_FULL);
+	if (!st)
+		return HUB_ERR;
+	bi(st, 1, rid);
+	if (add) {
+		hub_err e = done(s, st);
+		return e == HUB_OK ? 1 : (int)e;
+	}
+	int rc = sqlite3_step(st);
+	hub_err e = ended(s, st, rc);
+	return e != HUB_OK ? (int)e : rc == SQLITE_ROW;
+}
+
+/* Set bit k of the bitmap b (of *len bytes, grown to hold it, new bytes 0). */
+static int set_bit(unsigned char **b, size_t *cap, size_t *len, int64_t k)
+{
+	size_t need = (size_t)(k / 8 + 1);
+	if (need > *len) {
+		if (grow((void **)b, cap, need, 1) != 0)
+			return -1;
+		memset(*b + *len, 0, need - *len);
+		*len = need;
+	}
+	(*b)[k / 8] |= (unsigned char)(1u << (k % 8));
+	return 0;
+}
+
+/*
+ * A new visit of member rid on day dn at ms: added to their summary when it
+ * is after their last visit (what a push of this evening's check-ins is),
+ * without reading their other check-ins. A member with no summary yet, or a
+ * visit that goes before their last one (a kiosk that was offline), is
+ * recounted whole instead.
+ */
+static hub_err append_one(sq *s, int64_t rid, int64_t dn, int64_t ms, mbuf *mb)
+{
+	int f = full(s, rid, 0);
+	if (f != 0)
+		return f < 0 ? (hub_err)f : HUB_OK;
+	sqlite3_stmt *st = qr(s, R_MS_TAIL);
+	if (!st)
+		return HUB_ERR;
+	bi(st, 1, rid);
+	hub_err e = row(s, st);
+	if (e == HUB_NOT_FOUND)
+		return (f = full(s, rid, 1)) < 0 ? (hub_err)f : HUB_OK;
+	if (e != HUB_OK)
+		return e;
+	int64_t visits = sqlite3_column_int64(st, 0), first = sqlite3_column_int64(st, 1);
+	int64_t last = sqlite3_column_int64(st, 2), last_ms = sqlite3_column_int64(st, 3);
+	size_t dlen = (size_t)sqlite3_column_bytes(st, 4), mlen = (size_t)sqlite3_column_bytes(st, 5);
+	int oom = grow((void **)&mb->days, &mb->days_cap, dlen + 1, 1) != 0 ||
+		  grow((void **)&mb->months, &mb->months_cap, mlen + 1, 1) != 0;
+	if (!oom) {
+		memcpy(mb->days, sqlite3_column_blob(st, 4), dlen);
+		memcpy(mb->months, sqlite3_column_blob(st, 5), mlen);
+	}
+	sqlite3_reset(st);
+	if (oom)
+		return refuse(s, HUB_ERR, "out of memory");
+	if (ms < last_ms || dn < last)
+		return (f = full(s, rid, 1)) < 0 ? (hub_err)f : HUB_OK;
+	if (set_bit(&mb->days, &mb->days_cap, &dlen, dn - first) != 0 ||
+	    set_bit(&mb->months, &mb->months_cap, &mlen, dn_month(dn) - dn_month(first)) != 0)
+		return refuse(s, HUB_ERR, "out of memory");
+	visits++;
+	if (!(st = qr(s, R_MS_APPEND)))
+		return HUB_ERR;
+	bi(st, 1, rid);
+	bi(st, 2, visits);
+	if (visits == 2 || visits == 3 || visits == 10)
+		bi(st, visits == 2 ? 3 : visits == 3 ? 4 : 5, dn);
+	bi(st, 6, dn);
+	bi(st, 7, ms);
+	sqlite3_bind_blob(st, 8, mb->days, (int)dlen, SQLITE_STATIC);
+	sqlite3_bind_blob(st, 9, mb->months, (int)mlen, SQLITE_STATIC);
+	return done(s, st);
+}
+
+static hub_err append_new(sq *s, int64_t mark, int64_t top, mbuf *mb)
+{
+	sqlite3_stmt *st = qr(s, R_NEW_EACH);
+	if (!st)
+		return HUB_ERR;
+	bi(st, 1, mark);
+	bi(st, 2, top);
+	hub_err e = HUB_OK;
+	int rc;
+	while (e == HUB_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t rid = sqlite3_column_int64(st, 0), dn;
+		if (dn_parse(ct(st, 1), &dn) != 0) {
+			int f = full(s, rid, 1);
+			e = f < 0 ? (hub_err)f : HUB_OK;
+		} else {
+			e = append_one(s, rid, dn, sqlite3_column_int64(st, 2), mb);
+		}
+	}
+	if (e != HUB_OK) {
+		sqlite3_reset(st);
+		return e;
+	}
+	return ended(s, st, rc);
 }
 
 static hub_err int_q(sq *s, int which, int64_t *out)
@@ -719,22 +877,30 @@ static hub_err changes(sq *s, int64_t *mark, int64_t *top, int64_t *dirty)
 
 static hub_err refresh(sq *s, int64_t mark, int64_t top)
 {
-	hub_err e = run2(s, R_M_NEW, mark, top);
+	hub_err e = run2(s, R_M_MARKED, 0, 0);
 	if (e == HUB_OK)
 		e = run2(s, R_D_NEW, mark, top);
 	if (e == HUB_OK)
 		e = run2(s, R_E_NEW, mark, top);
 	if (e != HUB_OK)
 		return e;
-	sqlite3_stmt *st = qr(s, R_M_EACH);
-	if (!st)
-		return HUB_ERR;
 	mbuf mb = {0};
-	int rc;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char venue[HUB_ID_MAX];
-		cpy(venue, sizeof venue, ct(st, 1));
-		if ((e = member_redo(s, sqlite3_column_int64(st, 0), venue, &mb)) != HUB_OK)
+	if ((e = append_new(s, mark, top, &mb)) != HUB_OK) {
+		free(mb.dn);
+		free(mb.days);
+		free(mb.months);
+		return e;
+	}
+	sqlite3_stmt *st = qr(s, R_M_EACH);
+	int rc = SQLITE_DONE;
+	if (!st)
+		e = HUB_ERR;
+	while (e == HUB_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		who w = {.rid = sqlite3_column_int64(st, 0), .current = sqlite3_column_int(st, 4)};
+		cpy(w.venue, sizeof w.venue, ct(st, 1));
+		cpy(w.name, sizeof w.name, ct(st, 2));
+		cpy(w.expires, sizeof w.expires, ct(st, 3));
+		if ((e = member_redo(s, &w, &mb)) != HUB_OK)
 			break;
 	}
 	free(mb.dn);
@@ -1142,8 +1308,18 @@ hub_err hsq_dash_members(hub_store *b, const hub_period *hp, hub_dash_list list,
 	for (int rows = 0; rows < 2; rows++) {
 		sqlite3_stmt **slot = &s->dash[L_BASE + ((int)list * 2 + all) * 2 + rows];
 		char text[2048];
-		snprintf(text, sizeof text, "SELECT %s%s%s%s", rows ? LIST_COLS : "count(*)", lsql[list].from,
-			 rows ? lsql[list].order : "", rows ? " LIMIT ?8" : "");
+		const char *by = lsql[list].by_last ? "last DESC, name, rid" : "name, rid",
+			   *xby = lsql[list].by_last ? "x.last DESC, x.name, x.rid" : "x.name, x.rid";
+		if (rows)
+			snprintf(text, sizeof text,
+				 "SELECT " LIST_COLS " FROM (SELECT %s%s ORDER BY %s LIMIT ?8) x"
+				 " JOIN members m ON m.rowid = x.rid LEFT JOIN member_stats ms ON ms.member_rid = x.rid"
+				 " ORDER BY %s",
+				 lsql[list].cols, lsql[list].from, by, xby);
+		else if (lsql[list].count)
+			snprintf(text, sizeof text, "%s", lsql[list].count);
+		else
+			snprintf(text, sizeof text, "SELECT count(*)%s", lsql[list].from);
 		if (!(st[rows] = prepare_v(s, slot, text, all)))
 			return over(s, HUB_ERR);
 		sqlite3_stmt *q = st[rows];

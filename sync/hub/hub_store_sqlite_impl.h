@@ -340,9 +340,12 @@ hub_err hsq_device_rejected(hub_store *b, const char *device, int64_t *count);
  * change's own transaction. New check-ins need no mark: the refresh takes
  * every check-in past the row number it reached last time. A reversal marks
  * its check-in; a merge marks gone's check-ins and gone (before they move)
- * and hands gone's referrals to keep.
+ * and hands gone's referrals to keep; a member's new name or expiry marks
+ * the member.
  */
 hub_err hsq_dash_reversed(sq *s, const char *checkin_id);
+/* A member's name or expiry changed (member_stats keeps both, for the lists' order and filters). */
+hub_err hsq_dash_member_changed(sq *s, const char *uid);
 hub_err hsq_dash_merging(sq *s, int64_t keep_rid, int64_t gone_rid);
 /* Count a live code's redirect (hit) or miss for the day, with its ref. */
 hub_err hsq_dash_live(sq *s, const char *slug, const char *ref, int hit, int64_t now);

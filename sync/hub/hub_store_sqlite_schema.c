@@ -25,8 +25,8 @@
  *   console_audit(at_ms, user_id, venue_id, action, detail)
  *
  * The dashboard's (hub_store_sqlite_dash.c, which says which serves what):
- *   member_stats(member_rid, venue_id, visits, first_dn ... last_dn, first_qr, first_event, days, months)
- *                                               each member's visits summed up
+ *   member_stats(member_rid, venue_id, name, expires_dn, visits, first_dn ... last_dn, last_ms, first_qr,
+ *                first_event, days, months)     each current member's visits summed up
  *   day_stats(venue_id, dn, visits, first_timers, first_qr)   per venue-local day
  *   week_stats(venue_id, monday, members)       distinct members per week
  *   event_stats(event_uid, visits, first_timers)
@@ -85,13 +85,15 @@
  * day; a venue's current members by tier and by expiry.
  */
 #define SCHEMA_V4 \
-    "CREATE TABLE member_stats(member_rid INTEGER PRIMARY KEY, venue_id TEXT NOT NULL," \
-    " visits INTEGER NOT NULL, first_dn INTEGER NOT NULL, second_dn INTEGER, third_dn INTEGER," \
-    " tenth_dn INTEGER, last_dn INTEGER NOT NULL, first_qr INTEGER NOT NULL, first_event TEXT," \
-    " days BLOB NOT NULL, months BLOB NOT NULL);" \
+    "CREATE TABLE member_stats(member_rid INTEGER PRIMARY KEY, venue_id TEXT NOT NULL, name TEXT NOT NULL," \
+    " expires_dn INTEGER, visits INTEGER NOT NULL, first_dn INTEGER NOT NULL, second_dn INTEGER," \
+    " third_dn INTEGER, tenth_dn INTEGER, last_dn INTEGER NOT NULL, last_ms INTEGER NOT NULL," \
+    " first_qr INTEGER NOT NULL," \
+    " first_event TEXT, days BLOB NOT NULL, months BLOB NOT NULL);" \
     "CREATE INDEX member_stats_first ON member_stats(venue_id, first_dn, second_dn, third_dn, tenth_dn," \
-    " first_qr, months);" \
-    "CREATE INDEX member_stats_last ON member_stats(venue_id, last_dn, visits, first_dn, days);" \
+    " visits, first_qr, name, months);" \
+    "CREATE INDEX member_stats_last ON member_stats(venue_id, last_dn, visits, first_dn, expires_dn, name," \
+    " days);" \
     "CREATE INDEX member_stats_event ON member_stats(first_event) WHERE first_event IS NOT NULL;" \
     "CREATE TABLE day_stats(venue_id TEXT NOT NULL, dn INTEGER NOT NULL, visits INTEGER NOT NULL," \
     " first_timers INTEGER NOT NULL, first_qr INTEGER NOT NULL, PRIMARY KEY(venue_id, dn)) WITHOUT ROWID;" \
