@@ -1305,6 +1305,11 @@ hub_err hsq_dash_members(hub_store *b, const hub_period *hp, hub_dash_list list,
 		return e;
 	int all = p.venue == NULL;
 	sqlite3_stmt *st[2];
+	/* bound as they are (SQLITE_STATIC): they live until both statements are done */
+	char a[11], z[11], after[11];
+	dn_text(wk > p.from ? wk : p.from, a);
+	dn_text(wk + 6 < p.to ? wk + 6 : p.to, z);
+	dn_text(p.to + n, after);
 	for (int rows = 0; rows < 2; rows++) {
 		sqlite3_stmt **slot = &s->dash[L_BASE + ((int)list * 2 + all) * 2 + rows];
 		char text[2048];
@@ -1324,10 +1329,6 @@ hub_err hsq_dash_members(hub_store *b, const hub_period *hp, hub_dash_list list,
 			return over(s, HUB_ERR);
 		sqlite3_stmt *q = st[rows];
 		int np = sqlite3_bind_parameter_count(q);
-		char a[11], z[11], after[11];
-		dn_text(wk > p.from ? wk : p.from, a);
-		dn_text(wk + 6 < p.to ? wk + 6 : p.to, z);
-		dn_text(p.to + n, after);
 		if (!all)
 			bt(q, 1, p.venue);
 		const int64_t iv[14] = {[2] = p.from, [3] = p.to, [7] = n, [8] = limit > 0 ? limit : -1,
