@@ -11,51 +11,60 @@
  * their own transaction: a push marks nothing (its check-ins are the rows
  * past meta 'dash_checkin_mark', the last check-in row a refresh took: rows
  * are only ever appended), a reversal marks its check-in, a merge marks gone
- * and gone's check-ins (dash_dirty). Member edits, imports and event
- * changes need no mark: nothing summed up depends on a member's tier, expiry,
- * code or name, nor on an event's title, time or cancellation (those are read
- * from their rows). dash_refresh then recomputes, from the check-ins:
- *   member_stats  of each marked member (their visits in time order: 1st,
- *                 2nd, 3rd, 10th and last day, the first visit's QR flag and
- *                 event, a bitmap of days and one of months with a visit);
- *   day_stats     of each marked day, and of the days a member's first visit
- *                 left or moved to (visits, first-timers, first-timers shown
- *                 the join QR);
+ * and gone's check-ins (dash_dirty), a new name or expiry (the import, the
+ * console) marks the member. Tiers, codes and events' titles, times and
+ * cancellations are read from their rows: nothing summed up depends on them.
+ * dash_refresh then brings up to date:
+ *   member_stats  each current member's visits in time order: 1st, 2nd, 3rd,
+ *                 10th and last day (and the last's time), the first visit's
+ *                 QR flag and event, a bitmap of days and one of months with
+ *                 a visit; their name and membership's last day (for the
+ *                 lists). A new check-in after the member's last visit is
+ *                 added to it; a marked member, a first visit or a check-in
+ *                 older than the last visit has the member recounted from
+ *                 their check-ins.
+ *   day_stats     of each day with a new or marked check-in, and of the days a
+ *                 first visit left or moved to (visits, first-timers,
+ *                 first-timers shown the join QR);
  *   week_stats    of those days' weeks (distinct members: not a sum of days);
- *   event_stats   of each marked event, and of the events a first visit left
- *                 or moved to (visits, first-timers).
- * A refresh after 1000 new check-ins of one evening recomputes ~1000 members,
- * one day, one week and one event; with nothing changed it reads three rows.
+ *   event_stats   of each event with a new or marked check-in, and of those a
+ *                 first visit left or moved to (visits, first-timers).
+ * A refresh after 1000 new check-ins of one evening updates ~1000 members'
+ * rows without reading their older check-ins, and recounts one day, one week
+ * and one event; with nothing changed it reads three rows.
  *
  * Which table and index serves which section (so that each stays within
  * 100 ms on 100 000 members and 2 000 000 check-ins over two years, for a
- * period of 90 days or of a year):
+ * period of 90 days or of a year; tests/bench/bench_dash.c):
  *   attendance   totals and week bars from day_stats (a row a day); distinct
  *                members of whole weeks from week_stats; of the period's cut
  *                first and last weeks from checkins_day (counted check-ins by
  *                venue, day, member: at most 6 days read); members who came
  *                in the period from member_stats_last (venue, last_dn, visits,
- *                first_dn, days): those whose last visit is on or after the
- *                start, the days bitmap read only for members whose visits
- *                straddle the whole period; first-timers from
+ *                first_dn, expires_dn, name, days): those whose last visit is
+ *                on or after the start, the days bitmap read only for members
+ *                whose visits straddle the whole period; first-timers from
  *                member_stats_first.
  *   events       events_start (venue, start_ms) and event_stats.
  *   funnel,      member_stats_first (venue, first_dn, second_dn, third_dn,
- *   cohorts,     tenth_dn, first_qr, months): the members whose first visit
- *   groups       fell in the period (or its months), read from the index alone.
+ *   cohorts,     tenth_dn, visits, first_qr, name, months): the members whose
+ *   groups       first visit fell in the period (or its months), from the
+ *                index alone.
  *   regulars,    member_stats_last: drifting is a range of last_dn, regulars
  *   drifting     the members who came (as above) with visits >= 3.
- *   members      the same indexes as the number they stand behind, joined to
- *   behind a     members for names; an event's members by checkins_event; a
- *   number       week's by checkins_day; a tier's and expiring memberships by
- *                members_tier and members_expires.
+ *   members      the covering index of the number they stand behind, which
+ *   behind a     carries the name they are ordered by: only the page asked
+ *   number       for is joined to members. An event's members by
+ *                checkins_event, a week's by checkins_day, then member_stats
+ *                by row number; a tier's and expiring memberships by
+ *                members_tier and members_expires; expired members still
+ *                coming by member_stats_last (expires_dn, days).
  *   referrals    referrals (member_rid, the one who brought them) and
  *                referrals_referrer; invites followed from ref_days joined to
  *                members_code (a member's current code).
  *   live codes   live_days and ref_days, keyed by day first (a period is a
  *                range of their primary key); links by links_seq's venue.
- *   tiers        members_tier, members_expires; expired members still coming
- *                from member_stats_last and the days bitmap.
+ *   tiers        members_tier, members_expires, member_stats_last.
  * A venue-less period (an owner's view) reads the same indexes with
  * "venue_id IN (every venue)": each venue's range in turn.
  *
@@ -877,7 +886,12 @@ static hub_err changes(sq *s, int64_t *mark, int64_t *top, int64_t *dirty)
 
 static hub_err refresh(sq *s, int64_t mark, int64_t top)
 {
-	hub_err e = run2(s, R_M_MARKED, 0, 0);
+	/* from the first check-in: every summary is made anew (visits are added to what is there) */
+	hub_err e = mark ? HUB_OK
+			 : exec(s, "DELETE FROM member_stats; DELETE FROM day_stats; DELETE FROM week_stats;"
+				   " DELETE FROM event_stats;");
+	if (e == HUB_OK)
+		e = run2(s, R_M_MARKED, 0, 0);
 	if (e == HUB_OK)
 		e = run2(s, R_D_NEW, mark, top);
 	if (e == HUB_OK)
