@@ -290,24 +290,27 @@ static const char *grouped(int64_t v, char out[32])
 	return out;
 }
 
-/* A figure: the number large, linked to the members behind it, and what it counts. */
-static void figure(cx *c, const char *href, int64_t v, const char *label)
+/* A figure: the number large, linked to the members behind it, and what it counts. key names it for the
+ * page's tests and scripts (data-n), whatever the language. */
+static void figure(cx *c, const char *key, const char *href, int64_t v, const char *label)
 {
 	char n[32];
 	if (href)
-		html_f(&c->h, "<a class=\"figure\" href=\"%s\"><span class=\"fig\">%s</span><span class=\"fig-label\">%s"
-			      "</span></a>",
-		       href, grouped(v, n), label);
+		html_f(&c->h, "<a class=\"figure\" data-n=\"%s\" href=\"%s\"><span class=\"fig\">%s</span>"
+			      "<span class=\"fig-label\">%s</span></a>",
+		       key, href, grouped(v, n), label);
 	else
-		html_f(&c->h, "<div class=\"figure\"><span class=\"fig\">%s</span><span class=\"fig-label\">%s</span></div>",
-		       grouped(v, n), label);
+		html_f(&c->h, "<div class=\"figure\" data-n=\"%s\"><span class=\"fig\">%s</span><span "
+			      "class=\"fig-label\">%s</span></div>",
+		       key, grouped(v, n), label);
 }
 
-/* A number in a table cell, linked to its members. */
-static void num_cell(cx *c, const char *label, const char *href, int64_t v)
+/* A number in a table cell, linked to its members; key names its column (data-n), as a row's data-row
+ * names the row. */
+static void num_cell(cx *c, const char *key, const char *label, const char *href, int64_t v)
 {
 	char n[24];
-	html_f(&c->h, "<td data-label=\"%s\" class=\"num\">", label);
+	html_f(&c->h, "<td data-label=\"%s\" data-n=\"%s\" class=\"num\">", label, key);
 	if (href && v > 0)
 		html_f(&c->h, "<a href=\"%s\">%s</a></td>", href, cx_num(v, n));
 	else
@@ -438,10 +441,10 @@ static void attendance_section(dash *d, const hub_dash_attendance *at, const eve
 		     T(c, "Who came, week by week. First-timers are the people the community is reaching; returning "
 			  "members are the ones it is keeping."));
 	html_f(h, "<div class=\"figures\">");
-	figure(c, mlink(d, href, sizeof href, "visited", NULL), at->visits, T(c, "visits"));
-	figure(c, mlink(d, href, sizeof href, "visited", NULL), at->members, T(c, "members came"));
-	figure(c, mlink(d, href, sizeof href, "first_timers", NULL), at->first_timers, T(c, "first-timers"));
-	figure(c, mlink(d, href, sizeof href, "returning", NULL), at->returning, T(c, "returning"));
+	figure(c, "visits", mlink(d, href, sizeof href, "visited", NULL), at->visits, T(c, "visits"));
+	figure(c, "members", mlink(d, href, sizeof href, "visited", NULL), at->members, T(c, "members came"));
+	figure(c, "first_timers", mlink(d, href, sizeof href, "first_timers", NULL), at->first_timers, T(c, "first-timers"));
+	figure(c, "returning", mlink(d, href, sizeof href, "returning", NULL), at->returning, T(c, "returning"));
 	html_f(h, "</div>\n");
 
 	/* visits per week, and the members of each week split into first-timers and returning */
@@ -497,11 +500,12 @@ static void attendance_section(dash *d, const hub_dash_attendance *at, const eve
 			const char *from = strcmp(a, d->p.from) < 0 ? d->p.from : a, *to = strcmp(z, d->p.to) > 0 ? d->p.to : z;
 			snprintf(fh, sizeof fh, "dashboard/members?list=first_timers&from=%s&to=%s", from, to);
 			snprintf(rh, sizeof rh, "dashboard/members?list=returning&from=%s&to=%s", from, to);
-			html_f(h, "<tr><td data-label=\"%s\" class=\"nowrap\">%s</td>", lw, w->monday);
-			num_cell(c, lv, NULL, w->visits); /* the members cell beside it leads to the same list */
-			num_cell(c, lm, hrefs[i], w->members);
-			num_cell(c, lf, fh, w->first_timers);
-			num_cell(c, lr, rh, w->members - w->first_timers);
+			html_f(h, "<tr data-row=\"%s\"><td data-label=\"%s\" class=\"nowrap\">%s</td>", w->monday, lw,
+			       w->monday);
+			num_cell(c, "visits", lv, NULL, w->visits); /* the members cell beside it leads to the same list */
+			num_cell(c, "members", lm, hrefs[i], w->members);
+			num_cell(c, "first_timers", lf, fh, w->first_timers);
+			num_cell(c, "returning", lr, rh, w->members - w->first_timers);
 			html_f(h, "</tr>\n");
 		}
 		html_f(h, "</tbody></table></details>\n");
@@ -547,7 +551,7 @@ static void attendance_section(dash *d, const hub_dash_attendance *at, const eve
 			char when[17];
 			hub_time_cache tc = {.quarter = -1};
 			hub_local_time(tz_of(d, r->venue), r->start_ms, &tc, when);
-			html_f(h, "<tr><td data-label=\"%s\"><a href=\"/venues/%s/events/%s\">", le,
+			html_f(h, "<tr data-row=\"%s\"><td data-label=\"%s\"><a href=\"/venues/%s/events/%s\">", r->uid, le,
 			       c->has_venue ? c->venue.id : r->venue, r->uid);
 			html_user(h, r->title);
 			html_f(h, "</a>");
@@ -561,8 +565,8 @@ static void attendance_section(dash *d, const hub_dash_attendance *at, const eve
 				html_f(h, "</td>");
 			}
 			html_f(h, "<td data-label=\"%s\" class=\"nowrap\">%s</td>", lwh, when);
-			num_cell(c, lv, mlink(d, href, sizeof href, "event", "&id=%s", r->uid), r->visits);
-			num_cell(c, lf, NULL, r->first);
+			num_cell(c, "visits", lv, mlink(d, href, sizeof href, "event", "&id=%s", r->uid), r->visits);
+			num_cell(c, "first_timers", lf, NULL, r->first);
 			html_f(h, "</tr>\n");
 		}
 		html_f(h, "</tbody></table>");
@@ -616,9 +620,11 @@ static void funnel_section(dash *d, const hub_dash_funnel *f)
 			.empty = T(c, "Nobody came for the first time in this period.")};
 	svg_hbars(h, &ch, rows, 4);
 	html_f(h, "<div class=\"figures\">");
-	html_f(h, "<div class=\"figure\"><span class=\"fig\">%s</span><span class=\"fig-label\">%s</span></div>",
+	html_f(h, "<div class=\"figure\" data-n=\"median_1_2\"><span class=\"fig\">%s</span><span class=\"fig-label\">%s"
+		  "</span></div>",
 	       days_text(f->median_days_1_2, m1), T(c, "median days from the 1st to the 2nd visit"));
-	html_f(h, "<div class=\"figure\"><span class=\"fig\">%s</span><span class=\"fig-label\">%s</span></div>",
+	html_f(h, "<div class=\"figure\" data-n=\"median_2_3\"><span class=\"fig\">%s</span><span class=\"fig-label\">%s"
+		  "</span></div>",
 	       days_text(f->median_days_2_3, m2), T(c, "median days from the 2nd to the 3rd visit"));
 	html_f(h, "</div>\n");
 	const char *lv = T(c, "Visit"), *lm = T(c, "Members"), *ls = T(c, "Of the first-timers");
@@ -628,8 +634,8 @@ static void funnel_section(dash *d, const hub_dash_funnel *f)
 	       "</tr></thead><tbody>\n",
 	       lv, lm, ls);
 	for (int i = 0; i < 4; i++) {
-		html_f(h, "<tr><td data-label=\"%s\">%s</td>", lv, names[i]);
-		num_cell(c, lm, href[i], v[i]);
+		html_f(h, "<tr data-row=\"%d\"><td data-label=\"%s\">%s</td>", reached[i], lv, names[i]);
+		num_cell(c, "members", lm, href[i], v[i]);
 		html_f(h, "<td data-label=\"%s\" class=\"num\">%s</td></tr>\n", ls, share(v[i], f->first, pc));
 	}
 	html_f(h, "</tbody></table></details>\n");
@@ -665,7 +671,9 @@ static void cohorts_section(dash *d, const hub_dash_cohorts *co)
 	html_f(h, "</tr></thead><tbody>\n");
 	for (size_t i = 0; i < co->ncohorts; i++) {
 		const char *month = co->month[i];
-		html_f(h, "<tr><th scope=\"row\">%s</th><td class=\"num\"><a href=\"%s\">%s</a></td>", month,
+		html_f(h, "<tr data-row=\"%s\"><th scope=\"row\">%s</th><td class=\"num\" data-n=\"size\"><a href=\"%s\">%s</a>"
+			  "</td>",
+		       month, month,
 		       mlink(d, href, sizeof href, "cohort", "&month=%s&n=0", month), cx_num(co->size[i], n1));
 		for (size_t k = 1; k <= co->max_offset; k++) {
 			int64_t seen = co->seen[i * co->max_offset + (k - 1)];
@@ -675,7 +683,7 @@ static void cohorts_section(dash *d, const hub_dash_cohorts *co)
 				continue;
 			}
 			SAYF(c, tip, "%1$s of %2$s members", cx_num(seen, n1), cx_num(co->size[i], n2));
-			html_f(h, "<td class=\"num h%d\" title=\"%s\">", step, tip);
+			html_f(h, "<td class=\"num h%d\" data-n=\"%zu\" title=\"%s\">", step, k, tip);
 			if (seen > 0)
 				html_f(h, "<a href=\"%s\">%s</a>",
 				       mlink(d, href, sizeof href, "cohort", "&month=%s&n=%zu", month, k),
@@ -709,7 +717,7 @@ static void member_row(dash *d, html *h, const hub_dash_member *m, int cols)
 	cx *c = d->c;
 	char phone[STORE_PHONE_MAX + 8], href[128], n[24];
 	cx_mask_phone(m->phone, phone, sizeof phone);
-	html_f(h, "<tr><td data-label=\"%s\"><a href=\"%s\">", T(c, "Name"),
+	html_f(h, "<tr data-row=\"%s\"><td data-label=\"%s\"><a href=\"%s\">", m->uid, T(c, "Name"),
 	       member_href(d, m->venue_id, m->uid, href, sizeof href));
 	html_user(h, m->name);
 	html_f(h, "</a></td><td data-label=\"%s\" class=\"nowrap\">%s</td>", T(c, "Phone"), phone[0] ? phone : "—");
@@ -768,10 +776,10 @@ static void regulars_section(dash *d, int64_t regulars, int64_t drifting, mrows 
 		     T(c, "Regulars have come 3 times or more: the core of the community. Drifting regulars have not "
 			  "been seen for a while: a message from you now is what brings most of them back."));
 	html_f(h, "<div class=\"figures\">");
-	figure(c, mlink(d, href, sizeof href, "regulars", NULL), regulars, T(c, "regulars came in this period"));
+	figure(c, "regulars", mlink(d, href, sizeof href, "regulars", NULL), regulars, T(c, "regulars came in this period"));
 	char label[160];
 	SAYF(c, label, "drifting: not seen for %s days", cx_num(d->drift, dn));
-	figure(c, mlink(d, href, sizeof href, "drifting", "&n=%lld", (long long)d->drift), drifting, label);
+	figure(c, "drifting", mlink(d, href, sizeof href, "drifting", "&n=%lld", (long long)d->drift), drifting, label);
 	html_f(h, "</div>\n");
 	html_f(h,
 	       "<form class=\"toolbar drift\" method=\"get\" action=\"%s#regulars\">"
@@ -849,8 +857,8 @@ static void referrals_section(dash *d, const refs *rf, int64_t invites)
 		     T(c, "Who brought whom: a member counts as brought when their first visit or sign-up came "
 			  "through another member's invite. The people who bring others are the community's "
 			  "connectors; thank them."));
-	html_f(h, "<div class=\"figures\"><div class=\"figure\"><span class=\"fig\">%s</span><span class=\"fig-label\">%s"
-		  "</span></div></div>\n",
+	html_f(h, "<div class=\"figures\"><div class=\"figure\" data-n=\"invites\"><span class=\"fig\">%s</span><span "
+		  "class=\"fig-label\">%s</span></div></div>\n",
 	       cx_num(invites, n1), T(c, "invites followed (redirects carrying a member's invite)"));
 	svg_hbar rows[REFERRERS_TOP];
 	char hrefs[REFERRERS_TOP][256];
@@ -882,13 +890,13 @@ static void referrals_section(dash *d, const refs *rf, int64_t invites)
 		for (size_t i = 0; i < rf->n; i++) {
 			const ref_row *r = &rf->r[i];
 			char tree[160];
-			html_f(h, "<tr><td data-label=\"%s\"><a href=\"%s\" title=\"%s\">", lm,
+			html_f(h, "<tr data-row=\"%s\"><td data-label=\"%s\"><a href=\"%s\" title=\"%s\">", r->uid, lm,
 			       tree_href(d, r->uid, tree, sizeof tree), T(c, "Their referral tree"));
 			html_user(h, r->name);
 			html_f(h, "</a></td>");
-			num_cell(c, lb, NULL, r->brought);
-			num_cell(c, la, mlink(d, href, sizeof href, "referred_by", "&id=%s", r->uid), r->all);
-			num_cell(c, li, NULL, r->invites);
+			num_cell(c, "brought", lb, NULL, r->brought);
+			num_cell(c, "brought_all", la, mlink(d, href, sizeof href, "referred_by", "&id=%s", r->uid), r->all);
+			num_cell(c, "invites", li, NULL, r->invites);
 			html_f(h, "</tr>\n");
 		}
 		html_f(h, "</tbody></table>\n");
@@ -1031,7 +1039,8 @@ static void groups_section(dash *d, const redirs *rd, const slug_sum *sums, size
 			  "way: a group link that was full or had expired leaves newcomers outside the group."));
 
 	/* the share of first-timers shown the group's join QR at the kiosk */
-	html_f(h, "<div class=\"figures\"><div class=\"figure\"><span class=\"fig\">%s</span><span class=\"fig-label\">",
+	html_f(h, "<div class=\"figures\"><div class=\"figure\" data-n=\"shown_qr\"><span class=\"fig\">%s</span><span "
+		  "class=\"fig-label\">",
 	       share(g->first_timers_shown_qr, g->first_timers, pc));
 	SAY(c, "of the %1$s first-timers were shown the group's join QR at the kiosk (%2$s of them)",
 	    cx_num(g->first_timers, n1), cx_num(g->first_timers_shown_qr, n2));
@@ -1041,8 +1050,8 @@ static void groups_section(dash *d, const redirs *rd, const slug_sum *sums, size
 		all += sums[i].redirects;
 		missed += sums[i].missed;
 	}
-	figure(c, NULL, all, T(c, "sent to a group by a live code"));
-	figure(c, NULL, missed, T(c, "found no valid group link"));
+	figure(c, "redirects", NULL, all, T(c, "sent to a group by a live code"));
+	figure(c, "missed", NULL, missed, T(c, "found no valid group link"));
 	html_f(h, "</div>\n");
 
 	/* redirects per live code: per day over a short period, per week over a long one */
@@ -1095,10 +1104,11 @@ static void groups_section(dash *d, const redirs *rd, const slug_sum *sums, size
 		       "<th class=\"num\">%s</th><th class=\"num\">%s</th></tr></thead><tbody>\n",
 		       lc, lr, lm, lw);
 		for (size_t i = 0; i < nsums; i++) {
-			html_f(h, "<tr><td data-label=\"%s\" class=\"mono\">%s</td>", lc, sums[i].slug);
-			num_cell(c, lr, NULL, sums[i].redirects);
-			num_cell(c, lm, NULL, sums[i].missed);
-			num_cell(c, lw, NULL, sums[i].with_ref);
+			html_f(h, "<tr data-row=\"%s\"><td data-label=\"%s\" class=\"mono\">%s</td>", sums[i].slug, lc,
+			       sums[i].slug);
+			num_cell(c, "redirects", lr, NULL, sums[i].redirects);
+			num_cell(c, "missed", lm, NULL, sums[i].missed);
+			num_cell(c, "with_ref", lw, NULL, sums[i].with_ref);
 			html_f(h, "</tr>\n");
 		}
 		html_f(h, "</tbody></table></details>\n");
@@ -1120,7 +1130,7 @@ static void groups_section(dash *d, const redirs *rd, const slug_sum *sums, size
 		for (size_t i = 0; i < lk->n; i++) {
 			const link_row *l = &lk->r[i];
 			char when[17];
-			html_f(h, "<tr><td data-label=\"%s\">", ll);
+			html_f(h, "<tr data-row=\"%s\"><td data-label=\"%s\">", l->uid, ll);
 			if (c->has_venue)
 				html_f(h, "<a href=\"/venues/%s/links\">", c->venue.id);
 			html_user(h, l->label);
@@ -1129,12 +1139,12 @@ static void groups_section(dash *d, const redirs *rd, const slug_sum *sums, size
 			html_f(h, " <span class=\"muted mono\">%s</span></td><td data-label=\"%s\">%s</td>", l->slug, lpf,
 			       l->platform);
 			html_f(h, "<td data-label=\"%s\" class=\"num\">%s</td>", lcap, l->cap ? cx_num(l->cap, n1) : "—");
-			num_cell(c, lr, NULL, l->redirects);
+			num_cell(c, "redirects", lr, NULL, l->redirects);
 			html_f(h, "<td data-label=\"%s\">", lwh);
 			if (l->full)
-				html_f(h, "<span class=\"badge warn\">%s</span> ", T(c, "reached its cap"));
+				html_f(h, "<span class=\"badge warn\" data-n=\"full\">%s</span> ", T(c, "reached its cap"));
 			if (l->expired_live) {
-				html_f(h, "<span class=\"badge bad\">%s</span> ",
+				html_f(h, "<span class=\"badge bad\" data-n=\"expired_live\">%s</span> ",
 				       T(c, "expired while in use"));
 				if (l->expires_ms > 0 && c->has_venue)
 					html_f(h, "<span class=\"nowrap\">%s</span>", cx_time(c, l->expires_ms, when));
@@ -1191,9 +1201,9 @@ static void tiers_section(dash *d, const tiers *tr, const hub_dash_tiers *t)
 		     T(c, "The members of each tier today, the memberships that end soon (a reminder before they end "
 			  "keeps them), and members whose membership has ended but who still come."));
 	html_f(h, "<div class=\"figures\">");
-	figure(c, mlink(d, href, sizeof href, "expiring", "&n=30"), t->expiring,
+	figure(c, "expiring", mlink(d, href, sizeof href, "expiring", "&n=30"), t->expiring,
 	       T(c, "memberships end within 30 days"));
-	figure(c, mlink(d, href, sizeof href, "expired_coming", NULL), t->expired_coming,
+	figure(c, "expired_coming", mlink(d, href, sizeof href, "expired_coming", NULL), t->expired_coming,
 	       T(c, "came after their membership ended"));
 	html_f(h, "</div>\n");
 	svg_hbar rows[32];
@@ -1224,10 +1234,10 @@ static void tiers_section(dash *d, const tiers *tr, const hub_dash_tiers *t)
 		       "<tbody>\n",
 		       lt, lm);
 		for (size_t i = 0; i < tr->n; i++) {
-			html_f(h, "<tr><td data-label=\"%s\">", lt);
+			html_f(h, "<tr data-row=\"%s\"><td data-label=\"%s\">", tr->r[i].tier, lt);
 			html_user(h, tr->r[i].tier[0] ? tr->r[i].tier : T(c, "No tier"));
 			html_f(h, "</td>");
-			num_cell(c, lm, hrefs[i], tr->r[i].members);
+			num_cell(c, "members", lm, hrefs[i], tr->r[i].members);
 			html_f(h, "</tr>\n");
 		}
 		html_f(h, "</tbody></table></details>\n");
@@ -1683,7 +1693,7 @@ static void members_page(cx *c)
 		SAY(c, "As of %s.", d.p.to);
 	else
 		SAY(c, "From %1$s to %2$s (%3$s days).", d.p.from, d.p.to, cx_num(d.days, n1));
-	html_f(&c->h, "</p>\n<section class=\"card\">");
+	html_f(&c->h, "</p>\n<section class=\"card\" data-n=\"%lld\">", (long long)total);
 	if (mr.shown == 0) {
 		html_f(&c->h, "<p class=\"empty\">%s</p>\n", T(c, "Nobody."));
 	} else {
@@ -1810,7 +1820,8 @@ static void tree_page(cx *c)
 				for (; depth > dd; depth--)
 					html_f(h, "</ul></li>");
 			}
-			html_f(h, "<li><a href=\"%s\">", tree_href(&d, x->uid, href, sizeof href));
+			html_f(h, "<li data-row=\"%s\" data-depth=\"%d\"><a href=\"%s\">", x->uid, x->depth,
+			       tree_href(&d, x->uid, href, sizeof href));
 			html_user(h, x->name);
 			html_f(h, "</a> <span class=\"muted\">%s %s</span>", x->day, via_text(c, x->via));
 		}
