@@ -374,6 +374,10 @@ typedef struct hub_store_ops {
 	/* Everyone brought by member_uid, and whom they brought, depth first, down to max_depth. */
 	hub_err (*dash_referral_tree)(hub_store *st, const char *member_uid, int max_depth,
 				      int (*fn)(const hub_dash_referral *r, void *ctx), void *ctx);
+	/* Who brought member_uid: fn is called once (r->referrer_uid, r->day, r->via) when someone did, not at
+	 * all when nobody did. */
+	hub_err (*referral_of)(hub_store *st, const char *member_uid, int (*fn)(const hub_dash_referral *r, void *ctx),
+			       void *ctx);
 	/* Live codes' redirects per slug and day in the period, oldest day first. */
 	hub_err (*dash_redirects)(hub_store *st, const hub_period *p, int (*fn)(const hub_dash_redirects *r, void *ctx),
 				  void *ctx);

@@ -633,6 +633,7 @@ static const hub_store_ops sqlite_ops = {
     .dash_members = hsq_dash_members,
     .dash_referrers = hsq_dash_referrers,
     .dash_referral_tree = hsq_dash_referral_tree,
+    .referral_of = hsq_referral_of,
     .dash_redirects = hsq_dash_redirects,
     .dash_links = hsq_dash_links,
     .dash_groups = hsq_dash_groups,

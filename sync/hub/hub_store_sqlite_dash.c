@@ -131,6 +131,7 @@ enum {
 	R_REF_INSERT,
 	R_TREE,
 	R_ROOT,
+	R_BROUGHT_BY,
 	R_COUNT
 };
 
@@ -214,6 +215,8 @@ static const char *const rsql[R_COUNT] = {
     [R_REF_HAS] = "SELECT 1 FROM referrals WHERE member_rid = ?1",
     [R_REF_UP] = "SELECT referrer_rid FROM referrals WHERE member_rid = ?1",
     [R_REF_INSERT] = "INSERT INTO referrals(member_rid, referrer_rid, via, at_ms, day) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [R_BROUGHT_BY] = "SELECT m.uid, m.name, p.uid, r.day, r.via FROM members m JOIN referrals r ON r.member_rid = m.rowid"
+		     " JOIN members p ON p.rowid = r.referrer_rid WHERE m.uid = ?1",
     /* depth first: a path of fixed-width steps (day, row number) sorts each member before the members
      * they brought, and those before their next sibling; seen keeps a loop from going round */
     [R_TREE] = "WITH RECURSIVE t(rid, depth, path, seen) AS (SELECT ?1, 0, '', ',' || ?1 || ','"
@@ -1445,6 +1448,29 @@ hub_err hsq_dash_referral_tree(hub_store *b, const char *member_uid, int max_dep
 			break;
 	}
 	return over(s, ended(s, st, rc));
+}
+
+hub_err hsq_referral_of(hub_store *b, const char *member_uid, int (*fn)(const hub_dash_referral *r, void *ctx),
+			void *ctx)
+{
+	sq *s = (sq *)b;
+	sqlite3_stmt *st = qr(s, R_BROUGHT_BY);
+	if (!st)
+		return HUB_ERR;
+	bt(st, 1, member_uid);
+	int rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		hub_dash_referral r = {.member_uid = ct(st, 0),
+				       .member_name = ct(st, 1),
+				       .referrer_uid = ct(st, 2),
+				       .depth = 1,
+				       .via = ct(st, 4)};
+		cpy(r.day, sizeof r.day, ct(st, 3));
+		fn(&r, ctx);
+	}
+	hub_err e = rc == SQLITE_ROW || rc == SQLITE_DONE ? HUB_OK : fail(s, rc);
+	sqlite3_reset(st);
+	return e;
 }
 
 hub_err hsq_referral_add(hub_store *b, const char *member_uid, const char *referrer_uid, const char *via,

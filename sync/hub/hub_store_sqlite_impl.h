@@ -361,6 +361,8 @@ hub_err hsq_dash_members(hub_store *b, const hub_period *p, hub_dash_list list, 
 			 int limit, int64_t *total, int (*fn)(const hub_dash_member *m, void *ctx), void *ctx);
 hub_err hsq_dash_referrers(hub_store *b, const hub_period *p, int limit,
 			   int (*fn)(const hub_dash_referrer *r, void *ctx), void *ctx);
+hub_err hsq_referral_of(hub_store *b, const char *member_uid, int (*fn)(const hub_dash_referral *r, void *ctx),
+			void *ctx);
 hub_err hsq_dash_referral_tree(hub_store *b, const char *member_uid, int max_depth,
 			       int (*fn)(const hub_dash_referral *r, void *ctx), void *ctx);
 hub_err hsq_dash_redirects(hub_store *b, const hub_period *p, int (*fn)(const hub_dash_redirects *r, void *ctx),

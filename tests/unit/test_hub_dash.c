@@ -468,6 +468,15 @@ static names list(fx *f, hub_period p, hub_dash_list l, const char *arg, int64_t
 
 /* ---- attendance ---- */
 
+/* "DAY\0REFERRER" of a referral_of answer */
+static int take_brought_by(const hub_dash_referral *r, void *ctx)
+{
+	char *out = ctx;
+	snprintf(out, 11, "%s", r->day);
+	snprintf(out + 11, HUB_ID_MAX, "%s", r->referrer_uid);
+	return 0;
+}
+
 static void test_attendance(void **state)
 {
 	fx *f = *state;
@@ -848,6 +857,20 @@ static void test_referrals(void **state)
 	x.f = f;
 	assert_int_equal(st->ops->dash_referral_tree(st, f->uid[29], 0, take_referral, &x), HUB_OK);
 	assert_string_equal(x.s, "1:M27<M05@2026-11-28/signup");
+
+	/* who brought whom, one member at a time: M20 by M11 on 10-17; M05 by M10 (M29's, merged into M05);
+	 * M01 by nobody */
+	char by[HUB_ID_MAX + 16];
+	by[0] = 0;
+	assert_int_equal(st->ops->referral_of(st, f->uid[20], take_brought_by, by), HUB_OK);
+	assert_string_equal(by, "2026-10-17");
+	assert_string_equal(by + 11, f->uid[11]);
+	by[0] = 0;
+	assert_int_equal(st->ops->referral_of(st, f->uid[5], take_brought_by, by), HUB_OK);
+	assert_string_equal(by + 11, f->uid[10]);
+	by[0] = 0;
+	assert_int_equal(st->ops->referral_of(st, f->uid[1], take_brought_by, by), HUB_OK);
+	assert_string_equal(by, "");
 
 	/* credited once; never to oneself; no loop; one venue; a known way; known members */
 	assert_int_equal(st->ops->referral_add(st, f->uid[11], f->uid[2], "console", at(9, 6, 0, 0)), HUB_EXISTS);

@@ -273,6 +273,18 @@ static int count_referred(const hub_dash_member *m, void *ctx)
  * tree on the dashboard); the form that records who brought them. 0, or -1
  * when the page failed.
  */
+typedef struct brought_by {
+	char uid[HUB_ID_MAX], day[11];
+} brought_by;
+
+static int take_brought_by(const hub_dash_referral *r, void *ctx)
+{
+	brought_by *b = ctx;
+	snprintf(b->uid, sizeof b->uid, "%s", r->referrer_uid);
+	snprintf(b->day, sizeof b->day, "%s", r->day);
+	return 1;
+}
+
 static int referrals_card(cx *c, const hub_member *m, const typed *t)
 {
 	char n1[24], action[128], day[11];
@@ -303,6 +315,21 @@ static int referrals_card(cx *c, const hub_member *m, const typed *t)
 	}
 	if (t && t->referrer_error)
 		html_f(&c->h, "<p class=\"alert bad\" role=\"alert\">%s</p>\n", t->referrer_error);
+	/* who brought them: credited once, so once known the form is not offered again */
+	brought_by by = {.day = ""};
+	if ((e = c->st->ops->referral_of(c->st, m->uid, take_brought_by, &by)) != HUB_OK) {
+		page_store_failed(c, e);
+		return -1;
+	}
+	hub_member r;
+	if (by.uid[0] && c->st->ops->member_get(c->st, by.uid, &r) == HUB_OK) {
+		html_f(&c->h, "<p>");
+		SAY(c, "Brought by %1$s (%2$s).", r.name, by.day);
+		html_f(&c->h, " <a href=\"/venues/%s/members/%s\">%s</a></p>\n", c->venue.id, r.uid,
+		       T(c, "Their page"));
+		html_f(&c->h, "</section>\n");
+		return 0;
+	}
 	snprintf(action, sizeof action, "/venues/%s/members/%s/referrer", c->venue.id, m->uid);
 	form_open(c, action, 0);
 	html_f(&c->h,
