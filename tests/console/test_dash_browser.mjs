@@ -217,7 +217,9 @@ async function readDash(page) {
 			}
 			return out;
 		};
-		return { fig, weeks, events, funnel, cohorts, drifting, referrers, slugs, links, tiers,
+		// the redirects' lines: each point's title says its code, day and count
+		const dots = qa('circle title', q('#c-redirects-t')?.closest('svg') || document.createElement('svg')).map(t);
+		return { fig, weeks, events, funnel, cohorts, drifting, referrers, slugs, links, tiers, dots,
 			 visitBars: bars('c-visits'), splitBars: bars('c-split'), lang: document.documentElement.lang };
 	});
 }
@@ -263,6 +265,9 @@ function checkToday(d, where) {
 	const slugs = Object.fromEntries(Object.entries(HAND.slugsToday).map(([k, [r, m, w]]) =>
 		[C.slugs[k], { redirects: String(r), missed: String(m), with_ref: String(w) }]));
 	expectEq(d.slugs, slugs, `${where}: today's live codes`);
+	// one point a code on today's chart (a period of one day is drawn by the day)
+	expectEq(sorted(d.dots), sorted(Object.entries(HAND.slugsToday).map(([k, [r]]) => `${C.slugs[k]} ${TODAY.slice(5)}: ${r}`)),
+		 `${where}: the points of today's redirects chart`);
 	expectEq(d.links.map((l) => [l.uid, l.what, l.redirects]),
 		 HAND.linksToday.map(([k, w, r]) => [C.links[k].uid, [w], String(r)]), `${where}: today's links that left people outside`);
 	expectEq(d.referrers.map((r) => [r.name, r.brought, r.brought_all, r.invites]),
