@@ -34,7 +34,6 @@ import os
 import re
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.parse
 from zoneinfo import ZoneInfo
@@ -297,7 +296,8 @@ def main():
         print(__doc__, file=sys.stderr)
         sys.exit(2)
     binary, db, base, out = sys.argv[1:]
-    work = tempfile.mkdtemp(prefix="dash-community.")
+    work = os.path.join(os.path.dirname(os.path.abspath(out)), "community")  # the keys and the CSV, beside OUT
+    os.makedirs(work, exist_ok=True)
     members = parse_table()
     by_key = {m["key"]: m for m in members}
 
