@@ -1607,8 +1607,13 @@ static int links_of_slug(const lk *v, size_t n, const per *p, hub_day_cache *dc,
 			for (size_t j = 0; j < i && live; j++)
 				live = (v[j].expires > 0 && v[j].expires < l->expires) || lk_full(&v[j]);
 		}
-		if (!live && !lk_full(l))
-			continue;
+		if (!live) {
+			/* a full link belongs to a period it existed in: made by the period's end */
+			char made[11];
+			hub_day(l->tz, l->created, dc, made);
+			if (!lk_full(l) || strcmp(made, p->to_s) > 0)
+				continue;
+		}
 		hub_dash_link out = {
 		    .uid = l->uid,
 		    .slug = l->slug,

@@ -28,7 +28,10 @@ const fail = (s) => {
 const expect = (c, s) => {
 	if (!c) fail(s);
 };
-const same = (a, b) => JSON.stringify(a) === JSON.stringify(b);
+// Equal values: arrays in order, objects whatever their keys' order (a CSV and a page may list them apart).
+const canon = (v) => Array.isArray(v) ? v.map(canon)
+	: v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon(v[k])])) : v;
+const same = (a, b) => JSON.stringify(canon(a)) === JSON.stringify(canon(b));
 const expectEq = (got, want, what) => {
 	if (!same(got, want)) fail(`${what}: expected ${JSON.stringify(want)}, got ${JSON.stringify(got)}`);
 };
@@ -130,15 +133,15 @@ const HAND = {
 	cohortCounts: { '2026-06': [5, 4, 2], '2026-07': [3, 2, null], '2026-08': [5, null, null] },
 	// drifting, the most recently seen first
 	drifting: ['M10', 'M06', 'M04', 'M05'], // 07-04, 06-27, 06-06, 05-23
-	// referrals were noted in the console today (they count at the member's sign-up in the hub: the
-	// import, today): in the summer none was brought; ever: M01 张伟 3 (M09 M10 M16), M09 周杰 2 (M21
-	// M22), M02 王芳 1 (M11), M03 李娜 1 (M13), M21 梁雪 1 (M23). Ties by name (code point order): 周 5468,
-	// 张 5F20, 李 674E, 梁 6881, 王 738B.
-	referrersSummer: [['M09', 0, 2, 0], ['M01', 0, 3, 0], ['M03', 0, 1, 0], ['M21', 0, 1, 0], ['M02', 0, 1, 0]],
-	// today: brought 3, 2, then the 1s by name; invites followed (hits carrying their code): TZ01 twice,
-	// TZ09 once, TZ07 once (at dushu; TZ07's other ref was a miss, which is no invite followed); 赵敏
-	// brought nobody but her invite was followed; NOPE99 is nobody's code
-	referrersToday: [['M01', 3, 3, 2], ['M09', 2, 2, 1], ['M03', 1, 1, 0], ['M21', 1, 1, 0], ['M02', 1, 1, 0],
+	// referrals noted in the console count at the brought member's first visit, all of them in the summer:
+	// M01 张伟 3 (M09 06, M10 06, M16 07), M09 周杰 2 (M21 08, M22 08), M02 王芳 1 (M11 06), M03 李娜 1
+	// (M13 06), M21 梁雪 1 (M23 08). Most brought first, ties by name (code point order): 周 5468, 张 5F20,
+	// 李 674E, 梁 6881, 王 738B, 赵 8D75.
+	referrersSummer: [['M01', 3, 3, 0], ['M09', 2, 2, 0], ['M03', 1, 1, 0], ['M21', 1, 1, 0], ['M02', 1, 1, 0]],
+	// today: nobody brought (their first visits were in the summer), so by name; invites followed (hits
+	// carrying their code): TZ01 twice, TZ09 once, TZ07 once (at dushu; TZ07's other ref was a miss, which
+	// is no invite followed); 赵敏 brought nobody but her invite was followed; NOPE99 is nobody's code
+	referrersToday: [['M09', 0, 2, 1], ['M01', 0, 3, 2], ['M03', 0, 1, 0], ['M21', 0, 1, 0], ['M02', 0, 1, 0],
 			 ['M07', 0, 0, 1]],
 	// the tree of M01 张伟, depth first: M09 周杰 (M21 梁雪 (M23 郑琳), M22 宋宇), M10 吴婷, M16 郭梅
 	tree: [['M09', 1], ['M21', 2], ['M23', 3], ['M22', 2], ['M10', 1], ['M16', 1]],

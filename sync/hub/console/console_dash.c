@@ -460,8 +460,8 @@ static void attendance_section(dash *d, const hub_dash_attendance *at, const eve
 	for (size_t i = 0; i < nw; i++) {
 		const hub_dash_week *w = &at->weeks[i];
 		mlink(d, hrefs[i], sizeof hrefs[i], "week", "&monday=%s", w->monday);
-		SAYF(c, tips[i], "Week of %1$s: %2$s visits", w->monday, cx_num(w->visits, n1));
-		SAYF(c, tips2[i], "Week of %1$s: %2$s first-timers, %3$s returning", w->monday,
+		SAYF(c, tips[i], "Week of %1$s. Visits: %2$s", w->monday, cx_num(w->visits, n1));
+		SAYF(c, tips2[i], "Week of %1$s. First-timers: %2$s, returning: %3$s", w->monday,
 		     cx_num(w->first_timers, n1), cx_num(w->members - w->first_timers, n2));
 		bars[i] = (svg_bar){w->monday + 5, tips[i], hrefs[i], w->visits, 0};
 		split[i] = (svg_bar){w->monday + 5, tips2[i], hrefs[i], w->first_timers, w->members - w->first_timers};
@@ -523,7 +523,7 @@ static void attendance_section(dash *d, const hub_dash_attendance *at, const eve
 		hub_time_cache tc = {.quarter = -1};
 		hub_local_time(tz_of(d, r->venue), r->start_ms, &tc, when);
 		snprintf(elabel[i], sizeof elabel[i], "%.5s", when + 5);
-		SAYF(c, etip[i], "%1$s (%2$s): %3$s first-timers, %4$s returning", r->title, when,
+		SAYF(c, etip[i], "%1$s (%2$s). First-timers: %3$s, returning: %4$s", r->title, when,
 		     cx_num(r->first, n1), cx_num(r->visits - r->first, n2));
 		mlink(d, ehref[i], sizeof ehref[i], "event", "&id=%s", r->uid);
 		eb[i] = (svg_bar){elabel[i], etip[i], ehref[i], r->first, r->visits - r->first};

@@ -346,6 +346,15 @@ static int referrals_card(cx *c, const hub_member *m, const typed *t)
 
 static void member_view(cx *c, const hub_member *m, const typed *t);
 
+/* The earliest counted check-in's time (the rows come newest first). */
+static int first_visit(const hub_checkin_row *r, void *ctx)
+{
+	int64_t *first = ctx;
+	if (!r->reversed && !r->duplicate_of && (*first == 0 || r->corrected_ms < *first))
+		*first = r->corrected_ms;
+	return 0;
+}
+
 static void member_referrer(cx *c)
 {
 	hub_member m, r;
@@ -381,7 +390,13 @@ static void member_referrer(cx *c)
 		member_view(c, &m, &t);
 		return;
 	}
-	e = c->st->ops->referral_add(c->st, m.uid, r.uid, "console", m.created_ms > 0 ? m.created_ms : c->rq->now_ms);
+	/* a referral counts when the one brought first came: their first visit, or now when they have none yet */
+	int64_t first = 0;
+	if ((e = c->st->ops->member_checkins_each(c->st, m.uid, first_visit, &first)) != HUB_OK) {
+		page_store_failed(c, e);
+		return;
+	}
+	e = c->st->ops->referral_add(c->st, m.uid, r.uid, "console", first > 0 ? first : c->rq->now_ms);
 	if (e == HUB_EXISTS) {
 		t.referrer_error = SAYF(c, msg, "Someone is already credited with bringing %s.", m.name);
 		c->out->status = 409;

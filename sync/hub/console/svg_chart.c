@@ -347,13 +347,14 @@ void svg_lines(html *h, const svg_chart *ch, const char *const *xlabels_in, size
 		if (line_dash[s][0])
 			html_f(h, " stroke-dasharray=\"%s\"", line_dash[s]);
 		html_f(h, " points=\"");
-		for (size_t i = 0; i < nx; i++) {
+		/* one point is no line: a level stroke across its own slot (not on to the edge) shows it */
+		if (nx == 1)
+			html_f(h, "0.5,%d 1.5,%d", p - (int)(clamp0(values[s]) * p / top),
+			       p - (int)(clamp0(values[s]) * p / top));
+		for (size_t i = 0; i < nx && nx > 1; i++) {
 			int64_t v = clamp0(values[s * nx + i]);
 			html_f(h, "%s%zu,%d", i ? " " : "", 2 * i + 1, p - (int)(v * p / top));
 		}
-		/* one point is no line: a short level stroke across its slot shows it */
-		if (nx == 1)
-			html_f(h, " 2,%d", p - (int)(clamp0(values[s]) * p / top));
 		html_f(h, "\"><title>%s</title></polyline>", ch->series[s] ? ch->series[s] : "");
 	}
 	html_f(h, "</svg>");
