@@ -329,33 +329,33 @@ static const struct {
 	int by_last;	   /* newest last visit first (else by name) */
 	const char *count; /* how many, when not "SELECT count(*)" of from */
 } lsql[NLISTS] = {
-    [HUB_DL_VISITED] = {MS_COLS, MS " AND " CAME},
-    [HUB_DL_FIRST_TIMERS] = {MS_COLS, MS " AND ms.first_dn BETWEEN ?2 AND ?3"},
-    [HUB_DL_RETURNING] = {MS_COLS, MS " AND ms.first_dn < ?2 AND ms.last_dn >= ?2"
+    [HUB_DL_VISITED] = {.cols = MS_COLS, .from = MS " AND " CAME},
+    [HUB_DL_FIRST_TIMERS] = {.cols = MS_COLS, .from = MS " AND ms.first_dn BETWEEN ?2 AND ?3"},
+    [HUB_DL_RETURNING] = {.cols = MS_COLS, .from = MS " AND ms.first_dn < ?2 AND ms.last_dn >= ?2"
 				      " AND (ms.last_dn <= ?3 OR dash_came(ms.first_dn, ms.days, ?2, ?3))"},
-    [HUB_DL_REACHED] = {MS_COLS, MS " AND ms.first_dn BETWEEN ?2 AND ?3 AND ms.visits >= ?7"},
-    [HUB_DL_COHORT] = {MS_COLS, MS " AND ms.first_dn BETWEEN ?11 AND ?12 AND (?7 = 0 OR dash_bit(ms.months, ?7))"},
-    [HUB_DL_REGULARS] = {MS_COLS, MS " AND ms.visits >= 3 AND " CAME},
-    [HUB_DL_DRIFTING] = {"ms.member_rid AS rid, ms.name AS name, ms.last_dn AS last",
-			 MS " AND ms.visits >= 3 AND ms.last_dn < ?3 - ?7", 1},
+    [HUB_DL_REACHED] = {.cols = MS_COLS, .from = MS " AND ms.first_dn BETWEEN ?2 AND ?3 AND ms.visits >= ?7"},
+    [HUB_DL_COHORT] = {.cols = MS_COLS, .from = MS " AND ms.first_dn BETWEEN ?11 AND ?12 AND (?7 = 0 OR dash_bit(ms.months, ?7))"},
+    [HUB_DL_REGULARS] = {.cols = MS_COLS, .from = MS " AND ms.visits >= 3 AND " CAME},
+    [HUB_DL_DRIFTING] = {.cols = "ms.member_rid AS rid, ms.name AS name, ms.last_dn AS last",
+			 .from = MS " AND ms.visits >= 3 AND ms.last_dn < ?3 - ?7",
+			 .by_last = 1},
     /* the event's check-ins lead (by checkins_event: "+" keeps the venue's test off the index, or
      * checkins_day would be read for a venue's every check-in) */
-    [HUB_DL_EVENT] = {MS_COLS, " FROM member_stats ms WHERE ms.member_rid IN (SELECT member_rid FROM checkins"
+    [HUB_DL_EVENT] = {.cols = MS_COLS, .from = " FROM member_stats ms WHERE ms.member_rid IN (SELECT member_rid FROM checkins"
 			       " WHERE event_uid = ?6 AND +venue_id @V AND duplicate_of IS NULL AND reversed = 0)"},
-    [HUB_DL_WEEK] = {MS_COLS,
+    [HUB_DL_WEEK] = {.cols = MS_COLS, .from =
 		     " FROM member_stats ms WHERE ms.member_rid IN (SELECT member_rid FROM checkins"
 		     " WHERE venue_id @V AND day BETWEEN ?9 AND ?10 AND duplicate_of IS NULL AND reversed = 0)",
-		     0,
 		     /* from checkins_day alone: the members a week's check-ins name, each once */
-		     "SELECT count(DISTINCT member_rid) FROM checkins WHERE venue_id @V AND day BETWEEN ?9 AND ?10"
+		     .count = "SELECT count(DISTINCT member_rid) FROM checkins WHERE venue_id @V AND day BETWEEN ?9 AND ?10"
 		     " AND duplicate_of IS NULL AND reversed = 0"},
     /* the referrals lead, not the venue's members */
-    [HUB_DL_REFERRED_BY] = {MM_COLS, " FROM members m WHERE +m.venue_id @V AND " CURRENT
+    [HUB_DL_REFERRED_BY] = {.cols = MM_COLS, .from = " FROM members m WHERE +m.venue_id @V AND " CURRENT
 					" AND m.rowid IN (SELECT r.member_rid FROM referrals r"
 					" JOIN members p ON p.rowid = r.referrer_rid WHERE p.uid = ?6)"},
-    [HUB_DL_TIER] = {MM_COLS, MM " AND m.tier = ?6"},
-    [HUB_DL_EXPIRING] = {MM_COLS, MM " AND m.expires <> '' AND m.expires >= ?5 AND m.expires < ?13"},
-    [HUB_DL_EXPIRED_COMING] = {MS_COLS, EXPIRED_COMING},
+    [HUB_DL_TIER] = {.cols = MM_COLS, .from = MM " AND m.tier = ?6"},
+    [HUB_DL_EXPIRING] = {.cols = MM_COLS, .from = MM " AND m.expires <> '' AND m.expires >= ?5 AND m.expires < ?13"},
+    [HUB_DL_EXPIRED_COMING] = {.cols = MS_COLS, .from = EXPIRED_COMING},
 };
 
 #define V_BASE (R_COUNT)
