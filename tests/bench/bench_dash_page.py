@@ -43,7 +43,6 @@ import os
 import re
 import shutil
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -53,7 +52,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "console"))
 sys.path.insert(0, HERE)
 from console import Client, Fail  # noqa: E402
-from bench_console import Hub, pct  # noqa: E402
+from bench_console import Hub, die, finish, hold, pct, sh  # noqa: E402
 
 PAGE_P99_BUDGET_MS = 300.0
 RSS_BUDGET_MIB = 150.0
@@ -63,18 +62,6 @@ LISTS = 10
 ROUNDS = 3
 PW = "bench dashboard 6650"
 SECTIONS = ["weeks", "events", "funnel", "cohorts", "drifting", "referrers", "redirects", "links", "tiers"]
-
-
-def die(msg):
-    print("bench_dash_page: %s" % msg, file=sys.stderr)
-    sys.exit(1)
-
-
-def sh(args, **kw):
-    r = subprocess.run(args, capture_output=True, text=True, **kw)
-    if r.returncode != 0:
-        die("failed (%d): %s\n%s" % (r.returncode, " ".join(args), (r.stdout + r.stderr)[-2000:]))
-    return r.stdout
 
 
 def cache_of(bench_dash):
@@ -242,12 +229,8 @@ def main():
                 lst, pct(s, 99), m["total_" + lst], m["shown_" + lst]))
         print("BENCH dash_hub_peak_rss_mib %.1f MiB (VmHWM of the hub after serving all of it; VmRSS now %.1f MiB; "
               "budget %g)" % (peak, rss, RSS_BUDGET_MIB))
-        for name, value, budget in (("dash_page_90d_p99", pct(m["page_90d"], 99), PAGE_P99_BUDGET_MS),
-                                    ("dash_hub_peak_rss_mib", peak, RSS_BUDGET_MIB)):
-            good = value <= budget
-            over += not good
-            print("BUDGET %s %g <= %g %s" % (name, round(value, 1), budget, "ok" if good else "over"))
-        sys.stdout.flush()
+        over += hold((("dash_page_90d_p99", pct(m["page_90d"], 99), PAGE_P99_BUDGET_MS),
+                                    ("dash_hub_peak_rss_mib", peak, RSS_BUDGET_MIB)))
         ok = True
     except Fail as e:
         die(str(e))
@@ -257,10 +240,7 @@ def main():
             shutil.rmtree(work, ignore_errors=True)
         else:
             print("work folder kept: %s" % work, file=sys.stderr)
-    if over:
-        print("%d figure(s) past their budget%s" % (over, "" if check else " (reported only: run with --check to fail)"),
-              file=sys.stderr)
-    sys.exit(1 if check and over else 0)
+    finish(over, check)
 
 
 if __name__ == "__main__":
