@@ -390,6 +390,20 @@ void page_redirect(cx *c, const char *fmt, ...)
 	c->out->content_type = "text/plain; charset=utf-8";
 }
 
+void page_table_end(cx *c, int64_t total, int64_t shown, const char *empty, const char *showing_msgid)
+{
+	char n1[24], n2[24];
+	html_f(&c->h, "</tbody></table>\n");
+	if (total == 0) {
+		html_f(&c->h, "<p class=\"empty\">%s</p>\n", empty);
+	} else if (total > shown) {
+		html_f(&c->h, "<p class=\"muted\">");
+		SAY(c, showing_msgid, cx_num(shown, n1), cx_num(total, n2));
+		html_f(&c->h, "</p>\n");
+	}
+	html_f(&c->h, "</section>\n");
+}
+
 void form_open(cx *c, const char *action, int upload)
 {
 	/* markup only in formats: a %s would escape the attribute into text */

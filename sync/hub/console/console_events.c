@@ -161,7 +161,7 @@ static int event_row(const hub_event *e, void *ctx)
 
 static void events_view(cx *c, const event_form *f)
 {
-	char n1[24], n2[24], action[96];
+	char action[96];
 	page_begin(c, T(c, "Events"), "events");
 	html_f(&c->h, "<h1>%s</h1>\n", T(c, "Events"));
 	if (is_organizer(c)) {
@@ -189,16 +189,8 @@ static void events_view(cx *c, const event_form *f)
 		page_store_failed(c, e);
 		return;
 	}
-	html_f(&c->h, "</tbody></table>\n");
-	if (l.total == 0)
-		html_f(&c->h, "<p class=\"empty\">%s</p>\n", T(c, "No events yet."));
-	else if (l.total > l.shown) {
-		html_f(&c->h, "<p class=\"muted\">");
-		SAY(c, "Showing the latest %1$s of %2$s events.", cx_num((int64_t)l.shown, n1),
-		    cx_num((int64_t)l.total, n2));
-		html_f(&c->h, "</p>\n");
-	}
-	html_f(&c->h, "</section>\n");
+	page_table_end(c, (int64_t)l.total, (int64_t)l.shown, T(c, "No events yet."),
+		       N_("Showing the latest %1$s of %2$s events."));
 	page_end(c);
 }
 

@@ -108,6 +108,13 @@ void page_flash(cx *c, const char *message);
 void form_open(cx *c, const char *action, int upload);
 void form_close(cx *c);
 
+/*
+ * End a card's table: </table>, then `empty` (text) when it had no rows, or
+ * the sentence showing_msgid ("Showing %1$s of %2$s ...") when it showed fewer
+ * than total, and the card's </section>.
+ */
+void page_table_end(cx *c, int64_t total, int64_t shown, const char *empty, const char *showing_msgid);
+
 /* A download: body (malloc'd, now the response's) as type, saved as filename. */
 void page_download(cx *c, const char *type, const char *filename, char *body, size_t len);
 /* A JSON answer (for the live count), stealing j. */

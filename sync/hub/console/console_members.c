@@ -423,7 +423,7 @@ static void member_referrer(cx *c)
 
 static void member_view(cx *c, const hub_member *m, const typed *t)
 {
-	char when[17], n1[24], n2[24], day[11], action[128];
+	char when[17], n1[24], day[11], action[128];
 	today(c, day);
 	page_begin(c, m->name, "members");
 	html_f(&c->h, "<p class=\"muted\"><a href=\"/venues/%s/members\">%s</a></p><h1>", c->venue.id,
@@ -530,16 +530,8 @@ static void member_view(cx *c, const hub_member *m, const typed *t)
 		page_store_failed(c, e);
 		return;
 	}
-	html_f(&c->h, "</tbody></table>\n");
-	if (v.total == 0)
-		html_f(&c->h, "<p class=\"empty\">%s</p>\n", T(c, "No visits yet."));
-	else if (v.total > v.shown) {
-		html_f(&c->h, "<p class=\"muted\">");
-		SAY(c, "Showing the newest %1$s of %2$s check-ins.", cx_num((int64_t)v.shown, n1),
-		    cx_num((int64_t)v.total, n2));
-		html_f(&c->h, "</p>\n");
-	}
-	html_f(&c->h, "</section>\n");
+	page_table_end(c, (int64_t)v.total, (int64_t)v.shown, T(c, "No visits yet."),
+		       N_("Showing the newest %1$s of %2$s check-ins."));
 	page_end(c);
 }
 
