@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 libs=(libsdl2-dev libsdl2-ttf-dev libsqlite3-dev libqrencode-dev libfontconfig-dev libjansson-dev libcsv-dev
-	libcurl4-openssl-dev zlib1g-dev libsodium-dev libmicrohttpd-dev libcmocka-dev)
+	libcurl4-openssl-dev zlib1g-dev libsodium-dev libmicrohttpd-dev libpq-dev libcmocka-dev)
 pkgs=(crossbuild-essential-arm64 qemu-user cmake pkgconf gettext fonts-noto-cjk fontconfig file curl)
 for l in "${libs[@]}"; do pkgs+=("$l:arm64"); done
 dpkg --print-foreign-architectures | grep -qx arm64 || $sudo dpkg --add-architecture arm64
