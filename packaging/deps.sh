@@ -8,7 +8,7 @@ build=(build-essential cmake pkg-config gettext libsdl2-dev libsdl2-ttf-dev libs
 	libqrencode-dev libfontconfig-dev fontconfig libjansson-dev libcsv-dev fonts-noto-cjk
 	libcurl4-openssl-dev zlib1g-dev libsodium-dev libmicrohttpd-dev libpq-dev)
 test=(libcmocka-dev xvfb xauth xdotool x11-utils imagemagick zbar-tools sqlite3 procps jq python3 curl faketime openssl libx11-dev cage grim xwayland
-	clang libclang-rt-14-dev)
+	clang libclang-rt-14-dev postgresql haproxy)
 case $what in
 build) pkgs=("${build[@]}") ;;
 test) pkgs=("${build[@]}" "${test[@]}") ;;
