@@ -3,16 +3,17 @@
  *
  * The server and the admin commands speak only through the operations
  * below, in terms of C values: no SQL, no SQLite types and no SQLite JSON
- * functions cross this line, so another backend (PostgreSQL) is one more
- * file that fills in a hub_store_ops. hub_store_sqlite.c is the backend
- * used today: one SQLite file in WAL mode.
+ * functions cross this line. Two backends fill in a hub_store_ops:
+ * hub_store_sqlite*.c, one SQLite file in WAL mode (the default, for one
+ * organizer's venues), and hub_store_pg*.c, a PostgreSQL database several
+ * hub processes share.
  *
  * Every operation that changes data is one transaction: it happens whole or
  * not at all. Operations return HUB_OK or a negative hub_err; the sentence
  * for a person is in hub_store_errmsg().
  *
- * A store is used by one thread at a time (the server holds a lock around
- * each call).
+ * A store is used by one thread at a time: a server holds a pool of them
+ * (hub_pool.h): one for SQLite, one per connection for PostgreSQL.
  */
 #ifndef TINGZI_HUB_STORE_H
 #define TINGZI_HUB_STORE_H
@@ -40,6 +41,7 @@ typedef enum hub_err {
 	HUB_EXISTS = -4,        /* already there */
 	HUB_INVALID = -5,       /* a value the storage refuses */
 	HUB_CODE_INVALID = -6,  /* an enrolment code unknown, used or expired */
+	HUB_DOWN = -7,          /* the database server cannot be reached (PostgreSQL): try again later */
 } hub_err;
 
 /* A sentence for an error (hub_store_errmsg() has the storage's own words). */
@@ -400,9 +402,16 @@ struct hub_store {
 	char errmsg[256];
 };
 
-/* Open the store named by where: a file path (SQLite), or sqlite:PATH. */
+/*
+ * Open the store named by where: a PostgreSQL connection string
+ * (postgresql://... or postgres://..., or libpq's key=value form with a
+ * dbname=), or a SQLite file (a path, or sqlite:PATH).
+ */
 hub_store *hub_store_open(const char *where, char *why, size_t len);
 hub_store *hub_store_sqlite_open(const char *path, char *why, size_t len);
+hub_store *hub_store_pg_open(const char *conninfo, char *why, size_t len);
+/* 1 when where names a PostgreSQL database. */
+int hub_store_is_pg(const char *where);
 
 static inline const char *hub_store_errmsg(const hub_store *st)
 {

@@ -759,12 +759,3 @@ fail:
 	free(s);
 	return NULL;
 }
-
-hub_store *hub_store_open(const char *where, char *why, size_t len)
-{
-	if (strncmp(where, "postgresql:", 11) == 0 || strncmp(where, "postgres:", 9) == 0) {
-		snprintf(why, len, "this tingzi-hub is built with the SQLite storage only");
-		return NULL;
-	}
-	return hub_store_sqlite_open(strncmp(where, "sqlite:", 7) == 0 ? where + 7 : where, why, len);
-}

@@ -186,6 +186,7 @@ const char *hub_strerror(hub_err e)
 	case HUB_EXISTS: return "already there";
 	case HUB_INVALID: return "a value the storage refuses";
 	case HUB_CODE_INVALID: return "the enrolment code is unknown, used or expired";
+	case HUB_DOWN: return "the database cannot be reached";
 	}
 	return "unknown error";
 }
