@@ -2,12 +2,22 @@
 # driven through the command line (no window needed). Sourced by
 # tests/sync/test_*.sh with the tingzi and tingzi-hub binaries as $1 and $2;
 # stands on tests/lib.sh (work folder, cleanup, fail, expect_eq, free_port).
+#
+# The hub's store is a SQLite file, or, when TINGZI_TEST_PG names a test
+# cluster (tests/tools/pg_cluster.sh), a fresh PostgreSQL database of its own:
+# HUBDB is what the hub's --db gets, and the test reads the store with hubsql,
+# hub_store_made and hub_dump alone. The kiosks' databases are SQLite files on
+# either backend.
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 TINGZI=$1
 HUB=$2
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 lib_start sync
 HUBDB=$WORK/hub.db
+PG_CLUSTER="bash $HERE/../tools/pg_cluster.sh"
+if [ -n "${TINGZI_TEST_PG:-}" ]; then
+	HUBDB=$($PG_CLUSTER newdb "$TINGZI_TEST_PG") || fail "no database from the test cluster in $TINGZI_TEST_PG"
+fi
 HUBLOG=$WORK/hub.log
 HPID=""
 PPID_PROXY=""
@@ -19,6 +29,62 @@ LIB_LOG_LINES=30
 export SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy
 
 hub() { "$HUB" --db "$HUBDB" "$@"; }
+
+# on_pg: the hub's store is PostgreSQL.
+on_pg() { [ -n "${TINGZI_TEST_PG:-}" ]; }
+
+# hubsql SQL: the rows of SQL on the hub's store, columns joined by '|', NULL as
+# nothing, one row a line, as sqlite3 prints them. SQL the two backends read
+# alike: integers for truth values (CASE WHEN ... THEN 1 ELSE 0 END), no
+# PRAGMA, no SQLite-only functions.
+hubsql() {
+	if on_pg; then
+		psql -X -A -t -q -F '|' -v ON_ERROR_STOP=1 -d "$HUBDB" -c "$1"
+	else
+		sqlite3 "$HUBDB" "$1"
+	fi
+}
+
+# hub_store_made: the hub has made its store (the file, or its tables in the database).
+hub_store_made() {
+	if on_pg; then
+		[ "$(hubsql "SELECT count(*) FROM pg_tables WHERE schemaname = current_schema()")" -gt 0 ]
+	else
+		[ -e "$HUBDB" ]
+	fi
+}
+
+# hub_dump FILE: everything the hub's store holds, as SQL text.
+hub_dump() {
+	if on_pg; then
+		pg_dump --data-only --no-owner -d "$HUBDB" >"$1"
+	else
+		sqlite3 "$HUBDB" .dump >"$1"
+	fi
+}
+
+# A passing test's database leaves the cluster (its hub ended first); a failing
+# one's stays there for a person to look into, with its URL printed.
+sync_exit() {
+	local rc=$? var pid
+	if on_pg; then
+		set +e
+		if [ $rc -eq 0 ]; then
+			for var in $LIB_PIDS; do
+				pid=${!var:-}
+				[ -n "$pid" ] || continue
+				kill "$pid" 2>/dev/null
+				wait "$pid" 2>/dev/null
+			done
+			$PG_CLUSTER dropdb "$TINGZI_TEST_PG" "$HUBDB" >/dev/null 2>&1
+		elif [ -n "$HUBDB" ]; then
+			echo "hub database kept: $HUBDB"
+		fi
+	fi
+	(exit $rc)
+	cleanup
+}
+trap sync_exit EXIT
 
 # hub_start [PORT]: the hub serving on loopback; waits until it answers.
 hub_start() {

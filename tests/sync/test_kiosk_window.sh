@@ -25,7 +25,7 @@ wait_log() {
 		sleep 0.1
 	done
 }
-hub_count() { sqlite3 "$HUBDB" "SELECT count(*) FROM checkins"; }
+hub_count() { hubsql "SELECT count(*) FROM checkins"; }
 wait_hub() {
 	for _ in $(seq 150); do [ "$(hub_count)" = "$1" ] && return 0; sleep 0.1; done
 	fail "the hub holds $(hub_count) check-ins, not $1"
@@ -95,7 +95,7 @@ wait_log 'select(.event=="roster.ready" and .members==301)' 1 20
 scan NEW01
 wait_log 'select(.event=="checkin.recorded")' 4
 wait_hub 4
-expect_eq "$(sqlite3 "$HUBDB" "SELECT count(*) FROM checkins c JOIN members m ON m.uid = c.member_uid WHERE m.code = 'NEW01'")" \
+expect_eq "$(hubsql "SELECT count(*) FROM checkins c JOIN members m ON m.uid = c.member_uid WHERE m.code = 'NEW01'")" \
 	1 "the new member's check-in at the hub"
 
 # --- revoked: the screen tells staff ---

@@ -20,10 +20,10 @@ code=$(hub devices enroll-code "$venue" | tail -n 1)
 kiosk "$WORK/a.db" enroll "$URL" "$code" >/dev/null || fail "enroll a"
 sync_until_clean "$WORK/a.db"
 
-survivor=$(sqlite3 "$HUBDB" "SELECT uid FROM members WHERE code = 'M00005'")
+survivor=$(hubsql "SELECT uid FROM members WHERE code = 'M00005'")
 # the hub merged Li Local into member 5 and took Only Local as a new member
-expect_eq "$(sqlite3 "$HUBDB" "SELECT merged_into FROM members WHERE name = 'Li Local'")" "$survivor" "the merge"
-expect_eq "$(sqlite3 "$HUBDB" "SELECT count(*) FROM members WHERE name = 'Only Local' AND merged_into IS NULL")" 1 \
+expect_eq "$(hubsql "SELECT merged_into FROM members WHERE name = 'Li Local'")" "$survivor" "the merge"
+expect_eq "$(hubsql "SELECT count(*) FROM members WHERE name = 'Only Local' AND merged_into IS NULL")" 1 \
 	"the new member at the hub"
 # the kiosk knows member 5 by the hub's id, once
 expect_eq "$(sqlite3 "$WORK/a.db" "SELECT uid FROM members WHERE phone = '13900000005' AND active = 1")" "$survivor" \

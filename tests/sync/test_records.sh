@@ -85,7 +85,7 @@ tomorrow=$(TZ=America/New_York date -d tomorrow +%F)
 TZ=Asia/Tokyo hub links add --venue "$b" "https://t.me/+abcdef" --expires "$tomorrow 18:00" >/dev/null ||
 	fail "links add"
 want=$(TZ=America/New_York date -d "$tomorrow 18:00" +%s)
-got=$(sqlite3 "$HUBDB" "SELECT expires_ms / 1000 FROM links WHERE venue_id = '$b'")
+got=$(hubsql "SELECT expires_ms / 1000 FROM links WHERE venue_id = '$b'")
 expect_eq "$got" "$want" "the link's expiry (18:00 in New York)"
 
 # --- audit export ---

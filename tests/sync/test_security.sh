@@ -48,7 +48,7 @@ dev=$(sqlite3 "$WORK/k.db" "SELECT value FROM settings WHERE key = 'device_id'")
 secret=${token##*.}
 # the hub keeps only a hash of the token
 # (dumped whole first: a grep -q that stops the pipe early would hide a match under pipefail)
-sqlite3 "$HUBDB" .dump >"$WORK/hub-dump.sql"
+hub_dump "$WORK/hub-dump.sql"
 [ -s "$WORK/hub-dump.sql" ] || fail "the hub database could not be dumped"
 grep -q "$secret" "$WORK/hub-dump.sql" && fail "the hub database holds the token's secret"
 grep -q "$secret" "$HUBLOG" && fail "the hub log holds the token's secret"
@@ -58,7 +58,7 @@ expect 403 code_invalid "a used enrolment code" POST /v1/enroll \
 expect 403 code_invalid "an unknown enrolment code" POST /v1/enroll \
 	-d "{\"code\":\"NOPE-NOPE-NOPE\",\"device_id\":\"$(printf '%032d' 1)\",\"public_key\":\"$pk\"}"
 expect 400 bad_field "an enrolment without a device id" POST /v1/enroll -d '{"code":"ABCDEFGHJK"}'
-expect_eq "$(sqlite3 "$HUBDB" 'SELECT count(*) FROM devices')" 1 "devices after refused enrolments"
+expect_eq "$(hubsql 'SELECT count(*) FROM devices')" 1 "devices after refused enrolments"
 
 # --- authentication ---
 pull_a="/v1/venues/$a/pull/members?since=0&limit=10"
@@ -94,13 +94,13 @@ expect 403 forbidden "another device's id in the body" POST "$push" "${auth[@]}"
 expect 400 bad_limit "limit=0" GET "/v1/venues/$a/pull/members?since=0&limit=0" -H "Authorization: Bearer $token"
 expect 404 not_found "an unknown data set" GET "/v1/venues/$a/pull/secrets?since=0" -H "Authorization: Bearer $token"
 expect 405 method_not_allowed "DELETE on push" DELETE "$push" "${auth[@]}"
-expect_eq "$(sqlite3 "$HUBDB" 'SELECT count(*) FROM checkins')" 0 "check-ins stored from refused requests"
+expect_eq "$(hubsql 'SELECT count(*) FROM checkins')" 0 "check-ins stored from refused requests"
 
 # a real push still works after all that
 codes "$WORK/c" 1 5
 kiosk "$WORK/k.db" checkin --code-file "$WORK/c" >/dev/null || fail "check-ins"
 kiosk "$WORK/k.db" sync --once >"$WORK/sync.out" || fail "sync: $(cat "$WORK/sync.out")"
-expect_eq "$(sqlite3 "$HUBDB" 'SELECT count(*) FROM checkins')" 5 "check-ins after a good push"
+expect_eq "$(hubsql 'SELECT count(*) FROM checkins')" 5 "check-ins after a good push"
 
 # --- revoked ---
 hub devices revoke "$dev" 2>/dev/null || fail "revoke"

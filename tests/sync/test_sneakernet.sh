@@ -37,14 +37,14 @@ if hub import "$WORK/tampered.tzb" 2>"$WORK/err"; then fail "a changed file was 
 grep -q "signature does not verify" "$WORK/err" || fail "the refusal says: $(cat "$WORK/err")"
 printf 'tzb1\n{"device_id": 1}\n' >"$WORK/junk.tzb"
 if hub import "$WORK/junk.tzb" 2>"$WORK/err"; then fail "a junk file was imported"; fi
-expect_eq "$(sqlite3 "$HUBDB" 'SELECT count(*) FROM checkins')" 0 "check-ins after refused files"
+expect_eq "$(hubsql 'SELECT count(*) FROM checkins')" 0 "check-ins after refused files"
 
 # --- the organizer imports; twice ---
 for f in "${files[@]}"; do hub import "$f" >>"$WORK/import.out" || fail "import $f"; done
-expect_eq "$(sqlite3 "$HUBDB" 'SELECT count(*) FROM checkins')" 1200 "check-ins after the import"
+expect_eq "$(hubsql 'SELECT count(*) FROM checkins')" 1200 "check-ins after the import"
 for f in "${files[@]}"; do hub import "$f" >>"$WORK/import2.out" || fail "import $f again"; done
 grep -q ' 0 new, 1000 already here' "$WORK/import2.out" || fail "the second import: $(cat "$WORK/import2.out")"
-expect_eq "$(sqlite3 "$HUBDB" 'SELECT count(*) FROM checkins')" 1200 "check-ins after importing twice"
+expect_eq "$(hubsql 'SELECT count(*) FROM checkins')" 1200 "check-ins after importing twice"
 
 # --- the kiosk learns its first file landed; a later push moves nothing twice ---
 kiosk "$WORK/k.db" export --confirm "${files[0]}" >/dev/null || fail "confirm"
@@ -65,6 +65,6 @@ mkdir "$WORK/usb2"
 kiosk "$WORK/k.db" export --to "$WORK/usb2" >/dev/null || fail "export 2"
 if hub import "$WORK"/usb2/*.tzb 2>"$WORK/err"; then fail "a revoked device's file was imported"; fi
 grep -q revoked "$WORK/err" || fail "the refusal says: $(cat "$WORK/err")"
-expect_eq "$(sqlite3 "$HUBDB" 'SELECT count(*) FROM checkins')" 1200 "check-ins after the revoked file"
+expect_eq "$(hubsql 'SELECT count(*) FROM checkins')" 1200 "check-ins after the revoked file"
 hub_stop
 echo "PASS sneakernet: 1200 check-ins in 2 signed files, each stored once; changed and revoked files refused"

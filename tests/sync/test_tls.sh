@@ -39,6 +39,6 @@ expect_eq "$(sqlite3 "$WORK/k.db" 'SELECT count(*) FROM members WHERE active = 1
 codes "$WORK/c" 1 30
 kiosk "$WORK/k.db" checkin --code-file "$WORK/c" >/dev/null || fail "check-ins"
 sync_until_clean "$WORK/k.db"
-expect_eq "$(sqlite3 "$HUBDB" 'SELECT count(*) FROM checkins')" 30 "check-ins at the hub over HTTPS"
+expect_eq "$(hubsql 'SELECT count(*) FROM checkins')" 30 "check-ins at the hub over HTTPS"
 hub_stop
 echo "PASS tls: enrolled and synced 30 check-ins over https://; an untrusted hub refused"

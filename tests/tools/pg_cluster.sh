@@ -8,6 +8,8 @@
 #   pg_cluster.sh newdb DIR [NAME]
 #                               a new empty database owned by tingzi_hub; prints its URL:
 #                               postgresql:///NAME?host=SOCKDIR&port=PORT&user=tingzi_hub
+#   pg_cluster.sh dropdb DIR NAME|URL
+#                               that database removed, its connections ended
 #   pg_cluster.sh restart DIR [--down SECONDS] [--crash]
 #                               stop (fast, or immediate with --crash: crash recovery on the way
 #                               up), stay down SECONDS (default 0), start again; data kept
@@ -37,7 +39,7 @@ die() {
 }
 
 usage() {
-	sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//' >&2
+	sed -n '2,/^set /{/^#/p}' "$0" | sed 's/^# \{0,1\}//' >&2
 	exit 2
 }
 
@@ -225,6 +227,16 @@ cmd_newdb() {
 	echo "postgresql:///$name?host=$R&port=$P&user=$ROLE"
 }
 
+cmd_dropdb() {
+	load_env
+	local name=${1:-}
+	name=${name#postgresql:///}
+	name=${name#postgres:///}
+	name=${name%%\?*}
+	[[ $name =~ ^[a-z_][a-z0-9_]{0,62}$ ]] || die "not a test database: ${1:-}"
+	admin_sql "DROP DATABASE IF EXISTS $name WITH (FORCE)" >/dev/null
+}
+
 cmd_restart() {
 	local down=0 mode=fast
 	while [ $# -gt 0 ]; do
@@ -243,6 +255,7 @@ cmd_restart() {
 case $cmd in
 start) cmd_start ;;
 newdb) cmd_newdb "$@" ;;
+dropdb) cmd_dropdb "$@" ;;
 stop) cmd_stop ;;
 restart) cmd_restart "$@" ;;
 status)

@@ -18,13 +18,16 @@
 #include <stddef.h>
 
 #include <cmocka.h>
+
+#include "tests/unit/hubdb.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 typedef struct fx {
-	char path[64];
+	char path[HUBDB_WHERE_MAX]; /* the store's file or database URL (tests/unit/hubdb.h) */
 	hub_store *st;
 	hub_venue v;
 } fx;
@@ -36,6 +39,7 @@ static int setup(void **state)
 	int fd = mkstemp(f->path);
 	close(fd);
 	unlink(f->path);
+	hubdb_where(f->path, sizeof f->path, f->path);
 	char why[256];
 	f->st = hub_store_open(f->path, why, sizeof why);
 	if (!f->st)
@@ -50,12 +54,7 @@ static int teardown(void **state)
 	fx *f = *state;
 	member_index_free_all();
 	f->st->ops->close(f->st);
-	char p[80];
-	unlink(f->path);
-	snprintf(p, sizeof p, "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof p, "%s-shm", f->path);
-	unlink(p);
+	hubdb_remove(f->path);
 	free(f);
 	return 0;
 }
