@@ -12,8 +12,12 @@
  * what comes out, so a small bomb cannot fill memory), shape-checked (depth
  * and number of JSON values) and parsed before the store sees anything.
  *
- * The store is used by one thread at a time (a lock around each call);
- * parsing, checking and compressing happen outside it. Connections are
+ * Each call to the store takes one from the server's pool (hub_pool.h) and
+ * gives it back: the one store of a SQLite file, so calls happen one at a
+ * time, or one of several PostgreSQL connections; parsing, checking and
+ * compressing happen outside it. Behind a reverse proxy named by
+ * --trusted-proxy, the client's address is the last one the proxy added to
+ * X-Forwarded-For (a client's own X-Forwarded-For counts for nothing). Connections are
  * limited in number, per client address, and by a deadline per request
  * (hub_guard.c). Every request is logged on one line on stderr, control
  * characters escaped, except the 429s of a limited client, which hub_guard
@@ -24,6 +28,7 @@
 #include "sync/check.h"
 #include "sync/hub/console/console.h"
 #include "sync/hub/hub_guard.h"
+#include "sync/hub/hub_pool.h"
 #include "sync/hub/hub_push.h"
 #include "sync/hub/hub_util.h"
 
@@ -42,9 +47,9 @@
 #include <zlib.h>
 
 typedef struct server {
-	hub_store *st;
-	pthread_mutex_t lock;
+	hub_pool *pool;
 	hub_guard *guard;
+	struct sockaddr_in proxy; /* the trusted reverse proxy (sin_family 0: none) */
 	const char *public_url;
 	size_t max_body;
 	int tls;
@@ -66,16 +71,58 @@ typedef struct req {
 	int answered;	     /* a reply is queued; what is left of the body is dropped */
 	int quiet;	     /* counted in a summary line instead of a line of its own */
 	int64_t arrived_ms;  /* wall clock when the headers arrived */
+	struct sockaddr_storage client; /* the client's address (behind a trusted proxy: the one it names) */
 	struct timespec t0;
 	char url[512];	/* a console POST's path, kept for when its body is in */
 	char what[160]; /* method and path, escaped */
 	char note[200]; /* what the log line adds */
 } req;
 
-static const struct sockaddr *client_of(struct MHD_Connection *c)
+static const struct sockaddr *peer_of(struct MHD_Connection *c)
 {
 	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	return ci ? ci->client_addr : NULL;
+}
+
+/*
+ * The request's client into out: the connection's peer, or, when the peer
+ * is the trusted proxy, the last address of X-Forwarded-For (the one the
+ * proxy added; whatever the client sent comes before it). A proxy's request
+ * without a readable address stays the proxy's.
+ */
+static void client_find(struct MHD_Connection *c, const server *sv, struct sockaddr_storage *out)
+{
+	const struct sockaddr *peer = peer_of(c);
+	memset(out, 0, sizeof *out);
+	if (!peer)
+		return;
+	memcpy(out, peer, peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	if (!sv->proxy.sin_family || peer->sa_family != AF_INET ||
+	    ((const struct sockaddr_in *)peer)->sin_addr.s_addr != sv->proxy.sin_addr.s_addr)
+		return;
+	const char *xff = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Forwarded-For");
+	if (!xff)
+		return;
+	const char *last = strrchr(xff, ',');
+	last = last ? last + 1 : xff;
+	last += strspn(last, " \t");
+	char text[INET6_ADDRSTRLEN];
+	size_t n = strcspn(last, " \t");
+	if (n == 0 || n >= sizeof text)
+		return;
+	memcpy(text, last, n);
+	text[n] = '\0';
+	struct sockaddr_in v4 = {.sin_family = AF_INET};
+	struct sockaddr_in6 v6 = {.sin6_family = AF_INET6};
+	if (inet_pton(AF_INET, text, &v4.sin_addr) == 1)
+		memcpy(out, &v4, sizeof v4);
+	else if (inet_pton(AF_INET6, text, &v6.sin6_addr) == 1)
+		memcpy(out, &v6, sizeof v6);
+}
+
+static const struct sockaddr *client_of(const req *rq)
+{
+	return rq->client.ss_family ? (const struct sockaddr *)&rq->client : NULL;
 }
 
 /* ---- replies ---- */
@@ -171,21 +218,32 @@ send_later(struct MHD_Connection *c, req *rq, unsigned status, unsigned retry_af
 	return r;
 }
 
-static hub_err locked(server *sv, hub_err e)
+/* What the store said of this thread's last failed call (the store itself is back in the pool). */
+static _Thread_local char store_why[256];
+
+/* A store for one call: st = take(sv); e = give(sv, st, st->ops->CALL(st, ...)). */
+static hub_store *take(server *sv)
 {
-	pthread_mutex_unlock(&sv->lock);
-	return e;
+	return hub_pool_take(sv->pool);
 }
 
-#define STORE(sv, call) (pthread_mutex_lock(&(sv)->lock), locked((sv), (sv)->st->ops->call))
+static hub_err give(server *sv, hub_store *st, hub_err e)
+{
+	if (e != HUB_OK)
+		snprintf(store_why, sizeof store_why, "%s", hub_store_errmsg(st));
+	hub_pool_give(sv->pool, st);
+	return e;
+}
 
 static enum MHD_Result store_failed(struct MHD_Connection *c, req *rq, server *sv, hub_err e)
 {
 	if (e == HUB_BUSY)
 		return send_later(c, rq, 503, 2, "unavailable", "the hub's storage is busy; try again");
 	char why[300];
-	hub_log_escape(hub_store_errmsg(sv->st), why, sizeof why);
+	hub_log_escape(store_why, why, sizeof why);
 	fprintf(stderr, "hub: storage: %s\n", why);
+	if (e == HUB_DOWN) /* the kiosk keeps everything and comes back after Retry-After */
+		return send_later(c, rq, 503, 5, "unavailable", "the hub's database cannot be reached; try again");
 	return send_error(c, rq, 500, "internal", "the hub could not store this; nothing was kept");
 }
 
@@ -288,7 +346,8 @@ static int authenticate(struct MHD_Connection *c, server *sv, req *rq, hub_devic
 		return 0;
 	}
 	hub_sha256(secret, sizeof secret, hash);
-	hub_err e = STORE(sv, device_get(sv->st, id, dev));
+	hub_store *st = take(sv);
+	hub_err e = give(sv, st, st->ops->device_get(st, id, dev));
 	if (e != HUB_OK && e != HUB_NOT_FOUND) {
 		*ret = store_failed(c, rq, sv, e);
 		return 0;
@@ -305,8 +364,24 @@ static int authenticate(struct MHD_Connection *c, server *sv, req *rq, hub_devic
 
 /* ---- endpoints ---- */
 
-static enum MHD_Result health(struct MHD_Connection *c)
+/*
+ * Up when the store answers: a load balancer's health check (and a person)
+ * learns from the answer whether this node can store anything, and why not.
+ */
+static enum MHD_Result health(struct MHD_Connection *c, server *sv, req *rq)
 {
+	hub_venue v;
+	hub_store *st = take(sv);
+	hub_err e = give(sv, st, st->ops->venue_get(st, "-", &v));
+	if (e != HUB_OK && e != HUB_NOT_FOUND) {
+		char why[300];
+		hub_log_escape(store_why, why, sizeof why);
+		snprintf(rq->note, sizeof rq->note, "storage: %.180s", why);
+		return send_json_after(c, 503,
+				       json_pack("{s:b,s:i,s:s,s:s,s:I}", "ok", 0, "protocol", 1, "version", TINGZI_VERSION,
+						 "why", why, "server_time_ms", (json_int_t)clock_wall_ms()),
+				       5);
+	}
 	return send_json(c, 200,
 			 json_pack("{s:b,s:i,s:s,s:I}", "ok", 1, "protocol", 1, "version", TINGZI_VERSION,
 				   "server_time_ms", (json_int_t)clock_wall_ms()));
@@ -371,7 +446,8 @@ static enum MHD_Result enroll(struct MHD_Connection *c, server *sv, req *rq, con
 	sodium_bin2hex(secret_hex, sizeof secret_hex, secret, sizeof secret);
 	hub_sha256(secret, sizeof secret, dev.token_hash);
 	hub_venue v;
-	hub_err e = STORE(sv, enroll(sv->st, code_hash, &dev, clock_wall_ms(), &v));
+	hub_store *st = take(sv);
+	hub_err e = give(sv, st, st->ops->enroll(st, code_hash, &dev, clock_wall_ms(), &v));
 	sodium_memzero(secret, sizeof secret);
 	if (e == HUB_CODE_INVALID)
 		return send_error(c, rq, 403, "code_invalid", "this enrolment code is unknown, used or expired");
@@ -399,7 +475,8 @@ static int own_venue(struct MHD_Connection *c, server *sv, req *rq, const hub_de
 		*ret = send_error(c, rq, 403, "forbidden", "this device belongs to another venue");
 		return 0;
 	}
-	hub_err e = STORE(sv, venue_get(sv->st, venue, v));
+	hub_store *st = take(sv);
+	hub_err e = give(sv, st, st->ops->venue_get(st, venue, v));
 	if (e != HUB_OK) {
 		*ret = store_failed(c, rq, sv, e);
 		return 0;
@@ -432,7 +509,8 @@ static enum MHD_Result push(struct MHD_Connection *c, server *sv, req *rq, const
 	hub_push_stats stats;
 	struct timespec t1, t2;
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	hub_err e = STORE(sv, push(sv->st, &rq->v, dev->id, offset, now, &b, &stats));
+	hub_store *st = take(sv);
+	hub_err e = give(sv, st, st->ops->push(st, &rq->v, dev->id, offset, now, &b, &stats));
 	clock_gettime(CLOCK_MONOTONIC, &t2);
 	if (e != HUB_OK) {
 		hub_batch_free(&b);
@@ -445,9 +523,9 @@ static enum MHD_Result push(struct MHD_Connection *c, server *sv, req *rq, const
 	if (qh && sscanf(qh, "pending=%lld dead=%lld%c", &pending, &dead, &rest) == 2 && pending >= 0 &&
 	    dead >= 0 && pending < (1LL << 40) && dead < (1LL << 40)) {
 		hub_queue_state qs = {.pending = pending, .dead = dead, .at_ms = now};
-		if (STORE(sv, device_queue_set(sv->st, dev->id, &qs)) != HUB_OK)
-			fprintf(stderr, "hub: device %.8s: its queue state was not kept: %s\n", dev->id,
-				hub_store_errmsg(sv->st));
+		st = take(sv);
+		if (give(sv, st, st->ops->device_queue_set(st, dev->id, &qs)) != HUB_OK)
+			fprintf(stderr, "hub: device %.8s: its queue state was not kept: %s\n", dev->id, store_why);
 	}
 	char *reply = hub_push_reply(&b, clock_wall_ms(), offset);
 	snprintf(rq->note, sizeof rq->note,
@@ -513,7 +591,8 @@ static enum MHD_Result pull(struct MHD_Connection *c, server *sv, req *rq, const
 	else if (host_ok(host))
 		snprintf(base, sizeof base, "%s://%s", sv->tls ? "https" : "http", host);
 	hub_page pg;
-	hub_err e = STORE(sv, pull(sv->st, venue, set, since, limit, base, &pg));
+	hub_store *st = take(sv);
+	hub_err e = give(sv, st, st->ops->pull(st, venue, set, since, limit, base, &pg));
 	if (e != HUB_OK)
 		return store_failed(c, rq, sv, e);
 	snprintf(rq->note, sizeof rq->note, "device %.8s: %s since %lld: %zu items%s", dev.id, set_name, (long long)since,
@@ -538,7 +617,8 @@ static enum MHD_Result live(struct MHD_Connection *c, server *sv, req *rq, const
 	const char *ref = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "ref");
 	if (ref && !check_text(ref, STORE_CODE_MAX - 1, 0))
 		ref = NULL;
-	hub_err e = STORE(sv, live(sv->st, slug, ref, clock_wall_ms(), url));
+	hub_store *st = take(sv);
+	hub_err e = give(sv, st, st->ops->live(st, slug, ref, clock_wall_ms(), url));
 	if (e == HUB_NOT_FOUND)
 		return send_error(c, rq, 404, "not_found", "no such live code");
 	if (e == HUB_INVALID) {
@@ -632,6 +712,7 @@ static void body_chunk(server *sv, req *rq, const char *data, size_t n)
 typedef struct console_conn {
 	struct MHD_Connection *c;
 	server *sv;
+	hub_store *st; /* taken from the pool for the page (NULL while the console let it go) */
 } console_conn;
 
 static const char *console_get(void *ctx, int kind, const char *name)
@@ -662,16 +743,19 @@ static void console_each_query(void *ctx, void (*fn)(const char *name, const cha
 
 static void console_unlock(void *ctx)
 {
-	pthread_mutex_unlock(&((console_conn *)ctx)->sv->lock);
+	console_conn *cc = ctx;
+	hub_pool_give(cc->sv->pool, cc->st);
+	cc->st = NULL;
 }
 
-static void console_relock(void *ctx)
+static hub_store *console_relock(void *ctx)
 {
-	pthread_mutex_lock(&((console_conn *)ctx)->sv->lock);
+	console_conn *cc = ctx;
+	return cc->st = hub_pool_take(cc->sv->pool);
 }
 
 /*
- * A console page: handed over whole, with the store's lock held, and sent
+ * A console page: handed over whole, with a store of the pool, and sent
  * back with the headers every page of the console carries (no framing, no
  * scripts or styles but the hub's own, no referrer: a set-up link's token
  * never leaves in a Referer).
@@ -680,21 +764,21 @@ static enum MHD_Result console_page(struct MHD_Connection *c, server *sv, req *r
 				    const char *body, size_t len)
 {
 	char client[INET6_ADDRSTRLEN] = "";
-	const struct sockaddr *sa = client_of(c);
+	const struct sockaddr *sa = client_of(rq);
 	if (sa && sa->sa_family == AF_INET)
 		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, client, sizeof client);
 	else if (sa && sa->sa_family == AF_INET6)
 		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, client, sizeof client);
-	console_conn cc = {c, sv};
+	console_conn cc = {c, sv, hub_pool_take(sv->pool)};
 	console_request crq = {.method = method, .path = url, .get = console_get, .ctx = &cc,
 			       .each_query = console_each_query, .body = body, .len = len,
 			       .body_too_large = rq->too_large, .client = client, .tls = sv->tls,
-			       .unlock = console_unlock, .relock = console_relock, .now_ms = clock_wall_ms()};
+			       .unlock = console_unlock, .relock = console_relock, .now_ms = clock_wall_ms(),
+			       .st = cc.st};
 	console_response out;
 	rq->answered = 1;
-	pthread_mutex_lock(&sv->lock);
 	console_handle(sv->con, &crq, &out);
-	pthread_mutex_unlock(&sv->lock);
+	hub_pool_give(sv->pool, cc.st);
 	snprintf(rq->note, sizeof rq->note, "%s", out.note);
 	struct MHD_Response *r = MHD_create_response_from_buffer(
 	    out.len, out.body, out.body_static ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_FREE);
@@ -765,7 +849,7 @@ static enum MHD_Result begin(struct MHD_Connection *c, server *sv, req *rq, cons
 	case R_NONE:
 		return send_error(c, rq, 404, "not_found", "no such endpoint");
 	case R_HEALTH:
-		return get ? health(c) : send_error(c, rq, 405, "method_not_allowed", "use GET");
+		return get ? health(c, sv, rq) : send_error(c, rq, 405, "method_not_allowed", "use GET");
 	case R_LIVE:
 		return get ? live(c, sv, rq, url + 3) : send_error(c, rq, 405, "method_not_allowed", "use GET");
 	case R_CONSOLE:
@@ -775,7 +859,7 @@ static enum MHD_Result begin(struct MHD_Connection *c, server *sv, req *rq, cons
 	}
 	if (rq->route != R_ENROLL && !check_hex(rq->venue, 32))
 		return send_error(c, rq, 404, "not_found", "no such venue");
-	unsigned wait = hub_guard_wait(sv->guard, client_of(c), rq->arrived_ms);
+	unsigned wait = hub_guard_wait(sv->guard, client_of(rq), rq->arrived_ms);
 	if (wait) {
 		rq->quiet = 1;
 		return send_later(c, rq, 429, wait, "rate_limited",
@@ -845,6 +929,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 			return MHD_NO;
 		clock_gettime(CLOCK_MONOTONIC, &rq->t0);
 		rq->arrived_ms = clock_wall_ms();
+		client_find(c, sv, &rq->client);
 		char what[sizeof rq->what];
 		snprintf(what, sizeof what, "%s %s", method, url);
 		hub_log_escape(what, rq->what, sizeof rq->what);
@@ -878,7 +963,7 @@ static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MH
 	 * over.
 	 */
 	if (!rq->quiet && rq->route >= R_ENROLL && (status == 0 || (status >= 400 && status < 500)))
-		hub_guard_failed(sv->guard, client_of(c), rq->arrived_ms);
+		hub_guard_failed(sv->guard, client_of(rq), rq->arrived_ms);
 	if (!rq->quiet) {
 		struct timespec t1;
 		clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -959,7 +1044,7 @@ static unsigned room_for(unsigned max)
 	return max;
 }
 
-int hub_serve(hub_store *st, const hub_serve_config *cfg)
+int hub_serve(hub_pool *pool, const hub_serve_config *cfg)
 {
 	const char *listen = cfg->listen ? cfg->listen : "127.0.0.1:8420", *tls_cert = cfg->tls_cert,
 		   *tls_key = cfg->tls_key;
@@ -1009,7 +1094,7 @@ int hub_serve(hub_store *st, const hub_serve_config *cfg)
 	hub_guard_config gc = {.failures_per_minute = HUB_FAILURES_PER_MINUTE,
 			       .body_budget = cfg->body_budget ? cfg->body_budget : HUB_BODY_BUDGET,
 			       .request_seconds = cfg->request_seconds ? cfg->request_seconds : HUB_REQUEST_SECONDS};
-	server sv = {.st = st,
+	server sv = {.pool = pool,
 		     .public_url = cfg->public_url,
 		     .max_body = cfg->max_body ? cfg->max_body : HUB_MAX_BODY,
 		     .tls = cert != NULL,
@@ -1022,15 +1107,29 @@ int hub_serve(hub_store *st, const hub_serve_config *cfg)
 	}
 	char why[300];
 	console_config cc = {.public_url = cfg->public_url, .tls = cert != NULL};
-	if (!(sv.con = console_new(st, &cc, why, sizeof why))) {
+	if (cfg->trusted_proxy) {
+		sv.proxy.sin_family = AF_INET;
+		if (inet_pton(AF_INET, cfg->trusted_proxy, &sv.proxy.sin_addr) != 1) {
+			fprintf(stderr, "tingzi-hub: --trusted-proxy %s is not an IPv4 address\n", cfg->trusted_proxy);
+			hub_guard_free(sv.guard);
+			free(cert);
+			free(key);
+			return 2;
+		}
+	}
+	hub_store *first = hub_pool_take(pool);
+	sv.con = console_new(first, &cc, why, sizeof why);
+	hub_pool_give(pool, first);
+	if (!sv.con) {
 		fprintf(stderr, "tingzi-hub: %s\n", why);
 		hub_guard_free(sv.guard);
 		free(cert);
 		free(key);
 		return 1;
 	}
+	/* a thread for each store of the pool, and no fewer than four (parsing, TLS and compressing need no store) */
+	unsigned threads = hub_pool_size(pool) > 4 ? hub_pool_size(pool) : 4;
 	unsigned max_conn = room_for(cfg->max_connections ? cfg->max_connections : HUB_MAX_CONNECTIONS);
-	pthread_mutex_init(&sv.lock, NULL);
 	/* INT and TERM are waited for below, in this thread only */
 	sigset_t stop;
 	sigemptyset(&stop);
@@ -1045,7 +1144,7 @@ int hub_serve(hub_store *st, const hub_serve_config *cfg)
 	struct MHD_Daemon *d = MHD_start_daemon(
 	    MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG | (cert ? MHD_USE_TLS : 0), (uint16_t)port, NULL, NULL,
 	    on_request, &sv, MHD_OPTION_EXTERNAL_LOGGER, on_log, &sv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-	    MHD_OPTION_THREAD_POOL_SIZE, 4u, MHD_OPTION_CONNECTION_LIMIT, max_conn,
+	    MHD_OPTION_THREAD_POOL_SIZE, threads, MHD_OPTION_CONNECTION_LIMIT, max_conn,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, cfg->per_address, MHD_OPTION_CONNECTION_TIMEOUT, HUB_IDLE_SECONDS,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HUB_CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_done,
 	    &sv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, &sv, cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END,
@@ -1055,20 +1154,22 @@ int hub_serve(hub_store *st, const hub_serve_config *cfg)
 			port, cert ? ", or the certificate and key do not match" : "");
 		hub_guard_free(sv.guard);
 		console_free(sv.con);
-		pthread_mutex_destroy(&sv.lock);
 		free(cert);
 		free(key);
 		return 1;
 	}
-	fprintf(stderr, "hub: listening on %s://%s:%u (protocol 1, version %s; %u connections, %u per address)\n",
-		cert ? "https" : "http", host, port, TINGZI_VERSION, max_conn, cfg->per_address);
+	fprintf(stderr,
+		"hub: listening on %s://%s:%u (protocol 1, version %s; %u connections, %u per address; %u threads,"
+		" %u store%s%s%s)\n",
+		cert ? "https" : "http", host, port, TINGZI_VERSION, max_conn, cfg->per_address, threads,
+		hub_pool_size(pool), hub_pool_size(pool) == 1 ? "" : "s",
+		cfg->trusted_proxy ? "; X-Forwarded-For believed from " : "", cfg->trusted_proxy ? cfg->trusted_proxy : "");
 	int sig = 0;
 	sigwait(&stop, &sig);
 	fprintf(stderr, "hub: stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	MHD_stop_daemon(d);
 	hub_guard_free(sv.guard);
 	console_free(sv.con);
-	pthread_mutex_destroy(&sv.lock);
 	free(cert);
 	if (key)
 		sodium_memzero(key, strlen(key));

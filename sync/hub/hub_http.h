@@ -4,6 +4,7 @@
 #ifndef TINGZI_HUB_HTTP_H
 #define TINGZI_HUB_HTTP_H
 
+#include "sync/hub/hub_pool.h"
 #include "sync/hub/hub_store.h"
 
 #define HUB_MAX_BODY	     (8u << 20)	 /* bytes of a push, as sent and after inflating */
@@ -41,9 +42,10 @@ typedef struct hub_serve_config {
 	unsigned max_connections; /* 0: HUB_MAX_CONNECTIONS */
 	unsigned per_address;	  /* connections per client address; 0: no limit (behind a proxy) */
 	unsigned request_seconds; /* 0: HUB_REQUEST_SECONDS */
+	const char *trusted_proxy; /* the reverse proxy's IPv4 address whose X-Forwarded-For is believed, or NULL */
 } hub_serve_config;
 
-/* Serve until SIGINT or SIGTERM. Returns the exit status. */
-int hub_serve(hub_store *st, const hub_serve_config *cfg);
+/* Serve from the pool's stores until SIGINT or SIGTERM. Returns the exit status. */
+int hub_serve(hub_pool *pool, const hub_serve_config *cfg);
 
 #endif

@@ -22,6 +22,7 @@
 #include "sync/links.h"
 #include "sync/members_csv.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <jansson.h>
 #include <sodium.h>
@@ -33,7 +34,7 @@
 
 
 static const char usage_text[] =
-    "Usage: tingzi-hub [--db PATH] COMMAND [ARGS]\n"
+    "Usage: tingzi-hub [--db PATH|URL] COMMAND [ARGS]\n"
     "\n"
     "The server tingzi kiosks sync with: attendance comes up, rosters, events and\n"
     "group links go down (protocol: sync/PROTOCOL.md).\n"
@@ -81,7 +82,9 @@ static const char usage_text[] =
     "  users grant EMAIL --venue VENUE        one more venue for an organizer or staff\n"
     "  console routes   the console's pages and the least role of each\n"
     "\n"
-    "  --db PATH   the hub's database (default: $TINGZI_HUB_DB, else ./tingzi-hub.db)\n"
+    "  --db PATH   the hub's database: a SQLite file, or PostgreSQL as a libpq\n"
+    "              address (postgresql://USER@HOST/DBNAME) (default: $TINGZI_HUB_DB,\n"
+    "              else ./tingzi-hub.db)\n"
     "  --help, --version; COMMAND --help shows a command's help\n"
     "\n"
     "Exit status: 0 done, 1 failed, 2 bad usage.\n";
@@ -90,13 +93,18 @@ static const char usage_serve[] =
     "Usage: tingzi-hub serve [--listen ADDR:PORT] [--public-url URL]\n"
     "                        [--tls-cert PEM --tls-key PEM] [--max-connections N]\n"
     "                        [--per-address N] [--request-timeout SECONDS]\n"
+    "                        [--db-pool N] [--trusted-proxy ADDRESS]\n"
     "\n"
     "Serve HTTP on ADDR:PORT (default 127.0.0.1:8420) until SIGINT/SIGTERM; with a\n"
     "certificate and key, HTTPS. --public-url is how phones reach the hub, for\n"
     "live codes /j/SLUG (default: the Host the kiosk used). At most N connections\n"
     "in all (16 to 60000, default 2000) and from one client address (default 32;\n"
     "0: no limit, for a hub behind a proxy); a request (headers, body and answer)\n"
-    "must be done in SECONDS (1 to 3600, default 60).\n";
+    "must be done in SECONDS (1 to 3600, default 60).\n"
+    "--db-pool: connections to a PostgreSQL --db (1 to 64, default 8); a SQLite\n"
+    "file has one. --trusted-proxy: the IPv4 address of a reverse proxy in front\n"
+    "(haproxy): from it alone, the client's address is the last one in\n"
+    "X-Forwarded-For (rate limits and sign-in lockouts count by it).\n";
 
 static const char usage_venues[] = "Usage: tingzi-hub venues add NAME [--tz ZONE]\n"
 				   "       tingzi-hub venues list\n"
@@ -216,14 +224,21 @@ enum {
 	SERVE_TLS_KEY,
 	SERVE_MAX_CONNECTIONS,
 	SERVE_PER_ADDRESS,
-	SERVE_REQUEST_TIMEOUT
+	SERVE_REQUEST_TIMEOUT,
+	SERVE_DB_POOL,
+	SERVE_TRUSTED_PROXY
 };
 static const args_opt serve_opts[] = {
     {"listen", 1, 0},          {"public-url", 1, 0},  {"tls-cert", 1, 0},        {"tls-key", 1, 0},
-    {"max-connections", 1, 0}, {"per-address", 1, 0}, {"request-timeout", 1, 0}, {0}};
+    {"max-connections", 1, 0}, {"per-address", 1, 0}, {"request-timeout", 1, 0}, {"db-pool", 1, 0},
+    {"trusted-proxy", 1, 0},   {0}};
+
+/* The --db the command was given (serve opens more connections on it). */
+static const char *store_where;
 
 static int cmd_serve(hub_store *st, const args *o, const char *usage)
 {
+	unsigned pool_size = 8;
 	hub_serve_config cfg = {.listen = o->value[SERVE_LISTEN],
 				.public_url = o->value[SERVE_PUBLIC_URL],
 				.tls_cert = o->value[SERVE_TLS_CERT],
@@ -235,7 +250,21 @@ static int cmd_serve(hub_store *st, const args *o, const char *usage)
 		return usage_error(usage, "--per-address takes a number from 0 (no limit) to 60000");
 	if (count_arg(o->value[SERVE_REQUEST_TIMEOUT], 1, 3600, &cfg.request_seconds) != 0)
 		return usage_error(usage, "--request-timeout takes a number of seconds from 1 to 3600");
-	return hub_serve(st, &cfg);
+	if (count_arg(o->value[SERVE_DB_POOL], 1, HUB_POOL_MAX, &pool_size) != 0)
+		return usage_error(usage, "--db-pool takes a number of connections from 1 to %d", HUB_POOL_MAX);
+	struct in_addr proxy;
+	cfg.trusted_proxy = o->value[SERVE_TRUSTED_PROXY];
+	if (cfg.trusted_proxy && inet_pton(AF_INET, cfg.trusted_proxy, &proxy) != 1)
+		return usage_error(usage, "--trusted-proxy takes the proxy's IPv4 address, like 127.0.0.1");
+	char why[512];
+	hub_pool *pool = hub_pool_new(st, store_where, pool_size, why, sizeof why);
+	if (!pool) {
+		fprintf(stderr, "tingzi-hub: %s\n", why);
+		return 1;
+	}
+	int rc = hub_serve(pool, &cfg);
+	hub_pool_free(pool);
+	return rc;
 }
 
 /* ---- venues ---- */
@@ -982,7 +1011,9 @@ int main(int argc, char **argv)
 	hub_store *st = open_store(db);
 	if (!st)
 		return 1;
+	store_where = db;
 	rc = c->fn(st, &o, c->usage);
-	st->ops->close(st);
+	if (c->fn != cmd_serve) /* serve's pool closes it */
+		st->ops->close(st);
 	return rc;
 }

@@ -475,8 +475,11 @@ void console_unlocked(cx *c, void (*fn)(void *arg), void *arg)
 	if (c->rq->unlock)
 		c->rq->unlock(c->rq->ctx);
 	fn(arg);
-	if (c->rq->relock)
-		c->rq->relock(c->rq->ctx);
+	if (c->rq->relock) {
+		hub_store *st = c->rq->relock(c->rq->ctx);
+		if (st)
+			c->st = st;
+	}
 }
 
 int console_sign_in(cx *c, const hub_user *u)
@@ -651,7 +654,7 @@ void console_handle(console *con, const console_request *rq, console_response *o
 		if (out->status)
 			return;
 	}
-	cx c = {.con = con, .st = con->st, .rq = rq, .out = out};
+	cx c = {.con = con, .st = rq->st ? rq->st : con->st, .rq = rq, .out = out};
 	c.tc.quarter = -1;
 	html_init(&c.h);
 	form_init(&c.form);
@@ -700,7 +703,7 @@ void console_handle(console *con, const console_request *rq, console_response *o
 		goto done;
 	}
 	if (v[0]) {
-		hub_err e = con->st->ops->venue_get(con->st, v, &c.venue);
+		hub_err e = c.st->ops->venue_get(c.st, v, &c.venue);
 		if (e == HUB_NOT_FOUND) {
 			page_fail(&c, 404, T(&c, "There is no such venue."));
 			goto done;
@@ -709,7 +712,7 @@ void console_handle(console *con, const console_request *rq, console_response *o
 			page_store_failed(&c, e);
 			goto done;
 		}
-		int may = c.user.role == HUB_ROLE_OWNER ? 1 : con->st->ops->user_may(con->st, &c.user, v);
+		int may = c.user.role == HUB_ROLE_OWNER ? 1 : c.st->ops->user_may(c.st, &c.user, v);
 		if (may < 0) {
 			page_store_failed(&c, (hub_err)may);
 			goto done;

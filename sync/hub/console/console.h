@@ -5,8 +5,9 @@
  * hub_http.c hands every request whose path is not the sync protocol's
  * (/v1/..., /j/...) to console_handle(), with its body already read, and
  * sends back what it answers. The console knows nothing of libmicrohttpd.
- * console_handle() is called with the store's lock held: one request at a
- * time touches the store.
+ * console_handle() is given a store of the server's pool for the request
+ * (console_request.st); the console keeps nothing of one request for the
+ * next but its caches, which check the store before they are used.
  */
 #ifndef TINGZI_HUB_CONSOLE_H
 #define TINGZI_HUB_CONSOLE_H
@@ -44,9 +45,10 @@ typedef struct console_request {
 	int body_too_large; /* the body was larger than CONSOLE_MAX_BODY and dropped */
 	const char *client; /* the client's address, as text */
 	int tls;	    /* came over HTTPS */
-	/* Let go of the store's lock and take it again (for slow work that needs no store); may be NULL. */
+	/* Let go of the store and take one again (for slow work that needs no store); may be NULL. */
 	void (*unlock)(void *ctx);
-	void (*relock)(void *ctx);
+	hub_store *(*relock)(void *ctx);
+	hub_store *st; /* the store to use (NULL: the console's own, from console_new) */
 	int64_t now_ms;
 } console_request;
 
