@@ -721,6 +721,44 @@ static void test_schema_upgrade(void **state)
 	assert_non_null(f->st);
 }
 
+static void set_version(fx *f, char *sql, size_t len, long long v)
+{
+	if (hubdb_pg())
+		snprintf(sql, len, "UPDATE meta SET value = '%lld' WHERE key = 'schema_version'", v);
+	else
+		snprintf(sql, len, "PRAGMA user_version = %lld", v);
+	hubdb_exec(f->path, sql);
+}
+
+/* A store written by a newer hub is refused with a sentence and left as it is, on either backend. */
+static void test_schema_newer(void **state)
+{
+	fx *f = *state;
+	f->st->ops->close(f->st);
+	f->st = NULL;
+	/* the schema's number: SQLite's user_version, a row of meta on PostgreSQL */
+	const char *get = hubdb_pg() ? "SELECT value FROM meta WHERE key = 'schema_version'" : "PRAGMA user_version";
+	long long now = (long long)hubdb_int(f->path, get, NULL);
+	assert_true(now > 0);
+	char sql[128];
+	set_version(f, sql, sizeof sql, now + 1);
+	char why[256] = "";
+	hub_store *newer = hub_store_open(f->path, why, sizeof why);
+	if (newer)
+		newer->ops->close(newer);
+	assert_null(newer);
+	assert_non_null(strstr(why, "newer tingzi-hub"));
+	assert_int_equal(hubdb_int(f->path, get, NULL), now + 1);
+	/* its number back, it opens with its venue */
+	set_version(f, sql, sizeof sql, now);
+	f->st = hub_store_open(f->path, why, sizeof why);
+	if (!f->st)
+		fail_msg("%s", why);
+	hub_venue v;
+	assert_int_equal(f->st->ops->venue_get(f->st, f->v.id, &v), HUB_OK);
+	assert_string_equal(v.name, "听雨茶馆");
+}
+
 static void test_pull_pages(void **state)
 {
 	fx *f = *state;
@@ -850,6 +888,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_id_conflicts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_records_whole, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_schema_upgrade, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_schema_newer, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_pull_pages, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_enrolment, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_live_codes, setup, teardown),
