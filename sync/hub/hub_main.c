@@ -81,6 +81,7 @@ static const char usage_text[] =
     "  users reset EMAIL [--public-url URL]   a new set-up link; sessions end\n"
     "  users grant EMAIL --venue VENUE        one more venue for an organizer or staff\n"
     "  console routes   the console's pages and the least role of each\n"
+    "  migrate --from PATH.db --to postgresql://...   move a hub into PostgreSQL\n"
     "\n"
     "  --db PATH   the hub's database: a SQLite file, or PostgreSQL as a libpq\n"
     "              address (postgresql://USER@HOST/DBNAME) (default: $TINGZI_HUB_DB,\n"
@@ -174,6 +175,17 @@ static const char usage_users[] =
     "(default: $TINGZI_HUB_PUBLIC_URL, else http://127.0.0.1:8420). disable ends\n"
     "every session of the account at once.\n";
 
+static const char usage_migrate[] =
+    "Usage: tingzi-hub migrate --from PATH.db --to postgresql://...\n"
+    "\n"
+    "Move a hub from its SQLite file into an empty PostgreSQL database: every\n"
+    "venue, device, member, event, link, check-in, record, account and count,\n"
+    "in one transaction (all or nothing), each table counted on both sides\n"
+    "before it commits. The file is only read. Stop the hub first, so nothing\n"
+    "it stores afterwards is left behind; then start it with --db set to the\n"
+    "PostgreSQL address. The role needs to be able to create tables there\n"
+    "(see the README).\n";
+
 static const char usage_console[] = "Usage: tingzi-hub console routes\n"
 				    "\n"
 				    "The console's pages: method, path and the least role that may use it.\n";
@@ -265,6 +277,56 @@ static int cmd_serve(hub_store *st, const args *o, const char *usage)
 	int rc = hub_serve(pool, &cfg);
 	hub_pool_free(pool);
 	return rc;
+}
+
+/* ---- migrate ---- */
+
+enum { MIGRATE_FROM, MIGRATE_TO };
+static const args_opt migrate_opts[] = {{"from", 1, 0}, {"to", 1, 0}, {0}};
+
+/* Opens its own stores: st is NULL. */
+static int cmd_migrate(hub_store *st, const args *o, const char *usage)
+{
+	const char *from = o->value[MIGRATE_FROM], *to = o->value[MIGRATE_TO];
+	if (!from || !to)
+		return usage_error(usage, "migrate needs --from PATH.db and --to postgresql://...");
+	if (!hub_store_is_pg(to))
+		return usage_error(usage, "--to must be a PostgreSQL address (postgresql://USER@HOST/DBNAME)");
+	struct stat sb;
+	if (stat(from, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		fprintf(stderr, "tingzi-hub: %s: no such file\n", from);
+		return 1;
+	}
+#ifdef TINGZI_HUB_PG
+	(void)st;
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	hub_store *dst = open_store(to);
+	if (!dst)
+		return 1;
+	fprintf(stderr, "tingzi-hub: moving %s into PostgreSQL...\n", from);
+	char why[512];
+	int rc = hub_store_pg_migrate(from, dst, stderr, why, sizeof why);
+	if (rc != 0) {
+		fprintf(stderr, "tingzi-hub: migrate: %s\n", why);
+		fprintf(stderr, "tingzi-hub: nothing was kept in PostgreSQL; %s is as it was\n", from);
+		dst->ops->close(dst);
+		return 1;
+	}
+	fprintf(stderr, "tingzi-hub: building the dashboard's summaries...\n");
+	if (dst->ops->dash_refresh(dst, NULL) != HUB_OK)
+		fprintf(stderr, "tingzi-hub: the dashboard's summaries will be built at its first use: %s\n",
+			hub_store_errmsg(dst));
+	dst->ops->close(dst);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	printf("moved into PostgreSQL in %.1f s; start the hub with --db set to it\n",
+	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	return 0;
+#else
+	(void)st;
+	fprintf(stderr, "tingzi-hub: this tingzi-hub is built without PostgreSQL (TINGZI_HUB_PG)\n");
+	return 1;
+#endif
 }
 
 /* ---- venues ---- */
@@ -928,6 +990,7 @@ static const command commands[] = {
     {"users", "reset", usage_users, users_reset_opts, 1, cmd_users_reset},
     {"users", "grant", usage_users, users_grant_opts, 1, cmd_users_grant},
     {"console", "routes", usage_console, NULL, 0, cmd_console_routes},
+    {"migrate", NULL, usage_migrate, migrate_opts, 0, cmd_migrate},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 
@@ -1008,6 +1071,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "tingzi-hub: libsodium cannot start\n");
 		return 1;
 	}
+	if (c->fn == cmd_migrate) /* its own --from and --to, never --db */
+		return cmd_migrate(NULL, &o, c->usage);
 	hub_store *st = open_store(db);
 	if (!st)
 		return 1;

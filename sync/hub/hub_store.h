@@ -23,6 +23,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #define HUB_ID_LEN    32 /* hex digits of an id */
@@ -412,6 +413,12 @@ hub_store *hub_store_sqlite_open(const char *path, char *why, size_t len);
 hub_store *hub_store_pg_open(const char *conninfo, char *why, size_t len);
 /* 1 when where names a PostgreSQL database. */
 int hub_store_is_pg(const char *where);
+/*
+ * A SQLite hub's data into to, a PostgreSQL store with no rows yet: all or
+ * nothing, every table counted on both sides. A line per table to progress
+ * (may be NULL). 0, or -1 with why.
+ */
+int hub_store_pg_migrate(const char *sqlite_path, hub_store *to, FILE *progress, char *why, size_t len);
 
 static inline const char *hub_store_errmsg(const hub_store *st)
 {
