@@ -374,12 +374,13 @@ static enum MHD_Result health(struct MHD_Connection *c, server *sv, req *rq)
 	hub_store *st = take(sv);
 	hub_err e = give(sv, st, st->ops->venue_get(st, "-", &v));
 	if (e != HUB_OK && e != HUB_NOT_FOUND) {
-		char why[300];
+		char why[300], said[340];
 		hub_log_escape(store_why, why, sizeof why);
-		snprintf(rq->note, sizeof rq->note, "storage: %.180s", why);
+		snprintf(said, sizeof said, "%s: %s", hub_strerror(e), why);
+		snprintf(rq->note, sizeof rq->note, "%.190s", said);
 		return send_json_after(c, 503,
 				       json_pack("{s:b,s:i,s:s,s:s,s:I}", "ok", 0, "protocol", 1, "version", TINGZI_VERSION,
-						 "why", why, "server_time_ms", (json_int_t)clock_wall_ms()),
+						 "why", said, "server_time_ms", (json_int_t)clock_wall_ms()),
 				       5);
 	}
 	return send_json(c, 200,
