@@ -35,8 +35,16 @@ load_init() {
 }
 
 load_cleanup() {
-	local rc=$? i
+	local rc=$? i var pid
 	set +e
+	# the test's own processes (a load run, a fault proxy) before the servers they talk to
+	for var in $LIB_PIDS; do
+		pid=${!var:-}
+		[ -n "$pid" ] || continue
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		printf -v "$var" '%s' ""
+	done
 	if [ -n "$HAPROXY_PID" ]; then
 		kill "$HAPROXY_PID" 2>/dev/null
 		wait "$HAPROXY_PID" 2>/dev/null
@@ -154,7 +162,8 @@ tls_make() {
 # haproxy_config PORT NODE... > FILE: packaging/haproxy.cfg for this machine's test: the frontend on
 # 127.0.0.1:PORT with the test's certificate, its servers the given nodes, in the foreground, as
 # the user running the test, logging to stdout, an admin socket in $WORK, the global maxconn within
-# the open-file limit. Everything else (timeouts, health checks, forwardfor, the nodes' maxconn)
+# the open-file limit; with HAPROXY_PLAIN_PORT set, a second, plain HTTP bind on that port (for a
+# test's fault proxy, which speaks no TLS). Everything else (timeouts, health checks, forwardfor, the nodes' maxconn)
 # is the sample's own.
 haproxy_config() {
 	local port=$1 servers="" i maxconn
@@ -166,7 +175,7 @@ haproxy_config() {
 		servers+="	server node$i 127.0.0.1:${NODE_PORT[$i]} check"$'\n'
 	done
 	awk -v bind="127.0.0.1:$port" -v crt="$WORK/tls/haproxy.pem" -v servers="$servers" \
-		-v sock="$WORK/haproxy.sock" -v maxconn="$maxconn" '
+		-v sock="$WORK/haproxy.sock" -v maxconn="$maxconn" -v plain="${HAPROXY_PLAIN_PORT:-}" '
 		/^global/ { print; print "\tstats socket " sock " mode 600 level admin"; next }
 		/^[ \t]*maxconn / && !seen_maxconn { print "\tmaxconn " maxconn; seen_maxconn = 1; next }
 		/^[ \t]*(chroot|user|group|daemon)([ \t]|$)/ { next }
@@ -174,7 +183,9 @@ haproxy_config() {
 		/^[ \t]*bind / {
 			sub(/bind [^ \t]+/, "bind " bind)
 			sub(/crt [^ \t]+/, "crt " crt)
-			print; next
+			print
+			if (plain) print "\tbind 127.0.0.1:" plain
+			next
 		}
 		/^[ \t]*server / { if (!done) printf "%s", servers; done = 1; next }
 		{ print }
