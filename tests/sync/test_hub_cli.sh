@@ -24,10 +24,10 @@ refused() {
 
 # --- help: the whole usage, and each command's own ---
 hub --help >"$WORK/out" || fail "--help"
-grep -q "^Usage: tingzi-hub \[--db PATH\] COMMAND" "$WORK/out" || fail "--help: no usage"
+grep -q "^Usage: tingzi-hub \[--db PATH|URL\] COMMAND" "$WORK/out" || fail "--help: no usage"
 for cmd in "serve" "venues" "venues add" "venues list" "devices" "devices enroll-code" "devices list" \
 	"devices revoke" "members" "members import" "events add" "links" "links add" "checkins export" \
-	"audit export" "import"; do
+	"audit export" "import" "migrate"; do
 	# shellcheck disable=SC2086
 	hub $cmd --help >"$WORK/out" 2>"$WORK/err" || fail "$cmd --help exits $?"
 	grep -q "^Usage: tingzi-hub ${cmd%% *} " "$WORK/out" || fail "$cmd --help: not its usage: $(head -n 1 "$WORK/out")"
@@ -56,6 +56,8 @@ refused "checkins export --title" --title checkins export --venue "$v0" --title 
 refused "audit export: a word" extra audit export --venue "$v0" extra
 refused "import --venue" --venue import x.tzb --venue "$v0"
 refused "import: two files" y.tzb import x.tzb y.tzb
+refused "migrate --venue" --venue migrate --from x.db --to postgresql:///x --venue "$v0"
+refused "migrate: a word" extra migrate --from x.db --to postgresql:///x extra
 refused "unknown option" --bogus venues list --bogus
 refused "unknown command" frob frob
 refused "unknown verb" frob venues frob
