@@ -15,15 +15,24 @@
  * SQLite had one writer at a time. A change that reads a row and then
  * writes on what it read (is the member current, is the code free, is the
  * event cancelled already) first locks the venue's sequence row of the set
- * it will write (set_seqs, FOR UPDATE), then the rows it reads (FOR
- * UPDATE): every writer of a venue's members, events or links takes that
- * sequence row before it writes, so from then on nothing of the set changes
- * under the change, and what it reads is the last committed state. The
- * sequence row first and the rows after, always in that order, so that two
- * changes never wait for each other's locks in a circle. A change that finds
- * nothing to do rolls back (its sequence number is not taken). The unique
- * indexes on a venue's current codes and phones refuse whatever slips past
- * (a writer that did not take the lock): HUB_EXISTS, with the same sentence.
+ * it will write (set_seqs, FOR UPDATE), then the rows it reads: every writer
+ * of a venue's members, events or links takes that sequence row before it
+ * writes, so from then on nothing of the set changes under the change, and
+ * what it reads is the last committed state. The sequence row first and the
+ * rows after, always in that order, so that two changes do not wait for
+ * each other's locks in a circle (a deadlock PostgreSQL still finds, with
+ * the pushes' locks, is HUB_BUSY: the change is run again, whole, a few
+ * times). A change that finds nothing to do rolls back (its sequence number
+ * is not taken). The unique indexes on a venue's current codes and phones
+ * refuse whatever slips past (a writer that did not take the lock):
+ * HUB_EXISTS, with the same sentence.
+ *
+ * A merge changes whom check-ins count for, which a push reads: it locks
+ * keep, gone and the members merged into gone FOR UPDATE, before it moves a
+ * check-in, so that a push that locked one of them (FOR KEY SHARE, as it
+ * reads the members its check-ins name) has committed and its check-ins
+ * are moved too, and a push after it waits and then reads the merge. An edit
+ * locks its member FOR NO KEY UPDATE: pushes of the member's check-ins go on.
  */
 #include "sync/check.h"
 #include "sync/hub/hub_store_pg_impl.h"
@@ -70,6 +79,7 @@ enum {
 	Q_MEMBER_RID,
 	Q_MEMBER_VENUE,
 	Q_MEMBER_LOCK,
+	Q_MEMBER_LOCK_ALL,
 	Q_MEMBER_BY_CODE,
 	Q_MEMBER_UPDATE,
 	Q_MEMBER_GONE,
@@ -110,7 +120,9 @@ static const char *const sql[Q_COUNT] = {
     [Q_MEMBER_RID] = MEMBER_VISITS " WHERE m.rid = $1",
     [Q_MEMBER_VENUE] = "SELECT venue_id FROM members WHERE uid = $1",
     [Q_MEMBER_LOCK] = "SELECT uid, venue_id, merged_into, deleted, name, phone, code, tier, expires, rid"
-		      " FROM members WHERE uid = $1 FOR UPDATE",
+		      " FROM members WHERE uid = $1 FOR NO KEY UPDATE",
+    [Q_MEMBER_LOCK_ALL] = "SELECT uid, venue_id, merged_into, deleted, name, phone, code, tier, expires, rid"
+			  " FROM members WHERE uid = $1 FOR UPDATE",
     [Q_MEMBER_BY_CODE] = "SELECT uid, name FROM members WHERE venue_id = $1 AND code = $2 AND deleted = 0"
 			 " AND merged_into IS NULL",
     [Q_MEMBER_UPDATE] = "UPDATE members SET seq = $2, updated_ms = $3, tier = $4, expires = $5, code = $6"
@@ -336,13 +348,16 @@ hub_err hpg_member_by_rid(hub_store *b, int64_t rid, hub_member *out)
 	return member_one((pg *)b, Q_MEMBER_RID, &a, out);
 }
 
-/* The member uid, locked for the rest of the transaction, into *m: 1 found, 0 not, or a negative hub_err. */
-static int member_lock(pg *s, const char *uid, pmrow *m)
+/*
+ * The member uid, locked for the rest of the transaction (which: Q_MEMBER_LOCK for an edit,
+ * Q_MEMBER_LOCK_ALL for a merge), into *m: 1 found, 0 not, or a negative hub_err.
+ */
+static int member_lock(pg *s, int which, const char *uid, pmrow *m)
 {
 	hpg_args a = {0};
 	hpg_t(&a, uid);
 	hub_err e = HUB_OK;
-	PGresult *r = run(s, Q_MEMBER_LOCK, &a, &e);
+	PGresult *r = run(s, which, &a, &e);
 	if (!r)
 		return e;
 	int found = PQntuples(r) > 0;
@@ -376,10 +391,10 @@ static hub_err judge(pg *s, const char *uid, int f, const pmrow *m)
 	return HUB_OK;
 }
 
-/* A venue's current member by uid, locked, into *m. */
+/* A venue's current member by uid, locked for an edit, into *m. */
 static hub_err current(pg *s, const char *uid, pmrow *m)
 {
-	return judge(s, uid, member_lock(s, uid, m), m);
+	return judge(s, uid, member_lock(s, Q_MEMBER_LOCK, uid, m), m);
 }
 
 /* The name of the venue's current member holding code, other than uid, into name ("" for none). */
@@ -485,15 +500,21 @@ static hub_err move_checkins(pg *s, const pmrow *keep, const pmrow *gone)
 	return run_do(s, Q_CHECKINS_MOVE, &a, NULL);
 }
 
-/* Members merged into gone before are merged into keep now (push follows one step of merged_into). */
-static hub_err repoint(pg *s, const pmrow *keep, const pmrow *gone, int64_t now)
+/* The members merged into gone before, locked: *r (PQclear it). */
+static hub_err merged_into(pg *s, const pmrow *gone, PGresult **r)
 {
 	hpg_args q = {0};
 	hpg_t(&q, gone->uid);
 	hub_err e = HUB_OK;
-	PGresult *r = run(s, Q_MERGED_INTO, &q, &e);
-	if (!r)
-		return e;
+	*r = run(s, Q_MERGED_INTO, &q, &e);
+	return e;
+}
+
+/* Members merged into gone before (r, from merged_into) are merged into keep now (push follows one step of
+ * merged_into). */
+static hub_err repoint(pg *s, const pmrow *keep, const PGresult *r, int64_t now)
+{
+	hub_err e = HUB_OK;
 	for (int i = 0, n = PQntuples(r); i < n && e == HUB_OK; i++) {
 		hpg_args a;
 		if ((e = seq_args(s, &a, hpg_txt(r, i, 0), keep->venue, HUB_SET_MEMBERS)) != HUB_OK)
@@ -502,7 +523,6 @@ static hub_err repoint(pg *s, const pmrow *keep, const pmrow *gone, int64_t now)
 		hpg_t(&a, keep->uid);
 		e = run_do(s, Q_MEMBER_REPOINT, &a, NULL);
 	}
-	PQclear(r);
 	return e;
 }
 
@@ -517,18 +537,24 @@ static hub_err member_merge_once(pg *s, const char *keep_uid, const char *gone_u
 	 * other in a circle; then judged keep first, as the SQLite store says it */
 	int fk, fg;
 	if (strcmp(keep_uid, gone_uid) <= 0)
-		fk = member_lock(s, keep_uid, &keep), fg = fk < 0 ? fk : member_lock(s, gone_uid, &gone);
+		fk = member_lock(s, Q_MEMBER_LOCK_ALL, keep_uid, &keep),
+		fg = fk < 0 ? fk : member_lock(s, Q_MEMBER_LOCK_ALL, gone_uid, &gone);
 	else
-		fg = member_lock(s, gone_uid, &gone), fk = fg < 0 ? fg : member_lock(s, keep_uid, &keep);
+		fg = member_lock(s, Q_MEMBER_LOCK_ALL, gone_uid, &gone),
+		fk = fg < 0 ? fg : member_lock(s, Q_MEMBER_LOCK_ALL, keep_uid, &keep);
 	if ((e = judge(s, keep_uid, fk, &keep)) != HUB_OK || (e = judge(s, gone_uid, fg, &gone)) != HUB_OK)
 		return hpg_rollback(s, e);
 	if (strcmp(keep.uid, gone.uid) == 0 || strcmp(keep.venue, gone.venue) != 0)
 		return hpg_rollback(s, hpg_refuse(s, HUB_INVALID, "%s cannot be merged into %s: %s", gone.uid, keep.uid,
 						  strcmp(keep.uid, gone.uid) == 0 ? "the same member"
 										  : "another venue's"));
-	if ((e = hpg_dash_merging(s, keep.rid, gone.rid)) != HUB_OK || (e = move_checkins(s, &keep, &gone)) != HUB_OK ||
-	    (e = repoint(s, &keep, &gone, now)) != HUB_OK)
+	PGresult *via = NULL;
+	if ((e = merged_into(s, &gone, &via)) != HUB_OK || (e = hpg_dash_merging(s, keep.rid, gone.rid)) != HUB_OK ||
+	    (e = move_checkins(s, &keep, &gone)) != HUB_OK || (e = repoint(s, &keep, via, now)) != HUB_OK) {
+		PQclear(via);
 		return hpg_rollback(s, e);
+	}
+	PQclear(via);
 	/* gone first: its phone and code leave the venue's unique indexes before keep takes them */
 	hpg_args a;
 	if ((e = seq_args(s, &a, gone.uid, gone.venue, HUB_SET_MEMBERS)) == HUB_OK) {
