@@ -75,7 +75,8 @@ typedef struct watched {
 	char name[32];
 	pid_t pid;
 	int tree; /* the process and its children (a PostgreSQL server) */
-	double cpu0, cpu1;
+	double cpu[4]; /* at the start of the enrol, pull and push phases, and at the end */
+	int seen;
 	double peak_mib;
 } watched;
 
@@ -446,7 +447,8 @@ static void tree_sample(pid_t root, double *cpu, double *pss_kb)
 	closedir(d);
 }
 
-static void watch_sample(int first)
+/* CPU and memory of the watched processes now; at (0..3) says which mark the CPU is, -1 none. */
+static void watch_sample(int at)
 {
 	for (int i = 0; i < opt.npids; i++) {
 		watched *w = &opt.pids[i];
@@ -461,9 +463,10 @@ static void watch_sample(int first)
 		}
 		if (cpu < 0)
 			continue; /* gone (a node killed on purpose): its last figures stay */
-		if (first)
-			w->cpu0 = cpu;
-		w->cpu1 = cpu;
+		if (at >= 0) {
+			w->cpu[at] = cpu;
+			w->seen |= 1 << at;
+		}
 		if (mib > w->peak_mib)
 			w->peak_mib = mib;
 	}
@@ -538,9 +541,11 @@ static int phase;
 static double phase_t0[PHASE_END + 1];
 static double run_t0;
 
-static struct {
+typedef struct counts {
 	long made, answered, ok, retry_dup, doubles, rejected, foreign;
 	long http[600];
+	long http503_retry_after; /* 503s that said when to come back (the hub's; haproxy's own say not) */
+	long curl[128];           /* requests that got no answer, by libcurl's reason */
 	long net_errors, bad_replies, too_large;
 	long enrol_failed, auth_failed;
 	long pushes;
@@ -550,7 +555,8 @@ static struct {
 	size_t nack, capack;
 	double *pull_lat;
 	size_t npull, cappull;
-} stats;
+} counts;
+static counts stats, before_push;
 
 static wire_rec *scratch;
 
@@ -1017,12 +1023,15 @@ static void finish(CURLMsg *m)
 	inflight--;
 	if (m->data.result != CURLE_OK) {
 		stats.net_errors++;
+		stats.curl[(unsigned)m->data.result < 128 ? m->data.result : 127]++;
 		if (stats.net_errors <= 5 || stats.net_errors % 1000 == 0)
 			fprintf(stderr, "loadgen: kiosk %d: %s (%ld network errors so far)\n", k->idx + 1,
 				curl_easy_strerror(m->data.result), stats.net_errors);
 		backoff(k);
 	} else {
 		count_status(status);
+		if (status == 503 && k->retry_after > 0)
+			stats.http503_retry_after++;
 		if (k->kind == X_ENROL)
 			on_enrolled(k, status);
 		else if (k->kind == X_PULL)
@@ -1201,8 +1210,9 @@ static void enter_phase(int p)
 		stats.made = 0;
 		for (long i = 0; i < NK; i++)
 			stats.made += K[i].state == ST_FAILED ? 0 : K[i].made;
-		watch_sample(1);
+		before_push = stats;
 	}
+	watch_sample(p);
 }
 
 /* Steady: check-ins whose moment has come are made; each kicks its kiosk's worker. */
@@ -1369,8 +1379,7 @@ int main(int argc, char **argv)
 				finish(m);
 		t = now_ms();
 		if (t - last_sample >= 1000) {
-			if (phase == PHASE_PUSH)
-				watch_sample(0);
+			watch_sample(-1);
 			last_sample = t;
 		}
 		if (t - last_progress >= 1000) {
@@ -1406,8 +1415,7 @@ int main(int argc, char **argv)
 			phase == PHASE_ENROL ? "enrol" : phase == PHASE_PULL ? "pull" : "push");
 		phase_t0[phase + 1] = t_end;
 	}
-	if (phase_t0[PHASE_PUSH] > 0)
-		watch_sample(0);
+	watch_sample(PHASE_END);
 	progress(t_end, &last_answered, &last_t);
 
 	/* ---- figures ---- */
@@ -1428,16 +1436,27 @@ int main(int argc, char **argv)
 		long members = 0;
 		for (long i = 0; i < NK; i++)
 			members += K[i].roster_size;
-		printf("BENCH %s_pull_s %.2f s (every kiosk's first pull of members, events and links; %ld members "
-		       "in all, %.0f a kiosk)\n",
+		printf("BENCH %s_pull_s %.2f s (every kiosk's first pull of members, events and links, all at once; "
+		       "%ld members in all, %.0f a kiosk)\n",
 		       L, pull_s, members, (double)members / (double)NK);
 		double *pl = stats.pull_lat;
 		size_t np = stats.npull;
 		double p50 = pct(pl, np, 50), p99 = pct(pl, np, 99), mx = pl[np - 1];
 		printf("BENCH %s_first_pull_p50_s %.3f s (one kiosk's whole roster, %zu kiosks)\n", L, p50 / 1e3, np);
-		printf("BENCH %s_first_pull_max_s %.3f s (p99 %.3f s%s)\n", L, mx / 1e3, p99 / 1e3,
-		       opt.budget_pull_s > 0 ? "" : "");
+		printf("BENCH %s_first_pull_max_s %.3f s (p99 %.3f s)\n", L, mx / 1e3, p99 / 1e3);
 		budget("first_pull_max_s", mx / 1e3, 1, opt.budget_pull_s);
+	}
+	/* what the enrol and pull phases took of the hub and how often they were told to come back */
+	counts *pre = opt.mode == MODE_PULL || !(phase_t0[PHASE_PUSH] > 0) ? &stats : &before_push;
+	printf("BENCH %s_pull_retries %ld (enrol and pull phases: 503 %ld, 429 %ld, 502 %ld, network %ld)\n", L,
+	       pre->http[503] + pre->http[429] + pre->http[502] + pre->http[504] + pre->net_errors + pre->bad_replies,
+	       pre->http[503], pre->http[429], pre->http[502], pre->net_errors);
+	for (int i = 0; i < opt.npids; i++) {
+		watched *w = &opt.pids[i];
+		int to = opt.mode == MODE_PULL ? PHASE_END : PHASE_PUSH;
+		if ((w->seen & (1 << PHASE_PULL)) && (w->seen & (1 << to)))
+			printf("BENCH %s_pull_cpu_%s_s %.1f s (CPU over the pull phase's %.1f s)\n", L, w->name,
+			       w->cpu[to] - w->cpu[PHASE_PULL], pull_s);
 	}
 	int errors_ok = 1;
 	if (opt.mode != MODE_PULL && phase_t0[PHASE_PUSH] > 0) {
@@ -1449,7 +1468,8 @@ int main(int argc, char **argv)
 		double *lat = stats.lat;
 		size_t nl = stats.nlat;
 		double p50 = pct(lat, nl, 50), p99 = pct(lat, nl, 99);
-		printf("BENCH %s_push_p50_ms %.1f ms (%zu pushes answered 200; connection, TLS and the hub's work)\n",
+		printf("BENCH %s_push_p50_ms %.1f ms (%zu pushes answered 200: connection, TLS, haproxy's queue and the "
+		       "hub's work)\n",
 		       L, p50, nl);
 		printf("BENCH %s_push_p99_ms %.1f ms (max %.1f)\n", L, p99, nl ? lat[nl - 1] : 0.0);
 		if (stats.nack) {
@@ -1468,25 +1488,20 @@ int main(int argc, char **argv)
 		       L, stats.doubles);
 		printf("BENCH %s_retry_duplicates %ld (\"duplicate\" after a send whose answer was lost)\n", L,
 		       stats.retry_dup);
-		printf("BENCH %s_retries %ld (503 %ld, 429 %ld, 502 %ld, 504 %ld, 413 %ld, network %ld, replies cut "
-		       "short or malformed %ld)\n",
-		       L,
-		       stats.http[503] + stats.http[429] + stats.http[502] + stats.http[504] + stats.too_large +
-			   stats.net_errors + stats.bad_replies,
-		       stats.http[503], stats.http[429], stats.http[502], stats.http[504], stats.too_large,
-		       stats.net_errors, stats.bad_replies);
+		long r503 = stats.http[503] - pre->http[503], r503ra = stats.http503_retry_after - pre->http503_retry_after;
+		long r429 = stats.http[429] - pre->http[429], r502 = stats.http[502] - pre->http[502],
+		     r504 = stats.http[504] - pre->http[504], rnet = stats.net_errors - pre->net_errors,
+		     rbad = stats.bad_replies - pre->bad_replies;
+		printf("BENCH %s_retries %ld (push phase: 503 %ld of which %ld with Retry-After, 429 %ld, 502 %ld, 504 "
+		       "%ld, 413 %ld, network %ld, replies cut short or malformed %ld)\n",
+		       L, r503 + r429 + r502 + r504 + stats.too_large + rnet + rbad, r503, r503ra, r429, r502, r504,
+		       stats.too_large, rnet, rbad);
 		for (int i = 0; i < opt.npids; i++) {
 			watched *w = &opt.pids[i];
-			printf("BENCH %s_cpu_%s_s %.1f s (CPU over the push phase's %.1f s)\n", L, w->name,
-			       w->cpu1 - w->cpu0, push_s);
-			printf("BENCH %s_mem_%s_mib %.1f MiB (%s)\n", L, w->name, w->peak_mib,
-			       w->tree ? "peak of the processes' summed PSS, sampled each second" : "peak RSS, VmHWM");
+			if ((w->seen & (1 << PHASE_PUSH)) && (w->seen & (1 << PHASE_END)))
+				printf("BENCH %s_cpu_%s_s %.1f s (CPU over the push phase's %.1f s)\n", L, w->name,
+				       w->cpu[PHASE_END] - w->cpu[PHASE_PUSH], push_s);
 		}
-		struct rusage ru;
-		getrusage(RUSAGE_SELF, &ru);
-		printf("BENCH %s_cpu_loadgen_s %.1f s (the load generator itself, whole run)\n", L,
-		       (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
-			   (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
 		budget("push_s", push_s, 1, opt.budget_push_s);
 		budget("push_p99_ms", p99, 1, opt.budget_p99_ms);
 		budget("checkins_per_s", rate, 0, opt.budget_rate);
@@ -1494,6 +1509,20 @@ int main(int argc, char **argv)
 	} else {
 		errors_ok = failed == 0 && !timed_out;
 	}
+	for (int i = 0; i < opt.npids; i++) {
+		watched *w = &opt.pids[i];
+		printf("BENCH %s_mem_%s_mib %.1f MiB (%s)\n", L, w->name, w->peak_mib,
+		       w->tree ? "peak of the processes' summed PSS, sampled each second" : "peak RSS, VmHWM");
+	}
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	printf("BENCH %s_cpu_loadgen_s %.1f s (the load generator itself, whole run)\n", L,
+	       (double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec +
+		   (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6);
+	for (int c = 1; c < 128; c++)
+		if (stats.curl[c])
+			fprintf(stderr, "loadgen: %ld requests got no answer: %s\n", stats.curl[c],
+				curl_easy_strerror((CURLcode)c));
 	if (opt.ids_out)
 		write_ids();
 	fflush(stdout);

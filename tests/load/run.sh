@@ -18,10 +18,11 @@
 # check-in id made is stored, exactly once, and nothing else was stored.
 #
 # Usage: run.sh [--short] [--check] [--backends pg,sqlite] [--scenarios backlog,steady,pull]
-#               [--kiosks N] [--backlog B] [--every S] [--duration D] [--venues V]
+#               [--kiosks N] [--backlog B] [--every S] [--duration D] [--venues V] [--logs DIR]
 #               TINGZI TINGZI_HUB LOADGEN
 #
 # --short: 50 kiosks x 200, steady 50 kiosks one a second for 10 s (what CTest runs, label bench).
+# --logs DIR keeps loadgen's progress, the nodes' and haproxy's logs of each scenario there.
 # --check: a figure past its budget fails the run. Everything it starts (the PostgreSQL cluster
 # unless $TINGZI_TEST_PG names a running one, haproxy, the nodes) it stops, by pid, at the end.
 # On this machine the kiosks, haproxy, the nodes and PostgreSQL share its 2 cores.
@@ -29,7 +30,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 short=0 check=0 backends=pg,sqlite scenarios=backlog,steady,pull
-kiosks="" backlog="" every="" duration="" venues=""
+kiosks="" backlog="" every="" duration="" venues="" LOGS=""
 args=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -42,7 +43,8 @@ while [ $# -gt 0 ]; do
 	--every) every=$2; shift ;;
 	--duration) duration=$2; shift ;;
 	--venues) venues=$2; shift ;;
-	-h | --help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--logs) LOGS=$(mkdir -p "$2" && cd "$2" && pwd); shift ;;
+	-h | --help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	*) args+=("$1") ;;
 	esac
@@ -170,7 +172,8 @@ load() {
 		--mode "$mode" --label "$label" --ids-out "$WORK/ids" "${WATCH[@]}" "${CHECK[@]}" "$@" \
 		2>"$WORK/loadgen.err" | tee "$WORK/bench.out" || rc=$?
 	grep '^BUDGET .* over' "$WORK/bench.out" >/dev/null && over=$((over + 1))
-	tail -n 2 "$WORK/loadgen.err" >&2
+	keep_log "$WORK/loadgen.err" "$label.loadgen.err"
+	grep -v '^loadgen: *[0-9]* s ' "$WORK/loadgen.err" | tail -n 5 >&2 || true
 	verify "$label" "$before" "$WORK/ids"
 	# a failure other than a budget (an error, a double, a check-in not answered) fails at once
 	if [ $rc -ne 0 ] && ! grep -q '^BUDGET .* over' "$WORK/bench.out"; then
@@ -195,6 +198,7 @@ first_pull() {
 	grep -q '_first_pull_max_s' "$WORK/bench.out" ||
 		fail "$label: loadgen's first pull gave no figure: $(tail -n 3 "$WORK/loadgen.err")"
 	grep '^BUDGET .* over' "$WORK/bench.out" >/dev/null && over=$((over + 1))
+	keep_log "$WORK/loadgen.err" "$label.loadgen.err"
 	[ $rc -eq 0 ] || grep -q '^BUDGET .* over' "$WORK/bench.out" ||
 		fail "$label: loadgen failed: $(tail -n 3 "$WORK/loadgen.err")"
 	# a real kiosk: enrol, then one round (push nothing, pull everything, write it into SQLite)
@@ -240,12 +244,21 @@ backend_up() {
 	esac
 }
 
+# keep_log FILE NAME: a copy in --logs DIR.
+keep_log() {
+	[ -z "$LOGS" ] || cp "$1" "$LOGS/$2"
+}
+
 backend_down() {
 	local i
 	haproxy_stop
 	for i in "${!NODE_PID[@]}"; do
 		node_stop "$i"
+		keep_log "$WORK/node$i.log" "$BACKEND.node$i.log"
+		: >"$WORK/node$i.log"
 	done
+	keep_log "$WORK/haproxy.log" "$BACKEND.haproxy.log"
+	: >"$WORK/haproxy.log"
 	NODE_PID=() NODE_PORT=()
 	unset HAPROXY_PORT
 }
