@@ -297,7 +297,6 @@ static int cmd_migrate(hub_store *st, const args *o, const char *usage)
 		fprintf(stderr, "tingzi-hub: %s: no such file\n", from);
 		return 1;
 	}
-#ifdef TINGZI_HUB_PG
 	(void)st;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -322,11 +321,6 @@ static int cmd_migrate(hub_store *st, const args *o, const char *usage)
 	printf("moved into PostgreSQL in %.1f s; start the hub with --db set to it\n",
 	       (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
 	return 0;
-#else
-	(void)st;
-	fprintf(stderr, "tingzi-hub: this tingzi-hub is built without PostgreSQL (TINGZI_HUB_PG)\n");
-	return 1;
-#endif
 }
 
 /* ---- venues ---- */

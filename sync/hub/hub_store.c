@@ -3,7 +3,6 @@
  */
 #include "sync/hub/hub_store.h"
 
-#include <stdio.h>
 #include <string.h>
 
 int hub_store_is_pg(const char *where)
@@ -16,13 +15,7 @@ int hub_store_is_pg(const char *where)
 
 hub_store *hub_store_open(const char *where, char *why, size_t len)
 {
-	if (hub_store_is_pg(where)) {
-#ifdef TINGZI_HUB_PG
+	if (hub_store_is_pg(where))
 		return hub_store_pg_open(where, why, len);
-#else
-		snprintf(why, len, "this tingzi-hub is built without PostgreSQL (TINGZI_HUB_PG)");
-		return NULL;
-#endif
-	}
 	return hub_store_sqlite_open(strncmp(where, "sqlite:", 7) == 0 ? where + 7 : where, why, len);
 }

@@ -23,7 +23,7 @@
 
 typedef struct table {
 	const char *name;
-	const char *from; /* SQLite's select list */
+	const char *from; /* SQLite's select list (FROM the table, or FROM what ' FROM ' in it names) */
 	const char *to;	  /* PostgreSQL's columns, in the same order */
 	const char *identity; /* the PostgreSQL column whose sequence follows the copy, or NULL */
 } table;
@@ -78,7 +78,11 @@ static const table tables[] = {
     {"login_failures", "key, at_ms", "key, at_ms", NULL},
     {"console_audit", "rowid, at_ms, user_id, venue_id, action, detail", "rid, at_ms, user_id, venue_id, action, detail",
      "rid"},
-    {"referrals", "member_rid, referrer_rid, via, at_ms, day", "member_rid, referrer_rid, via, at_ms, day", NULL},
+    /* PostgreSQL's referrals keep the venue (its dashboard reads them by venue) */
+    {"referrals",
+     "r.member_rid, r.referrer_rid, r.via, r.at_ms, r.day, m.venue_id FROM referrals r"
+     " JOIN members m ON m.rowid = r.member_rid",
+     "member_rid, referrer_rid, via, at_ms, day, venue_id", NULL},
     {"live_days", "day, slug, venue_id, redirects, missed, with_ref", "day, slug, venue_id, redirects, missed, with_ref",
      NULL},
     {"ref_days", "day, slug, ref, venue_id, n", "day, slug, ref, venue_id, n", NULL},
@@ -166,7 +170,10 @@ static int sqlite_has(sqlite3 *db, const char *name)
 static int copy_table(sqlite3 *db, PGconn *c, const table *t, int64_t *copied, FILE *progress, char *why, size_t len)
 {
 	char q[1024];
-	snprintf(q, sizeof q, "SELECT %s FROM %s", t->from, t->name);
+	if (strstr(t->from, " FROM "))
+		snprintf(q, sizeof q, "SELECT %s", t->from);
+	else
+		snprintf(q, sizeof q, "SELECT %s FROM %s", t->from, t->name);
 	sqlite3_stmt *st;
 	if (sqlite3_prepare_v2(db, q, -1, &st, NULL) != SQLITE_OK) {
 		snprintf(why, len, "reading %s: %s", t->name, sqlite3_errmsg(db));
