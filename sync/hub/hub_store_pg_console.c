@@ -28,11 +28,12 @@
  * HUB_EXISTS, with the same sentence.
  *
  * A merge changes whom check-ins count for, which a push reads: it locks
- * keep, gone and the members merged into gone FOR UPDATE, before it moves a
- * check-in, so that a push that locked one of them (FOR KEY SHARE, as it
- * reads the members its check-ins name) has committed and its check-ins
- * are moved too, and a push after it waits and then reads the merge. An edit
- * locks its member FOR NO KEY UPDATE: pushes of the member's check-ins go on.
+ * keep, gone and the members merged into gone FOR UPDATE before it moves a
+ * check-in. A push that reads the members its check-ins name FOR KEY SHARE
+ * (as it must, for this) and got there first has committed, so its
+ * check-ins are moved too; a push after it waits, then reads the merge. An
+ * edit locks its member FOR NO KEY UPDATE: pushes of the member's
+ * check-ins go on meanwhile.
  */
 #include "sync/check.h"
 #include "sync/hub/hub_store_pg_impl.h"
