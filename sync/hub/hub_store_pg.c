@@ -331,6 +331,8 @@ enum {
 	Q_PULL_EVENTS,
 	Q_PULL_LINKS,
 	Q_REJECTION,
+	Q_MEMBERS_SHARE,
+	Q_MEMBERS_OWN,
 	Q_COUNT
 };
 
@@ -374,6 +376,10 @@ static const char *const sql[Q_COUNT] = {
 		     " FROM links WHERE venue_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
     [Q_REJECTION] = "INSERT INTO rejections(device_id, id, reason, at_ms) VALUES($1, $2, $3, $4)"
 		    " ON CONFLICT(device_id, id) DO UPDATE SET reason = excluded.reason, at_ms = excluded.at_ms",
+    /* see push_once() */
+    [Q_MEMBERS_SHARE] = "SELECT 1 FROM set_seqs WHERE venue_id = $1 AND data_set = 'members' FOR SHARE",
+    [Q_MEMBERS_OWN] = "INSERT INTO set_seqs(venue_id, data_set, last) VALUES($1, 'members', 0)"
+		      " ON CONFLICT(venue_id, data_set) DO UPDATE SET last = set_seqs.last",
 };
 _Static_assert(Q_COUNT <= HPG_PART_STMTS, "more statements than slots");
 
@@ -791,6 +797,17 @@ static hub_err note_rejections(pg *s, const char *device, int64_t now, const hub
 	return HUB_OK;
 }
 
+/*
+ * A push and a merge of the same venue's members never overlap: a merge
+ * holds the venue's members sequence row for update while it moves check-ins
+ * and marks the merged member, and a push holds it shared while it reads the
+ * members its check-ins name and stores them (for update when the push adds
+ * members itself, taken first, before it looks for them by phone or code).
+ * Otherwise a check-in read against a member that a merge then marks would
+ * stay on the merged member, and a walk-in could be merged into a member
+ * being merged away. Pushes without new members share the row with each
+ * other.
+ */
 static hub_err push_once(pg *s, const hub_venue *v, const char *device, int64_t offset, int64_t now,
 			 hub_batch *batch, hub_push_stats *stats)
 {
@@ -798,6 +815,14 @@ static hub_err push_once(pg *s, const hub_venue *v, const char *device, int64_t 
 	if (e != HUB_OK)
 		return e;
 	hub_result *rr = batch->results + batch->ncheckins;
+	int adds_members = 0;
+	for (size_t i = 0; i < batch->nrecords; i++)
+		adds_members |= rr[i].status == HUB_RES_NONE && batch->records[i].kind == HUB_REC_MEMBER;
+	hpg_args lk = {0};
+	hpg_t(&lk, v->id);
+	e = qdo(s, adds_members ? Q_MEMBERS_OWN : Q_MEMBERS_SHARE, &lk, NULL);
+	if (e != HUB_OK)
+		return hpg_rollback(s, e);
 	for (size_t i = 0; i < batch->nrecords && e == HUB_OK; i++) {
 		const hub_record *r = &batch->records[i];
 		if (rr[i].status != HUB_RES_NONE)

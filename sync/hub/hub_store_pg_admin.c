@@ -38,6 +38,7 @@ enum {
 	Q_EXPORT,
 	Q_RECORDS_EXPORT,
 	Q_VENUE_LOCK,
+	Q_MEMBERS_LOCK,
 	Q_COUNT
 };
 
@@ -93,6 +94,8 @@ static const char *const sql[Q_COUNT] = {
 			 " received_ms FROM records WHERE venue_id = $1 ORDER BY rid",
     /* a venue's links change one writer at a time (the slug check and the insert) */
     [Q_VENUE_LOCK] = "SELECT 1 FROM venues WHERE id = $1 FOR UPDATE",
+    [Q_MEMBERS_LOCK] = "INSERT INTO set_seqs(venue_id, data_set, last) VALUES($1, 'members', 0)"
+		       " ON CONFLICT(venue_id, data_set) DO UPDATE SET last = set_seqs.last",
 };
 _Static_assert(Q_COUNT <= HPG_PART_STMTS, "more statements than slots");
 
@@ -382,7 +385,15 @@ hub_err hpg_members_begin(hub_store *b, const char *venue)
 {
 	pg *s = (pg *)b;
 	hpg_cpy(s->import_venue, sizeof s->import_venue, venue);
-	return hpg_begin(s);
+	hub_err e = hpg_begin(s);
+	if (e != HUB_OK)
+		return e;
+	/* the venue's members sequence row, first: a merge cannot move a member the import then finds by
+	 * phone or code and changes (see push_once() in hub_store_pg.c) */
+	hpg_args a = {0};
+	hpg_t(&a, venue);
+	e = qdo(s, Q_MEMBERS_LOCK, &a, NULL);
+	return e == HUB_OK ? HUB_OK : hpg_rollback(s, e);
 }
 
 int hpg_members_row(hub_store *b, const store_member *m, int *how, char *why, size_t len, int64_t now)
