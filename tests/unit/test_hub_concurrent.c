@@ -11,6 +11,8 @@
  *     once leave one counted attendance each.
  *   - An enrolment code is used once by eight devices racing for it.
  *   - A live code's cap is never passed by eight threads redirecting at once.
+ *   - Merges racing pushes of the merged members' check-ins leave every
+ *     check-in on the member that stays, each attendance counted once.
  * Run on SQLite (unit.test_hub_concurrent) and PostgreSQL (.pg).
  */
 #include "sync/hub/hub_store.h"
@@ -362,6 +364,67 @@ static void test_live_cap_racing(void **state)
 	assert_int_equal(got.redirects, 100);
 }
 
+/* ---- merges racing pushes ---- */
+
+typedef struct merger {
+	fx *f;
+	hub_store *st;
+	int merged;
+	pthread_barrier_t *go;
+} merger;
+
+static void *merge_pairs(void *arg)
+{
+	merger *m = arg;
+	pthread_barrier_wait(m->go);
+	for (int k = 0; k < 100; k++)
+		m->merged += m->st->ops->member_merge(m->st, m->f->members[2 * k], m->f->members[2 * k + 1], 9000) == HUB_OK;
+	return NULL;
+}
+
+static void test_merges_racing_pushes(void **state)
+{
+	fx *f = *state;
+	pthread_barrier_t go;
+	pthread_barrier_init(&go, NULL, 4);
+	merger m = {.f = f, .st = f->st[0], .go = &go};
+	/* three kiosks check members 0..199 in to the event while pairs of them are merged */
+	pusher p[3];
+	pthread_t t[4];
+	static const char *const devs[3] = {DEV_A, DEV_B, "dddddddddddddddddddddddddddddddd"};
+	pthread_create(&t[3], NULL, merge_pairs, &m);
+	for (int i = 0; i < 3; i++) {
+		p[i] = (pusher){.f = f, .st = f->st[1 + i], .device = devs[i], .first = 0, .n = 200,
+				.id_base = 0xc0u + (unsigned)i, .go = &go};
+		pthread_create(&t[i], NULL, push_batch, &p[i]);
+	}
+	for (int i = 0; i < 4; i++)
+		pthread_join(t[i], NULL);
+	pthread_barrier_destroy(&go);
+	assert_int_equal(m.merged, 100);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(p[i].e, HUB_OK);
+		assert_int_equal(p[i].stats.ok, 200);
+	}
+	assert_int_equal(hubdb_int(f->where, "SELECT count(*) FROM checkins", NULL), 600);
+	/* none left on a merged member */
+	assert_int_equal(hubdb_int(f->where,
+				   "SELECT count(*) FROM checkins c JOIN members m ON m.uid = c.member_uid"
+				   " WHERE m.merged_into IS NOT NULL",
+				   NULL),
+			 0);
+	/* the 100 who stay are counted once each: 600 check-ins, 100 attendances */
+	assert_int_equal(hubdb_int(f->where, "SELECT count(*) FROM checkins WHERE duplicate_of IS NULL", NULL), 100);
+	assert_int_equal(hubdb_int(f->where,
+				   "SELECT count(*) FROM (SELECT member_uid FROM checkins WHERE duplicate_of IS NULL"
+				   " GROUP BY member_uid HAVING count(*) > 1) x",
+				   NULL),
+			 0);
+	hub_event_tally tally;
+	assert_int_equal(f->st[0]->ops->event_count(f->st[0], f->event, &tally), HUB_OK);
+	assert_int_equal(tally.counted, 100);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -369,6 +432,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_exactly_once_racing, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_enrolment_code_once, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_live_cap_racing, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_merges_racing_pushes, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
