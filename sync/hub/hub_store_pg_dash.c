@@ -20,30 +20,38 @@
  * a merge gone's check-ins and both members, a new name or expiry the member
  * (dash_dirty, with the venue). A refresh takes what its snapshot sees of
  * both (DELETE ... RETURNING) and leaves anything committed later for the
- * next one. Nothing is added to a summary: whatever a refresh touches it
- * counts again from the check-ins, so reading a row twice (ranges of two
- * concurrent pushes overlap, a check-in committed while a refresh runs is
- * read then and again by the next refresh) changes nothing.
+ * next one.
  *
  * A refresh, per venue, in one transaction under that venue's advisory lock
  * (two nodes refreshing one venue: the second waits, then finds the queue
- * empty), counts again:
- *   member_stats  each touched member: visits in time order (1st, 2nd, 3rd,
- *                 10th and last day, the last's time), the first visit's QR
+ * empty), brings up to date:
+ *   member_stats  each current member's visits in time order (by
+ *                 corrected_ms, then row number): 1st, 2nd, 3rd, 10th and
+ *                 last day, the last's time and row, the first visit's QR
  *                 flag and event, the days with a visit (an int4multirange:
- *                 "came between lo and hi" is one && of a range), and their
- *                 name and membership's last day (for the lists);
- *   day_stats     each day of a touched check-in, and of the days a touched
- *                 member's first visit left or moved to (visits,
- *                 first-timers, first-timers shown the join QR);
- *   week_stats    those days' weeks (distinct members: not a sum of days);
- *   event_stats   each event of a touched check-in, and of a touched
- *                 member's first visit before and after.
- * With nothing queued for the venue a refresh is one query. meta
- * 'dash_summed' says the summaries were ever made: without it (a new
- * database, or deleted to have everything counted anew) the first refresh
- * empties them and queues every check-in, under a lock every venue's
- * refresh shares.
+ *                 "came between lo and hi" is one && of a range), their name
+ *                 and membership's last day (for the lists). New visits
+ *                 after a member's last one are added to their row without
+ *                 reading their older check-ins; a marked member, a first
+ *                 visit, or a check-in not after the last is counted again
+ *                 from the member's check-ins. A check-in read twice (two
+ *                 pushes' ranges overlap when their inserts interleaved; one
+ *                 committed while a refresh ran is read by it and queued for
+ *                 the next) is never added twice: once counted it is not
+ *                 after the last any more, and is counted again instead.
+ *   day_stats     of each day of a taken check-in, and of the days a first
+ *                 visit left or moved to (visits, first-timers, first-timers
+ *                 shown the join QR), counted again;
+ *   week_stats    of those days' weeks (distinct members: not a sum of days);
+ *   event_stats   of each event of a taken check-in, and of those a first
+ *                 visit left or moved to.
+ * A refresh after 1000 new check-ins of one evening updates ~1000 members'
+ * rows and counts one day, one week and one event again; with nothing
+ * queued for the venue it is one query. meta 'dash_summed' says the
+ * summaries were ever made: without it (a new database, or deleted to have
+ * everything counted anew) the first refresh empties them and marks every
+ * venue whole ('v'), under a lock every venue's refresh shares; a venue
+ * marked whole has every member, day and event counted again.
  *
  * Which table and index serves which section (tests/bench/bench_dash.c's
  * community, 100 000 members and 1 000 000 check-ins: see the figures in
@@ -63,10 +71,10 @@
  *   lists        each one statement: its total and its page (ordered by the
  *                name kept in member_stats, joined to members for the page
  *                alone).
- *   referrals    referrals (member_rid, the one who brought them) and
- *                referrals_referrer; invites followed from ref_days joined
- *                to members_code.
- *   live codes   live_days and ref_days, keyed by day first; links by
+ *   referrals    referrals (member_rid, the one who brought them),
+ *                referrals_referrer and referrals_venue; invites followed
+ *                from ref_days joined to members_code.
+ *   live codes   live_days and ref_days by venue and day; links by
  *                links_seq's venue.
  *   tiers        members_tier, members_expires, member_stats_last.
  * A venue-less period (an owner's view) names every venue in the same
@@ -109,7 +117,7 @@ const char hpg_dash_schema[] =
     "CREATE TABLE member_stats(member_rid bigint PRIMARY KEY, venue_id ctext NOT NULL, name ctext NOT NULL,"
     " expires_dn integer, visits integer NOT NULL, first_dn integer NOT NULL, second_dn integer,"
     " third_dn integer, tenth_dn integer, last_dn integer NOT NULL, last_ms bigint NOT NULL,"
-    " first_qr integer NOT NULL, first_event ctext, days int4multirange NOT NULL);"
+    " last_rid bigint NOT NULL, first_qr integer NOT NULL, first_event ctext, days int4multirange NOT NULL);"
     "CREATE INDEX member_stats_first ON member_stats(venue_id, first_dn);"
     "CREATE INDEX member_stats_last ON member_stats(venue_id, last_dn);"
     "CREATE INDEX member_stats_event ON member_stats(first_event) WHERE first_event IS NOT NULL;"
@@ -121,9 +129,8 @@ const char hpg_dash_schema[] =
     /* what changed since the last refresh */
     "CREATE TABLE dash_new(venue_id ctext NOT NULL, lo bigint NOT NULL, hi bigint NOT NULL);"
     "CREATE INDEX dash_new_venue ON dash_new(venue_id);"
-    "CREATE TABLE dash_dirty(kind ctext NOT NULL, key bigint NOT NULL, venue_id ctext NOT NULL,"
-    " PRIMARY KEY(kind, key));"
-    "CREATE INDEX dash_dirty_venue ON dash_dirty(venue_id);"
+    "CREATE TABLE dash_dirty(venue_id ctext NOT NULL, kind ctext NOT NULL, key bigint NOT NULL,"
+    " PRIMARY KEY(venue_id, kind, key));"
     "CREATE FUNCTION dash_queue() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS"
     " $$BEGIN INSERT INTO dash_new(venue_id, lo, hi) SELECT venue_id, min(rid), max(rid) FROM new_rows"
     " GROUP BY venue_id; RETURN NULL; END$$;"
@@ -137,13 +144,16 @@ const char hpg_dash_schema[] =
     " ELSE make_date(left(t, 4)::int, substr(t, 6, 2)::int, substr(t, 9, 2)::int) - date '1970-01-01' END;"
     /* referrals and live codes: kept, not summed up */
     "CREATE TABLE referrals(member_rid bigint PRIMARY KEY, referrer_rid bigint NOT NULL, via ctext NOT NULL,"
-    " at_ms bigint NOT NULL, day ctext NOT NULL);"
+    " at_ms bigint NOT NULL, day ctext NOT NULL, venue_id ctext NOT NULL);"
     "CREATE INDEX referrals_referrer ON referrals(referrer_rid, day);"
+    "CREATE INDEX referrals_venue ON referrals(venue_id);"
     "CREATE TABLE live_days(day ctext NOT NULL, slug ctext NOT NULL, venue_id ctext NOT NULL,"
     " redirects bigint NOT NULL DEFAULT 0, missed bigint NOT NULL DEFAULT 0, with_ref bigint NOT NULL DEFAULT 0,"
     " PRIMARY KEY(day, slug));"
     "CREATE TABLE ref_days(day ctext NOT NULL, slug ctext NOT NULL, ref ctext NOT NULL, venue_id ctext NOT NULL,"
-    " n bigint NOT NULL, PRIMARY KEY(day, slug, ref));";
+    " n bigint NOT NULL, PRIMARY KEY(day, slug, ref));"
+    "CREATE INDEX live_days_venue ON live_days(venue_id, day);"
+    "CREATE INDEX ref_days_venue ON ref_days(venue_id, day);";
 
 /* ---- statements ---- */
 
@@ -154,11 +164,18 @@ enum {
 	R_PENDING_ALL,
 	R_LOCK_ALL,
 	R_RESET,
+	R_MARK_WHOLE,
 	R_LOCK_VENUE,
 	R_TAKE,
+	R_ANALYZE,
+	R_RECOUNT,
+	R_APPEND,
+	R_MS_OLD,
 	R_MS_DEL,
 	R_MS_PUT,
-	R_MARK_NEW,
+	R_MS_MANY,
+	R_MS_ANALYZE,
+	R_MARK_MOVED,
 	R_DAYS_PUT,
 	R_WEEKS_PUT,
 	R_EVENTS_PUT,
@@ -207,58 +224,109 @@ static const char *const sql[L_BASE] = {
 		      " OR EXISTS(SELECT 1 FROM dash_dirty WHERE venue_id = @id::text)",
     [R_SUMMED] = "SELECT NOT EXISTS(SELECT 1 FROM meta WHERE key = 'dash_summed')",
     [R_PENDING_ALL] = "SELECT venue_id FROM dash_new UNION SELECT venue_id FROM dash_dirty",
-    [R_LOCK_ALL] = "SELECT pg_advisory_xact_lock(" STR(DASH_KEY) ", 0),"
-		   " EXISTS(SELECT 1 FROM meta WHERE key = 'dash_summed')",
-    /* every summary anew: emptied, and every check-in queued */
+    /* alone: a statement's snapshot is taken before it waits, so what the lock guards is read by the next */
+    [R_LOCK_ALL] = "SELECT pg_advisory_xact_lock(" STR(DASH_KEY) ", 0)",
+    /* every summary anew: emptied, then every venue marked whole */
     [R_RESET] = "WITH a AS (DELETE FROM member_stats), b AS (DELETE FROM day_stats), c AS (DELETE FROM week_stats),"
-		" d AS (DELETE FROM event_stats), e AS (DELETE FROM dash_dirty), f AS (DELETE FROM dash_new),"
-		" g AS (INSERT INTO meta(key, value) VALUES('dash_summed', '1')"
-		" ON CONFLICT (key) DO UPDATE SET value = excluded.value)"
-		" INSERT INTO dash_new(venue_id, lo, hi) SELECT venue_id, min(rid), max(rid) FROM checkins"
-		" GROUP BY venue_id",
+		" d AS (DELETE FROM event_stats), e AS (DELETE FROM dash_new), f AS (DELETE FROM dash_dirty)"
+		" INSERT INTO meta(key, value) VALUES('dash_summed', '1')"
+		" ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    [R_MARK_WHOLE] = "INSERT INTO dash_dirty(venue_id, kind, key) SELECT id, 'v', 0 FROM venues",
+    /* and for this transaction, a row read by its key costs about what a row read in turn does (the
+     * default prices a disk's seek): the refresh looks up ~1000 summaries and members by key, which the
+     * default would have read all 100 000 of to hash (R_RECOUNT 102 -> 23 ms, R_APPEND 75 -> 25 ms) */
     [R_LOCK_VENUE] = "SELECT pg_advisory_xact_lock_shared(" STR(DASH_KEY) ", 0),"
-		     " pg_advisory_xact_lock(" STR(DASH_VENUE_KEY) ", hashtext(@id::text))",
+		     " pg_advisory_xact_lock(" STR(DASH_VENUE_KEY) ", hashtext(@id::text)),"
+		     " set_config('random_page_cost', '1.1', true)",
     /*
-     * What this snapshot sees queued for the venue, taken: the check-ins' members, days and events, the
-     * marked members, and the days and events of those members' first visits as summed up until now.
-     * The queued ranges are merged first: two pushes' ranges overlap when their inserts interleaved.
+     * What this snapshot sees queued for the venue, taken: the new check-ins that count (dash_n), the
+     * members to count again (dash_m: marked, of a marked check-in, every one of a venue marked
+     * whole), the days and events of every taken check-in (dash_d, dash_e). The queued ranges are
+     * merged first (two pushes' ranges overlap when their inserts interleaved), and each is read by
+     * checkins_venue, never the venue's every check-in. A venue's days are found one index probe a
+     * day (a loose scan of checkins_day), not by reading its check-ins.
      */
-    [R_TAKE] = "WITH q AS (DELETE FROM dash_new WHERE venue_id = @id::text RETURNING lo, hi),"
+    [R_TAKE] = "WITH RECURSIVE q AS (DELETE FROM dash_new WHERE venue_id = @id::text RETURNING lo, hi),"
 	       " d AS (DELETE FROM dash_dirty WHERE venue_id = @id::text RETURNING kind, key),"
 	       " r AS (SELECT unnest(range_agg(int8range(lo, hi, '[]'))) AS r FROM q),"
-	       " ck AS (SELECT c.member_rid, c.day, c.event_uid FROM r JOIN checkins c ON c.venue_id = @id::text"
-	       " AND c.rid >= lower(r.r) AND c.rid < upper(r.r)"
-	       " UNION SELECT c.member_rid, c.day, c.event_uid FROM d JOIN checkins c ON c.rid = d.key"
+	       " c AS (SELECT c.* FROM r CROSS JOIN LATERAL (SELECT c.rid, c.member_rid, c.day, c.event_uid,"
+	       " c.corrected_ms, c.flags, c.duplicate_of IS NULL AND c.reversed = 0 AS counted FROM checkins c"
+	       " WHERE c.venue_id = @id::text AND c.rid >= lower(r.r) AND c.rid < upper(r.r) OFFSET 0) c),"
+	       " days(day) AS (SELECT min(day) FROM checkins WHERE venue_id = @id::text AND " COUNTED
+	       " AND EXISTS(SELECT 1 FROM d WHERE kind = 'v')"
+	       " UNION ALL SELECT (SELECT min(k.day) FROM checkins k WHERE k.venue_id = @id::text AND k.day > days.day"
+	       " AND k.duplicate_of IS NULL AND k.reversed = 0) FROM days WHERE days.day IS NOT NULL),"
+	       " x AS (SELECT c.member_rid, c.day, c.event_uid FROM d JOIN checkins c ON c.rid = d.key"
 	       " WHERE d.kind = 'c'),"
-	       " m AS (INSERT INTO dash_m(rid) SELECT member_rid FROM ck WHERE member_rid IS NOT NULL"
-	       " UNION SELECT key FROM d WHERE kind = 'm' RETURNING rid),"
-	       " e AS (INSERT INTO dash_e(uid) SELECT event_uid FROM ck WHERE event_uid IS NOT NULL"
-	       " UNION SELECT ms.first_event FROM m JOIN member_stats ms ON ms.member_rid = m.rid"
-	       " WHERE ms.first_event IS NOT NULL)"
-	       " INSERT INTO dash_d(dn) SELECT x FROM (SELECT dash_dn(day) FROM ck"
-	       " UNION SELECT ms.first_dn FROM m JOIN member_stats ms ON ms.member_rid = m.rid) u(x)"
-	       " WHERE x IS NOT NULL",
+	       " whole AS (SELECT 1 FROM d WHERE kind = 'v'),"
+	       " n AS (INSERT INTO dash_n(rid, member_rid, dn, ms, qr, ev) SELECT rid, member_rid, dash_dn(day),"
+	       " corrected_ms, CASE WHEN flags & 2 <> 0 THEN 1 ELSE 0 END, event_uid FROM c"
+	       " WHERE counted AND member_rid IS NOT NULL),"
+	       " m AS (INSERT INTO dash_m(rid) SELECT member_rid FROM x WHERE member_rid IS NOT NULL"
+	       " UNION SELECT key FROM d WHERE kind = 'm'"
+	       " UNION SELECT rid FROM members WHERE venue_id = @id::text AND EXISTS(SELECT 1 FROM whole)),"
+	       " e AS (INSERT INTO dash_e(uid) SELECT event_uid FROM c WHERE event_uid IS NOT NULL"
+	       " UNION SELECT event_uid FROM x WHERE event_uid IS NOT NULL"
+	       " UNION SELECT uid FROM events WHERE venue_id = @id::text AND EXISTS(SELECT 1 FROM whole))"
+	       " INSERT INTO dash_d(dn) SELECT v FROM (SELECT dash_dn(day) FROM c UNION SELECT dash_dn(day) FROM x"
+	       " UNION SELECT dash_dn(day) FROM days WHERE day IS NOT NULL) u(v) WHERE v IS NOT NULL",
+    /* the planner's row counts for what was taken (a temporary table has none of its own) */
+    [R_ANALYZE] = "ANALYZE dash_n, dash_m, dash_d, dash_e",
+    /* a new visit that is not after its member's last one (or of a member with no summary, or not
+     * current, or on no day): the member is counted again */
+    [R_RECOUNT] = "INSERT INTO dash_m(rid) SELECT n.member_rid FROM dash_n n"
+		  " JOIN members m ON m.rid = n.member_rid LEFT JOIN member_stats ms ON ms.member_rid = n.member_rid"
+		  " GROUP BY n.member_rid, m.deleted, m.merged_into, ms.member_rid, ms.last_ms, ms.last_rid, ms.last_dn"
+		  " HAVING ms.member_rid IS NULL OR m.deleted <> 0 OR m.merged_into IS NOT NULL OR bool_or(n.dn IS NULL)"
+		  " OR bool_or((n.ms, n.rid) <= (ms.last_ms, ms.last_rid) OR n.dn < ms.last_dn)"
+		  " ON CONFLICT DO NOTHING",
+    /* the others' new visits, in time order, added to their summary */
+    [R_APPEND] = "UPDATE member_stats ms SET visits = ms.visits + a.n,"
+		 " second_dn = coalesce(ms.second_dn, a.d[2 - ms.visits]),"
+		 " third_dn = coalesce(ms.third_dn, a.d[3 - ms.visits]),"
+		 " tenth_dn = coalesce(ms.tenth_dn, a.d[10 - ms.visits]), last_dn = greatest(ms.last_dn, a.hi),"
+		 " last_ms = a.l[1], last_rid = a.l[2], days = ms.days + a.days"
+		 " FROM (SELECT n.member_rid, count(*) AS n, array_agg(n.dn ORDER BY n.ms, n.rid) AS d,"
+		 " max(n.dn) AS hi, max(ARRAY[n.ms, n.rid]) AS l, range_agg(int4range(n.dn, n.dn + 1)) AS days"
+		 " FROM dash_n n WHERE NOT EXISTS(SELECT 1 FROM dash_m m WHERE m.rid = n.member_rid)"
+		 " GROUP BY n.member_rid) a WHERE ms.member_rid = a.member_rid",
+    /* what the members counted again had as their first visit */
+    [R_MS_OLD] = "UPDATE dash_m d SET had = 1, old_first = ms.first_dn, old_qr = ms.first_qr,"
+		 " old_event = ms.first_event FROM member_stats ms WHERE ms.member_rid = d.rid",
     [R_MS_DEL] = "DELETE FROM member_stats ms USING dash_m d WHERE ms.member_rid = d.rid",
-    /* each touched current member's counted check-ins, in time order (k), summed up */
+    /* each such current member's counted check-ins, in time order (k), summed up (OFFSET 0: a day's
+     * number is worked out once a check-in, not again in a filter pushed below it) */
     [R_MS_PUT] = "INSERT INTO member_stats(member_rid, venue_id, name, expires_dn, visits, first_dn, second_dn,"
-		 " third_dn, tenth_dn, last_dn, last_ms, first_qr, first_event, days)"
+		 " third_dn, tenth_dn, last_dn, last_ms, last_rid, first_qr, first_event, days)"
 		 " SELECT w.rid, m.venue_id, m.name, dash_dn(m.expires), count(*), min(w.dn) FILTER (WHERE w.k = 1),"
 		 " min(w.dn) FILTER (WHERE w.k = 2), min(w.dn) FILTER (WHERE w.k = 3),"
-		 " min(w.dn) FILTER (WHERE w.k = 10), max(w.dn), max(w.ms), max(w.qr) FILTER (WHERE w.k = 1),"
+		 " min(w.dn) FILTER (WHERE w.k = 10), max(w.dn), (max(ARRAY[w.ms, w.crid]))[1],"
+		 " (max(ARRAY[w.ms, w.crid]))[2], max(w.qr) FILTER (WHERE w.k = 1),"
 		 " min(w.ev) FILTER (WHERE w.k = 1), range_agg(int4range(w.dn, w.dn + 1))"
 		 " FROM (SELECT v.*, row_number() OVER (PARTITION BY v.rid ORDER BY v.ms, v.crid) AS k FROM"
 		 " (SELECT c.member_rid AS rid, c.rid AS crid, dash_dn(c.day) AS dn, c.corrected_ms AS ms,"
 		 " CASE WHEN c.flags & 2 <> 0 THEN 1 ELSE 0 END AS qr, c.event_uid AS ev FROM dash_m d"
 		 " JOIN members m ON m.rid = d.rid AND " CURRENT
-		 " JOIN checkins c ON c.member_rid = d.rid AND c.duplicate_of IS NULL AND c.reversed = 0) v"
+		 " JOIN checkins c ON c.member_rid = d.rid AND c.duplicate_of IS NULL AND c.reversed = 0 OFFSET 0) v"
 		 " WHERE v.dn IS NOT NULL) w JOIN members m ON m.rid = w.rid"
 		 " GROUP BY w.rid, m.venue_id, m.name, m.expires",
-    /* the days and events of their first visits now */
-    [R_MARK_NEW] = "WITH e AS (INSERT INTO dash_e(uid) SELECT ms.first_event FROM dash_m d"
-		   " JOIN member_stats ms ON ms.member_rid = d.rid WHERE ms.first_event IS NOT NULL"
-		   " ON CONFLICT DO NOTHING)"
-		   " INSERT INTO dash_d(dn) SELECT ms.first_dn FROM dash_m d JOIN member_stats ms"
-		   " ON ms.member_rid = d.rid ON CONFLICT DO NOTHING",
+    /* after many members were counted again (a venue's first refresh), the planner's picture of
+     * member_stats is redone at once: planned as the nearly empty table it was, the day counts that
+     * follow read all of it once a day (51 s instead of 0.7 for 730 days of 100 000 members), and so
+     * would the lists until autovacuum came by */
+    [R_MS_MANY] = "SELECT count(*) >= 10000 FROM dash_m",
+    [R_MS_ANALYZE] = "ANALYZE member_stats",
+    /* a first visit that moved (or came, or went) changes the first-timers of its days and events */
+    [R_MARK_MOVED] = "WITH f AS (SELECT d.had, d.old_first, d.old_qr, d.old_event, ms.member_rid AS now,"
+		     " ms.first_dn, ms.first_qr, ms.first_event FROM dash_m d"
+		     " LEFT JOIN member_stats ms ON ms.member_rid = d.rid),"
+		     " e AS (INSERT INTO dash_e(uid) SELECT u FROM f, LATERAL (VALUES (f.old_event), (f.first_event)) v(u)"
+		     " WHERE u IS NOT NULL AND f.old_event IS DISTINCT FROM f.first_event ON CONFLICT DO NOTHING)"
+		     " INSERT INTO dash_d(dn) SELECT x FROM f, LATERAL (VALUES"
+		     " (CASE WHEN f.now IS NOT NULL AND (f.had = 0 OR f.old_first <> f.first_dn OR f.old_qr <> f.first_qr)"
+		     " THEN f.first_dn END),"
+		     " (CASE WHEN f.had = 1 AND (f.now IS NULL OR f.old_first <> f.first_dn OR f.old_qr <> f.first_qr)"
+		     " THEN f.old_first END)) v(x) WHERE x IS NOT NULL ON CONFLICT DO NOTHING",
     [R_DAYS_PUT] = "INSERT INTO day_stats(venue_id, dn, visits, first_timers, first_qr)"
 		   " SELECT @id::text, d.dn, (SELECT count(*) FROM checkins c WHERE c.venue_id = @id::text"
 		   " AND c.day = " DAY("d.dn") " AND c.duplicate_of IS NULL AND c.reversed = 0), f.n, f.q"
@@ -279,13 +347,13 @@ static const char *const sql[L_BASE] = {
 		     " ON CONFLICT (event_uid) DO UPDATE SET visits = excluded.visits,"
 		     " first_timers = excluded.first_timers",
     /* marks */
-    [R_DIRTY_CHECKIN] = "INSERT INTO dash_dirty(kind, key, venue_id) SELECT 'c', rid, venue_id FROM checkins"
+    [R_DIRTY_CHECKIN] = "INSERT INTO dash_dirty(venue_id, kind, key) SELECT venue_id, 'c', rid FROM checkins"
 			" WHERE id = @id::text ON CONFLICT DO NOTHING",
-    [R_DIRTY_UID] = "INSERT INTO dash_dirty(kind, key, venue_id) SELECT 'm', rid, venue_id FROM members"
+    [R_DIRTY_UID] = "INSERT INTO dash_dirty(venue_id, kind, key) SELECT venue_id, 'm', rid FROM members"
 		    " WHERE uid = @id::text ON CONFLICT DO NOTHING",
-    [R_DIRTY_MERGE] = "WITH c AS (INSERT INTO dash_dirty(kind, key, venue_id) SELECT 'c', rid, venue_id FROM checkins"
+    [R_DIRTY_MERGE] = "WITH c AS (INSERT INTO dash_dirty(venue_id, kind, key) SELECT venue_id, 'c', rid FROM checkins"
 		      " WHERE member_rid = @gone::bigint ON CONFLICT DO NOTHING)"
-		      " INSERT INTO dash_dirty(kind, key, venue_id) SELECT 'm', rid, venue_id FROM members"
+		      " INSERT INTO dash_dirty(venue_id, kind, key) SELECT venue_id, 'm', rid FROM members"
 		      " WHERE rid IN (@gone::bigint, @keep::bigint) ON CONFLICT DO NOTHING",
     [R_REF_LOCK_RID] = "SELECT pg_advisory_xact_lock(" STR(REF_KEY) ", hashtext(venue_id)) FROM members"
 		       " WHERE rid = @keep::bigint",
@@ -314,8 +382,8 @@ static const char *const sql[L_BASE] = {
 		   " FROM up JOIN referrals f ON f.member_rid = up.rid WHERE up.n < 100000)"
 		   " SELECT EXISTS(SELECT 1 FROM up WHERE up.n > 0 AND up.rid = @m::bigint)",
     [R_VENUE_TZ] = "SELECT tz FROM venues WHERE id = @venue::text",
-    [R_REF_INSERT] = "INSERT INTO referrals(member_rid, referrer_rid, via, at_ms, day)"
-		     " VALUES(@m::bigint, @r::bigint, @via::text, @at::bigint, @day::text)",
+    [R_REF_INSERT] = "INSERT INTO referrals(member_rid, referrer_rid, via, at_ms, day, venue_id)"
+		     " VALUES(@m::bigint, @r::bigint, @via::text, @at::bigint, @day::text, @venue::text)",
     [R_BROUGHT_BY] = "SELECT m.uid, m.name, p.uid, r.day, r.via FROM members m JOIN referrals r ON r.member_rid = m.rid"
 		     " JOIN members p ON p.rid = r.referrer_rid WHERE m.uid = @id::text",
     /* a member, or the one a merged member counts as */
@@ -338,7 +406,8 @@ static const char *const sql[L_BASE] = {
     [V_VENUE] = "SELECT 1 FROM venues WHERE id = @id::text",
     /* k 0: a day's visits and first-timers; 1: first-timers; 2: members who came; 3: a whole week's
      * members (@w0..@w1 the first and last whole week's Monday); 4, 5: the members of the first and the
-     * last cut week (@a0..@a1, @b0..@b1 as text; empty ranges when the period cuts none) */
+     * last cut week (@a0..@a1, @b0..@b1 as text; empty ranges when the period cuts none): a member's row
+     * number is one venue's */
     [V_ATTENDANCE] = "SELECT 0 AS k, dn::bigint AS a, sum(visits)::bigint AS b, sum(first_timers)::bigint AS c"
 		     " FROM day_stats WHERE " VEN("venue_id") " AND dn BETWEEN @lo::int AND @hi::int GROUP BY dn"
 		     " UNION ALL SELECT 1, 0, count(*), 0 FROM member_stats WHERE " VEN("venue_id")
@@ -346,9 +415,9 @@ static const char *const sql[L_BASE] = {
 		     " UNION ALL SELECT 2, 0, count(*), 0 FROM member_stats ms WHERE " VEN("ms.venue_id") " AND " CAME
 		     " UNION ALL SELECT 3, monday, sum(members)::bigint, 0 FROM week_stats WHERE " VEN("venue_id")
 		     " AND monday BETWEEN @w0::int AND @w1::int GROUP BY monday"
-		     " UNION ALL SELECT 4, 0, count(*), 0 FROM (SELECT DISTINCT venue_id, member_rid FROM checkins"
+		     " UNION ALL SELECT 4, 0, count(*), 0 FROM (SELECT DISTINCT member_rid FROM checkins"
 		     " WHERE " VEN("venue_id") " AND day BETWEEN @a0::text AND @a1::text AND " COUNTED ") x"
-		     " UNION ALL SELECT 5, 0, count(*), 0 FROM (SELECT DISTINCT venue_id, member_rid FROM checkins"
+		     " UNION ALL SELECT 5, 0, count(*), 0 FROM (SELECT DISTINCT member_rid FROM checkins"
 		     " WHERE " VEN("venue_id") " AND day BETWEEN @b0::text AND @b1::text AND " COUNTED ") x",
     /* @e0 @e1: a range of start_ms a day wider than the period each side (any zone's midnight) */
     [V_EVENTS] = "SELECT e.uid, e.title, e.venue_id, e.start_ms, e.deleted, coalesce(es.visits, 0),"
@@ -383,15 +452,17 @@ static const char *const sql[L_BASE] = {
     [V_LINKS] = "SELECT l.uid, l.slug, l.label, l.platform, coalesce(l.cap, 0), l.redirects,"
 		" coalesce(l.expires_ms, 0), l.created_ms, v.tz FROM links l JOIN venues v ON v.id = l.venue_id"
 		" WHERE " VEN("l.venue_id") " AND l.deleted = 0 ORDER BY l.slug, l.created_ms, l.rid",
-    /* @lim: at most this many (NULL: all) */
-    [V_REFERRERS] = "SELECT m.uid, m.name, sum(x.b), sum(x.a), sum(x.f) FROM"
-		    " (SELECT referrer_rid AS rid, CASE WHEN day BETWEEN @los::text AND @his::text THEN 1 ELSE 0 END"
-		    " AS b, 1 AS a, 0::bigint AS f FROM referrals"
+    /* the venue's referrals and invites followed, summed per member before any is joined to members
+     * (a referral and both its members are of one venue); @lim: at most this many (NULL: all) */
+    [V_REFERRERS] = "SELECT m.uid, m.name, x.b, x.a, x.f FROM (SELECT y.rid, sum(y.b) AS b, sum(y.a) AS a,"
+		    " sum(y.f) AS f FROM (SELECT referrer_rid AS rid,"
+		    " CASE WHEN day BETWEEN @los::text AND @his::text THEN 1 ELSE 0 END AS b, 1 AS a, 0::bigint AS f"
+		    " FROM referrals WHERE " VEN("venue_id")
 		    " UNION ALL SELECT k.rid, 0, 0, rd.n FROM ref_days rd JOIN members k ON k.venue_id = rd.venue_id"
 		    " AND k.code = rd.ref AND k.deleted = 0 AND k.merged_into IS NULL"
-		    " WHERE rd.day BETWEEN @los::text AND @his::text) x"
-		    " JOIN members m ON m.rid = x.rid WHERE " VEN("m.venue_id") " AND " CURRENT
-		    " GROUP BY x.rid, m.uid, m.name ORDER BY 3 DESC, m.name, m.uid LIMIT @lim::bigint",
+		    " WHERE " VEN("rd.venue_id") " AND rd.day BETWEEN @los::text AND @his::text) y GROUP BY y.rid) x"
+		    " JOIN members m ON m.rid = x.rid WHERE " CURRENT
+		    " ORDER BY 3 DESC, m.name, m.uid LIMIT @lim::bigint",
 };
 
 /*
@@ -633,7 +704,12 @@ typedef struct dstate {
 	int ready; /* the refresh's temporary tables exist on this connection */
 } dstate;
 
-/* The refresh's temporary tables, on the connection's first refresh (outside a transaction: kept). */
+/*
+ * What the part needs of a connection, at its first use there (outside a
+ * transaction, so that it stays): the refresh's temporary tables, and no
+ * JIT compilation, which takes longer than any of these queries (a
+ * cohorts query over 77 000 members: 150 ms, and 750 ms with JIT).
+ */
 static hub_err ready(pg *s)
 {
 	if (!s->dash && !(s->dash = calloc(1, sizeof(dstate))))
@@ -641,8 +717,11 @@ static hub_err ready(pg *s)
 	dstate *d = s->dash;
 	if (d->ready)
 		return HUB_OK;
-	hub_err e = hpg_exec(s, "SET client_min_messages = warning;"
-				"CREATE TEMP TABLE IF NOT EXISTS dash_m(rid bigint PRIMARY KEY) ON COMMIT DELETE ROWS;"
+	hub_err e = hpg_exec(s, "SET jit = off; SET client_min_messages = warning;"
+				"CREATE TEMP TABLE IF NOT EXISTS dash_n(rid bigint NOT NULL, member_rid bigint NOT NULL,"
+				" dn integer, ms bigint NOT NULL, qr integer NOT NULL, ev ctext) ON COMMIT DELETE ROWS;"
+				"CREATE TEMP TABLE IF NOT EXISTS dash_m(rid bigint PRIMARY KEY, had integer NOT NULL DEFAULT 0,"
+				" old_first integer, old_qr integer, old_event ctext) ON COMMIT DELETE ROWS;"
 				"CREATE TEMP TABLE IF NOT EXISTS dash_d(dn integer PRIMARY KEY) ON COMMIT DELETE ROWS;"
 				"CREATE TEMP TABLE IF NOT EXISTS dash_e(uid ctext PRIMARY KEY) ON COMMIT DELETE ROWS;"
 				"RESET client_min_messages");
@@ -735,14 +814,39 @@ static hub_err summed_anew(pg *s)
 	hub_err e = hpg_begin(s);
 	if (e != HUB_OK)
 		return e;
-	PGresult *r = rq(s, R_LOCK_ALL, NULL, &e);
+	PGresult *r = NULL;
+	if ((e = rdo(s, R_LOCK_ALL, NULL)) == HUB_OK)
+		r = rq(s, R_SUMMED, NULL, &e);
 	if (!r)
 		return hpg_rollback(s, e);
-	int done = truth(r, 1); /* by another node while this one waited */
+	int anew = truth(r, 0); /* still: not done by another node while this one waited */
 	PQclear(r);
-	if (!done)
-		e = rdo(s, R_RESET, NULL);
+	if (anew && (e = rdo(s, R_RESET, NULL)) == HUB_OK)
+		e = rdo(s, R_MARK_WHOLE, NULL);
 	return hpg_end(s, e);
+}
+
+/* The steps of a venue's refresh, in its transaction. */
+static hub_err refresh_steps(pg *s, const prm *p)
+{
+	/* members after what was taken, days and events after members (first-timers read member_stats),
+	 * weeks from days */
+	static const int members[] = {R_LOCK_VENUE, R_TAKE,   R_ANALYZE, R_RECOUNT,
+				      R_APPEND,	    R_MS_OLD, R_MS_DEL,	 R_MS_PUT};
+	static const int days[] = {R_MARK_MOVED, R_DAYS_PUT, R_WEEKS_PUT, R_EVENTS_PUT};
+	hub_err e = HUB_OK;
+	for (size_t i = 0; i < sizeof members / sizeof members[0] && e == HUB_OK; i++)
+		e = rdo(s, members[i], p);
+	PGresult *r = e == HUB_OK ? rq(s, R_MS_MANY, NULL, &e) : NULL;
+	if (!r)
+		return e;
+	int many = truth(r, 0);
+	PQclear(r);
+	if (many)
+		e = rdo(s, R_MS_ANALYZE, NULL);
+	for (size_t i = 0; i < sizeof days / sizeof days[0] && e == HUB_OK; i++)
+		e = rdo(s, days[i], p);
+	return e;
 }
 
 /* The venue's queued changes, counted again. */
@@ -750,15 +854,11 @@ static hub_err refresh_venue(pg *s, const char *venue)
 {
 	prm p = {0};
 	p_txt(&p, "id", venue);
-	static const int steps[] = {R_LOCK_VENUE, R_TAKE,     R_MS_DEL,	   R_MS_PUT,
-				    R_MARK_NEW,	  R_DAYS_PUT, R_WEEKS_PUT, R_EVENTS_PUT};
 	hub_err e;
 	for (int attempt = 0;; attempt++) {
 		if ((e = hpg_begin(s)) != HUB_OK)
 			return e;
-		for (size_t i = 0; i < sizeof steps / sizeof steps[0] && e == HUB_OK; i++)
-			e = rdo(s, steps[i], &p);
-		e = hpg_end(s, e);
+		e = hpg_end(s, refresh_steps(s, &p));
 		if (e != HUB_BUSY || attempt == 2)
 			return e;
 	}
@@ -821,6 +921,9 @@ static void period_free(per *p)
 static hub_err period(pg *s, const hub_period *hp, per *out)
 {
 	memset(out, 0, sizeof *out);
+	hub_err e = ready(s);
+	if (e != HUB_OK)
+		return e;
 	if (!hp || dn_parse(hp->from, &out->from) != 0 || dn_parse(hp->to, &out->to) != 0 || out->from > out->to)
 		return hpg_refuse(s, HUB_INVALID, "a period runs from a day to a later one (YYYY-MM-DD)");
 	if (out->to - out->from > 366 * 50)
@@ -830,7 +933,6 @@ static hub_err period(pg *s, const hub_period *hp, per *out)
 	if (hp->venue_id) {
 		prm q = {0};
 		p_txt(&q, "id", hp->venue_id);
-		hub_err e;
 		PGresult *r = rq(s, V_VENUE, &q, &e);
 		if (!r)
 			return e;
@@ -1211,8 +1313,8 @@ hub_err hpg_dash_referral_tree(hub_store *b, const char *member_uid, int max_dep
 	pg *s = (pg *)b;
 	prm p = {0};
 	p_txt(&p, "id", member_uid);
-	hub_err e;
-	PGresult *r = rq(s, R_ROOT, &p, &e);
+	hub_err e = ready(s);
+	PGresult *r = e == HUB_OK ? rq(s, R_ROOT, &p, &e) : NULL;
 	if (!r)
 		return e;
 	int found = PQntuples(r) > 0;
@@ -1247,8 +1349,8 @@ hub_err hpg_referral_of(hub_store *b, const char *member_uid, int (*fn)(const hu
 	pg *s = (pg *)b;
 	prm p = {0};
 	p_txt(&p, "id", member_uid);
-	hub_err e;
-	PGresult *r = rq(s, R_BROUGHT_BY, &p, &e);
+	hub_err e = ready(s);
+	PGresult *r = e == HUB_OK ? rq(s, R_BROUGHT_BY, &p, &e) : NULL;
 	if (!r)
 		return e;
 	if (PQntuples(r) > 0) {
@@ -1326,7 +1428,9 @@ hub_err hpg_referral_add(hub_store *b, const char *member_uid, const char *refer
 		return hpg_refuse(s, HUB_INVALID, "a referral is by \"visit\", \"signup\" or \"console\"");
 	if (!member_uid || !referrer_uid)
 		return hpg_refuse(s, HUB_INVALID, "a referral names a member and who brought them");
-	hub_err e = hpg_begin(s);
+	hub_err e = ready(s);
+	if (e == HUB_OK)
+		e = hpg_begin(s);
 	if (e != HUB_OK)
 		return e;
 	return hpg_end(s, referral_in_tx(s, member_uid, referrer_uid, via, at_ms));
