@@ -43,6 +43,7 @@ enum {
 	Q_PULL_EVENTS,
 	Q_PULL_LINKS,
 	Q_REJECTION,
+	Q_PUSH_MEMBER,
 	Q_COUNT
 };
 
@@ -74,6 +75,7 @@ static const char *const sql[Q_COUNT] = {
 		     " FROM links WHERE venue_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
     [Q_REJECTION] = "INSERT INTO rejections(device_id, id, reason, at_ms) VALUES(?1, ?2, ?3, ?4)"
 		    " ON CONFLICT(device_id, id) DO UPDATE SET reason = excluded.reason, at_ms = excluded.at_ms",
+    [Q_PUSH_MEMBER] = "SELECT rowid, venue_id, merged_into FROM members WHERE uid = ?1",
 };
 _Static_assert(Q_COUNT <= SQ_CORE_STMTS, "more statements than slots");
 
@@ -262,31 +264,59 @@ static int checkin_same(sq *s, const hub_checkin *c, const char *device)
 	return r;
 }
 
+/*
+ * The member a check-in names, as the push needs it: its row number and the
+ * uid it was merged into ("" for none), when it is a member of venue; 1,
+ * 0 when it is not, or a negative hub_err. Three columns and no copies of
+ * the rest: this runs once for every check-in pushed.
+ */
+static int push_member_of(sq *s, const char *uid, const char *venue, int64_t *rid, char merged[HUB_ID_MAX])
+{
+	sqlite3_stmt *st = q(s, Q_PUSH_MEMBER);
+	if (!st)
+		return HUB_ERR;
+	bt(st, 1, uid);
+	int rc = sqlite3_step(st);
+	int found = rc == SQLITE_ROW && (!venue || strcmp(ct(st, 1), venue) == 0);
+	if (found) {
+		*rid = sqlite3_column_int64(st, 0);
+		const char *m = ct(st, 2);
+		size_t n = strlen(m);
+		if (n >= HUB_ID_MAX)
+			n = HUB_ID_MAX - 1;
+		memcpy(merged, m, n);
+		merged[n] = '\0';
+	}
+	int r = rc == SQLITE_ROW || rc == SQLITE_DONE ? found : (int)fail(s, rc);
+	sqlite3_reset(st);
+	return r;
+}
+
 static hub_err push_checkin(sq *s, const hub_venue *v, const char *device, int64_t offset, int64_t now,
 			    const hub_checkin *c, hub_result *res, hub_day_cache *days, event_cache *events,
 			    hub_push_stats *stats)
 {
-	mrow m = {0};
-	int f = hsq_member_find(s, HSQ_BY_UID, c->member, NULL, &m);
+	char merged[HUB_ID_MAX];
+	int64_t who_rid = 0;
+	int f = push_member_of(s, c->member, v->id, &who_rid, merged);
 	if (f < 0)
 		return (hub_err)f;
-	if (!f || strcmp(m.venue, v->id) != 0) {
+	if (!f) {
 		result(res, HUB_RES_REJECTED, "unknown_member", stats);
 		return HUB_OK;
 	}
-	const char *who = m.uid;
-	int64_t who_rid = m.rid, ev_rid = c->event ? event_known(events, c->event) : 0;
-	if (m.merged[0]) { /* a merged member counts for the survivor */
-		mrow sv = {0};
-		int g = hsq_member_find(s, HSQ_BY_UID, m.merged, NULL, &sv);
+	const char *who = c->member;
+	int64_t ev_rid = c->event ? event_known(events, c->event) : 0;
+	if (merged[0]) { /* a merged member counts for the survivor */
+		char again[HUB_ID_MAX];
+		int g = push_member_of(s, merged, NULL, &who_rid, again);
 		if (g < 0)
 			return (hub_err)g;
 		if (!g) {
 			result(res, HUB_RES_REJECTED, "unknown_member", stats);
 			return HUB_OK;
 		}
-		who = m.merged;
-		who_rid = sv.rid;
+		who = merged;
 	}
 	if (c->event && !ev_rid) {
 		sqlite3_stmt *st = q(s, Q_EVENT_BY_UID);
