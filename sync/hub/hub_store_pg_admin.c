@@ -407,33 +407,24 @@ int hpg_members_row(hub_store *b, const store_member *m, int *how, char *why, si
 		snprintf(why, len, "%s", s->base.errmsg);
 		return -1;
 	}
-	const pmrow *found = fc ? &by_code : fp ? &by_phone : NULL;
-	if (fc && fp && strcmp(by_code.uid, by_phone.uid) != 0) {
-		snprintf(why, len, "phone \"%s\" belongs to another member (%s) already in the database", m->phone,
-			 by_phone.name);
+	const pmrow *found;
+	const char *phone = NULL, *code = NULL;
+	hub_import_step step = hub_import_decide(m, fc ? &by_code : NULL, fp ? &by_phone : NULL, &found, &phone, &code,
+						 why, len);
+	if (step == HUB_IMPORT_REFUSED)
 		return 1;
-	}
-	if (found && !fc && m->code[0] && found->code[0] && strcmp(found->code, m->code) != 0) {
-		snprintf(why, len, "phone \"%s\" belongs to another member (%s, code %s) already in the database",
-			 m->phone, found->name, found->code);
-		return 1;
+	if (step == HUB_IMPORT_UNCHANGED) {
+		*how = STORE_IMPORT_UNCHANGED;
+		return 0;
 	}
 	hub_err e;
-	if (!found) {
+	if (step == HUB_IMPORT_ADD) {
 		char uid[HUB_ID_MAX];
 		if (clock_new_id(uid) != 0)
 			return HUB_ERR;
 		e = hpg_member_insert(s, uid, v, m->name, m->phone, m->code, m->tier, m->expires, 0, NULL, NULL, now);
 		*how = STORE_IMPORT_ADDED;
 	} else {
-		const char *phone = m->phone[0] ? m->phone : found->phone;
-		const char *code = m->code[0] ? m->code : found->code;
-		if (strcmp(found->name, m->name) == 0 && strcmp(found->phone, phone) == 0 &&
-		    strcmp(found->code, code) == 0 && strcmp(found->tier, m->tier) == 0 &&
-		    strcmp(found->expires, m->expires) == 0) {
-			*how = STORE_IMPORT_UNCHANGED;
-			return 0;
-		}
 		e = HUB_OK;
 		int64_t seq = hpg_next_seq(s, v, HUB_SET_MEMBERS, &e);
 		if (e == HUB_OK) {

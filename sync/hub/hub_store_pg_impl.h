@@ -33,6 +33,7 @@
 #define TINGZI_HUB_STORE_PG_IMPL_H
 
 #include "sync/hub/hub_store.h"
+#include "sync/hub/hub_store_backend.h"
 #include "sync/hub/hub_util.h"
 
 #include <libpq-fe.h>
@@ -177,14 +178,7 @@ void hpg_arr_free(hpg_arr *a);
  * sequence's values commit in their order and a pull's cursor never passes a row committed late. */
 int64_t hpg_next_seq(pg *s, const char *venue, hub_set set, hub_err *err);
 
-typedef struct pmrow {
-	int64_t rid;
-	char uid[HUB_ID_MAX], venue[HUB_ID_MAX], merged[HUB_ID_MAX];
-	char origin[HUB_ID_MAX];
-	int deleted;
-	char name[STORE_NAME_MAX], phone[STORE_PHONE_MAX], code[STORE_CODE_MAX], tier[STORE_TIER_MAX];
-	char expires[16];
-} pmrow;
+typedef hub_mrow pmrow;
 
 typedef enum hpg_by { HPG_BY_UID, HPG_BY_PHONE, HPG_BY_CODE } hpg_by;
 

@@ -22,6 +22,7 @@
 #define TINGZI_HUB_STORE_SQLITE_IMPL_H
 
 #include "sync/hub/hub_store.h"
+#include "sync/hub/hub_store_backend.h"
 #include "sync/hub/hub_util.h"
 
 #include <sqlite3.h>
@@ -218,14 +219,7 @@ static inline hub_err end_tx(sq *s, hub_err e)
 /* The next value of the venue's sequence for set: what a pull pages by. */
 int64_t hsq_next_seq(sq *s, const char *venue, hub_set set, hub_err *err);
 
-typedef struct mrow {
-	int64_t rid;
-	char uid[HUB_ID_MAX], venue[HUB_ID_MAX], merged[HUB_ID_MAX];
-	char origin[HUB_ID_MAX]; /* the device that sent it ("" for the hub's own); by uid only */
-	int deleted;
-	char name[STORE_NAME_MAX], phone[STORE_PHONE_MAX], code[STORE_CODE_MAX], tier[STORE_TIER_MAX];
-	char expires[16];
-} mrow;
+typedef hub_mrow mrow;
 
 /* By uid (a = uid), or a venue's current member by phone or code (a = venue, b = the value). */
 typedef enum hsq_by { HSQ_BY_UID, HSQ_BY_PHONE, HSQ_BY_CODE } hsq_by;
