@@ -29,8 +29,9 @@
  *                 corrected_ms, then row number): 1st, 2nd, 3rd, 10th and
  *                 last day, the last's time and row, the first visit's QR
  *                 flag and event, the days with a visit (an int4multirange:
- *                 "came between lo and hi" is one && of a range), their name
- *                 and membership's last day (for the lists). New visits
+ *                 "came between lo and hi" is one && of a range) and the
+ *                 months (y * 12 + m - 1, as SQLite's bitmap), their name and
+ *                 membership's last day (for the lists). New visits
  *                 after a member's last one are added to their row without
  *                 reading their older check-ins; a marked member, a first
  *                 visit, or a check-in not after the last is counted again
@@ -64,13 +65,13 @@
  *                statement: one snapshot.
  *   events       events_start and event_stats.
  *   funnel,      member_stats_first (venue, first_dn, and the 2nd, 3rd and
- *   groups       10th day, QR flag, visits, name): counts and the medians
- *                (percentile_cont) from the index alone, 24 929 first-timers
- *                of 90 days in ~320 pages where the table is ~7 000.
- *   cohorts      member_stats_first, a cohort month's return is the days &&
- *                that month.
+ *   groups,      10th day, QR flag, visits, name, row, months): counts and
+ *   cohorts      the medians (percentile_cont) from the index alone, 24 929
+ *                first-timers of 90 days in ~320 pages where the table is
+ *                ~4 000; a cohort's return n months on is months @> that
+ *                month.
  *   regulars,    member_stats_last (venue, last_dn, and first_dn, visits,
- *   drifting     name), or the table when most of it matches.
+ *   drifting     name, row), or the table when most of it matches.
  *   lists        each one statement: its total and its page (ordered by the
  *                name kept in member_stats, joined to members for the page
  *                alone).
@@ -106,6 +107,8 @@
 #define STR(x)	       STR_(x)
 #define COUNTED	       "duplicate_of IS NULL AND reversed = 0"
 #define CURRENT	       "m.deleted = 0 AND m.merged_into IS NULL"
+/* the month (y * 12 + m - 1) of a day's text t whose number dn is known to be one (NULL otherwise) */
+#define MONTH(dn, t) "CASE WHEN " dn " IS NOT NULL THEN left(" t ", 4)::int * 12 + substr(" t ", 6, 2)::int - 1 END"
 /* day number x as a day's text */
 #define DAY(x) "to_char(date '1970-01-01' + (" x "), 'YYYY-MM-DD')"
 /* the period's venue (@v: an array of one), or every venue (@v NULL) */
@@ -120,14 +123,15 @@ const char hpg_dash_schema[] =
     "CREATE TABLE member_stats(member_rid bigint PRIMARY KEY, venue_id ctext NOT NULL, name ctext NOT NULL,"
     " expires_dn integer, visits integer NOT NULL, first_dn integer NOT NULL, second_dn integer,"
     " third_dn integer, tenth_dn integer, last_dn integer NOT NULL, last_ms bigint NOT NULL,"
-    " last_rid bigint NOT NULL, first_qr integer NOT NULL, first_event ctext, days int4multirange NOT NULL)"
+    " last_rid bigint NOT NULL, first_qr integer NOT NULL, first_event ctext, days int4multirange NOT NULL,"
+    " months int4multirange NOT NULL)"
     /* vacuumed sooner than by default: a refresh rewrites ~1000 rows, and the first-timers' questions read
      * member_stats_first alone only where pages are marked all-visible */
     " WITH (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_insert_scale_factor = 0.02,"
     " autovacuum_analyze_scale_factor = 0.05);"
     "CREATE INDEX member_stats_first ON member_stats(venue_id, first_dn)"
-    " INCLUDE (second_dn, third_dn, tenth_dn, first_qr, visits, name);"
-    "CREATE INDEX member_stats_last ON member_stats(venue_id, last_dn) INCLUDE (first_dn, visits, name);"
+    " INCLUDE (second_dn, third_dn, tenth_dn, first_qr, visits, name, member_rid, months);"
+    "CREATE INDEX member_stats_last ON member_stats(venue_id, last_dn) INCLUDE (first_dn, visits, name, member_rid);"
     "CREATE INDEX member_stats_event ON member_stats(first_event) WHERE first_event IS NOT NULL;"
     "CREATE TABLE day_stats(venue_id ctext NOT NULL, dn integer NOT NULL, visits bigint NOT NULL,"
     " first_timers bigint NOT NULL, first_qr bigint NOT NULL, PRIMARY KEY(venue_id, dn));"
@@ -267,9 +271,9 @@ static const char *const sql[L_BASE] = {
 	       " x AS (SELECT c.member_rid, c.day, c.event_uid FROM d JOIN checkins c ON c.rid = d.key"
 	       " WHERE d.kind = 'c'),"
 	       " whole AS (SELECT 1 FROM d WHERE kind = 'v'),"
-	       " n AS (INSERT INTO dash_n(rid, member_rid, dn, ms, qr, ev) SELECT rid, member_rid, dash_dn(day),"
-	       " corrected_ms, CASE WHEN flags & 2 <> 0 THEN 1 ELSE 0 END, event_uid FROM c"
-	       " WHERE counted AND member_rid IS NOT NULL),"
+	       " n AS (INSERT INTO dash_n(rid, member_rid, dn, mi, ms, qr, ev) SELECT rid, member_rid, dn, " MONTH("dn", "day")
+	       ", corrected_ms, CASE WHEN flags & 2 <> 0 THEN 1 ELSE 0 END, event_uid"
+	       " FROM (SELECT c.*, dash_dn(c.day) AS dn FROM c WHERE counted AND member_rid IS NOT NULL OFFSET 0) c),"
 	       " m AS (INSERT INTO dash_m(rid) SELECT member_rid FROM x WHERE member_rid IS NOT NULL"
 	       " UNION SELECT key FROM d WHERE kind = 'm'"
 	       " UNION SELECT rid FROM members WHERE venue_id = @id::text AND EXISTS(SELECT 1 FROM whole)),"
@@ -293,9 +297,10 @@ static const char *const sql[L_BASE] = {
 		 " second_dn = coalesce(ms.second_dn, a.d[2 - ms.visits]),"
 		 " third_dn = coalesce(ms.third_dn, a.d[3 - ms.visits]),"
 		 " tenth_dn = coalesce(ms.tenth_dn, a.d[10 - ms.visits]), last_dn = greatest(ms.last_dn, a.hi),"
-		 " last_ms = a.l[1], last_rid = a.l[2], days = ms.days + a.days"
+		 " last_ms = a.l[1], last_rid = a.l[2], days = ms.days + a.days, months = ms.months + a.months"
 		 " FROM (SELECT n.member_rid, count(*) AS n, array_agg(n.dn ORDER BY n.ms, n.rid) AS d,"
-		 " max(n.dn) AS hi, max(ARRAY[n.ms, n.rid]) AS l, range_agg(int4range(n.dn, n.dn + 1)) AS days"
+		 " max(n.dn) AS hi, max(ARRAY[n.ms, n.rid]) AS l, range_agg(int4range(n.dn, n.dn + 1)) AS days,"
+		 " range_agg(int4range(n.mi, n.mi + 1)) AS months"
 		 " FROM dash_n n WHERE NOT EXISTS(SELECT 1 FROM dash_m m WHERE m.rid = n.member_rid)"
 		 " GROUP BY n.member_rid) a WHERE ms.member_rid = a.member_rid",
     /* what the members counted again had as their first visit */
@@ -305,14 +310,16 @@ static const char *const sql[L_BASE] = {
     /* each such current member's counted check-ins, in time order (k), summed up (OFFSET 0: a day's
      * number is worked out once a check-in, not again in a filter pushed below it) */
     [R_MS_PUT] = "INSERT INTO member_stats(member_rid, venue_id, name, expires_dn, visits, first_dn, second_dn,"
-		 " third_dn, tenth_dn, last_dn, last_ms, last_rid, first_qr, first_event, days)"
+		 " third_dn, tenth_dn, last_dn, last_ms, last_rid, first_qr, first_event, days, months)"
 		 " SELECT w.rid, m.venue_id, m.name, dash_dn(m.expires), count(*), min(w.dn) FILTER (WHERE w.k = 1),"
 		 " min(w.dn) FILTER (WHERE w.k = 2), min(w.dn) FILTER (WHERE w.k = 3),"
 		 " min(w.dn) FILTER (WHERE w.k = 10), max(w.dn), (max(ARRAY[w.ms, w.crid]))[1],"
 		 " (max(ARRAY[w.ms, w.crid]))[2], max(w.qr) FILTER (WHERE w.k = 1),"
-		 " min(w.ev) FILTER (WHERE w.k = 1), range_agg(int4range(w.dn, w.dn + 1))"
-		 " FROM (SELECT v.*, row_number() OVER (PARTITION BY v.rid ORDER BY v.ms, v.crid) AS k FROM"
-		 " (SELECT c.member_rid AS rid, c.rid AS crid, dash_dn(c.day) AS dn, c.corrected_ms AS ms,"
+		 " min(w.ev) FILTER (WHERE w.k = 1), range_agg(int4range(w.dn, w.dn + 1)),"
+		 " range_agg(int4range(w.mi, w.mi + 1))"
+		 " FROM (SELECT v.*, " MONTH("v.dn", "v.day") " AS mi,"
+		 " row_number() OVER (PARTITION BY v.rid ORDER BY v.ms, v.crid) AS k FROM"
+		 " (SELECT c.member_rid AS rid, c.rid AS crid, c.day, dash_dn(c.day) AS dn, c.corrected_ms AS ms,"
 		 " CASE WHEN c.flags & 2 <> 0 THEN 1 ELSE 0 END AS qr, c.event_uid AS ev FROM dash_m d"
 		 " JOIN members m ON m.rid = d.rid AND " CURRENT
 		 " JOIN checkins c ON c.member_rid = d.rid AND c.duplicate_of IS NULL AND c.reversed = 0 OFFSET 0) v"
@@ -436,14 +443,13 @@ static const char *const sql[L_BASE] = {
 		 " percentile_cont(0.5) WITHIN GROUP (ORDER BY second_dn - first_dn),"
 		 " percentile_cont(0.5) WITHIN GROUP (ORDER BY third_dn - second_dn)"
 		 " FROM member_stats WHERE " VEN("venue_id") " AND first_dn BETWEEN @lo::int AND @hi::int",
-    /* @b: the first day of each month the period touches and of the month after (ncohorts + 1); per
-     * cohort c and months on k, how many (k 0: the cohort) */
-    [V_COHORTS] = "SELECT x.c, k, count(*) FROM (SELECT width_bucket(first_dn, @b::int[]) - 1 AS c, days"
+    /* @b: the first day of each month the period touches and of the month after (ncohorts + 1), @m0
+     * the first one's month; per cohort c and months on k, how many (k 0: the cohort) */
+    [V_COHORTS] = "SELECT x.c, k, count(*) FROM (SELECT width_bucket(first_dn, @b::int[]) - 1 AS c, months"
 		  " FROM member_stats WHERE " VEN("venue_id") " AND first_dn >= (@b::int[])[1]"
 		  " AND first_dn < (@b::int[])[@nc::int + 1]) x"
 		  " CROSS JOIN LATERAL generate_series(0, @nc::int - 1 - x.c) k"
-		  " WHERE k = 0 OR x.days && int4range((@b::int[])[x.c + k + 1], (@b::int[])[x.c + k + 2])"
-		  " GROUP BY x.c, k",
+		  " WHERE k = 0 OR x.months @> (@m0::int + x.c + k) GROUP BY x.c, k",
     [V_FIRSTS] = "SELECT count(*), coalesce(sum(first_qr), 0) FROM member_stats WHERE " VEN("venue_id")
 		 " AND first_dn BETWEEN @lo::int AND @hi::int",
     /* k 0: each tier; 1: memberships ending by @after (text); 2: ended and still coming */
@@ -480,8 +486,8 @@ static const char *const sql[L_BASE] = {
  * (or count, when given), the page its first @lim in order, and only those
  * are joined to members for the rest of their row. Parameters as above, and
  * @arg, @n, @w0 @w1 a week's days cut by the period (text), @c0 @c1 a
- * month's first and last day, @m0 @m1 the days of the month n months after
- * it (the last excluded), @after n days after the period's end (text).
+ * month's first and last day, @mn the month n months after it, @after n
+ * days after the period's end (text).
  */
 #define MS	" FROM member_stats ms WHERE " VEN("ms.venue_id")
 #define MS_COLS "ms.member_rid AS rid, ms.name AS name, 0 AS last"
@@ -502,7 +508,7 @@ static const struct {
 			.from = MS " AND ms.first_dn BETWEEN @lo::int AND @hi::int AND ms.visits >= @n::int"},
     [HUB_DL_COHORT] = {.cols = MS_COLS,
 		       .from = MS " AND ms.first_dn BETWEEN @c0::int AND @c1::int"
-				  " AND (@n::int = 0 OR ms.days && int4range(@m0::int, @m1::int))"},
+				  " AND (@n::int = 0 OR ms.months @> @mn::int)"},
     [HUB_DL_REGULARS] = {.cols = MS_COLS, .from = MS " AND ms.visits >= 3 AND " CAME},
     [HUB_DL_DRIFTING] = {.cols = "ms.member_rid AS rid, ms.name AS name, ms.last_dn AS last",
 			 .from = MS " AND ms.visits >= 3 AND ms.last_dn < @hi::int - @n::int",
@@ -727,7 +733,8 @@ static hub_err ready(pg *s)
 		return HUB_OK;
 	hub_err e = hpg_exec(s, "SET jit = off; SET client_min_messages = warning;"
 				"CREATE TEMP TABLE IF NOT EXISTS dash_n(rid bigint NOT NULL, member_rid bigint NOT NULL,"
-				" dn integer, ms bigint NOT NULL, qr integer NOT NULL, ev ctext) ON COMMIT DELETE ROWS;"
+				" dn integer, mi integer, ms bigint NOT NULL, qr integer NOT NULL, ev ctext)"
+				" ON COMMIT DELETE ROWS;"
 				"CREATE TEMP TABLE IF NOT EXISTS dash_m(rid bigint PRIMARY KEY, had integer NOT NULL DEFAULT 0,"
 				" old_first integer, old_qr integer, old_event ctext) ON COMMIT DELETE ROWS;"
 				"CREATE TEMP TABLE IF NOT EXISTS dash_d(dn integer PRIMARY KEY) ON COMMIT DELETE ROWS;"
@@ -1140,6 +1147,7 @@ hub_err hpg_dash_cohorts(hub_store *b, const hub_period *hp, hub_dash_cohorts *o
 	prm q = p.p;
 	p_txt(&q, "b", lit);
 	p_int(&q, "nc", (int64_t)nc);
+	p_int(&q, "m0", mi0);
 	PGresult *r = rq(s, V_COHORTS, &q, &e);
 	hpg_arr_free(&bounds);
 	period_free(&p);
@@ -1196,7 +1204,7 @@ hub_err hpg_dash_members(hub_store *b, const hub_period *hp, hub_dash_list list,
 		return hpg_refuse(s, HUB_INVALID, "this list is of a month, an event, a week, a member or a tier");
 	if ((list == HUB_DL_REACHED && n < 1) || n < 0 || (list == HUB_DL_EXPIRING && n < 1) || n > 100000)
 		return hpg_refuse(s, HUB_INVALID, "not a number this list takes: %lld", (long long)n);
-	int64_t lo = 0, hi = 0, wk = 0, mlo = 0, mhi = 0;
+	int64_t lo = 0, hi = 0, wk = 0, mn = 0;
 	if (list == HUB_DL_COHORT) {
 		int y = 0, mo = 0;
 		char rest = 0;
@@ -1205,8 +1213,7 @@ hub_err hpg_dash_members(hub_store *b, const hub_period *hp, hub_dash_list list,
 		int64_t mi = (int64_t)y * 12 + mo - 1;
 		lo = month_first(mi);
 		hi = month_first(mi + 1) - 1;
-		mlo = month_first(mi + n); /* the month n months on: a visit in [mlo, mhi) */
-		mhi = month_first(mi + n + 1);
+		mn = mi + n;
 	}
 	if (list == HUB_DL_WEEK && (dn_parse(arg, &wk) != 0 || monday_of(wk) != wk))
 		return hpg_refuse(s, HUB_INVALID, "not a Monday (YYYY-MM-DD): %s", arg);
@@ -1225,8 +1232,7 @@ hub_err hpg_dash_members(hub_store *b, const hub_period *hp, hub_dash_list list,
 	p_txt(&q, "w1", w1);
 	p_int(&q, "c0", lo);
 	p_int(&q, "c1", hi);
-	p_int(&q, "m0", mlo);
-	p_int(&q, "m1", mhi);
+	p_int(&q, "mn", mn);
 	p_txt(&q, "after", after);
 	char lim[24];
 	snprintf(lim, sizeof lim, "%d", limit);
