@@ -56,6 +56,10 @@ typedef struct pg {
 	unsigned char prepared[HPG_PARTS][HPG_PART_STMTS]; /* on this connection */
 	hub_day_cache live_day;
 	char import_venue[HUB_ID_MAX];
+	int64_t import_rows; /* rows of the members import under way */
+	int importing;	     /* a members import holds its venue's members sequence row: */
+	int64_t import_seq;  /* the sequence, counted here, written back at the commit */
+	int64_t import_seq0; /* ... as it was when the import began */
 	void *dash; /* the dashboard part's own state (hub_store_pg_dash.c), freed by hpg_dash_close */
 } pg;
 
