@@ -71,7 +71,10 @@
  *                ~4 000; a cohort's return n months on is months @> that
  *                month.
  *   regulars,    member_stats_last (venue, last_dn, and first_dn, visits,
- *   drifting     name, row), or the table when most of it matches.
+ *   drifting,    name, row, expires_dn): who came in a period is who came
+ *   who came     last in it, from the index alone, and those who came again
+ *                after it, whose days are read (none for a period ending
+ *                today); or the table when most of it matches.
  *   lists        each one statement: its total and its page (ordered by the
  *                name kept in member_stats, joined to members for the page
  *                alone).
@@ -113,9 +116,21 @@
 #define DAY(x) "to_char(date '1970-01-01' + (" x "), 'YYYY-MM-DD')"
 /* the period's venue (@v: an array of one), or every venue (@v NULL) */
 #define VEN(col) col " = ANY(coalesce(@v::text[], ARRAY(SELECT id::text FROM venues)))"
-/* came in the period @lo..@hi */
-#define CAME                                                                                                 \
-	"ms.last_dn >= @lo::int AND ms.first_dn <= @hi::int AND ms.days && int4range(@lo::int, @hi::int, '[]')"
+/*
+ * Came in the period @lo..@hi, in two parts: those whose last visit is in it
+ * (member_stats_last alone), and those who came again after it, whose days
+ * are read (few, for a period that ends today). Each list of members who came
+ * is the union of its two selects.
+ */
+#define CAME_IN	   "ms.last_dn BETWEEN @lo::int AND @hi::int"
+#define CAME_AFTER "ms.last_dn > @hi::int AND ms.first_dn <= @hi::int"
+#define DAYS_IN	   "ms.days && int4range(@lo::int, @hi::int, '[]')"
+/* a membership that ended (its last day is expires_dn) before the period's end, and a visit in the period
+ * after that: the last one, or (for those who came again after the period) one of their days */
+#define EXPIRED_IN    CAME_IN " AND ms.expires_dn < @hi::int AND ms.last_dn > ms.expires_dn"
+#define EXPIRED_AFTER                                                                                          \
+	"ms.last_dn > @hi::int AND ms.expires_dn < @hi::int"                                                   \
+	" AND ms.days && int4range(greatest(@lo::int, ms.expires_dn + 1), @hi::int, '[]')"
 
 /* ---- the tables ---- */
 
@@ -131,7 +146,8 @@ const char hpg_dash_schema[] =
     " autovacuum_analyze_scale_factor = 0.05);"
     "CREATE INDEX member_stats_first ON member_stats(venue_id, first_dn)"
     " INCLUDE (second_dn, third_dn, tenth_dn, first_qr, visits, name, member_rid, months);"
-    "CREATE INDEX member_stats_last ON member_stats(venue_id, last_dn) INCLUDE (first_dn, visits, name, member_rid);"
+    "CREATE INDEX member_stats_last ON member_stats(venue_id, last_dn)"
+    " INCLUDE (first_dn, visits, name, member_rid, expires_dn);"
     "CREATE INDEX member_stats_event ON member_stats(first_event) WHERE first_event IS NOT NULL;"
     "CREATE TABLE day_stats(venue_id ctext NOT NULL, dn integer NOT NULL, visits bigint NOT NULL,"
     " first_timers bigint NOT NULL, first_qr bigint NOT NULL, PRIMARY KEY(venue_id, dn));"
@@ -427,7 +443,9 @@ static const char *const sql[L_BASE] = {
 		     " FROM day_stats WHERE " VEN("venue_id") " AND dn BETWEEN @lo::int AND @hi::int GROUP BY dn"
 		     " UNION ALL SELECT 1, 0, count(*), 0 FROM member_stats WHERE " VEN("venue_id")
 		     " AND first_dn BETWEEN @lo::int AND @hi::int"
-		     " UNION ALL SELECT 2, 0, count(*), 0 FROM member_stats ms WHERE " VEN("ms.venue_id") " AND " CAME
+		     " UNION ALL SELECT 2, 0, (SELECT count(*) FROM member_stats ms WHERE " VEN("ms.venue_id") " AND " CAME_IN ")"
+		     " + (SELECT count(*) FROM member_stats ms WHERE " VEN("ms.venue_id") " AND " CAME_AFTER
+		     " AND (ms.first_dn >= @lo::int OR " DAYS_IN ")), 0"
 		     " UNION ALL SELECT 3, monday, sum(members)::bigint, 0 FROM week_stats WHERE " VEN("venue_id")
 		     " AND monday BETWEEN @w0::int AND @w1::int GROUP BY monday"
 		     " UNION ALL SELECT 4, 0, count(*), 0 FROM (SELECT DISTINCT member_rid FROM checkins"
@@ -457,9 +475,8 @@ static const char *const sql[L_BASE] = {
 		" GROUP BY tier"
 		" UNION ALL SELECT 1, '', count(*) FROM members m WHERE " VEN("m.venue_id") " AND " CURRENT
 		" AND expires <> '' AND expires >= @his::text AND expires < @after::text"
-		" UNION ALL SELECT 2, '', count(*) FROM member_stats ms WHERE " VEN("ms.venue_id")
-		" AND ms.last_dn >= @lo::int AND ms.expires_dn < @hi::int AND ms.last_dn > ms.expires_dn"
-		" AND ms.days && int4range(greatest(@lo::int, ms.expires_dn + 1), @hi::int, '[]')"
+		" UNION ALL SELECT 2, '', (SELECT count(*) FROM member_stats ms WHERE " VEN("ms.venue_id") " AND " EXPIRED_IN ")"
+		" + (SELECT count(*) FROM member_stats ms WHERE " VEN("ms.venue_id") " AND " EXPIRED_AFTER ")"
 		" ORDER BY k, n DESC, tier",
     [V_REDIRECTS] = "SELECT slug, day, redirects, missed, with_ref FROM live_days"
 		    " WHERE day BETWEEN @los::text AND @his::text AND " VEN("venue_id") " ORDER BY day, slug",
@@ -499,17 +516,21 @@ static const struct {
 	int by_last;	   /* newest last visit first (else by name) */
 	const char *count; /* how many, when not count(*) of from */
 } lsql[NLISTS] = {
-    [HUB_DL_VISITED] = {.cols = MS_COLS, .from = MS " AND " CAME},
+    [HUB_DL_VISITED] = {.cols = MS_COLS,
+			.from = MS " AND " CAME_IN " UNION ALL SELECT " MS_COLS MS " AND " CAME_AFTER
+				   " AND (ms.first_dn >= @lo::int OR " DAYS_IN ")"},
     [HUB_DL_FIRST_TIMERS] = {.cols = MS_COLS, .from = MS " AND ms.first_dn BETWEEN @lo::int AND @hi::int"},
     [HUB_DL_RETURNING] = {.cols = MS_COLS,
-			  .from = MS " AND ms.first_dn < @lo::int AND ms.last_dn >= @lo::int"
-				     " AND ms.days && int4range(@lo::int, @hi::int, '[]')"},
+			  .from = MS " AND ms.first_dn < @lo::int AND " CAME_IN " UNION ALL SELECT " MS_COLS MS
+				     " AND ms.first_dn < @lo::int AND " CAME_AFTER " AND " DAYS_IN},
     [HUB_DL_REACHED] = {.cols = MS_COLS,
 			.from = MS " AND ms.first_dn BETWEEN @lo::int AND @hi::int AND ms.visits >= @n::int"},
     [HUB_DL_COHORT] = {.cols = MS_COLS,
 		       .from = MS " AND ms.first_dn BETWEEN @c0::int AND @c1::int"
 				  " AND (@n::int = 0 OR ms.months @> @mn::int)"},
-    [HUB_DL_REGULARS] = {.cols = MS_COLS, .from = MS " AND ms.visits >= 3 AND " CAME},
+    [HUB_DL_REGULARS] = {.cols = MS_COLS,
+			 .from = MS " AND ms.visits >= 3 AND " CAME_IN " UNION ALL SELECT " MS_COLS MS
+				    " AND ms.visits >= 3 AND " CAME_AFTER " AND (ms.first_dn >= @lo::int OR " DAYS_IN ")"},
     [HUB_DL_DRIFTING] = {.cols = "ms.member_rid AS rid, ms.name AS name, ms.last_dn AS last",
 			 .from = MS " AND ms.visits >= 3 AND ms.last_dn < @hi::int - @n::int",
 			 .by_last = 1},
@@ -528,10 +549,8 @@ static const struct {
     [HUB_DL_TIER] = {.cols = MM_COLS, .from = MM " AND m.tier = @arg::text"},
     [HUB_DL_EXPIRING] = {.cols = MM_COLS,
 			 .from = MM " AND m.expires <> '' AND m.expires >= @his::text AND m.expires < @after::text"},
-    [HUB_DL_EXPIRED_COMING] = {.cols = MS_COLS,
-			       .from = MS " AND ms.last_dn >= @lo::int AND ms.expires_dn < @hi::int"
-					  " AND ms.last_dn > ms.expires_dn"
-					  " AND ms.days && int4range(greatest(@lo::int, ms.expires_dn + 1), @hi::int, '[]')"},
+    [HUB_DL_EXPIRED_COMING] = {.cols = MS_COLS, .from = MS " AND " EXPIRED_IN " UNION ALL SELECT " MS_COLS MS
+					       " AND " EXPIRED_AFTER},
 };
 
 /* ---- named parameters ---- */
