@@ -53,6 +53,13 @@ char *wire_push_body_fit(const char *device_id, int64_t device_time_ms, const wi
 			 size_t *used, char *why, size_t len);
 
 /*
+ * Put device_time_ms in a body made by wire_push_body_fit() (in place): 0,
+ * or -1 when the new time has another number of digits than the one there
+ * (then the body is left as it was).
+ */
+int wire_push_restamp(char *body, int64_t device_time_ms);
+
+/*
  * The push reply: *acks (malloc'd, *n entries) and the hub's clock offset.
  * With "others": "ok" the reply lists only what was not plainly stored, and
  * every other record of sent[0..nsent) is acknowledged ok.
