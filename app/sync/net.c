@@ -29,6 +29,7 @@ static void load(void)
 	    {"curl_easy_perform", offsetof(net_api, easy_perform)},
 	    {"curl_easy_getinfo", offsetof(net_api, easy_getinfo)},
 	    {"curl_easy_cleanup", offsetof(net_api, easy_cleanup)},
+	    {"curl_easy_reset", offsetof(net_api, easy_reset)},
 	    {"curl_easy_strerror", offsetof(net_api, easy_strerror)},
 	    {"curl_slist_append", offsetof(net_api, slist_append)},
 	    {"curl_slist_free_all", offsetof(net_api, slist_free_all)},

@@ -19,6 +19,7 @@ typedef struct net_api {
 	CURLcode (*easy_perform)(CURL *c);
 	CURLcode (*easy_getinfo)(CURL *c, CURLINFO info, ...);
 	void (*easy_cleanup)(CURL *c);
+	void (*easy_reset)(CURL *c);
 	const char *(*easy_strerror)(CURLcode code);
 	struct curl_slist *(*slist_append)(struct curl_slist *list, const char *s);
 	void (*slist_free_all)(struct curl_slist *list);
