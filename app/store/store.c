@@ -246,11 +246,8 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "ALTER TABLE checkins ADD COLUMN join_qr INTEGER NOT NULL DEFAULT 0 CHECK(join_qr IN (0, 1));",
 };
 
-#define OUTBOX_COLS                                                                                          \
-	"seq, kind, record_id, body, json_extract(body, '$.member_uid'), json_extract(body, '$.event_uid'),"    \
-	" json_extract(body, '$.attendance_key'), json_extract(body, '$.method'), json_extract(body, '$.boot_id'),"\
-	" json_extract(body, '$.wall_ms'), json_extract(body, '$.mono_ms'), json_extract(body, '$.device_seq'),"  \
-	" json_extract(body, '$.visit_no'), json_extract(body, '$.expired'), json_extract(body, '$.join_qr')"
+/* a check-in's fields are read from its body by store_sync.c's each_rec() */
+#define OUTBOX_COLS "seq, kind, record_id, body"
 #define MEMBER_COLS "id, name, ifnull(phone, ''), ifnull(code, ''), tier, expires, provisional, uid"
 #define LINK_COLS                                                                                            \
 	"id, platform, label, url, ifnull(expires_ms, 0), ifnull(member_cap, 0), ifnull(event_id, 0), "      \

@@ -49,6 +49,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <time.h>
@@ -137,33 +138,203 @@ store_err store_outbox_enqueue_local(store *s, int64_t now_ms, int64_t *added)
 	return err;
 }
 
+/*
+ * A check-in's fields, read from its body in one pass. The body is the flat
+ * object Q_OUTBOX_CHECKIN made: keys and strings without escapes, integers,
+ * true, false and null. json_extract() for each of eleven fields cost more
+ * than everything else of a push on the kiosk's side; this reads the same
+ * values (the first of a key, null as absent, true and false as 1 and 0).
+ * It works on t, a copy of the body, ending the strings it hands out in
+ * place. 1, or 0 for a body of another shape (an escape, a nested value, a
+ * real number), which body_fields() then reads with SQLite's functions.
+ */
+enum {
+	F_MEMBER,
+	F_EVENT,
+	F_KEY,
+	F_METHOD,
+	F_BOOT,
+	F_WALL,
+	F_MONO,
+	F_SEQ,
+	F_VISIT,
+	F_EXPIRED,
+	F_JOIN_QR,
+	F_COUNT
+};
+static const char *const field_keys[F_COUNT] = {"member_uid", "event_uid", "attendance_key", "method",
+						"boot_id",    "wall_ms",   "mono_ms",        "device_seq",
+						"visit_no",   "expired",   "join_qr"};
+#define F_FIRST_NUMBER F_WALL
+
+static char *skip_ws(char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+		p++;
+	return p;
+}
+
+/* The end of a plain string's text (p just after its opening quote): its closing quote, or NULL. */
+static char *plain_end(char *p)
+{
+	while (*p && *p != '"' && *p != '\\')
+		p++;
+	return *p == '"' ? p : NULL;
+}
+
+static int flat_fields(char *t, const char *str[], int64_t num[])
+{
+	int seen[F_COUNT] = {0};
+	char *p = skip_ws(t);
+	if (*p++ != '{')
+		return 0;
+	p = skip_ws(p);
+	if (*p == '}')
+		return *skip_ws(p + 1) == '\0';
+	for (;;) {
+		p = skip_ws(p);
+		char *k = p + 1, *kend = *p == '"' ? plain_end(k) : NULL;
+		if (!kend)
+			return 0;
+		p = skip_ws(kend + 1);
+		if (*p++ != ':')
+			return 0;
+		p = skip_ws(p);
+		int which = -1;
+		for (int i = 0; i < F_COUNT && which < 0; i++)
+			if (strlen(field_keys[i]) == (size_t)(kend - k) &&
+			    memcmp(field_keys[i], k, (size_t)(kend - k)) == 0)
+				which = i;
+		int first = which >= 0 && !seen[which];
+		if (which >= 0)
+			seen[which] = 1;
+		if (*p == '"') {
+			char *v = p + 1, *vend = plain_end(v);
+			if (!vend || (first && which >= F_FIRST_NUMBER))
+				return 0;
+			if (first)
+				*vend = '\0', str[which] = v;
+			p = vend + 1;
+		} else if (*p == '-' || (*p >= '0' && *p <= '9')) {
+			char *v = p + (*p == '-');
+			int64_t n = 0;
+			int digits = 0;
+			while (*v >= '0' && *v <= '9' && digits < 18)
+				n = n * 10 + (*v++ - '0'), digits++;
+			if (!digits || *v == '.' || *v == 'e' || *v == 'E' || (*v >= '0' && *v <= '9') ||
+			    (first && which < F_FIRST_NUMBER))
+				return 0;
+			if (first)
+				num[which - F_FIRST_NUMBER] = *p == '-' ? -n : n;
+			p = v;
+		} else if (strncmp(p, "true", 4) == 0 || strncmp(p, "false", 5) == 0) {
+			if (first && which < F_FIRST_NUMBER)
+				return 0;
+			if (first)
+				num[which - F_FIRST_NUMBER] = *p == 't';
+			p += *p == 't' ? 4 : 5;
+		} else if (strncmp(p, "null", 4) == 0) {
+			p += 4;
+		} else {
+			return 0;
+		}
+		p = skip_ws(p);
+		if (*p == ',') {
+			p++;
+			continue;
+		}
+		if (*p != '}')
+			return 0;
+		return *skip_ws(p + 1) == '\0';
+	}
+}
+
+/* What body_fields() hands out lives here until the next row. */
+typedef struct body_buf {
+	char *text;
+	size_t cap;
+	sqlite3_stmt *slow; /* the fields by json_extract(), for a body flat_fields() does not read */
+} body_buf;
+
+static const char slow_fields_sql[] =
+    "SELECT json_extract(?1, '$.member_uid'), json_extract(?1, '$.event_uid'),"
+    " json_extract(?1, '$.attendance_key'), json_extract(?1, '$.method'), json_extract(?1, '$.boot_id'),"
+    " json_extract(?1, '$.wall_ms'), json_extract(?1, '$.mono_ms'), json_extract(?1, '$.device_seq'),"
+    " json_extract(?1, '$.visit_no'), json_extract(?1, '$.expired'), json_extract(?1, '$.join_qr')";
+
+/* r's check-in fields from r->body: STORE_OK (fields it lacks are NULL or 0), or an error. */
+static store_err body_fields(store *s, store_outbox_rec *r, body_buf *bb)
+{
+	const char *str[F_FIRST_NUMBER] = {0};
+	int64_t num[F_COUNT - F_FIRST_NUMBER] = {0};
+	size_t n = strlen(r->body);
+	if (n + 1 > bb->cap) {
+		size_t cap = bb->cap ? bb->cap : 1024;
+		while (cap < n + 1)
+			cap *= 2;
+		char *p = realloc(bb->text, cap);
+		if (!p) {
+			snprintf(s->errmsg, sizeof s->errmsg, "out of memory");
+			return STORE_ERR_INTERNAL;
+		}
+		bb->text = p, bb->cap = cap;
+	}
+	memcpy(bb->text, r->body, n + 1);
+	if (!flat_fields(bb->text, str, num)) {
+		if (!bb->slow) {
+			int rc = sqlite3_prepare_v2(s->db, slow_fields_sql, -1, &bb->slow, NULL);
+			if (rc != SQLITE_OK)
+				return store_fail(s, rc);
+		}
+		sqlite3_reset(bb->slow);
+		sqlite3_bind_text(bb->slow, 1, r->body, -1, SQLITE_STATIC);
+		int rc = sqlite3_step(bb->slow);
+		if (rc != SQLITE_ROW)
+			return store_fail(s, rc);
+		for (int i = 0; i < F_FIRST_NUMBER; i++)
+			str[i] = (const char *)sqlite3_column_text(bb->slow, i);
+		for (int i = F_FIRST_NUMBER; i < F_COUNT; i++)
+			num[i - F_FIRST_NUMBER] = sqlite3_column_int64(bb->slow, i);
+	}
+	r->member_uid = str[F_MEMBER];
+	r->event_uid = str[F_EVENT];
+	r->attendance_key = str[F_KEY];
+	r->method = str[F_METHOD];
+	r->boot_id = str[F_BOOT];
+	r->wall_ms = num[F_WALL - F_FIRST_NUMBER];
+	r->mono_ms = num[F_MONO - F_FIRST_NUMBER];
+	r->device_seq = num[F_SEQ - F_FIRST_NUMBER];
+	r->visit_no = num[F_VISIT - F_FIRST_NUMBER];
+	r->expired = (int)num[F_EXPIRED - F_FIRST_NUMBER];
+	r->join_qr = (int)num[F_JOIN_QR - F_FIRST_NUMBER];
+	return STORE_OK;
+}
+
 /* Call fn for each row of an outbox query (seq, kind, record_id, body), already bound. */
 static store_err each_rec(store *s, sqlite3_stmt *st, int (*fn)(const store_outbox_rec *r, void *ctx),
 			  void *ctx, int *stop)
 {
 	store_outbox_rec r;
+	body_buf bb = {0};
+	store_err err = STORE_OK;
 	int rc = SQLITE_DONE;
-	while (!*stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while (!*stop && err == STORE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&r, 0, sizeof r);
 		r.seq = sqlite3_column_int64(st, 0);
 		store_copy_col(st, 1, r.kind, sizeof r.kind);
 		store_copy_col(st, 2, r.id, sizeof r.id);
 		r.body = (const char *)sqlite3_column_text(st, 3);
-		r.member_uid = (const char *)sqlite3_column_text(st, 4);
-		r.event_uid = (const char *)sqlite3_column_text(st, 5);
-		r.attendance_key = (const char *)sqlite3_column_text(st, 6);
-		r.method = (const char *)sqlite3_column_text(st, 7);
-		r.boot_id = (const char *)sqlite3_column_text(st, 8);
-		r.wall_ms = sqlite3_column_int64(st, 9);
-		r.mono_ms = sqlite3_column_int64(st, 10);
-		r.device_seq = sqlite3_column_int64(st, 11);
-		r.visit_no = sqlite3_column_int64(st, 12);
-		r.expired = sqlite3_column_int(st, 13);
-		r.join_qr = sqlite3_column_int(st, 14);
-		*stop = fn(&r, ctx);
+		/* other kinds travel as their body */
+		if (strcmp(r.kind, "checkin") == 0 && r.body)
+			err = body_fields(s, &r, &bb);
+		if (err == STORE_OK)
+			*stop = fn(&r, ctx);
 	}
-	store_err err = *stop || rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc);
+	if (err == STORE_OK)
+		err = *stop || rc == SQLITE_DONE ? STORE_OK : store_fail(s, rc);
 	sqlite3_reset(st);
+	sqlite3_finalize(bb.slow);
+	free(bb.text);
 	return err;
 }
 
@@ -250,13 +421,97 @@ static store_err ack_one(store *s, const store_ack *a, int64_t now_ms, int64_t *
 	return STORE_OK;
 }
 
+/* ids as a JSON array of strings, for json_each(): malloc'd, or NULL when out of memory. */
+static char *ids_json(const store_ack *acks, size_t n, int (*take)(const store_ack *a))
+{
+	size_t cap = 2 + 1, k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (take(&acks[i]))
+			cap += 6 * strlen(acks[i].id) + 3;
+	char *out = malloc(cap);
+	if (!out)
+		return NULL;
+	out[k++] = '[';
+	for (size_t i = 0; i < n; i++) {
+		if (!take(&acks[i]))
+			continue;
+		if (k > 1)
+			out[k++] = ',';
+		out[k++] = '"';
+		for (const unsigned char *p = (const unsigned char *)acks[i].id; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				out[k++] = '\\', out[k++] = (char)*p;
+			else if (*p < 0x20)
+				k += (size_t)snprintf(out + k, cap - k, "\\u%04x", *p);
+			else
+				out[k++] = (char)*p;
+		}
+		out[k++] = '"';
+	}
+	out[k++] = ']';
+	out[k] = '\0';
+	return out;
+}
+
+static int plain_ack(const store_ack *a)
+{
+	return a->status != STORE_ACK_REJECTED;
+}
+
+/*
+ * The plain answers (ok or duplicate) for check-ins and the like: their
+ * rows leave the outbox in one statement. A statement for each row, with
+ * RETURNING and its temporary table, cost more than all the rest of a push
+ * on the kiosk's side. *members says whether a member or event was among
+ * them (ack_one() then takes those).
+ */
+static store_err ack_plain(store *s, const char *ids, int64_t *removed, int *members)
+{
+	static const char *const sql[] = {
+	    "DELETE FROM outbox WHERE record_id IN (SELECT value FROM json_each(?1))"
+	    " AND kind NOT IN ('member', 'event')",
+	    "SELECT 1 FROM outbox WHERE kind IN ('member', 'event')"
+	    " AND record_id IN (SELECT value FROM json_each(?1)) LIMIT 1",
+	};
+	store_err err = STORE_OK;
+	for (int q = 0; q < 2 && err == STORE_OK; q++) {
+		sqlite3_stmt *st;
+		int rc = sqlite3_prepare_v2(s->db, sql[q], -1, &st, NULL);
+		if (rc != SQLITE_OK)
+			return store_fail(s, rc);
+		sqlite3_bind_text(st, 1, ids, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+		if (q == 0 && rc == SQLITE_DONE)
+			*removed += sqlite3_changes(s->db);
+		if (q == 1)
+			*members = rc == SQLITE_ROW;
+		if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+			err = store_fail(s, rc);
+		sqlite3_finalize(st);
+	}
+	return err;
+}
+
 store_err store_outbox_ack(store *s, const store_ack *acks, size_t n, int64_t now_ms, int64_t *removed)
 {
 	int64_t gone = 0;
+	int members = 0;
+	char *ids = ids_json(acks, n, plain_ack);
+	if (!ids) {
+		snprintf(s->errmsg, sizeof s->errmsg, "out of memory");
+		return STORE_ERR_INTERNAL;
+	}
+	/* an answer that refuses a record, or one for a member or event: each in turn, as they came (rare) */
+	int each = 0;
+	for (size_t i = 0; i < n && !each; i++)
+		each = !plain_ack(&acks[i]);
 	store_err err = store_tx_begin(s);
-	for (size_t i = 0; i < n && err == STORE_OK; i++)
+	if (err == STORE_OK && !each)
+		err = ack_plain(s, ids, &gone, &members);
+	for (size_t i = 0; i < n && err == STORE_OK && (each || members); i++)
 		err = ack_one(s, &acks[i], now_ms, &gone);
 	err = store_tx_end(s, err);
+	free(ids);
 	if (removed)
 		*removed = err == STORE_OK ? gone : 0;
 	return err;
