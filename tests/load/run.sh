@@ -161,12 +161,37 @@ verify() {
 		fail "$label: the hub stored $((rows - before)) check-ins, the kiosks made $made"
 }
 
+# haproxy_pushes LABEL FROM: the pushes haproxy logged from line FROM on (the kiosks' addresses,
+# 127.1.x.y): their time in haproxy and behind it (Ta: the request received to the answer sent,
+# its queue and the node included, the TLS handshake not), and haproxy's own refusals.
+haproxy_pushes() {
+	tail -n +"$2" "$WORK/haproxy.log" | python3 -c '
+import sys
+ta, codes = [], {}
+for line in sys.stdin:
+    f = line.split()
+    if len(f) < 12 or not f[0].startswith("127.1.") or "/push" not in line:
+        continue
+    t = f[4].split("/")
+    if len(t) == 5 and t[4].lstrip("-").isdigit():
+        ta.append(int(t[4]))
+    codes[f[5]] = codes.get(f[5], 0) + 1
+ta.sort()
+p = lambda q: ta[int(q * (len(ta) - 1))] if ta else 0
+print("BENCH %s_push_haproxy_p50_ms %d ms (haproxy: request received to answer sent, queue and node"
+      " included, TLS handshake not; %d pushes)" % (sys.argv[1], p(0.5), len(ta)))
+print("BENCH %s_push_haproxy_p99_ms %d ms (statuses %s)" % (sys.argv[1], p(0.99),
+      ", ".join("%s %d" % kv for kv in sorted(codes.items()))))
+' "$1"
+}
+
 # load MODE LABEL [LOADGEN FLAGS]
 load() {
-	local mode=$1 label=$2 before rc=0
+	local mode=$1 label=$2 before rc=0 from
 	shift 2
 	codes "$kiosks" "$WORK/codes"
 	before=$(sql "$WHERE" "SELECT count(*) FROM checkins")
+	from=$(($(wc -l <"$WORK/haproxy.log") + 1))
 	watch_flags
 	echo "run: $label: $kiosks kiosks, $mode" >&2
 	"$LOADGEN" --hub "$HUB_URL" --cacert "$WORK/tls/cert.pem" --codes "$WORK/codes" --kiosks "$kiosks" \
@@ -174,6 +199,7 @@ load() {
 		2>"$WORK/loadgen.err" | tee "$WORK/bench.out" || rc=$?
 	grep '^BUDGET .* over' "$WORK/bench.out" >/dev/null && over=$((over + 1))
 	keep_log "$WORK/loadgen.err" "$label.loadgen.err"
+	haproxy_pushes "$label" "$from"
 	grep -v '^loadgen: *[0-9]* s ' "$WORK/loadgen.err" | tail -n 5 >&2 || true
 	verify "$label" "$before" "$WORK/ids"
 	# a failure other than a budget (an error, a double, a check-in not answered) fails at once
