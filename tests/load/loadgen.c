@@ -4,25 +4,28 @@
  *
  * Each kiosk does what a real one does, through the kiosk's own protocol
  * code (app/sync/wire.c: the push body by column, the reply checks, the
- * pull pages): it enrols with a single-use code, pulls its venue's roster
- * (members, events, links, page by page), then pushes check-ins made from
- * that roster, gzip-compressed, in batches of up to 1000, one request at a
- * time, a new connection for each request (the kiosk's client opens one a
- * request). A 429 or 503 is followed as a kiosk follows it: the kiosk
- * keeps everything, waits its back-off and at least the Retry-After, and
- * sends again (sync_next_wait_ms of app/sync/client.c).
+ * pull pages): it enrols with a single-use code, then syncs in rounds as
+ * the kiosk's client does (app/sync/client.c): a round opens one connection
+ * (kept alive for the round's requests, closed at its end), pushes the
+ * queue in batches of up to 1000 check-ins (gzip level 1, one request at a
+ * time; X-Tingzi-Queue with the round's first and last push and at most
+ * once a second between), then pulls members, events and links page by
+ * page, also when a push failed. A 429 or 503 is followed as a kiosk
+ * follows it: the kiosk keeps everything, waits its back-off and at least
+ * the Retry-After, and sends again (sync_next_wait_ms). The first round
+ * after enrolment pulls the venue's roster; check-ins are made from it.
  *
  *   backlog  every kiosk arrives with B check-ins queued (a week offline)
  *            and pushes them in batches until its queue is empty
  *   steady   every kiosk makes a check-in every S seconds for D seconds
- *            (a door over an evening) and pushes each at once; a check-in
- *            made while a push is under way goes in the next one, and one
- *            made during a back-off starts a push at once (the kiosk's
- *            worker is kicked by a check-in)
- *   pull     the kiosks enrol and pull their roster: the first pull's time
+ *            (a door over an evening), and each starts a round at once (the
+ *            kiosk's worker is kicked by a check-in, also during a
+ *            back-off); one made during a round goes in that round's next
+ *            push, or starts the next round when the round is pulling
+ *   pull     the kiosks enrol and make their first round: the first pull
  *
- * All kiosks enrol, then all pull, then all push: each phase is timed on its
- * own. Every check-in id must be answered exactly once: "ok", or
+ * All kiosks enrol, then all make their first round, then all push: each
+ * phase is timed on its own. Every check-in id must be answered exactly once: "ok", or
  * "duplicate" when an earlier send of it got no answer (the hub committed,
  * the answer was lost: counted apart as a retry's duplicate). An id the hub
  * answers ok twice, or "duplicate" without an earlier unanswered send, is
@@ -97,7 +100,7 @@ static struct {
 	int batch;
 	int concurrency;
 	int spread;
-	int pull_rounds;
+	int no_pulls;
 	int check;
 	double budget_push_s, budget_p99_ms, budget_pull_s, budget_rate;
 	watched pids[MAX_PIDS];
@@ -116,7 +119,7 @@ static const char usage_text[] =
     "Usage: loadgen --hub URL --kiosks N (--codes FILE | --hub-cli PATH [--hub-db DB] --venue ID...)\n"
     "               [--mode backlog|steady|pull] [--backlog B] [--every S] [--duration D]\n"
     "               [--time-limit T] [--max-checkins C] [--batch N] [--concurrency K]\n"
-    "               [--cacert PEM] [--no-spread] [--pull-rounds] [--pid NAME=PID]...\n"
+    "               [--cacert PEM] [--no-spread] [--push-only] [--pid NAME=PID]...\n"
     "               [--pid-tree NAME=PID]... [--ids-out FILE] [--label NAME]\n"
     "               [--check [--budget-push-s S] [--budget-p99-ms MS] [--budget-pull-s S]\n"
     "                        [--budget-rate PER_S]]\n"
@@ -126,9 +129,10 @@ static const char usage_text[] =
     "enroll-code ID`, the venues taken in turn), pulls its roster, then pushes:\n"
     "  backlog  B check-ins queued on each kiosk (default 1000), in batches\n"
     "  steady   one check-in every S seconds (default 5) for D seconds (default 60),\n"
-    "           each pushed at once; --pull-rounds pulls after each push, as a\n"
-    "           kiosk's round does\n"
-    "  pull     only enrol and pull (the first pull's time)\n"
+    "           each starting a round at once\n"
+    "  pull     only enrol and make the first round (the first pull's time)\n"
+    "A round is the kiosk's: one connection, the pushes, then the pulls of members,\n"
+    "events and links (--push-only: the pushes alone).\n"
     "T bounds the whole run (default 900 s), C the check-ins made in all.\n"
     "--pid names a hub process whose CPU and peak memory are reported; --pid-tree\n"
     "a process with its children (PostgreSQL). --ids-out writes every check-in id\n"
@@ -250,7 +254,7 @@ static void parse_args(int argc, char **argv)
 		O_BATCH,
 		O_CONC,
 		O_NO_SPREAD,
-		O_PULL_ROUNDS,
+		O_PUSH_ONLY,
 		O_PID,
 		O_PID_TREE,
 		O_IDS,
@@ -278,7 +282,7 @@ static void parse_args(int argc, char **argv)
 					      {"batch", 1, 0, O_BATCH},
 					      {"concurrency", 1, 0, O_CONC},
 					      {"no-spread", 0, 0, O_NO_SPREAD},
-					      {"pull-rounds", 0, 0, O_PULL_ROUNDS},
+					      {"push-only", 0, 0, O_PUSH_ONLY},
 					      {"pid", 1, 0, O_PID},
 					      {"pid-tree", 1, 0, O_PID_TREE},
 					      {"ids-out", 1, 0, O_IDS},
@@ -325,7 +329,7 @@ static void parse_args(int argc, char **argv)
 		case O_BATCH: opt.batch = (int)long_arg("batch", optarg, 1, SYNC_BATCH); break;
 		case O_CONC: opt.concurrency = (int)long_arg("concurrency", optarg, 1, 20000); break;
 		case O_NO_SPREAD: opt.spread = 0; break;
-		case O_PULL_ROUNDS: opt.pull_rounds = 1; break;
+		case O_PUSH_ONLY: opt.no_pulls = 1; break;
 		case O_PID: pid_arg(optarg, 0); break;
 		case O_PID_TREE: pid_arg(optarg, 1); break;
 		case O_IDS: opt.ids_out = optarg; break;
@@ -474,8 +478,11 @@ static void watch_sample(int at)
 
 /* ---- kiosks ---- */
 
-enum { ST_ENROL, ST_PULL, ST_PUSH, ST_IDLE, ST_DONE, ST_FAILED };
+/* ST_SYNC: enrolled, syncing in rounds (or between them) */
+enum { ST_ENROL, ST_SYNC, ST_FAILED };
 enum { X_ENROL, X_PULL, X_PUSH };
+/* a round's stage */
+enum { R_PUSH, R_PULL };
 enum { PHASE_ENROL, PHASE_PULL, PHASE_PUSH, PHASE_END };
 
 /* A check-in's state: bit 7 answered; bits 0..6 sends so far (saturating). */
@@ -507,8 +514,16 @@ typedef struct kiosk {
 	int set;
 	int64_t cursor[STORE_SET_COUNT];
 	int64_t since;
-	int round_pull; /* steady --pull-rounds: a pull is due after the push */
+	int rounds; /* rounds finished */
 	double pull_t0, pull_ms;
+	/* the round under way */
+	int in_round;
+	int stage;
+	int round_failed;
+	int round_retry_after;
+	int pushes_this_round;
+	double queue_said;
+	CURLSH *conn; /* the round's connection, closed with it */
 	/* check-ins */
 	long total, made;
 	uint8_t *st;
@@ -683,7 +698,7 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
 static size_t gzip(const char *body, size_t n, char **out)
 {
 	z_stream z = {0};
-	if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
 		return 0;
 	size_t cap = deflateBound(&z, (uLong)n) + 32;
 	if (!(*out = malloc(cap))) {
@@ -724,7 +739,10 @@ static void start(kiosk *k, int kind, const char *url, char *body, size_t len, i
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, (long)CONNECT_TIMEOUT);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)TOTAL_TIMEOUT);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip");
-	curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L); /* the kiosk opens a connection a request */
+	if (k->in_round)
+		curl_easy_setopt(e, CURLOPT_SHARE, k->conn); /* the round's one connection */
+	else
+		curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L); /* enrolment: a connection of its own */
 	if (opt.cacert)
 		curl_easy_setopt(e, CURLOPT_CAINFO, opt.cacert);
 	if (k->src[0])
@@ -800,20 +818,44 @@ static void start_push(kiosk *k)
 	free(json);
 	if (!len)
 		die("cannot compress a push body");
-	char url[SYNC_URL_MAX + 128], queue[96];
+	char url[SYNC_URL_MAX + 128], queue[96] = "";
 	snprintf(url, sizeof url, "%s/v1/venues/%s/push", opt.hub, k->venue);
 	long left = k->made - k->answered - (long)used;
-	snprintf(queue, sizeof queue, "X-Tingzi-Queue: pending=%ld dead=0", left > 0 ? left : 0);
-	start(k, X_PUSH, url, packed, len, 1, queue);
+	/* the round's first push, its last, and at most once a second between */
+	double t = now_ms();
+	if (!k->pushes_this_round || left <= 0 || t - k->queue_said >= 1000) {
+		snprintf(queue, sizeof queue, "X-Tingzi-Queue: pending=%ld dead=0", left > 0 ? left : 0);
+		k->queue_said = t;
+	}
+	k->pushes_this_round++;
+	start(k, X_PUSH, url, packed, len, 1, queue[0] ? queue : NULL);
 }
 
 /* ---- what a reply does ---- */
 
+static void end_round(kiosk *k);
+
+/* Enrolment failed for a while: try again after the back-off. */
 static void backoff(kiosk *k)
 {
 	k->failures++;
 	double wait = (double)sync_next_wait_ms(SYNC_NETWORK, k->failures, k->retry_after, 0, unit_random());
 	k->next_at = now_ms() + wait;
+}
+
+/* A request of the round failed: a push's failure goes on to the pulls, a pull's ends the round. */
+static void round_fails(kiosk *k)
+{
+	k->round_failed = 1;
+	if (k->retry_after > k->round_retry_after)
+		k->round_retry_after = k->retry_after;
+	if (k->stage == R_PUSH && !opt.no_pulls) {
+		k->stage = R_PULL;
+		k->set = 0;
+		k->since = k->cursor[0];
+	} else {
+		k->stage = -1; /* over */
+	}
 }
 
 static void fail_kiosk(kiosk *k, const char *fmt, ...)
@@ -872,7 +914,7 @@ static void on_enrolled(kiosk *k, long status)
 	    wire_enroll_reply(k->reply.p ? k->reply.p : "", k->reply.n, &en, why, sizeof why) == 0) {
 		snprintf(k->token, sizeof k->token, "%s", en.token);
 		snprintf(k->venue, sizeof k->venue, "%s", en.venue_id);
-		k->state = ST_PULL;
+		k->state = ST_SYNC;
 		k->failures = 0;
 		return;
 	}
@@ -894,7 +936,7 @@ static void on_pulled(kiosk *k, long status)
 			stats.auth_failed++;
 			fail_kiosk(k, "pull answered %ld", status);
 		} else {
-			backoff(k);
+			round_fails(k);
 		}
 		return;
 	}
@@ -904,11 +946,10 @@ static void on_pulled(kiosk *k, long status)
 		stats.bad_replies++;
 		fprintf(stderr, "loadgen: kiosk %d: pull %s: %s\n", k->idx + 1, store_set_name((store_set)k->set),
 			why);
-		backoff(k);
+		round_fails(k);
 		return;
 	}
-	k->failures = 0;
-	if (phase == PHASE_PULL)
+	if (k->rounds == 0)
 		take_roster(k, (store_set)k->set, pg.items);
 	k->since = pg.next;
 	int more = pg.more;
@@ -920,16 +961,7 @@ static void on_pulled(kiosk *k, long status)
 		k->since = k->cursor[k->set];
 		return;
 	}
-	k->set = 0;
-	k->since = k->cursor[0];
-	if (phase == PHASE_PULL) {
-		k->pull_ms = now_ms() - k->pull_t0;
-		push_sample(&stats.pull_lat, &stats.npull, &stats.cappull, k->pull_ms);
-		k->state = ST_IDLE;
-	} else {
-		k->round_pull = 0;
-		k->state = ST_PUSH;
-	}
+	k->stage = -1; /* the round's last request */
 }
 
 static void on_pushed(kiosk *k, long status, double ms)
@@ -945,7 +977,7 @@ static void on_pushed(kiosk *k, long status, double ms)
 			stats.auth_failed++;
 			fail_kiosk(k, "push answered %ld", status);
 		} else {
-			backoff(k);
+			round_fails(k);
 		}
 		return;
 	}
@@ -960,7 +992,7 @@ static void on_pushed(kiosk *k, long status, double ms)
 		stats.bad_replies++;
 		if (stats.bad_replies <= 5)
 			fprintf(stderr, "loadgen: kiosk %d: push: %s (%zu bytes)\n", k->idx + 1, why, k->reply.n);
-		backoff(k);
+		round_fails(k);
 		return;
 	}
 	stats.pushes++;
@@ -1005,12 +1037,9 @@ static void on_pushed(kiosk *k, long status, double ms)
 		k->first_open++;
 	if (newly == 0) {
 		stats.bad_replies++;
-		backoff(k); /* an answer about none of what was sent: do not loop */
+		round_fails(k); /* an answer about none of what was sent: do not loop */
 		return;
 	}
-	k->failures = 0;
-	if (opt.pull_rounds && k->answered == k->made)
-		k->round_pull = 1;
 }
 
 static void finish(CURLMsg *m)
@@ -1036,7 +1065,10 @@ static void finish(CURLMsg *m)
 		if (stats.net_errors <= 5 || stats.net_errors % 1000 == 0)
 			fprintf(stderr, "loadgen: kiosk %d: %s (%ld network errors so far)\n", k->idx + 1,
 				curl_easy_strerror(m->data.result), stats.net_errors);
-		backoff(k);
+		if (k->kind == X_ENROL)
+			backoff(k);
+		else if (k->state != ST_FAILED)
+			round_fails(k);
 	} else {
 		count_status(status);
 		if (status == 503 && k->retry_after > 0)
@@ -1050,6 +1082,8 @@ static void finish(CURLMsg *m)
 	}
 	free(k->reply.p);
 	memset(&k->reply, 0, sizeof k->reply);
+	if (k->in_round && (k->stage < 0 || k->state == ST_FAILED))
+		end_round(k);
 }
 
 /* ---- the run ---- */
@@ -1171,13 +1205,13 @@ static int phase_over(void)
 		kiosk *k = &K[i];
 		if (k->state == ST_FAILED)
 			continue;
-		if (k->busy)
+		if (k->busy || k->in_round)
 			return 0;
 		if (phase == PHASE_ENROL && k->state == ST_ENROL)
 			return 0;
-		if (phase == PHASE_PULL && k->state == ST_PULL)
+		if (phase == PHASE_PULL && k->rounds == 0)
 			return 0;
-		if (phase == PHASE_PUSH && (k->made < k->total || k->answered < k->made || k->round_pull))
+		if (phase == PHASE_PUSH && (k->made < k->total || k->answered < k->made))
 			return 0;
 	}
 	return 1;
@@ -1195,23 +1229,21 @@ static void enter_phase(int p)
 			continue;
 		k->next_at = t;
 		k->failures = 0;
-		if (p == PHASE_PULL) {
-			k->state = ST_PULL;
+		if (p == PHASE_PULL)
 			k->pull_t0 = t;
-		}
 		if (p == PHASE_PUSH) {
 			if (k->nmembers == 0 && k->total > 0) {
 				fail_kiosk(k, "its venue has no members to check in");
 				continue;
 			}
-			k->state = ST_PUSH;
 			k->wall0 = wall, k->mono0 = mono;
 			if (opt.mode == MODE_BACKLOG) {
 				k->made = k->total;
 			} else {
 				/* the first check-in at a random moment of the first interval */
 				for (long j = 0; j < k->total; j++)
-					k->made_at[j] = t + opt.every_s * 1e3 * ((double)j + (double)(mix((uint64_t)i) % 1000) / 1000.0);
+					k->made_at[j] = t + opt.every_s * 1e3 *
+								((double)j + (double)(mix((uint64_t)i) % 1000) / 1000.0);
 			}
 		}
 	}
@@ -1238,7 +1270,7 @@ static void make_due(double t)
 			stats.made++;
 			kicked = 1;
 		}
-		if (kicked)
+		if (kicked && !k->in_round)
 			k->next_at = t; /* a check-in starts a round now, also during a back-off */
 	}
 }
@@ -1246,14 +1278,79 @@ static void make_due(double t)
 /* Kiosk k has a request to make in this phase (now or after its wait). */
 static int wants(const kiosk *k)
 {
-	if (k->busy || k->state == ST_FAILED)
+	if (k->busy || (k->state != ST_SYNC && k->state != ST_ENROL))
 		return 0;
+	if (k->in_round)
+		return 1;
 	switch (phase) {
 	case PHASE_ENROL: return k->state == ST_ENROL;
-	case PHASE_PULL: return k->state == ST_PULL;
-	case PHASE_PUSH: return k->answered < k->made || k->round_pull;
+	case PHASE_PULL: return k->state == ST_SYNC && k->rounds == 0;
+	case PHASE_PUSH: return k->state == ST_SYNC && k->answered < k->made;
 	}
 	return 0;
+}
+
+static void begin_round(kiosk *k)
+{
+	if (!(k->conn = curl_share_init()) || curl_share_setopt(k->conn, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT))
+		die("cannot keep a connection for a round (libcurl's share)");
+	k->in_round = 1;
+	k->round_failed = 0;
+	k->round_retry_after = 0;
+	k->pushes_this_round = 0;
+	k->queue_said = 0;
+	k->stage = R_PUSH;
+	if (k->rounds == 0) { /* the first round takes the roster whole, also when one was cut short */
+		k->nmembers = k->nevents = 0;
+		k->roster_size = 0;
+		memset(k->cursor, 0, sizeof k->cursor);
+	}
+	k->set = 0;
+	k->since = k->cursor[0];
+}
+
+/* The round is over: its connection closes; the next one comes after a back-off if it failed. */
+static void end_round(kiosk *k)
+{
+	curl_share_cleanup(k->conn);
+	k->conn = NULL;
+	k->in_round = 0;
+	double t = now_ms();
+	if (k->state == ST_FAILED)
+		return;
+	if (k->rounds++ == 0 && !k->round_failed) {
+		k->pull_ms = t - k->pull_t0;
+		push_sample(&stats.pull_lat, &stats.npull, &stats.cappull, k->pull_ms);
+	} else if (k->rounds == 1) {
+		k->rounds = 0; /* the first round failed: the first pull is not done */
+	}
+	if (k->round_failed) {
+		k->failures++;
+		k->next_at = t + (double)sync_next_wait_ms(SYNC_NETWORK, k->failures, k->round_retry_after, 0,
+							   unit_random());
+	} else {
+		k->failures = 0;
+		k->next_at = t; /* check-ins made while it pulled start the next round at once */
+	}
+}
+
+/* The round's next request: a push while check-ins wait (not in the first round), then the pulls. */
+static void round_step(kiosk *k)
+{
+	if (k->stage == R_PUSH && phase == PHASE_PUSH && k->answered < k->made) {
+		start_push(k);
+		return;
+	}
+	if (k->stage == R_PUSH) {
+		if (opt.no_pulls && k->rounds > 0) {
+			end_round(k);
+			return;
+		}
+		k->stage = R_PULL;
+		k->set = 0;
+		k->since = k->cursor[0];
+	}
+	start_pull(k);
 }
 
 static void schedule(double t)
@@ -1262,22 +1359,13 @@ static void schedule(double t)
 		kiosk *k = &K[i];
 		if (!wants(k) || k->next_at > t)
 			continue;
-		switch (phase) {
-		case PHASE_ENROL:
-			if (k->state == ST_ENROL)
-				start_enrol(k);
-			break;
-		case PHASE_PULL:
-			if (k->state == ST_PULL)
-				start_pull(k);
-			break;
-		case PHASE_PUSH:
-			if (k->answered < k->made)
-				start_push(k);
-			else if (k->round_pull)
-				start_pull(k);
-			break;
+		if (k->state == ST_ENROL) {
+			start_enrol(k);
+			continue;
 		}
+		if (!k->in_round)
+			begin_round(k);
+		round_step(k);
 	}
 }
 
@@ -1298,7 +1386,7 @@ static void progress(double t, long *last_answered, double *last_t)
 	} else {
 		long done = 0;
 		for (long i = 0; i < NK; i++)
-			done += phase == PHASE_ENROL ? K[i].state != ST_ENROL : K[i].state != ST_PULL;
+			done += phase == PHASE_ENROL ? K[i].state != ST_ENROL : K[i].rounds > 0;
 		fprintf(stderr, "loadgen: %5.0f s %s  %ld/%ld kiosks  in flight %d  retries %ld  errors %ld\n", el,
 			names[phase], done, NK, inflight, retries, stats.enrol_failed + stats.auth_failed + stats.bad_replies);
 	}
