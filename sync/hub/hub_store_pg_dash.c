@@ -265,7 +265,8 @@ static const char *const sql[L_BASE] = {
      * default would have read all 100 000 of to hash (R_RECOUNT 102 -> 23 ms, R_APPEND 75 -> 25 ms) */
     [R_LOCK_VENUE] = "SELECT pg_advisory_xact_lock_shared(" STR(DASH_KEY) ", 0),"
 		     " pg_advisory_xact_lock(" STR(DASH_VENUE_KEY) ", hashtext(@id::text)),"
-		     " set_config('random_page_cost', '1.1', true)",
+		     " set_config('random_page_cost', '1.1', true), set_config('jit', 'off', true),"
+		     " set_config('plan_cache_mode', 'force_custom_plan', true)",
     /*
      * What this snapshot sees queued for the venue, taken: the new check-ins that count (dash_n), the
      * members to count again (dash_m: marked, of a marked check-in, every one of a venue marked
@@ -287,8 +288,8 @@ static const char *const sql[L_BASE] = {
 	       " x AS (SELECT c.member_rid, c.day, c.event_uid FROM d JOIN checkins c ON c.rid = d.key"
 	       " WHERE d.kind = 'c'),"
 	       " whole AS (SELECT 1 FROM d WHERE kind = 'v'),"
-	       " n AS (INSERT INTO dash_n(rid, member_rid, dn, mi, ms, qr, ev) SELECT rid, member_rid, dn, " MONTH("dn", "day")
-	       ", corrected_ms, CASE WHEN flags & 2 <> 0 THEN 1 ELSE 0 END, event_uid"
+	       " n AS (INSERT INTO dash_n(rid, member_rid, dn, mi, ms, qr, ev) SELECT rid, member_rid, dn,"
+	       " " MONTH("dn", "day") ", corrected_ms, CASE WHEN flags & 2 <> 0 THEN 1 ELSE 0 END, event_uid"
 	       " FROM (SELECT c.*, dash_dn(c.day) AS dn FROM c WHERE counted AND member_rid IS NOT NULL OFFSET 0) c),"
 	       " m AS (INSERT INTO dash_m(rid) SELECT member_rid FROM x WHERE member_rid IS NOT NULL"
 	       " UNION SELECT key FROM d WHERE kind = 'm'"
@@ -305,7 +306,8 @@ static const char *const sql[L_BASE] = {
     [R_RECOUNT] = "INSERT INTO dash_m(rid) SELECT n.member_rid FROM dash_n n"
 		  " JOIN members m ON m.rid = n.member_rid LEFT JOIN member_stats ms ON ms.member_rid = n.member_rid"
 		  " GROUP BY n.member_rid, m.deleted, m.merged_into, ms.member_rid, ms.last_ms, ms.last_rid, ms.last_dn"
-		  " HAVING ms.member_rid IS NULL OR m.deleted <> 0 OR m.merged_into IS NOT NULL OR bool_or(n.dn IS NULL)"
+		  " HAVING ms.member_rid IS NULL OR m.deleted <> 0 OR m.merged_into IS NOT NULL"
+		  " OR bool_or(n.dn IS NULL)"
 		  " OR bool_or((n.ms, n.rid) <= (ms.last_ms, ms.last_rid) OR n.dn < ms.last_dn)"
 		  " ON CONFLICT DO NOTHING",
     /* the others' new visits, in time order, added to their summary */
@@ -351,10 +353,12 @@ static const char *const sql[L_BASE] = {
     [R_MARK_MOVED] = "WITH f AS (SELECT d.had, d.old_first, d.old_qr, d.old_event, ms.member_rid AS now,"
 		     " ms.first_dn, ms.first_qr, ms.first_event FROM dash_m d"
 		     " LEFT JOIN member_stats ms ON ms.member_rid = d.rid),"
-		     " e AS (INSERT INTO dash_e(uid) SELECT u FROM f, LATERAL (VALUES (f.old_event), (f.first_event)) v(u)"
+		     " e AS (INSERT INTO dash_e(uid) SELECT u FROM f,"
+		     " LATERAL (VALUES (f.old_event), (f.first_event)) v(u)"
 		     " WHERE u IS NOT NULL AND f.old_event IS DISTINCT FROM f.first_event ON CONFLICT DO NOTHING)"
 		     " INSERT INTO dash_d(dn) SELECT x FROM f, LATERAL (VALUES"
-		     " (CASE WHEN f.now IS NOT NULL AND (f.had = 0 OR f.old_first <> f.first_dn OR f.old_qr <> f.first_qr)"
+		     " (CASE WHEN f.now IS NOT NULL"
+		     " AND (f.had = 0 OR f.old_first <> f.first_dn OR f.old_qr <> f.first_qr)"
 		     " THEN f.first_dn END),"
 		     " (CASE WHEN f.had = 1 AND (f.now IS NULL OR f.old_first <> f.first_dn OR f.old_qr <> f.first_qr)"
 		     " THEN f.old_first END)) v(x) WHERE x IS NOT NULL ON CONFLICT DO NOTHING",
@@ -443,7 +447,8 @@ static const char *const sql[L_BASE] = {
 		     " FROM day_stats WHERE " VEN("venue_id") " AND dn BETWEEN @lo::int AND @hi::int GROUP BY dn"
 		     " UNION ALL SELECT 1, 0, count(*), 0 FROM member_stats WHERE " VEN("venue_id")
 		     " AND first_dn BETWEEN @lo::int AND @hi::int"
-		     " UNION ALL SELECT 2, 0, (SELECT count(*) FROM member_stats ms WHERE " VEN("ms.venue_id") " AND " CAME_IN ")"
+		     " UNION ALL SELECT 2, 0, (SELECT count(*) FROM member_stats ms WHERE " VEN("ms.venue_id")
+		     " AND " CAME_IN ")"
 		     " + (SELECT count(*) FROM member_stats ms WHERE " VEN("ms.venue_id") " AND " CAME_AFTER
 		     " AND (ms.first_dn >= @lo::int OR " DAYS_IN ")), 0"
 		     " UNION ALL SELECT 3, monday, sum(members)::bigint, 0 FROM week_stats WHERE " VEN("venue_id")
@@ -475,7 +480,8 @@ static const char *const sql[L_BASE] = {
 		" GROUP BY tier"
 		" UNION ALL SELECT 1, '', count(*) FROM members m WHERE " VEN("m.venue_id") " AND " CURRENT
 		" AND expires <> '' AND expires >= @his::text AND expires < @after::text"
-		" UNION ALL SELECT 2, '', (SELECT count(*) FROM member_stats ms WHERE " VEN("ms.venue_id") " AND " EXPIRED_IN ")"
+		" UNION ALL SELECT 2, '', (SELECT count(*) FROM member_stats ms WHERE " VEN("ms.venue_id")
+		" AND " EXPIRED_IN ")"
 		" + (SELECT count(*) FROM member_stats ms WHERE " VEN("ms.venue_id") " AND " EXPIRED_AFTER ")"
 		" ORDER BY k, n DESC, tier",
     [V_REDIRECTS] = "SELECT slug, day, redirects, missed, with_ref FROM live_days"
@@ -530,7 +536,8 @@ static const struct {
 				  " AND (@n::int = 0 OR ms.months @> @mn::int)"},
     [HUB_DL_REGULARS] = {.cols = MS_COLS,
 			 .from = MS " AND ms.visits >= 3 AND " CAME_IN " UNION ALL SELECT " MS_COLS MS
-				    " AND ms.visits >= 3 AND " CAME_AFTER " AND (ms.first_dn >= @lo::int OR " DAYS_IN ")"},
+				    " AND ms.visits >= 3 AND " CAME_AFTER
+				    " AND (ms.first_dn >= @lo::int OR " DAYS_IN ")"},
     [HUB_DL_DRIFTING] = {.cols = "ms.member_rid AS rid, ms.name AS name, ms.last_dn AS last",
 			 .from = MS " AND ms.visits >= 3 AND ms.last_dn < @hi::int - @n::int",
 			 .by_last = 1},
@@ -737,12 +744,7 @@ typedef struct dstate {
 	int ready; /* the refresh's temporary tables exist on this connection */
 } dstate;
 
-/*
- * What the part needs of a connection, at its first use there (outside a
- * transaction, so that it stays): the refresh's temporary tables, and no
- * JIT compilation, which takes longer than any of these queries (a
- * cohorts query over 77 000 members: 150 ms, and 750 ms with JIT).
- */
+/* The refresh's temporary tables, at its first use of a connection (outside a transaction, so that they stay). */
 static hub_err ready(pg *s)
 {
 	if (!s->dash && !(s->dash = calloc(1, sizeof(dstate))))
@@ -750,12 +752,13 @@ static hub_err ready(pg *s)
 	dstate *d = s->dash;
 	if (d->ready)
 		return HUB_OK;
-	hub_err e = hpg_exec(s, "SET jit = off; SET client_min_messages = warning;"
-				"CREATE TEMP TABLE IF NOT EXISTS dash_n(rid bigint NOT NULL, member_rid bigint NOT NULL,"
-				" dn integer, mi integer, ms bigint NOT NULL, qr integer NOT NULL, ev ctext)"
+	hub_err e = hpg_exec(s, "SET client_min_messages = warning;"
+				"CREATE TEMP TABLE IF NOT EXISTS dash_n(rid bigint NOT NULL,"
+				" member_rid bigint NOT NULL, dn integer, mi integer, ms bigint NOT NULL,"
+				" qr integer NOT NULL, ev ctext) ON COMMIT DELETE ROWS;"
+				"CREATE TEMP TABLE IF NOT EXISTS dash_m(rid bigint PRIMARY KEY,"
+				" had integer NOT NULL DEFAULT 0, old_first integer, old_qr integer, old_event ctext)"
 				" ON COMMIT DELETE ROWS;"
-				"CREATE TEMP TABLE IF NOT EXISTS dash_m(rid bigint PRIMARY KEY, had integer NOT NULL DEFAULT 0,"
-				" old_first integer, old_qr integer, old_event ctext) ON COMMIT DELETE ROWS;"
 				"CREATE TEMP TABLE IF NOT EXISTS dash_d(dn integer PRIMARY KEY) ON COMMIT DELETE ROWS;"
 				"CREATE TEMP TABLE IF NOT EXISTS dash_e(uid ctext PRIMARY KEY) ON COMMIT DELETE ROWS;"
 				"RESET client_min_messages");
@@ -936,6 +939,25 @@ hub_err hpg_dash_refresh(hub_store *b, const char *venue)
 	return e;
 }
 
+/* ---- reads ---- */
+
+/*
+ * How every question is asked: in a read-only transaction of its own whose
+ * statements are planned for their values each time (a prepared statement
+ * is otherwise planned once for any values after its fifth run: the funnel
+ * of 90 days took 21 ms that way instead of 6) and without JIT compilation,
+ * which takes longer than any of these queries (cohorts over 77 000 members:
+ * 150 ms, and 750 ms with JIT). The refresh sets the same for its own.
+ */
+#define READ_BEGIN "BEGIN READ ONLY; SET LOCAL jit = off; SET LOCAL plan_cache_mode = force_custom_plan"
+
+static hub_err read_begin(pg *s)
+{
+	hub_err e = hpg_exec(s, READ_BEGIN);
+	s->in_tx = 1; /* a failed SET leaves the transaction open, aborted: rolled back */
+	return e == HUB_OK ? HUB_OK : hpg_rollback(s, e);
+}
+
 /* ---- periods ---- */
 
 typedef struct per {
@@ -955,9 +977,7 @@ static void period_free(per *p)
 static hub_err period(pg *s, const hub_period *hp, per *out)
 {
 	memset(out, 0, sizeof *out);
-	hub_err e = ready(s);
-	if (e != HUB_OK)
-		return e;
+	hub_err e;
 	if (!hp || dn_parse(hp->from, &out->from) != 0 || dn_parse(hp->to, &out->to) != 0 || out->from > out->to)
 		return hpg_refuse(s, HUB_INVALID, "a period runs from a day to a later one (YYYY-MM-DD)");
 	if (out->to - out->from > 366 * 50)
@@ -992,9 +1012,8 @@ static hub_err period(pg *s, const hub_period *hp, per *out)
 
 /* ---- attendance ---- */
 
-hub_err hpg_dash_attendance(hub_store *b, const hub_period *hp, hub_dash_attendance *out)
+static hub_err hpg_dash_attendance_in(pg *s, const hub_period *hp, hub_dash_attendance *out)
 {
-	pg *s = (pg *)b;
 	memset(out, 0, sizeof *out);
 	per p;
 	hub_err e = period(s, hp, &p);
@@ -1062,12 +1081,18 @@ hub_err hpg_dash_attendance(hub_store *b, const hub_period *hp, hub_dash_attenda
 	return HUB_OK;
 }
 
-/* ---- events ---- */
-
-hub_err hpg_dash_events(hub_store *b, const hub_period *hp, int (*fn)(const hub_dash_event *e, void *ctx),
-			void *ctx)
+hub_err hpg_dash_attendance(hub_store *b, const hub_period *hp, hub_dash_attendance *out)
 {
 	pg *s = (pg *)b;
+	hub_err e = read_begin(s);
+	return e == HUB_OK ? hpg_end(s, hpg_dash_attendance_in(s, hp, out)) : e;
+}
+
+/* ---- events ---- */
+
+static hub_err hpg_dash_events_in(pg *s, const hub_period *hp, int (*fn)(const hub_dash_event *e, void *ctx),
+				  void *ctx)
+{
 	per p;
 	hub_err e = period(s, hp, &p);
 	if (e != HUB_OK)
@@ -1102,11 +1127,18 @@ hub_err hpg_dash_events(hub_store *b, const hub_period *hp, int (*fn)(const hub_
 	return r ? HUB_OK : e;
 }
 
-/* ---- funnel, cohorts, groups ---- */
-
-hub_err hpg_dash_funnel(hub_store *b, const hub_period *hp, hub_dash_funnel *out)
+hub_err hpg_dash_events(hub_store *b, const hub_period *hp, int (*fn)(const hub_dash_event *e, void *ctx),
+			void *ctx)
 {
 	pg *s = (pg *)b;
+	hub_err e = read_begin(s);
+	return e == HUB_OK ? hpg_end(s, hpg_dash_events_in(s, hp, fn, ctx)) : e;
+}
+
+/* ---- funnel, cohorts, groups ---- */
+
+static hub_err hpg_dash_funnel_in(pg *s, const hub_period *hp, hub_dash_funnel *out)
+{
 	memset(out, 0, sizeof *out);
 	out->median_days_1_2 = out->median_days_2_3 = -1;
 	per p;
@@ -1131,9 +1163,15 @@ hub_err hpg_dash_funnel(hub_store *b, const hub_period *hp, hub_dash_funnel *out
 	return HUB_OK;
 }
 
-hub_err hpg_dash_cohorts(hub_store *b, const hub_period *hp, hub_dash_cohorts *out)
+hub_err hpg_dash_funnel(hub_store *b, const hub_period *hp, hub_dash_funnel *out)
 {
 	pg *s = (pg *)b;
+	hub_err e = read_begin(s);
+	return e == HUB_OK ? hpg_end(s, hpg_dash_funnel_in(s, hp, out)) : e;
+}
+
+static hub_err hpg_dash_cohorts_in(pg *s, const hub_period *hp, hub_dash_cohorts *out)
+{
 	memset(out, 0, sizeof *out);
 	per p;
 	hub_err e = period(s, hp, &p);
@@ -1187,9 +1225,15 @@ hub_err hpg_dash_cohorts(hub_store *b, const hub_period *hp, hub_dash_cohorts *o
 	return HUB_OK;
 }
 
-hub_err hpg_dash_groups(hub_store *b, const hub_period *hp, hub_dash_groups *out)
+hub_err hpg_dash_cohorts(hub_store *b, const hub_period *hp, hub_dash_cohorts *out)
 {
 	pg *s = (pg *)b;
+	hub_err e = read_begin(s);
+	return e == HUB_OK ? hpg_end(s, hpg_dash_cohorts_in(s, hp, out)) : e;
+}
+
+static hub_err hpg_dash_groups_in(pg *s, const hub_period *hp, hub_dash_groups *out)
+{
 	memset(out, 0, sizeof *out);
 	per p;
 	hub_err e = period(s, hp, &p);
@@ -1207,12 +1251,18 @@ hub_err hpg_dash_groups(hub_store *b, const hub_period *hp, hub_dash_groups *out
 	return HUB_OK;
 }
 
-/* ---- the members behind a number ---- */
-
-hub_err hpg_dash_members(hub_store *b, const hub_period *hp, hub_dash_list list, const char *arg, int64_t n,
-			 int limit, int64_t *total, int (*fn)(const hub_dash_member *m, void *ctx), void *ctx)
+hub_err hpg_dash_groups(hub_store *b, const hub_period *hp, hub_dash_groups *out)
 {
 	pg *s = (pg *)b;
+	hub_err e = read_begin(s);
+	return e == HUB_OK ? hpg_end(s, hpg_dash_groups_in(s, hp, out)) : e;
+}
+
+/* ---- the members behind a number ---- */
+
+static hub_err hpg_dash_members_in(pg *s, const hub_period *hp, hub_dash_list list, const char *arg, int64_t n,
+				   int limit, int64_t *total, int (*fn)(const hub_dash_member *m, void *ctx), void *ctx)
+{
 	if (total)
 		*total = 0;
 	if ((int)list < 0 || (int)list >= NLISTS)
@@ -1307,12 +1357,19 @@ hub_err hpg_dash_members(hub_store *b, const hub_period *hp, hub_dash_list list,
 	return HUB_OK;
 }
 
-/* ---- referrals ---- */
-
-hub_err hpg_dash_referrers(hub_store *b, const hub_period *hp, int limit,
-			   int (*fn)(const hub_dash_referrer *r, void *ctx), void *ctx)
+hub_err hpg_dash_members(hub_store *b, const hub_period *hp, hub_dash_list list, const char *arg, int64_t n,
+			 int limit, int64_t *total, int (*fn)(const hub_dash_member *m, void *ctx), void *ctx)
 {
 	pg *s = (pg *)b;
+	hub_err e = read_begin(s);
+	return e == HUB_OK ? hpg_end(s, hpg_dash_members_in(s, hp, list, arg, n, limit, total, fn, ctx)) : e;
+}
+
+/* ---- referrals ---- */
+
+static hub_err hpg_dash_referrers_in(pg *s, const hub_period *hp, int limit,
+				     int (*fn)(const hub_dash_referrer *r, void *ctx), void *ctx)
+{
 	per p;
 	hub_err e = period(s, hp, &p);
 	if (e != HUB_OK)
@@ -1340,14 +1397,21 @@ hub_err hpg_dash_referrers(hub_store *b, const hub_period *hp, int limit,
 	return HUB_OK;
 }
 
-hub_err hpg_dash_referral_tree(hub_store *b, const char *member_uid, int max_depth,
-			       int (*fn)(const hub_dash_referral *r, void *ctx), void *ctx)
+hub_err hpg_dash_referrers(hub_store *b, const hub_period *hp, int limit,
+			   int (*fn)(const hub_dash_referrer *r, void *ctx), void *ctx)
 {
 	pg *s = (pg *)b;
+	hub_err e = read_begin(s);
+	return e == HUB_OK ? hpg_end(s, hpg_dash_referrers_in(s, hp, limit, fn, ctx)) : e;
+}
+
+static hub_err hpg_dash_referral_tree_in(pg *s, const char *member_uid, int max_depth,
+					 int (*fn)(const hub_dash_referral *r, void *ctx), void *ctx)
+{
 	prm p = {0};
 	p_txt(&p, "id", member_uid);
-	hub_err e = ready(s);
-	PGresult *r = e == HUB_OK ? rq(s, R_ROOT, &p, &e) : NULL;
+	hub_err e;
+	PGresult *r = rq(s, R_ROOT, &p, &e);
 	if (!r)
 		return e;
 	int found = PQntuples(r) > 0;
@@ -1376,14 +1440,21 @@ hub_err hpg_dash_referral_tree(hub_store *b, const char *member_uid, int max_dep
 	return HUB_OK;
 }
 
-hub_err hpg_referral_of(hub_store *b, const char *member_uid, int (*fn)(const hub_dash_referral *r, void *ctx),
-			void *ctx)
+hub_err hpg_dash_referral_tree(hub_store *b, const char *member_uid, int max_depth,
+			       int (*fn)(const hub_dash_referral *r, void *ctx), void *ctx)
 {
 	pg *s = (pg *)b;
+	hub_err e = read_begin(s);
+	return e == HUB_OK ? hpg_end(s, hpg_dash_referral_tree_in(s, member_uid, max_depth, fn, ctx)) : e;
+}
+
+static hub_err hpg_referral_of_in(pg *s, const char *member_uid, int (*fn)(const hub_dash_referral *r, void *ctx),
+				  void *ctx)
+{
 	prm p = {0};
 	p_txt(&p, "id", member_uid);
-	hub_err e = ready(s);
-	PGresult *r = e == HUB_OK ? rq(s, R_BROUGHT_BY, &p, &e) : NULL;
+	hub_err e;
+	PGresult *r = rq(s, R_BROUGHT_BY, &p, &e);
 	if (!r)
 		return e;
 	if (PQntuples(r) > 0) {
@@ -1397,6 +1468,14 @@ hub_err hpg_referral_of(hub_store *b, const char *member_uid, int (*fn)(const hu
 	}
 	PQclear(r);
 	return HUB_OK;
+}
+
+hub_err hpg_referral_of(hub_store *b, const char *member_uid, int (*fn)(const hub_dash_referral *r, void *ctx),
+			void *ctx)
+{
+	pg *s = (pg *)b;
+	hub_err e = read_begin(s);
+	return e == HUB_OK ? hpg_end(s, hpg_referral_of_in(s, member_uid, fn, ctx)) : e;
 }
 
 /* The referral's checks and row, inside its transaction. */
@@ -1461,9 +1540,7 @@ hub_err hpg_referral_add(hub_store *b, const char *member_uid, const char *refer
 		return hpg_refuse(s, HUB_INVALID, "a referral is by \"visit\", \"signup\" or \"console\"");
 	if (!member_uid || !referrer_uid)
 		return hpg_refuse(s, HUB_INVALID, "a referral names a member and who brought them");
-	hub_err e = ready(s);
-	if (e == HUB_OK)
-		e = hpg_begin(s);
+	hub_err e = hpg_begin(s);
 	if (e != HUB_OK)
 		return e;
 	return hpg_end(s, referral_in_tx(s, member_uid, referrer_uid, via, at_ms));
@@ -1471,10 +1548,9 @@ hub_err hpg_referral_add(hub_store *b, const char *member_uid, const char *refer
 
 /* ---- live codes ---- */
 
-hub_err hpg_dash_redirects(hub_store *b, const hub_period *hp, int (*fn)(const hub_dash_redirects *r, void *ctx),
-			   void *ctx)
+static hub_err hpg_dash_redirects_in(pg *s, const hub_period *hp, int (*fn)(const hub_dash_redirects *r, void *ctx),
+				     void *ctx)
 {
-	pg *s = (pg *)b;
 	per p;
 	hub_err e = period(s, hp, &p);
 	if (e != HUB_OK)
@@ -1496,6 +1572,14 @@ hub_err hpg_dash_redirects(hub_store *b, const hub_period *hp, int (*fn)(const h
 	}
 	PQclear(r);
 	return HUB_OK;
+}
+
+hub_err hpg_dash_redirects(hub_store *b, const hub_period *hp, int (*fn)(const hub_dash_redirects *r, void *ctx),
+			   void *ctx)
+{
+	pg *s = (pg *)b;
+	hub_err e = read_begin(s);
+	return e == HUB_OK ? hpg_end(s, hpg_dash_redirects_in(s, hp, fn, ctx)) : e;
 }
 
 /* A link as dash_links weighs it. */
@@ -1555,10 +1639,9 @@ static int links_of_slug(const lk *v, size_t n, const per *p, hub_day_cache *dc,
 	return 0;
 }
 
-hub_err hpg_dash_links(hub_store *b, const hub_period *hp, int (*fn)(const hub_dash_link *l, void *ctx),
-		       void *ctx)
+static hub_err hpg_dash_links_in(pg *s, const hub_period *hp, int (*fn)(const hub_dash_link *l, void *ctx),
+				 void *ctx)
 {
-	pg *s = (pg *)b;
 	per p;
 	hub_err e = period(s, hp, &p);
 	if (e != HUB_OK)
@@ -1599,12 +1682,19 @@ hub_err hpg_dash_links(hub_store *b, const hub_period *hp, int (*fn)(const hub_d
 	return HUB_OK;
 }
 
-/* ---- tiers ---- */
-
-hub_err hpg_dash_tiers(hub_store *b, const hub_period *hp, int (*fn)(const hub_dash_tier *t, void *ctx), void *ctx,
-		       hub_dash_tiers *out)
+hub_err hpg_dash_links(hub_store *b, const hub_period *hp, int (*fn)(const hub_dash_link *l, void *ctx),
+		       void *ctx)
 {
 	pg *s = (pg *)b;
+	hub_err e = read_begin(s);
+	return e == HUB_OK ? hpg_end(s, hpg_dash_links_in(s, hp, fn, ctx)) : e;
+}
+
+/* ---- tiers ---- */
+
+static hub_err hpg_dash_tiers_in(pg *s, const hub_period *hp, int (*fn)(const hub_dash_tier *t, void *ctx), void *ctx,
+				 hub_dash_tiers *out)
+{
 	memset(out, 0, sizeof *out);
 	per p;
 	hub_err e = period(s, hp, &p);
@@ -1632,4 +1722,12 @@ hub_err hpg_dash_tiers(hub_store *b, const hub_period *hp, int (*fn)(const hub_d
 	}
 	PQclear(r);
 	return HUB_OK;
+}
+
+hub_err hpg_dash_tiers(hub_store *b, const hub_period *hp, int (*fn)(const hub_dash_tier *t, void *ctx), void *ctx,
+		       hub_dash_tiers *out)
+{
+	pg *s = (pg *)b;
+	hub_err e = read_begin(s);
+	return e == HUB_OK ? hpg_end(s, hpg_dash_tiers_in(s, hp, fn, ctx, out)) : e;
 }
