@@ -466,13 +466,15 @@ static const char *const sql[L_BASE] = {
 		 " percentile_cont(0.5) WITHIN GROUP (ORDER BY second_dn - first_dn),"
 		 " percentile_cont(0.5) WITHIN GROUP (ORDER BY third_dn - second_dn)"
 		 " FROM member_stats WHERE " VEN("venue_id") " AND first_dn BETWEEN @lo::int AND @hi::int",
-    /* @b: the first day of each month the period touches and of the month after (ncohorts + 1), @m0
-     * the first one's month; per cohort c and months on k, how many (k 0: the cohort) */
-    [V_COHORTS] = "SELECT x.c, k, count(*) FROM (SELECT width_bucket(first_dn, @b::int[]) - 1 AS c, months"
+    /* @b: the first day of each month the period touches and of the month after (@nc + 1), @m0 the
+     * first one's month. How many members of each cohort c came in which of the period's months: one
+     * row per pattern (most members share one: came once, came every month), spread over its months in
+     * C (12 months of 77 000 first-timers: 2 226 rows in 71 ms, where a row per member and month took
+     * 257) */
+    [V_COHORTS] = "SELECT width_bucket(first_dn, @b::int[]) - 1,"
+		  " months * int4multirange(int4range(@m0::int, @m0::int + @nc::int)), count(*)"
 		  " FROM member_stats WHERE " VEN("venue_id") " AND first_dn >= (@b::int[])[1]"
-		  " AND first_dn < (@b::int[])[@nc::int + 1]) x"
-		  " CROSS JOIN LATERAL generate_series(0, @nc::int - 1 - x.c) k"
-		  " WHERE k = 0 OR x.months @> (@m0::int + x.c + k) GROUP BY x.c, k",
+		  " AND first_dn < (@b::int[])[@nc::int + 1] GROUP BY 1, 2",
     [V_FIRSTS] = "SELECT count(*), coalesce(sum(first_qr), 0) FROM member_stats WHERE " VEN("venue_id")
 		 " AND first_dn BETWEEN @lo::int AND @hi::int",
     /* k 0: each tier; 1: memberships ending by @after (text); 2: ended and still coming */
@@ -1213,13 +1215,21 @@ static hub_err hpg_dash_cohorts_in(pg *s, const hub_period *hp, hub_dash_cohorts
 		return e;
 	}
 	for (int i = 0; i < PQntuples(r); i++) {
-		int64_t c = hpg_int(r, i, 0), k = hpg_int(r, i, 1), n = hpg_int(r, i, 2);
-		if (c < 0 || (size_t)c >= nc || k < 0 || (size_t)(c + k) >= nc)
+		int64_t c = hpg_int(r, i, 0), n = hpg_int(r, i, 2);
+		if (c < 0 || (size_t)c >= nc)
 			continue;
-		if (k == 0)
-			out->size[c] = n;
-		else
-			out->seen[(size_t)c * mo + (size_t)k - 1] = n;
+		out->size[c] += n;
+		/* the months as text: "{[a,b),[c,d)}" (integer ranges are written [lower,upper)) */
+		for (const char *t = hpg_txt(r, i, 1); (t = strchr(t, '[')) != NULL;) {
+			char *end;
+			int64_t a = strtoll(t + 1, &end, 10), z = *end == ',' ? strtoll(end + 1, &end, 10) : a;
+			t = end;
+			for (int64_t m = a; m < z; m++) {
+				int64_t k = m - (mi0 + c);
+				if (k >= 1 && (size_t)(c + k) < nc)
+					out->seen[(size_t)c * mo + (size_t)k - 1] += n;
+			}
+		}
 	}
 	PQclear(r);
 	return HUB_OK;
