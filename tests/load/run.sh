@@ -185,6 +185,36 @@ print("BENCH %s_push_haproxy_p99_ms %d ms (statuses %s)" % (sys.argv[1], p(0.99)
 ' "$1"
 }
 
+# node_pushes LABEL: the pushes the nodes logged since node_marks (their own time: the request's
+# headers read to the answer sent, the wait for a database connection included) and the time
+# storing took.
+node_marks() {
+	local i
+	NODE_FROM=()
+	for i in "${!NODE_PID[@]}"; do
+		NODE_FROM[$i]=$(($(wc -l <"$WORK/node$i.log") + 1))
+	done
+}
+
+node_pushes() {
+	local i
+	for i in "${!NODE_FROM[@]}"; do
+		tail -n +"${NODE_FROM[$i]}" "$WORK/node$i.log"
+	done | python3 -c '
+import re, sys
+req, stored = [], []
+for line in sys.stdin:
+    m = re.match(r"hub: POST /v1/venues/\w+/push 200 ([0-9.]+) ms .*stored in ([0-9.]+) ms", line)
+    if m:
+        req.append(float(m.group(1)))
+        stored.append(float(m.group(2)))
+p = lambda v, q: sorted(v)[int(q * (len(v) - 1))] if v else 0
+print("BENCH %s_push_node_p50_ms %.1f ms (the nodes: headers read to answer sent, the wait for a database"
+      " connection included; %d pushes; storing alone p50 %.1f ms)" % (sys.argv[1], p(req, 0.5), len(req), p(stored, 0.5)))
+print("BENCH %s_push_node_p99_ms %.1f ms (storing alone p99 %.1f ms)" % (sys.argv[1], p(req, 0.99), p(stored, 0.99)))
+' "$1"
+}
+
 # load MODE LABEL [LOADGEN FLAGS]
 load() {
 	local mode=$1 label=$2 before rc=0 from
@@ -192,6 +222,7 @@ load() {
 	codes "$kiosks" "$WORK/codes"
 	before=$(sql "$WHERE" "SELECT count(*) FROM checkins")
 	from=$(($(wc -l <"$WORK/haproxy.log") + 1))
+	node_marks
 	watch_flags
 	echo "run: $label: $kiosks kiosks, $mode" >&2
 	"$LOADGEN" --hub "$HUB_URL" --cacert "$WORK/tls/cert.pem" --codes "$WORK/codes" --kiosks "$kiosks" \
@@ -200,6 +231,7 @@ load() {
 	grep '^BUDGET .* over' "$WORK/bench.out" >/dev/null && over=$((over + 1))
 	keep_log "$WORK/loadgen.err" "$label.loadgen.err"
 	haproxy_pushes "$label" "$from"
+	node_pushes "$label"
 	grep -v '^loadgen: *[0-9]* s ' "$WORK/loadgen.err" | tail -n 5 >&2 || true
 	verify "$label" "$before" "$WORK/ids"
 	# a failure other than a budget (an error, a double, a check-in not answered) fails at once
