@@ -54,15 +54,14 @@
  * venue whole ('v'), under a lock every venue's refresh shares; a venue
  * marked whole has every member, day and event counted again.
  *
- * Which table and index serves which section (tests/bench/bench_dash.c's
- * community, 100 000 members and 1 000 000 check-ins: see the figures in
- * the README):
+ * Which table and index serves which section (measured on
+ * tests/bench/bench_dash.c's community copied into PostgreSQL: 100 000
+ * members, 2 000 000 check-ins over two years):
  *   attendance   day_stats (venue, dn) for totals and week bars, week_stats
  *                for whole weeks' members, checkins_day for the members of
- *                a period's cut first and last week; member_stats_last
- *                (venue, last_dn) for who came (days && the period) and
- *                member_stats_first (venue, first_dn) for first-timers. One
- *                statement: one snapshot.
+ *                a period's cut first and last week; member_stats_last for
+ *                who came (below) and member_stats_first for first-timers.
+ *                One statement: one snapshot.
  *   events       events_start and event_stats.
  *   funnel,      member_stats_first (venue, first_dn, and the 2nd, 3rd and
  *   groups,      10th day, QR flag, visits, name, row, months): counts and
@@ -91,11 +90,11 @@
  * order they first appear and passes only those, as PostgreSQL prepares a
  * statement from the parameters it uses.
  *
- * Locks (pg_advisory_xact_lock, two keys): DASH_KEY with 0, shared by every
- * venue's refresh and taken alone to make the summaries anew; DASH_VENUE_KEY
- * with hashtext(venue) per venue's refresh; REF_KEY with hashtext(venue)
- * around a venue's referral changes, so that two concurrent referrals
- * cannot close a loop.
+ * Locks (pg_advisory_xact_lock, the two-key form): DASH_KEY with 0, shared
+ * by every venue's refresh and taken alone to make the summaries anew;
+ * DASH_VENUE_KEY with hashtext(venue) per venue's refresh; REF_KEY with
+ * hashtext(venue) around a venue's referral changes, so that two concurrent
+ * referrals cannot close a loop.
  */
 #include "sync/hub/hub_store_pg_impl.h"
 
