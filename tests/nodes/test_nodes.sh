@@ -3,10 +3,11 @@
 # (packaging/haproxy.cfg, TLS on loopback): what a network of venues relies on when any node may
 # answer any request.
 #
-#   1. one kiosk's pushes spread over both nodes stay exactly once: a real kiosk syncs through a
-#      fault proxy that loses answers (its retries reach the other node); and one push body sent
-#      to both nodes at the same moment, again and again, is stored once and answered "ok" by
-#      one node and "duplicate" by the other
+#   1. one kiosk's pushes spread over both nodes stay exactly once: a real kiosk syncs through
+#      haproxy behind a fault proxy that loses answers; a push stored by node 1 whose answer was
+#      lost, sent again to node 2, is answered "duplicate" there; and one push body sent to both
+#      nodes at the same moment, again and again, is stored once and answered "ok" by one node
+#      and "duplicate" by the other
 #   2. a node killed -9 in the middle of a load run (loadgen: 100 kiosks of 10 venues, 1000
 #      check-ins queued on each): the kiosks retry, nothing is lost and nothing doubled (the
 #      hub's rows against the ids the kiosks made)
@@ -157,6 +158,39 @@ dups=$((dups1 + dups2))
 echo "   6000 check-ins, $lost answers lost; pushes answered on node 1: $pushes1, node 2: $pushes2;" \
 	"check-ins answered duplicate on node 1: $dups1, node 2: $dups2" >&2
 [ "$dups" -gt 0 ] || fail "no push was answered duplicate: no push's answer was lost"
+
+# a push node 1 stored and whose answer was lost, sent again to node 2
+K3=$WORK/k3.db
+kiosk "$K3" enroll "$HUB_URL" "$(hub devices enroll-code "$VENUE" 2>/dev/null)" >/dev/null
+sync_until_clean "$K3"
+DEV3=$(sqlite3 "$K3" "SELECT value FROM settings WHERE key = 'device_id'")
+seq -f 'M%05g' 1 1500 >"$WORK/codes3"
+kiosk "$K3" checkin --code-file "$WORK/codes3" >/dev/null
+PROXY_PORT=$(free_port)
+python3 "$LOAD_ROOT/tests/fault_proxy.py" "$PROXY_PORT" "${NODE_PORT[1]}" --faults lost --rate 1 --seed 1 \
+	--stats "$WORK/proxy3-stats.json" >"$WORK/proxy3.log" 2>&1 &
+PROXY_PID=$!
+for _ in $(seq 100); do
+	grep -q listening "$WORK/proxy3.log" 2>/dev/null && break
+	sleep 0.05
+done
+sqlite3 "$K3" "UPDATE settings SET value = 'http://127.0.0.1:$PROXY_PORT' WHERE key = 'hub_url'"
+if kiosk "$K3" sync --once >"$WORK/sync.out"; then
+	fail "a round whose every answer was lost succeeded: $(cat "$WORK/sync.out")"
+fi
+kill "$PROXY_PID"
+wait "$PROXY_PID" 2>/dev/null || true
+PROXY_PID=""
+expect_eq "$(sql "$WHERE" "SELECT count(*) FROM checkins WHERE device_id = '$DEV3'")" 1000 \
+	"check-ins node 1 stored from the push whose answer was lost"
+expect_eq "$(sqlite3 "$K3" "SELECT count(*) FROM outbox")" 1500 "the kiosk's queue after the lost answer"
+sqlite3 "$K3" "UPDATE settings SET value = 'http://127.0.0.1:${NODE_PORT[2]}' WHERE key = 'hub_url'"
+sync_until_clean "$K3"
+grep -q "push 200 .*device ${DEV3:0:8}: 1000 check-ins .* 0 ok, 1000 duplicate," "$WORK/node2.log" ||
+	fail "node 2 did not answer the batch node 1 had stored as duplicate: $(grep "device ${DEV3:0:8}:" "$WORK/node2.log" | tail -n 2)"
+sqlite3 "$K3" "SELECT id FROM checkins" >"$WORK/k3.ids"
+exactly_once "a push stored by node 1, sent again to node 2" "$WORK/k3.ids" "$DEV3"
+echo "   a batch stored by node 1 whose answer was lost: answered 1000 duplicate by node 2, 1500 rows" >&2
 
 # the same body to both nodes at once
 code=$(hub devices enroll-code "$VENUE" 2>/dev/null)
