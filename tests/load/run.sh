@@ -9,13 +9,18 @@
 #
 #   backlog  every kiosk arrives with a week's queue of check-ins and pushes it in batches
 #            (full: 1 000 kiosks x 1 000 = 1 000 000 check-ins; budget <= 120 s)
-#   steady   every kiosk makes a check-in every few seconds and pushes it at once
+#   steady   every kiosk makes a check-in every few seconds, each starting a round at once (the
+#            kiosk's: one connection, the push, the pulls of members, events and links)
 #            (full: 1 000 kiosks, one every 5 s each for 60 s; push p99 <= 100 ms)
 #   pull     a new kiosk's first pull of a venue of 100 000 members, by loadgen and by a real
 #            kiosk (`tingzi sync --once`, which also writes them into its database); <= 3 s
 #
-# After each load scenario the hub's database is counted against what the kiosks made: every
-# check-in id made is stored, exactly once, and nothing else was stored.
+# The kiosks are spread over venues of 1 000 members (full: 100 venues, 10 kiosks each). After
+# each load scenario the hub's database is counted against what the kiosks made: every check-in
+# id made is stored, exactly once, and nothing else was stored. Each push figure comes three
+# times: as loadgen saw it (the kiosk's view: connection, TLS, haproxy, node, database), as
+# haproxy timed it (_push_haproxy_: the TLS handshake not included) and as the nodes timed it
+# (_push_node_).
 #
 # Usage: run.sh [--short] [--check] [--backends pg,sqlite] [--scenarios backlog,steady,pull]
 #               [--kiosks N] [--backlog B] [--every S] [--duration D] [--venues V] [--logs DIR]
@@ -44,7 +49,7 @@ while [ $# -gt 0 ]; do
 	--duration) duration=$2; shift ;;
 	--venues) venues=$2; shift ;;
 	--logs) LOGS=$(mkdir -p "$2" && cd "$2" && pwd); shift ;;
-	-h | --help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	*) args+=("$1") ;;
 	esac
