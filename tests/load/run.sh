@@ -49,7 +49,7 @@ while [ $# -gt 0 ]; do
 	--duration) duration=$2; shift ;;
 	--venues) venues=$2; shift ;;
 	--logs) LOGS=$(mkdir -p "$2" && cd "$2" && pwd); shift ;;
-	-h | --help) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,33p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	-*) echo "run.sh: unknown option $1" >&2; exit 2 ;;
 	*) args+=("$1") ;;
 	esac
