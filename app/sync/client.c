@@ -4,7 +4,13 @@
  * Every request has a connect timeout (5 s) and a total timeout (60 s);
  * replies are read into memory up to WIRE_MAX_REPLY and refused beyond it.
  * Push bodies go gzip-compressed; replies may come back compressed (libcurl
- * decodes them).
+ * decodes them). A round's requests share one connection.
+ *
+ * A long queue goes as a pipeline: while the hub stores one push (on a
+ * thread of its own here, waiting for the answer), the kiosk writes down
+ * the answers to the push before and reads, encodes and compresses the push
+ * after. The requests themselves still go one at a time, in outbox order,
+ * and a record leaves the outbox only once the hub answered for it.
  */
 #include "app/sync/client.h"
 
@@ -117,35 +123,87 @@ static size_t on_header(char *data, size_t size, size_t nmemb, void *ctx)
 }
 
 /*
- * gzip body[0..n) into *out; returns its length, or 0 on failure. Level 1:
- * a push of 1000 check-ins (93 KB of JSON) packs to 25.4 KB in about 1 ms,
- * where level 6 takes three times as long for 24.2 KB; most of what is left
- * is the random member uids, which no level packs further.
+ * A body gzip-compressed, ready to send. Level 1: a push of 1000 check-ins
+ * (93 KB of JSON) packs to 25.4 KB in about 1 ms, where level 6 takes three
+ * times as long for 24.2 KB; most of what is left is the random member
+ * uids, which no level packs further.
+ *
+ * A push is packed while the one before is on its way, but its
+ * device_time_ms must say when it is sent (the hub takes the clock offset
+ * from it). So the body's head, up to the end of that number, goes first in
+ * a stored (uncompressed) deflate block and the rest compressed after it:
+ * stamping the time rewrites the head in place and makes the trailer's
+ * CRC-32 from the head's and the rest's (crc32_combine()), with nothing
+ * compressed again. RFC 1951 lets any block follow a stored one.
  */
-static size_t gzip(const char *body, size_t n, char **out)
+typedef struct packed {
+	unsigned char *p;
+	size_t n;
+	size_t head;    /* body bytes in the stored block (0: none) */
+	size_t rest;    /* body bytes compressed after it */
+	uLong rest_crc; /* their CRC-32 */
+} packed;
+
+#define GZIP_HEAD 10 /* the gzip header; a stored block's header is 5 bytes more */
+
+static void put_le32(unsigned char *p, uLong v)
 {
+	for (int i = 0; i < 4; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* Pack body[0..n), its first head bytes stored: 0, or -1 (pk empty) on failure. */
+static int pack(const char *body, size_t n, size_t head, packed *pk)
+{
+	memset(pk, 0, sizeof *pk);
+	if (head > n || head > 65535)
+		head = 0;
 	z_stream z = {0};
-	if (deflateInit2(&z, 1, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-		return 0;
-	size_t cap = deflateBound(&z, (uLong)n) + 32;
-	*out = malloc(cap);
-	if (!*out) {
+	if (deflateInit2(&z, 1, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	size_t at = GZIP_HEAD + (head ? 5 + head : 0), cap = at + deflateBound(&z, (uLong)(n - head)) + 8;
+	unsigned char *p = malloc(cap);
+	if (!p) {
 		deflateEnd(&z);
-		return 0;
+		return -1;
 	}
-	z.next_in = (Bytef *)body;
-	z.avail_in = (uInt)n;
-	z.next_out = (Bytef *)*out;
-	z.avail_out = (uInt)cap;
+	static const unsigned char gz[GZIP_HEAD] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff};
+	memcpy(p, gz, GZIP_HEAD);
+	if (head) {
+		unsigned char *b = p + GZIP_HEAD;
+		b[0] = 0; /* BFINAL 0, BTYPE 00 (stored), then to the byte's end */
+		b[1] = (unsigned char)(head & 0xff), b[2] = (unsigned char)(head >> 8);
+		b[3] = (unsigned char)(~head & 0xff), b[4] = (unsigned char)((~head >> 8) & 0xff);
+		memcpy(b + 5, body, head);
+	}
+	z.next_in = (Bytef *)(body + head);
+	z.avail_in = (uInt)(n - head);
+	z.next_out = p + at;
+	z.avail_out = (uInt)(cap - at - 8);
 	int rc = deflate(&z, Z_FINISH);
-	size_t len = z.total_out;
+	size_t len = at + z.total_out;
 	deflateEnd(&z);
 	if (rc != Z_STREAM_END) {
-		free(*out);
-		*out = NULL;
-		return 0;
+		free(p);
+		return -1;
 	}
-	return len;
+	pk->p = p;
+	pk->head = head;
+	pk->rest = n - head;
+	pk->rest_crc = crc32(0, (const Bytef *)body + head, (uInt)(n - head));
+	put_le32(p + len,
+		 crc32_combine(crc32(0, (const Bytef *)body, (uInt)head), pk->rest_crc, (z_off_t)pk->rest));
+	put_le32(p + len + 4, (uLong)n);
+	pk->n = len + 8;
+	return 0;
+}
+
+/* Put body's head (changed in place, same length) in pk again, and its CRC. */
+static void repack_head(packed *pk, const char *body)
+{
+	memcpy(pk->p + GZIP_HEAD + 5, body, pk->head);
+	put_le32(pk->p + pk->n - 8, crc32_combine(crc32(0, (const Bytef *)body, (uInt)pk->head), pk->rest_crc,
+						  (z_off_t)pk->rest));
 }
 
 const char *sync_strerror(sync_result res)
@@ -207,7 +265,8 @@ static void conn_close(conn *k)
  * sentence in why).
  */
 static int request(conn *k, const char *method, const char *url, const char *token, const char *extra_header,
-		   const char *body, int compress, const atomic_int *cancel, reply *r, char *why, size_t len)
+		   const char *body, const packed *gz, const atomic_int *cancel, reply *r, char *why,
+		   size_t len)
 {
 	memset(r, 0, sizeof *r);
 	const net_api *curl = net_curl(why, len);
@@ -223,7 +282,7 @@ static int request(conn *k, const char *method, const char *url, const char *tok
 	else if (k)
 		k->c = c;
 	struct curl_slist *h = NULL;
-	char auth[WIRE_TOKEN_MAX + 32], *packed = NULL;
+	char auth[WIRE_TOKEN_MAX + 32];
 	if (token) {
 		snprintf(auth, sizeof auth, "Authorization: Bearer %s", token);
 		h = curl->slist_append(h, auth);
@@ -253,11 +312,11 @@ static int request(conn *k, const char *method, const char *url, const char *tok
 	if (body) {
 		size_t n = strlen(body);
 		h = curl->slist_append(h, "Content-Type: application/json");
-		if (compress && (n = gzip(body, strlen(body), &packed)) > 0) {
+		if (gz && gz->p) {
 			h = curl->slist_append(h, "Content-Encoding: gzip");
-			curl->easy_setopt(c, CURLOPT_POSTFIELDS, packed);
+			curl->easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)gz->p);
+			n = gz->n;
 		} else {
-			n = strlen(body);
 			curl->easy_setopt(c, CURLOPT_POSTFIELDS, body);
 		}
 		curl->easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)n);
@@ -284,7 +343,6 @@ static int request(conn *k, const char *method, const char *url, const char *tok
 	curl->slist_free_all(h);
 	if (!k)
 		curl->easy_cleanup(c);
-	free(packed);
 	return rc == CURLE_OK ? 0 : -1;
 }
 
@@ -378,6 +436,7 @@ typedef struct flight {
 	size_t sent;       /* records of b the body carries: b's first ones */
 	int64_t last_rest; /* outbox seq of the last of them that is not a member or event, 0 for none */
 	char *body;
+	packed gz; /* body, compressed while the push before is on its way */
 	char queue[96];
 	conn *k;
 	const char *url;
@@ -399,7 +458,9 @@ static int prepare(store *s, flight *f, int size, int64_t after, char *why, size
 {
 	batch_clear(&f->b);
 	free(f->body);
+	free(f->gz.p);
 	f->body = NULL;
+	memset(&f->gz, 0, sizeof f->gz);
 	f->sent = 0;
 	f->last_rest = 0;
 	store_err e = after < 0 ? store_outbox_batch(s, size, collect, &f->b)
@@ -417,13 +478,14 @@ static int prepare(store *s, flight *f, int size, int64_t after, char *why, size
 	for (size_t i = 0; i < f->sent; i++)
 		if (!goes_first(f->b.r[i].kind))
 			f->last_rest = f->b.seq[i];
+	pack(f->body, strlen(f->body), wire_push_time_end(f->body), &f->gz); /* else it goes uncompressed */
 	return 1;
 }
 
 static void *fly(void *arg)
 {
 	flight *f = arg;
-	f->rc = request(f->k, "POST", f->url, f->conf->token, f->queue[0] ? f->queue : NULL, f->body, 1,
+	f->rc = request(f->k, "POST", f->url, f->conf->token, f->queue[0] ? f->queue : NULL, f->body, &f->gz,
 			f->conf->cancel, &f->rp, f->why, sizeof f->why);
 	return NULL;
 }
@@ -447,13 +509,20 @@ typedef struct queue_say {
  */
 static void launch(store *s, flight *f, int64_t left, int64_t dead, queue_say *qs)
 {
-	if (wire_push_restamp(f->body, clock_wall_ms()) != 0) {
+	if (wire_push_restamp(f->body, clock_wall_ms()) == 0) {
+		if (f->gz.p && f->gz.head)
+			repack_head(&f->gz, f->body);
+		else if (f->gz.p) /* the time is in what was compressed: make it again */
+			free(f->gz.p), pack(f->body, strlen(f->body), wire_push_time_end(f->body), &f->gz);
+	} else {
 		size_t sent = 0;
 		char *body =
 		    wire_push_body_fit(store_device_id(s), clock_wall_ms(), f->b.r, f->sent, &sent, NULL, 0);
-		if (body && sent == f->sent) {
+		if (body && sent == f->sent) { /* the time's digits grew: made again, not patched */
 			free(f->body);
+			free(f->gz.p);
 			f->body = body;
+			pack(f->body, strlen(f->body), wire_push_time_end(f->body), &f->gz);
 		} else {
 			free(body); /* the body as made, a little older */
 		}
@@ -484,6 +553,7 @@ static void flight_free(flight *f)
 	free(f->b.r);
 	free(f->b.seq);
 	free(f->body);
+	free(f->gz.p);
 	memset(f, 0, sizeof *f);
 }
 
@@ -767,7 +837,7 @@ sync_result sync_enroll(store *s, const char *hub_url, const char *code, const c
 	snprintf(url, sizeof url, "%s/v1/enroll", base);
 	char *body = wire_enroll_body(code, store_device_id(s), name, pk_hex);
 	reply rp;
-	int rc = body ? request(NULL, "POST", url, NULL, NULL, body, 0, NULL, &rp, why, len) : -1;
+	int rc = body ? request(NULL, "POST", url, NULL, NULL, body, NULL, NULL, &rp, why, len) : -1;
 	free(body);
 	sync_result res = SYNC_OK;
 	if (rc != 0) {

@@ -241,6 +241,8 @@ typedef struct fastcols {
 	int nevents, nboots;
 	int64_t last_wall, last_mono, last_seq;
 	size_t n;
+	/* the method and key of the record before, checked already: a batch has a few of each */
+	char method[16], key[48];
 } fastcols;
 
 static int find_event(const fastcols *c, const char *s)
@@ -261,12 +263,16 @@ static int find_boot(const fastcols *c, const char *s)
 
 static int fast_add(fastcols *c, const wire_rec *w)
 {
-	if (!wire_is_id(w->id) || !wire_is_id(w->member) || !(w->event[0] == '\0' || wire_is_id(w->event)) ||
-	    !check_text(w->method, sizeof w->method - 1, 0) || !check_text(w->boot, 39, 0) ||
-	    !check_text(w->key, sizeof w->key - 1, 0))
+	if (!wire_is_id(w->id) || !wire_is_id(w->member) || !(w->event[0] == '\0' || wire_is_id(w->event)))
 		return FAST_BAD;
 	int ev = w->event[0] ? find_event(c, w->event) : -1;
 	int boot = find_boot(c, w->boot);
+	/* a boot on the list was checked when it went on it */
+	if ((boot < 0 && !check_text(w->boot, 39, 0)) ||
+	    ((!c->n || strcmp(w->method, c->method) != 0) &&
+	     !check_text(w->method, sizeof w->method - 1, 0)) ||
+	    ((!c->n || strcmp(w->key, c->key) != 0) && !check_text(w->key, sizeof w->key - 1, 0)))
+		return FAST_BAD;
 	if ((w->event[0] && ev < 0 && c->nevents == FAST_EVENTS) || (boot < 0 && c->nboots == FAST_BOOTS))
 		return FAST_FULL; /* nothing of this record was added */
 	if (w->event[0] && ev < 0) {
@@ -293,6 +299,8 @@ static int fast_add(fastcols *c, const wire_rec *w)
 	sb_json(&c->col[K_DAY], strncmp(w->key, "d:", 2) == 0 ? w->key + 2 : "");
 	c->last_wall = w->wall_ms, c->last_mono = w->mono_ms, c->last_seq = w->seq;
 	c->n++;
+	copy(c->method, sizeof c->method, w->method);
+	copy(c->key, sizeof c->key, w->key);
 	return FAST_ADDED;
 }
 
@@ -446,20 +454,31 @@ done:
 	return out;
 }
 
-int wire_push_restamp(char *body, int64_t device_time_ms)
+/* The first digit of a push body's device_time_ms, or NULL. */
+static const char *time_at(const char *body)
 {
 	/* the head is {"device_id":"<32 hex>","device_time_ms":N,...: the first such key is the head's */
 	static const char key[] = "\"device_time_ms\":";
-	char *at = body ? strstr(body, key) : NULL;
-	if (!at)
-		return -1;
-	at += sizeof key - 1;
-	size_t digits = strspn(at, "0123456789");
+	const char *at = body ? strstr(body, key) : NULL;
+	return at ? at + sizeof key - 1 : NULL;
+}
+
+size_t wire_push_time_end(const char *body)
+{
+	const char *at = time_at(body);
+	size_t digits = at ? strspn(at, "0123456789") : 0;
+	return digits ? (size_t)(at - body) + digits : 0;
+}
+
+int wire_push_restamp(char *body, int64_t device_time_ms)
+{
+	const char *at = time_at(body);
+	size_t digits = at ? strspn(at, "0123456789") : 0;
 	char t[24];
 	int len = snprintf(t, sizeof t, "%lld", (long long)device_time_ms);
 	if (digits == 0 || len < 0 || (size_t)len != digits)
 		return -1;
-	memcpy(at, t, digits);
+	memcpy(body + (at - body), t, digits);
 	return 0;
 }
 

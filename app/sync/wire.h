@@ -58,6 +58,8 @@ char *wire_push_body_fit(const char *device_id, int64_t device_time_ms, const wi
  * (then the body is left as it was).
  */
 int wire_push_restamp(char *body, int64_t device_time_ms);
+/* The bytes of such a body up to the end of its device_time_ms, all that restamping changes (0: none). */
+size_t wire_push_time_end(const char *body);
 
 /*
  * The push reply: *acks (malloc'd, *n entries) and the hub's clock offset.
