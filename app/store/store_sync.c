@@ -310,6 +310,15 @@ static store_err body_fields(store *s, store_outbox_rec *r, body_buf *bb)
 	return STORE_OK;
 }
 
+/* store_copy_col() without snprintf: twice for each record pushed */
+static void copy_text(sqlite3_stmt *st, int col, char *buf, size_t len)
+{
+	const char *t = (const char *)sqlite3_column_text(st, col);
+	size_t n = t ? strnlen(t, len - 1) : 0;
+	memcpy(buf, t ? t : "", n);
+	buf[n] = '\0';
+}
+
 /* Call fn for each row of an outbox query (seq, kind, record_id, body), already bound. */
 static store_err each_rec(store *s, sqlite3_stmt *st, int (*fn)(const store_outbox_rec *r, void *ctx),
 			  void *ctx, int *stop)
@@ -321,8 +330,8 @@ static store_err each_rec(store *s, sqlite3_stmt *st, int (*fn)(const store_outb
 	while (!*stop && err == STORE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		memset(&r, 0, sizeof r);
 		r.seq = sqlite3_column_int64(st, 0);
-		store_copy_col(st, 1, r.kind, sizeof r.kind);
-		store_copy_col(st, 2, r.id, sizeof r.id);
+		copy_text(st, 1, r.kind, sizeof r.kind);
+		copy_text(st, 2, r.id, sizeof r.id);
 		r.body = (const char *)sqlite3_column_text(st, 3);
 		/* other kinds travel as their body */
 		if (strcmp(r.kind, "checkin") == 0 && r.body)
