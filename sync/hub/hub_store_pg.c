@@ -53,11 +53,13 @@ static void pg_errmsg(pg *s, const PGresult *r)
 static hub_err pg_fail(pg *s, PGresult *r)
 {
 	pg_errmsg(s, r);
-	if (PQstatus(s->conn) != CONNECTION_OK)
-		return HUB_DOWN;
 	const char *state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-	if (!state)
-		return HUB_ERR;
+	/* no SQLSTATE: libpq's own failure, the connection's ("server closed the connection unexpectedly"),
+	 * which it may not have marked bad yet: opened again at the next call */
+	if (PQstatus(s->conn) != CONNECTION_OK || !state) {
+		s->broken = 1;
+		return HUB_DOWN;
+	}
 	if (strncmp(state, "23", 2) == 0) /* a constraint, as SQLite's SQLITE_CONSTRAINT */
 		return HUB_EXISTS;
 	if (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0)
@@ -70,10 +72,11 @@ static hub_err pg_fail(pg *s, PGresult *r)
 /* A connection that went away is opened again, outside a transaction: HUB_OK, or HUB_DOWN. */
 static hub_err pg_ready(pg *s)
 {
-	if (PQstatus(s->conn) == CONNECTION_OK)
+	if (PQstatus(s->conn) == CONNECTION_OK && !s->broken)
 		return HUB_OK;
 	if (s->in_tx)
 		return hpg_refuse(s, HUB_DOWN, "the connection to PostgreSQL was lost in a transaction");
+	s->broken = 0;
 	PQreset(s->conn);
 	memset(s->prepared, 0, sizeof s->prepared);
 	hpg_dash_reset(s);

@@ -53,6 +53,7 @@ typedef struct pg {
 	PGconn *conn;
 	char *conninfo;
 	int in_tx;
+	int broken; /* a call failed in libpq itself: the connection is opened again at the next call */
 	unsigned char prepared[HPG_PARTS][HPG_PART_STMTS]; /* on this connection */
 	hub_day_cache live_day;
 	char import_venue[HUB_ID_MAX];
