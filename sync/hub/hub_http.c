@@ -367,12 +367,17 @@ static int authenticate(struct MHD_Connection *c, server *sv, req *rq, hub_devic
 /*
  * Up when the store answers: a load balancer's health check (and a person)
  * learns from the answer whether this node can store anything, and why not.
+ * When every store is at work the node is busy, not down: it answers up
+ * without waiting in line behind the pushes (a check that waited would time
+ * out, and the balancer would send this node's share to the others).
  */
 static enum MHD_Result health(struct MHD_Connection *c, server *sv, req *rq)
 {
 	hub_venue v;
-	hub_store *st = take(sv);
-	hub_err e = give(sv, st, st->ops->venue_get(st, "-", &v));
+	hub_store *st = hub_pool_try_take(sv->pool);
+	hub_err e = st ? give(sv, st, st->ops->venue_get(st, "-", &v)) : HUB_OK;
+	if (!st)
+		snprintf(rq->note, sizeof rq->note, "every store at work");
 	if (e != HUB_OK && e != HUB_NOT_FOUND) {
 		char why[300], said[340];
 		hub_log_escape(store_why, why, sizeof why);

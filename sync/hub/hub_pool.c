@@ -70,6 +70,14 @@ hub_store *hub_pool_take(hub_pool *p)
 	return st;
 }
 
+hub_store *hub_pool_try_take(hub_pool *p)
+{
+	pthread_mutex_lock(&p->lock);
+	hub_store *st = p->nfree ? p->free[--p->nfree] : NULL;
+	pthread_mutex_unlock(&p->lock);
+	return st;
+}
+
 void hub_pool_give(hub_pool *p, hub_store *st)
 {
 	pthread_mutex_lock(&p->lock);

@@ -27,6 +27,8 @@ void hub_pool_free(hub_pool *p);
 unsigned hub_pool_size(const hub_pool *p);
 
 hub_store *hub_pool_take(hub_pool *p);
+/* A store when one is free at once, else NULL. */
+hub_store *hub_pool_try_take(hub_pool *p);
 void hub_pool_give(hub_pool *p, hub_store *st);
 
 #endif

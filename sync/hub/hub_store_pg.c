@@ -17,9 +17,11 @@
  *     (a cursor cannot pass a row that commits late).
  *   - Exactly once. Check-ins and attendances are inserted with ON CONFLICT
  *     DO NOTHING: a concurrent insert of the same key waits for the other
- *     transaction and then sees its row. A deadlock between two pushes (two
- *     doors' batches naming the same attendances in another order) rolls
- *     one back; push runs it again, whole.
+ *     transaction and then sees its row. Attendances are inserted in key
+ *     order (the batch's first check-in of a key still wins), so two doors'
+ *     batches naming the same attendances wait for each other rather than
+ *     deadlock (100 kiosks of one venue at once: 61 deadlocks before); one
+ *     that happens all the same rolls the push back and push runs it again.
  *   - Enrolment codes and live codes' caps: one UPDATE ... WHERE each,
  *     re-checked by PostgreSQL on the newest row after a wait.
  *
@@ -360,7 +362,7 @@ static const char *const sql[Q_COUNT] = {
 			" WHERE id = ANY($1::text[])",
     [Q_ATTEND_INSERT] = "INSERT INTO attendances(akey, member_rid, checkin_rid)"
 			" SELECT u.a, u.m, u.c FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) WITH ORDINALITY"
-			" AS u(a, m, c, ord) ORDER BY u.ord ON CONFLICT (akey, member_rid) DO NOTHING"
+			" AS u(a, m, c, ord) ORDER BY u.a, u.m, u.ord ON CONFLICT (akey, member_rid) DO NOTHING"
 			" RETURNING checkin_rid",
     [Q_ATTEND_DUPS] = "UPDATE checkins c SET duplicate_of = f.id"
 		      " FROM unnest($1::bigint[], $2::bigint[], $3::bigint[]) AS l(crid, a, m)"
