@@ -446,7 +446,24 @@ typedef struct flight {
 	char why[192];
 	pthread_t thread;
 	int threaded;
+	pthread_t packer; /* compressing body, off the thread that reads and writes the outbox */
+	int packing;
 } flight;
+
+static void *pack_body(void *arg)
+{
+	flight *f = arg;
+	pack(f->body, strlen(f->body), wire_push_time_end(f->body), &f->gz); /* else it goes uncompressed */
+	return NULL;
+}
+
+/* f's body compressed, once its packer is done. */
+static void packed_wait(flight *f)
+{
+	if (f->packing)
+		pthread_join(f->packer, NULL);
+	f->packing = 0;
+}
 
 /*
  * Read a batch into f and make its body: after < 0 from the start of the
@@ -456,6 +473,7 @@ typedef struct flight {
  */
 static int prepare(store *s, flight *f, int size, int64_t after, char *why, size_t len)
 {
+	packed_wait(f);
 	batch_clear(&f->b);
 	free(f->body);
 	free(f->gz.p);
@@ -478,7 +496,9 @@ static int prepare(store *s, flight *f, int size, int64_t after, char *why, size
 	for (size_t i = 0; i < f->sent; i++)
 		if (!goes_first(f->b.r[i].kind))
 			f->last_rest = f->b.seq[i];
-	pack(f->body, strlen(f->body), wire_push_time_end(f->body), &f->gz); /* else it goes uncompressed */
+	f->packing = pthread_create(&f->packer, NULL, pack_body, f) == 0;
+	if (!f->packing)
+		pack_body(f);
 	return 1;
 }
 
@@ -509,6 +529,7 @@ typedef struct queue_say {
  */
 static void launch(store *s, flight *f, int64_t left, int64_t dead, queue_say *qs)
 {
+	packed_wait(f);
 	if (wire_push_restamp(f->body, clock_wall_ms()) == 0) {
 		if (f->gz.p && f->gz.head)
 			repack_head(&f->gz, f->body);
@@ -549,6 +570,7 @@ static void land(flight *f)
 
 static void flight_free(flight *f)
 {
+	packed_wait(f);
 	batch_clear(&f->b);
 	free(f->b.r);
 	free(f->b.seq);
