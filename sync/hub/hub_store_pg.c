@@ -74,6 +74,14 @@ static hub_err pg_fail(pg *s, PGresult *r)
 /* A connection that went away is opened again, outside a transaction: HUB_OK, or HUB_DOWN. */
 static hub_err pg_ready(pg *s)
 {
+	/*
+	 * Outside a transaction, a connection the server closed while it lay in
+	 * the pool (PostgreSQL restarted) is found before it is used: its socket
+	 * reads as ended (one non-blocking read), and it is opened again here
+	 * instead of failing the request.
+	 */
+	if (!s->in_tx && PQstatus(s->conn) == CONNECTION_OK && !s->broken && !PQconsumeInput(s->conn))
+		s->broken = 1;
 	if (PQstatus(s->conn) == CONNECTION_OK && !s->broken)
 		return HUB_OK;
 	if (s->in_tx)
