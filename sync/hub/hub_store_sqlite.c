@@ -52,7 +52,14 @@ enum {
 	Q_COUNT
 };
 
-/* check-ins a multi-row INSERT carries (20 parameters each) */
+/*
+ * Check-ins a multi-row INSERT carries (20 parameters each). OR IGNORE, not
+ * ON CONFLICT DO NOTHING: a statement of many rows that could stop half way
+ * (an ABORT of a NOT NULL constraint) keeps a statement journal, and that
+ * one spilled 2 MB to a temporary file for each push. With IGNORE nothing
+ * can stop it; the only unique key of checkins is its id, of attendances
+ * their key, so a row left out is one whose key is held, as before.
+ */
 #define PUSH_ROWS 50
 #define ROW1      "(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
 #define ROW5      ROW1 "," ROW1 "," ROW1 "," ROW1 "," ROW1
@@ -93,11 +100,11 @@ static const char *const sql[Q_COUNT] = {
     [Q_REJECTION] = "INSERT INTO rejections(device_id, id, reason, at_ms) VALUES(?1, ?2, ?3, ?4)"
 		    " ON CONFLICT(device_id, id) DO UPDATE SET reason = excluded.reason, at_ms = excluded.at_ms",
     [Q_PUSH_MEMBER] = "SELECT rowid, venue_id, merged_into FROM members WHERE uid = ?1",
-    [Q_CHECKIN_ROWS] = "INSERT INTO " CHECKIN_COLS " VALUES " ROW25 "," ROW25 " ON CONFLICT(id) DO NOTHING",
+    [Q_CHECKIN_ROWS] = "INSERT OR IGNORE INTO " CHECKIN_COLS " VALUES " ROW25 "," ROW25,
     [Q_CHECKIN_LAST] = "SELECT ifnull(max(rowid), 0) FROM checkins",
     [Q_CHECKIN_ROWID] = "SELECT rowid FROM checkins WHERE id = ?1",
-    [Q_ATTEND_ROWS] = "INSERT INTO attendances(akey, member_rid, checkin_rid) VALUES " AROW25 "," AROW25
-		      " ON CONFLICT(akey, member_rid) DO NOTHING",
+    [Q_ATTEND_ROWS] = "INSERT OR IGNORE INTO attendances(akey, member_rid, checkin_rid) VALUES " AROW25
+		      "," AROW25,
     [Q_ATTEND_HOLDER] = "SELECT checkin_rid FROM attendances WHERE akey = ?1 AND member_rid = ?2",
 };
 _Static_assert(sizeof ROW1 == 2 * 20 + 1 + 1, "20 parameters a row");
