@@ -80,7 +80,9 @@ static hub_err pg_ready(pg *s)
 	 * reads as ended (one non-blocking read), and it is opened again here
 	 * instead of failing the request.
 	 */
-	if (!s->in_tx && PQstatus(s->conn) == CONNECTION_OK && !s->broken && !PQconsumeInput(s->conn))
+	/* twice: a server that crashed may have sent a last message before it closed the socket */
+	if (!s->in_tx && PQstatus(s->conn) == CONNECTION_OK && !s->broken &&
+	    (!PQconsumeInput(s->conn) || !PQconsumeInput(s->conn)))
 		s->broken = 1;
 	if (PQstatus(s->conn) == CONNECTION_OK && !s->broken)
 		return HUB_OK;
@@ -98,7 +100,22 @@ static hub_err pg_ready(pg *s)
 	return HUB_OK;
 }
 
+static PGresult *run_once(pg *s, int part, int which, const char *sql, const hpg_args *a, hub_err *e);
+
+/*
+ * A read outside a transaction that failed on a connection the server had
+ * closed is run once more on a new one: it changed nothing. (A change is
+ * not: it may have been done before the connection went.)
+ */
 PGresult *hpg_run(pg *s, int part, int which, const char *sql, const hpg_args *a, hub_err *e)
+{
+	PGresult *r = run_once(s, part, which, sql, a, e);
+	if (!r && *e == HUB_DOWN && !s->in_tx && strncmp(sql, "SELECT ", 7) == 0)
+		r = run_once(s, part, which, sql, a, e);
+	return r;
+}
+
+static PGresult *run_once(pg *s, int part, int which, const char *sql, const hpg_args *a, hub_err *e)
 {
 	*e = pg_ready(s);
 	if (*e != HUB_OK)
@@ -155,6 +172,8 @@ hub_err hpg_exec(pg *s, const char *sql)
 hub_err hpg_begin(pg *s)
 {
 	hub_err e = hpg_exec(s, "BEGIN");
+	if (e == HUB_DOWN) /* a connection the server closed: BEGIN is safe to send again on a new one */
+		e = hpg_exec(s, "BEGIN");
 	s->in_tx = e == HUB_OK;
 	return e;
 }
