@@ -747,22 +747,27 @@ static hub_err push_checkins(pg *s, const hub_venue *v, const char *device, int6
 	hpg_arr_free(&ac);
 	if (e != HUB_OK)
 		goto out;
-	/* the check-ins held already: this device's same record (a duplicate) or another's (a conflict) */
+	/* the check-ins held already: this device's same record (a duplicate) or another's (a conflict);
+	 * found by id through a map (a retried batch of 1000 is 1000 of them) */
+	idmap byid = {0};
+	if (held && idmap_init(&byid, (size_t)PQntuples(held)) != 0) {
+		e = hpg_refuse(s, HUB_ERR, "out of memory");
+		goto out;
+	}
+	for (int r = 0; held && r < PQntuples(held); r++)
+		idmap_put(&byid, PQgetvalue(held, r, 0), r);
 	for (size_t j = 0; held && j < n; j++) {
 		if (c[j].rid)
 			continue;
 		const hub_checkin *ci = &b->checkins[c[j].i];
-		int same = 0;
-		for (int r = 0; r < PQntuples(held); r++)
-			if (strcmp(PQgetvalue(held, r, 0), ci->id) == 0) {
-				same = strcmp(PQgetvalue(held, r, 1), device) == 0 &&
-				       strcmp(PQgetvalue(held, r, 2), ci->member) == 0 &&
-				       hpg_int(held, r, 3) == ci->wall_ms && hpg_int(held, r, 4) == ci->seq;
-				break;
-			}
+		int r = idmap_get(&byid, ci->id);
+		int same = r >= 0 && strcmp(PQgetvalue(held, r, 1), device) == 0 &&
+			   strcmp(PQgetvalue(held, r, 2), ci->member) == 0 && hpg_int(held, r, 3) == ci->wall_ms &&
+			   hpg_int(held, r, 4) == ci->seq;
 		result(&b->results[c[j].i], same ? HUB_RES_DUPLICATE : HUB_RES_REJECTED, same ? NULL : "id_conflict",
 		       stats);
 	}
+	idmap_free(&byid);
 	/* attendances another check-in holds already: this one is kept, marked */
 	idmap won = {0};
 	if (idmap_init(&won, att ? (size_t)PQntuples(att) : 1) != 0) {
