@@ -52,6 +52,7 @@ static const struct {
     [SCREEN_ALREADY] = {"already", SC_RESULT},
     [SCREEN_UNKNOWN] = {"unknown", SC_RESULT},
     [SCREEN_ERROR] = {"error", SC_RESULT},
+    [SCREEN_PASS] = {"pass_refused", SC_RESULT},
     [SCREEN_REG_PHONE] = {"register_phone", SC_FRESH_INPUT},
     [SCREEN_REG_NAME] = {"register_name", SC_FRESH_INPUT},
     [SCREEN_JOIN] = {"join", 0},
@@ -255,10 +256,59 @@ void kiosk_checkin(kiosk *k, int64_t member_id, const char *method)
 	}
 }
 
+/*
+ * A signed pass, checked offline (app/pass_scan.c). A valid pass of a member
+ * the kiosk knows checks them in as their code would; of one it does not
+ * know yet (signed up since the last pull), adds them first, from what the
+ * pass says. Each refusal has its screen and its log event.
+ */
+static void kiosk_pass(kiosk *k, const char *text)
+{
+	pass_read pr;
+	pass_verdict v = pass_scan_check(k->db, text, &pr);
+	if (v != PASS_VALID) {
+		json_t *d = json_pack("{s:s}", "reason", pass_verdict_name(v));
+		if (v != PASS_FORGED && v != PASS_NO_VENUE) {
+			json_object_set_new(d, "key", json_integer(pr.f.key_id));
+			json_object_set_new(d, "number", json_integer(pr.f.number));
+		}
+		log_event("pass.refused", d);
+		memset(&k->result, 0, sizeof k->result);
+		k->pass_verdict = v;
+		sound_play(SOUND_ERROR);
+		kiosk_show(k, SCREEN_PASS);
+		return;
+	}
+	char tier[STORE_TIER_MAX], expires[STORE_DATE_MAX];
+	store_member m;
+	int added = 0;
+	pass_date_from_day(pr.f.expires_day, expires);
+	store_err err = store_pass_tier(k->db, pr.f.tier, tier, sizeof tier);
+	if (err == STORE_OK)
+		err = store_pass_member(k->db, pr.f.code, pr.f.greeting[0] ? pr.f.greeting : pr.f.code, tier, expires,
+					clock_wall_ms(), &m, &added);
+	log_event("pass.valid", json_pack("{s:i,s:i,s:b}", "key", pr.f.key_id, "number", (int)pr.f.number,
+					  "member_added", added));
+	if (err != STORE_OK) {
+		memset(&k->result, 0, sizeof k->result);
+		snprintf(k->result.detail, sizeof k->result.detail, "%s", store_strerror(err));
+		sound_play(SOUND_ERROR);
+		kiosk_show(k, SCREEN_ERROR);
+		return;
+	}
+	if (added)
+		kiosk_reload_roster(k);
+	kiosk_checkin(k, m.id, "scan");
+}
+
 void kiosk_scan(kiosk *k, const char *code)
 {
 	if (kiosk_is_staff(k->screen)) { /* a member's card at the staff screens checks nobody in */
 		log_event("scan.ignored", json_pack("{s:s}", "screen", kiosk_screen_name(k->screen)));
+		return;
+	}
+	if (pass_looks_like(code, strlen(code))) {
+		kiosk_pass(k, code);
 		return;
 	}
 	roster *r = kiosk_roster(k);

@@ -8,6 +8,7 @@
 
 #include "app/i18n.h"
 #include "app/input/wedge.h"
+#include "app/pass_scan.h"
 #include "sync/links.h"
 #include "sync/roster/roster.h"
 #include "app/staff.h"
@@ -31,6 +32,7 @@ typedef enum screen_id {
 	SCREEN_ALREADY,   /* already checked in to this event */
 	SCREEN_UNKNOWN,   /* code or phone not recognised */
 	SCREEN_ERROR,     /* not saved, or a refused scan */
+	SCREEN_PASS,      /* a signed pass refused: k->pass_verdict says why */
 	SCREEN_REG_PHONE, /* walk-in: full phone */
 	SCREEN_REG_NAME,  /* walk-in: name in Latin letters or pinyin */
 	SCREEN_JOIN,      /* join QR codes of the community's groups */
@@ -125,6 +127,7 @@ struct kiosk {
 	size_t nresults;
 	size_t nmatches; /* total matches, may exceed nresults */
 	result_info result;
+	pass_verdict pass_verdict; /* SCREEN_PASS: why the pass was refused */
 	button buttons[KIOSK_MAX_BUTTONS];
 	int nbuttons;
 	int last_minute; /* to redraw the clock */

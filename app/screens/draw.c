@@ -14,6 +14,7 @@ static void (*const draw_of[SCREEN_COUNT])(kiosk *k) = {
     [SCREEN_ALREADY] = screen_result_draw,
     [SCREEN_UNKNOWN] = screen_result_draw,
     [SCREEN_ERROR] = screen_result_draw,
+    [SCREEN_PASS] = screen_result_draw,
     [SCREEN_REG_PHONE] = screen_register_draw,
     [SCREEN_REG_NAME] = screen_register_draw,
     [SCREEN_JOIN] = screen_join_draw,

@@ -96,6 +96,41 @@ static void welcome(kiosk *k, column *c, int u)
 	}
 }
 
+/* A refused signed pass: what happened, and what to do, in words a member
+ * can act on. */
+static void pass_refused(column *c, int u, pass_verdict v)
+{
+	const char *title, *text;
+	switch (v) {
+	case PASS_WRONG_VENUE:
+		title = _("This pass is for another venue");
+		text = _("It cannot be used here. Please see staff.");
+		break;
+	case PASS_UNKNOWN_KEY:
+		title = _("This pass cannot be checked yet");
+		text = _("This kiosk does not have the key that signed it yet. Please see staff.");
+		break;
+	case PASS_REVOKED:
+		title = _("This pass has been withdrawn");
+		text = _("Please see staff for a new pass.");
+		break;
+	case PASS_NO_VENUE:
+		title = _("Passes cannot be checked here yet");
+		text = _("This kiosk is not connected to a hub. Please see staff.");
+		break;
+	case PASS_STORE_FAILED:
+		title = _("Not saved");
+		text = _("Your check-in was not recorded. Please see staff.");
+		break;
+	default:
+		title = _("This pass is not valid");
+		text = _("It was not issued by this venue, or it has been changed. Please see staff.");
+		break;
+	}
+	add(c, title, u * 5 / 2, 0);
+	add(c, text, u * 3 / 2, 0);
+}
+
 /*
  * The QR a welcome screen carries: for a first visit or a walk-in, the
  * group link of the event (or the venue's); for a returning member, when
@@ -164,6 +199,9 @@ void screen_result_draw(kiosk *k)
 		add(&c, _("Not recognised"), u * 3, 0);
 		add(&c, _("Please see staff, or register as a new member."), u * 3 / 2, 0);
 		bottom -= bh + u;
+		break;
+	case SCREEN_PASS:
+		pass_refused(&c, u, k->pass_verdict);
 		break;
 	default:
 		if (strcmp(r->detail, "scan") == 0) {

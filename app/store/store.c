@@ -104,6 +104,14 @@
  *       /j/SLUG address: every read of a link carries it, and the join and
  *       welcome screens encode it instead of url when it is set.
  *
+ *   pass_keys(kid, public_key, retired), pass_tiers(idx, name),
+ *   pass_revoked(number, before_min)                          (version 8)
+ *       What the kiosk checks signed member passes with (sync/pass.h), from
+ *       the hub's `passes` data set: the venue's Ed25519 public keys by key
+ *       id, the tier names a pass names by index, and per member pass number
+ *       the minute at or before which their passes are void. Version 8 also
+ *       lets pull_cursors hold 'passes'.
+ *
  * DURABILITY
  *
  * journal_mode=WAL and synchronous=FULL: when COMMIT returns, the WAL has
@@ -244,6 +252,19 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     " BEGIN UPDATE member_generation SET gen = gen + 1; END;",
     /* 6 -> 7: whether the welcome carried the group's join QR (earlier check-ins: 0, not known) */
     "ALTER TABLE checkins ADD COLUMN join_qr INTEGER NOT NULL DEFAULT 0 CHECK(join_qr IN (0, 1));",
+    /* 7 -> 8: signed passes: the venue's keys, tier names and revocations, and their pull cursor */
+    "CREATE TABLE pass_keys(kid INTEGER PRIMARY KEY CHECK(kid BETWEEN 1 AND 63),"
+    " public_key BLOB NOT NULL CHECK(length(public_key) = 32),"
+    " retired INTEGER NOT NULL DEFAULT 0 CHECK(retired IN (0, 1)));"
+    "CREATE TABLE pass_tiers(idx INTEGER PRIMARY KEY CHECK(idx BETWEEN 1 AND 15), name TEXT NOT NULL);"
+    "CREATE TABLE pass_revoked(number INTEGER PRIMARY KEY CHECK(number >= 1),"
+    " before_min INTEGER NOT NULL CHECK(before_min >= 0));"
+    "CREATE TABLE pull_cursors_8(data_set TEXT PRIMARY KEY"
+    " CHECK(data_set IN ('members', 'events', 'links', 'passes')),"
+    " cursor INTEGER NOT NULL DEFAULT 0, resetting INTEGER NOT NULL DEFAULT 0, updated_ms INTEGER NOT NULL);"
+    "INSERT INTO pull_cursors_8 SELECT data_set, cursor, resetting, updated_ms FROM pull_cursors;"
+    "DROP TABLE pull_cursors;"
+    "ALTER TABLE pull_cursors_8 RENAME TO pull_cursors;",
 };
 
 /* a check-in's fields are read from its body by store_sync.c's each_rec() */
@@ -440,6 +461,16 @@ static const char *const sql[Q_COUNT] = {
     [Q_AUDIT_ALL] = "SELECT id, session, action, detail, wall_ms FROM audit ORDER BY wall_ms, rowid",
     [Q_CHECKINS_SINCE] = "SELECT " ROW_COLS ROW_FROM " WHERE c.wall_ms >= ?1 AND c.reversed = 0"
 			 " ORDER BY c.wall_ms DESC, c.device_seq DESC",
+    /* ---- signed passes (store_pass.c) ---- */
+    [Q_PASS_KEY] = "SELECT public_key FROM pass_keys WHERE kid = ?1",
+    [Q_PASS_KEY_SET] = "INSERT INTO pass_keys(kid, public_key, retired) VALUES(?1, ?2, ?3)"
+		       " ON CONFLICT(kid) DO UPDATE SET public_key = excluded.public_key, retired = excluded.retired",
+    [Q_PASS_REVOKED] = "SELECT 1 FROM pass_revoked WHERE number = ?1 AND before_min >= ?2",
+    [Q_PASS_REVOKE_SET] = "INSERT INTO pass_revoked(number, before_min) VALUES(?1, ?2)"
+			  " ON CONFLICT(number) DO UPDATE SET before_min = max(before_min, excluded.before_min)",
+    [Q_PASS_TIER] = "SELECT name FROM pass_tiers WHERE idx = ?1",
+    [Q_PASS_TIER_SET] = "INSERT INTO pass_tiers(idx, name) VALUES(?1, ?2)"
+			" ON CONFLICT(idx) DO UPDATE SET name = excluded.name",
 };
 
 /* ---- errors ---- */

@@ -43,7 +43,7 @@ typedef enum store_err {
 } store_err;
 
 /* The schema version this program writes (PRAGMA user_version). */
-#define STORE_SCHEMA_VERSION 7
+#define STORE_SCHEMA_VERSION 8
 
 
 enum { STORE_OPEN_CREATE = 1 << 0, STORE_OPEN_READONLY_OK = 1 << 1 };
@@ -362,5 +362,29 @@ store_err store_links_load(store *s, link_set *set);
  * must call members_csv_report_free(rep) afterwards.
  */
 int store_import_csv(store *s, const char *path, members_csv_report *rep);
+
+/* ---- signed passes (store_pass.c) ---- */
+/* What a kiosk holds to check passes offline: its venue's public keys (key
+ * ids 1..63; retired keys still check the passes they signed), the venue's
+ * tier names by index (1..15), and revocations: every pass of member number
+ * n issued at or before minute m is void. They come from the hub's `passes`
+ * data set. */
+store_err store_pass_key(store *s, unsigned kid, unsigned char public_key[32]); /* STORE_ERR_NOT_FOUND */
+store_err store_pass_key_set(store *s, unsigned kid, const unsigned char public_key[32], int retired);
+/* *revoked 1 when a revocation of number covers issued_min. */
+store_err store_pass_revoked(store *s, uint32_t number, uint32_t issued_min, int *revoked);
+store_err store_pass_revoke_set(store *s, uint32_t number, uint32_t before_min);
+/* The tier's name ("" when the kiosk does not know index idx). */
+store_err store_pass_tier(store *s, unsigned idx, char *out, size_t len);
+store_err store_pass_tier_set(store *s, unsigned idx, const char *name);
+/*
+ * The member a valid pass names: the one with its code, or, when the kiosk
+ * has none, a new one (provisional, so that it is sent to the hub, which
+ * merges it into its member with that code; the next pull brings the hub's
+ * own record) named by the pass's greeting, with its tier and expiry, in one
+ * transaction with its outbox row. *added 1 for a new member.
+ */
+store_err store_pass_member(store *s, const char *code, const char *name, const char *tier, const char *expires,
+			    int64_t now_ms, store_member *out, int *added);
 
 #endif

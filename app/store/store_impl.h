@@ -92,6 +92,13 @@ enum store_stmt {
 	Q_OUTBOX_AUDIT,
 	Q_AUDIT_ALL,
 	Q_CHECKINS_SINCE,
+	/* signed passes (store_pass.c) */
+	Q_PASS_KEY,
+	Q_PASS_KEY_SET,
+	Q_PASS_REVOKED,
+	Q_PASS_REVOKE_SET,
+	Q_PASS_TIER,
+	Q_PASS_TIER_SET,
 	Q_COUNT
 };
 
