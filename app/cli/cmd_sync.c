@@ -73,10 +73,11 @@ int cmd_enroll(const char *db, int argc, char **argv)
 static void print_report(const sync_report *r)
 {
 	printf("pushed %lld (ok %lld, duplicate %lld, rejected %lld); pulled members %lld, events %lld, "
-	       "links %lld; %.1f KiB up, %.1f KiB down; %lld waiting\n",
+	       "links %lld, passes %lld; %.1f KiB up, %.1f KiB down; %lld waiting\n",
 	       (long long)r->sent, (long long)r->ok, (long long)r->duplicate, (long long)r->rejected,
 	       (long long)r->pulled[STORE_SET_MEMBERS], (long long)r->pulled[STORE_SET_EVENTS],
-	       (long long)r->pulled[STORE_SET_LINKS], (double)r->bytes_up / 1024,
+	       (long long)r->pulled[STORE_SET_LINKS], (long long)r->pulled[STORE_SET_PASSES],
+	       (double)r->bytes_up / 1024,
 	       (double)r->bytes_down / 1024, (long long)r->waiting);
 	if (r->result == SYNC_BUSY)
 		fprintf(stderr,

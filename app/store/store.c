@@ -254,7 +254,7 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     "ALTER TABLE checkins ADD COLUMN join_qr INTEGER NOT NULL DEFAULT 0 CHECK(join_qr IN (0, 1));",
     /* 7 -> 8: signed passes: the venue's keys, tier names and revocations, and their pull cursor */
     "CREATE TABLE pass_keys(kid INTEGER PRIMARY KEY CHECK(kid BETWEEN 1 AND 63),"
-    " public_key BLOB NOT NULL CHECK(length(public_key) = 32),"
+    " public_key TEXT NOT NULL CHECK(length(public_key) = 64 AND public_key NOT GLOB '*[^0-9a-f]*'),"
     " retired INTEGER NOT NULL DEFAULT 0 CHECK(retired IN (0, 1)));"
     "CREATE TABLE pass_tiers(idx INTEGER PRIMARY KEY CHECK(idx BETWEEN 1 AND 15), name TEXT NOT NULL);"
     "CREATE TABLE pass_revoked(number INTEGER PRIMARY KEY CHECK(number >= 1),"
@@ -449,6 +449,20 @@ static const char *const sql[Q_COUNT] = {
 	" AND json_extract(i.value, '$.deleted') = 0)",
     /* ---- staff (store_staff.c) ---- */
     /* the attendance key is freed, so the member can check in again */
+    /* passes: keys and tier names are kept as the hub last said (it never takes one back);
+     * revocations only move forward; a snapshot starts the revocations afresh */
+    [Q_PULL_P_KEYS] = "INSERT INTO pass_keys(kid, public_key, retired) SELECT json_extract(value, '$.kid'),"
+		      " json_extract(value, '$.public'), json_extract(value, '$.retired') FROM json_each(?1)"
+		      " WHERE json_extract(value, '$.kind') = 'key'"
+		      " ON CONFLICT(kid) DO UPDATE SET public_key = excluded.public_key, retired = excluded.retired",
+    [Q_PULL_P_TIERS] = "INSERT INTO pass_tiers(idx, name) SELECT t.key + 1, t.value FROM json_each(?1) i,"
+		       " json_each(i.value, '$.tiers') t WHERE json_extract(i.value, '$.kind') = 'tiers'"
+		       " ON CONFLICT(idx) DO UPDATE SET name = excluded.name",
+    [Q_PULL_P_REVOKED] = "INSERT INTO pass_revoked(number, before_min) SELECT json_extract(value, '$.number'),"
+			 " json_extract(value, '$.before') FROM json_each(?1)"
+			 " WHERE json_extract(value, '$.kind') = 'revoked'"
+			 " ON CONFLICT(number) DO UPDATE SET before_min = max(before_min, excluded.before_min)",
+    [Q_PULL_P_SNAPSHOT] = "DELETE FROM pass_revoked",
     [Q_CHECKIN_REVERSE] = "UPDATE checkins SET reversed = 1, attendance_key = 'r:' || id"
 			  " WHERE id = ?1 AND reversed = 0",
     [Q_REVERSAL_INSERT] = "INSERT INTO reversals(id, checkin_id, reason, session, wall_ms) VALUES(?1, ?2, ?3, ?4, ?5)",

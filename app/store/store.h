@@ -332,6 +332,7 @@ typedef enum store_set {
 	STORE_SET_MEMBERS = 0,
 	STORE_SET_EVENTS,
 	STORE_SET_LINKS,
+	STORE_SET_PASSES, /* the venue's pass keys, tier names and revocations (store_pass.c) */
 	STORE_SET_COUNT
 } store_set;
 const char *store_set_name(store_set set);

@@ -84,6 +84,10 @@ enum store_stmt {
 	Q_PULL_L_UPSERT,
 	Q_PULL_L_GONE,
 	Q_PULL_L_SNAPSHOT,
+	Q_PULL_P_KEYS,
+	Q_PULL_P_TIERS,
+	Q_PULL_P_REVOKED,
+	Q_PULL_P_SNAPSHOT,
 	/* staff (store_staff.c) */
 	Q_CHECKIN_REVERSE,
 	Q_REVERSAL_INSERT,

@@ -6,6 +6,7 @@
  */
 #include "app/store/store_impl.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -15,9 +16,9 @@ store_err store_pass_key(store *s, unsigned kid, unsigned char public_key[32])
 	sqlite3_bind_int(st, 1, (int)kid);
 	store_err err = store_row_err(s, sqlite3_step(st));
 	if (err == STORE_OK) {
-		if (sqlite3_column_bytes(st, 0) == 32)
-			memcpy(public_key, sqlite3_column_blob(st, 0), 32);
-		else
+		const char *hex = (const char *)sqlite3_column_text(st, 0);
+		size_t n = 0;
+		if (!hex || sodium_hex2bin(public_key, 32, hex, strlen(hex), NULL, &n, NULL) != 0 || n != 32)
 			err = STORE_ERR_NOT_FOUND;
 	}
 	sqlite3_reset(st);
@@ -30,7 +31,9 @@ store_err store_pass_key_set(store *s, unsigned kid, const unsigned char public_
 		return store_refuse_readonly(s);
 	sqlite3_stmt *st = store_stmt(s, Q_PASS_KEY_SET);
 	sqlite3_bind_int(st, 1, (int)kid);
-	sqlite3_bind_blob(st, 2, public_key, 32, SQLITE_TRANSIENT);
+	char hex[65];
+	sodium_bin2hex(hex, sizeof hex, public_key, 32);
+	store_bind_text(st, 2, hex);
 	sqlite3_bind_int(st, 3, retired ? 1 : 0);
 	return store_step_done(s, st);
 }

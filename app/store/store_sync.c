@@ -102,7 +102,7 @@ void store_sync_unlock(store *s)
 	s->sync_lock_fd = 0;
 }
 
-static const char *const set_names[STORE_SET_COUNT] = {"members", "events", "links"};
+static const char *const set_names[STORE_SET_COUNT] = {"members", "events", "links", "passes"};
 
 const char *store_set_name(store_set set)
 {
@@ -606,6 +606,7 @@ static store_err set_cursor(store *s, store_set set, int64_t cursor, int resetti
 /* The statements that apply a page of events and links, in order. */
 static const enum store_stmt apply_events[] = {Q_PULL_E_UPSERT, Q_PULL_E_GONE};
 static const enum store_stmt apply_links[] = {Q_PULL_L_DEFAULT, Q_PULL_L_UPSERT, Q_PULL_L_GONE};
+static const enum store_stmt apply_passes[] = {Q_PULL_P_KEYS, Q_PULL_P_TIERS, Q_PULL_P_REVOKED};
 
 /*
  * A page of members is read out of its JSON once, into a temporary table of
@@ -709,8 +710,12 @@ static store_err apply_page(store *s, store_set set, pm_stmts *pm, const char *i
 		return STORE_OK;
 	if (set == STORE_SET_MEMBERS)
 		return pm_apply(s, pm, items, now_ms);
-	const enum store_stmt *q = set == STORE_SET_EVENTS ? apply_events : apply_links;
-	size_t n = set == STORE_SET_EVENTS ? sizeof apply_events / sizeof *q : sizeof apply_links / sizeof *q;
+	const enum store_stmt *q = set == STORE_SET_EVENTS ? apply_events
+				   : set == STORE_SET_LINKS ? apply_links
+							    : apply_passes;
+	size_t n = set == STORE_SET_EVENTS  ? sizeof apply_events / sizeof *q
+		   : set == STORE_SET_LINKS ? sizeof apply_links / sizeof *q
+					    : sizeof apply_passes / sizeof *q;
 	store_err err = STORE_OK;
 	for (size_t i = 0; i < n && err == STORE_OK; i++)
 		err = bind_run(s, q[i], items, now_ms);
@@ -778,7 +783,8 @@ store_err store_pull_swap(store *s, store_set set, int64_t next, int64_t now_ms)
 		pm_done(&pm);
 		return err;
 	}
-	static const enum store_stmt retire[] = {Q_PULL_M_SNAPSHOT, Q_PULL_E_SNAPSHOT, Q_PULL_L_SNAPSHOT};
+	static const enum store_stmt retire[STORE_SET_COUNT] = {Q_PULL_M_SNAPSHOT, Q_PULL_E_SNAPSHOT,
+								 Q_PULL_L_SNAPSHOT, Q_PULL_P_SNAPSHOT};
 	sqlite3_stmt *st = store_stmt(s, retire[set]);
 	err = store_step_done(s, st);
 	/* then every gathered page, in order; a page's text stays valid while

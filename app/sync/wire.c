@@ -675,6 +675,42 @@ static json_t *link_item(json_t *it)
 			 "live_url", str_or_null(live), "deleted", deleted ? 1 : 0);
 }
 
+/* An item of the passes set (PROTOCOL.md): a key, the tier names, or a revocation. */
+static json_t *pass_item(json_t *it)
+{
+	const char *kind = json_string_value(json_object_get(it, "kind"));
+	if (kind && strcmp(kind, "key") == 0) {
+		json_t *kid = json_object_get(it, "kid");
+		const char *pk = json_string_value(json_object_get(it, "public"));
+		if (!json_is_integer(kid) || json_integer_value(kid) < 1 || json_integer_value(kid) > 63 || !pk ||
+		    strlen(pk) != 64 || strspn(pk, "0123456789abcdef") != 64)
+			return NULL;
+		return json_pack("{s:s,s:I,s:s,s:i}", "kind", "key", "kid", json_integer_value(kid), "public", pk,
+				 "retired", json_is_true(json_object_get(it, "retired")) ? 1 : 0);
+	}
+	if (kind && strcmp(kind, "tiers") == 0) {
+		json_t *tiers = json_object_get(it, "tiers"), *t;
+		size_t i;
+		if (!json_is_array(tiers) || json_array_size(tiers) > 15)
+			return NULL;
+		json_array_foreach(tiers, i, t)
+		{
+			if (!check_text(json_string_value(t), STORE_TIER_MAX - 1, 1))
+				return NULL;
+		}
+		return json_pack("{s:s,s:O}", "kind", "tiers", "tiers", tiers);
+	}
+	if (kind && strcmp(kind, "revoked") == 0) {
+		json_t *n = json_object_get(it, "number"), *b = json_object_get(it, "before");
+		if (!json_is_integer(n) || json_integer_value(n) < 1 || json_integer_value(n) >= (1LL << 31) ||
+		    !json_is_integer(b) || json_integer_value(b) < 0 || json_integer_value(b) >= (1LL << 25))
+			return NULL;
+		return json_pack("{s:s,s:I,s:I}", "kind", "revoked", "number", json_integer_value(n), "before",
+				 json_integer_value(b));
+	}
+	return NULL;
+}
+
 int wire_pull_reply(const char *text, size_t len, store_set set, int64_t since, wire_page *page, char *why,
 		    size_t whylen)
 {
@@ -710,7 +746,8 @@ int wire_pull_reply(const char *text, size_t len, store_set set, int64_t since, 
 		json_t *c = !json_is_object(it)        ? NULL
 			    : set == STORE_SET_MEMBERS ? member_item(it)
 			    : set == STORE_SET_EVENTS  ? event_item(it)
-						       : link_item(it);
+			    : set == STORE_SET_LINKS   ? link_item(it)
+						       : pass_item(it);
 		if (!c) {
 			say(why, whylen, "item %zu of the %s page is malformed", i, store_set_name(set));
 			goto done;

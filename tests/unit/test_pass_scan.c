@@ -14,6 +14,7 @@
 #include "tests/unit/testdb.h"
 
 #include "app/pass_scan.h"
+#include "app/sync/wire.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -154,12 +155,84 @@ static void test_member_from_pass(void **state)
 	assert_string_equal(again.name, "Zhang San");
 }
 
+/* A page of the hub's passes set, read as the sync worker reads it and applied. */
+static void apply(store *s, const char *reply, int64_t since, int expect_ok)
+{
+	wire_page pg;
+	char why[256];
+	int rc = wire_pull_reply(reply, strlen(reply), STORE_SET_PASSES, since, &pg, why, sizeof why);
+	if (!expect_ok) {
+		assert_int_not_equal(rc, 0);
+		return;
+	}
+	if (rc != 0)
+		fail_msg("page refused: %s", why);
+	if (pg.reset) {
+		assert_int_equal(store_pull_stage(s, STORE_SET_PASSES, 0, pg.items, 1), STORE_OK);
+		assert_int_equal(store_pull_swap(s, STORE_SET_PASSES, pg.next, 1), STORE_OK);
+	} else {
+		assert_int_equal(store_pull_apply(s, STORE_SET_PASSES, pg.items, pg.next, 1), STORE_OK);
+	}
+	wire_page_free(&pg);
+}
+
+static void test_pulled(void **state)
+{
+	(void)state;
+	store *s;
+	char err[256], t[PASS_TEXT_MAX + 1], p[160], hex[65], reply[1024];
+	snprintf(p, sizeof p, "%s-pulled", path);
+	unlink(p);
+	assert_int_equal(store_open(p, STORE_OPEN_CREATE, &s, err, sizeof err), STORE_OK);
+	assert_int_equal(store_setting_set(s, "hub_venue", VENUE), STORE_OK);
+	make(t, 1, sk1, venue, 9, 2000);
+	pass_read r;
+	assert_int_equal(pass_scan_check(s, t, &r), PASS_UNKNOWN_KEY);
+
+	sodium_bin2hex(hex, sizeof hex, pk1, 32);
+	snprintf(reply, sizeof reply,
+		 "{\"set\":\"passes\",\"reset\":true,\"more\":false,\"next\":3,\"items\":["
+		 "{\"kind\":\"key\",\"kid\":1,\"public\":\"%s\",\"retired\":false},"
+		 "{\"kind\":\"tiers\",\"tiers\":[\"gold\",\"银卡\"]},"
+		 "{\"kind\":\"revoked\",\"number\":4,\"before\":100}]}",
+		 hex);
+	apply(s, reply, 0, 1);
+	assert_int_equal(pass_scan_check(s, t, &r), PASS_VALID);
+	char tier[32];
+	assert_int_equal(store_pass_tier(s, 2, tier, sizeof tier), STORE_OK);
+	assert_string_equal(tier, "银卡");
+	int64_t cursor;
+	assert_int_equal(store_pull_cursor(s, STORE_SET_PASSES, &cursor, NULL, NULL), STORE_OK);
+	assert_int_equal(cursor, 3);
+
+	/* the hub revokes member 9's passes up to minute 2000 */
+	apply(s, "{\"set\":\"passes\",\"reset\":false,\"more\":false,\"next\":4,\"items\":["
+		 "{\"kind\":\"revoked\",\"number\":9,\"before\":2000}]}",
+	      3, 1);
+	assert_int_equal(pass_scan_check(s, t, &r), PASS_REVOKED);
+	/* a snapshot starts the revocations afresh from what it lists (keys stay) */
+	apply(s, "{\"set\":\"passes\",\"reset\":true,\"more\":false,\"next\":5,\"items\":[]}", 0, 1);
+	assert_int_equal(pass_scan_check(s, t, &r), PASS_VALID);
+
+	/* malformed items refuse the whole page, and nothing changes */
+	apply(s, "{\"set\":\"passes\",\"next\":6,\"items\":[{\"kind\":\"key\",\"kid\":64,"
+		 "\"public\":\"00\"}]}", 5, 0);
+	apply(s, "{\"set\":\"passes\",\"next\":6,\"items\":[{\"kind\":\"revoked\",\"number\":0,"
+		 "\"before\":1}]}", 5, 0);
+	apply(s, "{\"set\":\"passes\",\"next\":6,\"items\":[{\"kind\":\"what\"}]}", 5, 0);
+	assert_int_equal(store_pull_cursor(s, STORE_SET_PASSES, &cursor, NULL, NULL), STORE_OK);
+	assert_int_equal(cursor, 5);
+	store_close(s);
+	unlink(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_verdicts),
 	    cmocka_unit_test(test_not_enrolled),
 	    cmocka_unit_test(test_member_from_pass),
+	    cmocka_unit_test(test_pulled),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
