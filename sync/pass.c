@@ -76,7 +76,7 @@ static int code_index(char c)
 
 void pass_canonical_code(uint32_t number, char out[24])
 {
-	snprintf(out, 24, "TZ%u", (unsigned)number);
+	snprintf(out, 24, "TZP%u", (unsigned)number);
 }
 
 /* The bytes of s[0..len) that are whole characters within max bytes. */

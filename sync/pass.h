@@ -26,7 +26,7 @@
  *   format 2 (= 1) | key id 6 (1..63) | venue tag 8 (pass_venue_tag())
  *   | issued 25 (minutes since 2024-01-01 UTC) | expires 15 (days since
  *   2024-01-01 plus one; 0 = no end) | number: length 5, then that many bits
- *   | tier 4 (0 = none) | code: 1 bit, 0 = the canonical code ("TZ" and the
+ *   | tier 4 (0 = none) | code: 1 bit, 0 = the canonical code ("TZP" and the
  *   number in decimal), 1 = length 4 (1..15) and 6 bits a character from
  *   0-9 A-Z a-z - _ | greeting: length 4 (0..15 bytes), then UTF-8 bytes.
  *
@@ -62,7 +62,7 @@ typedef struct pass_fields {
 	uint32_t expires_day;  /* days since 2024-01-01 plus one; 0: no end */
 	uint32_t number;       /* the member's pass number in the venue, >= 1 */
 	unsigned tier;         /* 0 none, else 1..PASS_TIER_MAX into the venue's list */
-	char code[24];         /* "TZ<number>" when canonical, else as written */
+	char code[24];         /* "TZP<number>" when canonical, else as written */
 	char greeting[PASS_GREETING_MAX + 1];
 } pass_fields;
 
@@ -78,7 +78,8 @@ enum pass_err {
  * test a kiosk makes on every scan before anything else. */
 int pass_looks_like(const char *s, size_t n);
 
-/* The canonical member code of a pass number: "TZ" and the number. */
+/* The canonical member code of a pass number: "TZP" and the number (a prefix
+ * of its own: the demo venue's codes are TZ and four digits). */
 void pass_canonical_code(uint32_t number, char out[24]);
 
 /* A greeting from a full name, never the whole of it: the first word of a

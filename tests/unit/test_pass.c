@@ -63,7 +63,7 @@ static void test_round_trip(void **state)
 	assert_int_equal(r.f.expires_day, f.expires_day);
 	assert_int_equal(r.f.number, 4321);
 	assert_int_equal(r.f.tier, 2);
-	assert_string_equal(r.f.code, "TZ4321");
+	assert_string_equal(r.f.code, "TZP4321");
 	assert_string_equal(r.f.greeting, "小明");
 	char day[11];
 	pass_date_from_day(r.f.expires_day, day);
@@ -91,7 +91,7 @@ static void test_round_trip(void **state)
 	assert_true(n >= PASS_TEXT_MIN);
 	assert_int_equal(pass_decode(text, (size_t)n, &r), PASS_OK);
 	assert_int_equal(r.f.expires_day, 0);
-	assert_string_equal(r.f.code, "TZ1");
+	assert_string_equal(r.f.code, "TZP1");
 	assert_string_equal(r.f.greeting, "");
 }
 

@@ -63,7 +63,7 @@ static void test_verdicts(void **state)
 
 	make(t, 1, sk1, venue, 7, 1000);
 	assert_int_equal(pass_scan_check(s, t, &r), PASS_VALID);
-	assert_string_equal(r.f.code, "TZ7");
+	assert_string_equal(r.f.code, "TZP7");
 
 	/* one character changed */
 	t[40] = t[40] == 'A' ? 'B' : 'A';
@@ -124,11 +124,11 @@ static void test_member_from_pass(void **state)
 	store_member m, again;
 	int added = -1;
 	int64_t before = testdb_count(path, "outbox");
-	assert_int_equal(store_pass_member(s, "TZ7", "小明", "gold", "2030-01-31", 1795000000000LL, &m, &added),
+	assert_int_equal(store_pass_member(s, "TZP7", "小明", "gold", "2030-01-31", 1795000000000LL, &m, &added),
 			 STORE_OK);
 	assert_int_equal(added, 1);
 	assert_string_equal(m.name, "小明");
-	assert_string_equal(m.code, "TZ7");
+	assert_string_equal(m.code, "TZP7");
 	assert_string_equal(m.tier, "gold");
 	assert_string_equal(m.expires, "2030-01-31");
 	assert_int_equal(m.provisional, 1);
@@ -137,11 +137,11 @@ static void test_member_from_pass(void **state)
 	char body[512];
 	testdb_text(path, "SELECT body FROM outbox WHERE kind = 'member' AND record_id = ?1", m.uid, body,
 		    sizeof body);
-	assert_non_null(strstr(body, "\"code\":\"TZ7\""));
+	assert_non_null(strstr(body, "\"code\":\"TZP7\""));
 	assert_non_null(strstr(body, "\"provisional\":true"));
 
 	/* the same pass again: the same member, nothing new */
-	assert_int_equal(store_pass_member(s, "TZ7", "小明", "gold", "2030-01-31", 1795000000001LL, &again, &added),
+	assert_int_equal(store_pass_member(s, "TZP7", "小明", "gold", "2030-01-31", 1795000000001LL, &again, &added),
 			 STORE_OK);
 	assert_int_equal(added, 0);
 	assert_int_equal(again.id, m.id);
