@@ -580,9 +580,12 @@ static enum MHD_Result pull(struct MHD_Connection *c, server *sv, req *rq, const
 	enum MHD_Result ret;
 	if (!authenticate(c, sv, rq, &dev, &ret) || !own_venue(c, sv, rq, &dev, venue, &v, &ret))
 		return ret;
-	hub_set set;
-	if (hub_set_parse(set_name, &set) != 0)
-		return send_error(c, rq, 404, "not_found", "no data set \"%s\" (members, events, links)", set_name);
+	hub_set set = HUB_SET_MEMBERS;
+	/* passes: keys, tiers and revocations, a set of its own beside the store's three (hub_pass_ops) */
+	int passes = strcmp(set_name, "passes") == 0;
+	if (!passes && hub_set_parse(set_name, &set) != 0)
+		return send_error(c, rq, 404, "not_found", "no data set \"%s\" (members, events, links, passes)",
+				  set_name);
 	const char *since_s = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
 	const char *limit_s = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
 	int64_t since;
@@ -598,7 +601,8 @@ static enum MHD_Result pull(struct MHD_Connection *c, server *sv, req *rq, const
 		snprintf(base, sizeof base, "%s://%s", sv->tls ? "https" : "http", host);
 	hub_page pg;
 	hub_store *st = take(sv);
-	hub_err e = give(sv, st, st->ops->pull(st, venue, set, since, limit, base, &pg));
+	hub_err e = give(sv, st, passes ? st->ops->pass->pull(st, venue, since, limit, &pg)
+					 : st->ops->pull(st, venue, set, since, limit, base, &pg));
 	if (e != HUB_OK)
 		return store_failed(c, rq, sv, e);
 	snprintf(rq->note, sizeof rq->note, "device %.8s: %s since %lld: %zu items%s", dev.id, set_name, (long long)since,

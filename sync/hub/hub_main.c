@@ -16,6 +16,7 @@
 #include "sync/hub/console/console.h"
 #include "sync/hub/hub_http.h"
 #include "sync/hub/hub_import.h"
+#include "sync/hub/hub_pass_cli.h"
 #include "sync/hub/hub_push.h"
 #include "sync/hub/hub_store.h"
 #include "sync/hub/hub_util.h"
@@ -81,11 +82,19 @@ static const char usage_text[] =
     "  users reset EMAIL [--public-url URL]   a new set-up link; sessions end\n"
     "  users grant EMAIL --venue VENUE        one more venue for an organizer or staff\n"
     "  console routes   the console's pages and the least role of each\n"
+    "  key-file new PATH   a new key file, which seals the venues' pass-signing keys\n"
+    "  venues rotate-key VENUE   a new key signs the venue's passes (the first: key 1)\n"
+    "  venues signup VENUE --slug SLUG [--terms TEXT] [--off]\n"
+    "        the venue's sign-up page for members, /m/SLUG\n"
+    "  passes issue --venue VENUE --member CODE|UID [--png FILE]\n"
+    "        a signed member pass and a private address to see it again\n"
+    "  passes revoke --venue VENUE --member CODE|UID\n"
     "  migrate --from PATH.db --to postgresql://...   move a hub into PostgreSQL\n"
     "\n"
     "  --db PATH   the hub's database: a SQLite file, or PostgreSQL as a libpq\n"
     "              address (postgresql://USER@HOST/DBNAME) (default: $TINGZI_HUB_DB,\n"
-    "              else ./tingzi-hub.db)\n"
+    "              else ./tingzi-hub.db)\n"    "  --key-file PATH   the key file that seals pass-signing keys (default:\n"
+    "              $TINGZI_HUB_KEY_FILE); serve, rotate-key and passes issue need it\n"
     "  --help, --version; COMMAND --help shows a command's help\n"
     "\n"
     "Exit status: 0 done, 1 failed, 2 bad usage.\n";
@@ -105,13 +114,18 @@ static const char usage_serve[] =
     "--db-pool: connections to a PostgreSQL --db (1 to 64, default 8); a SQLite\n"
     "file has one. --trusted-proxy: the IPv4 address of a reverse proxy in front\n"
     "(haproxy): from it alone, the client's address is the last one in\n"
-    "X-Forwarded-For (rate limits and sign-in lockouts count by it).\n";
+    "X-Forwarded-For (rate limits and sign-in lockouts count by it).\n"
+    "With --key-file (or $TINGZI_HUB_KEY_FILE) members who sign up at /m/SLUG get\n"
+    "a signed pass; without it the sign-up pages say passes are not available.\n";
 
 static const char usage_venues[] = "Usage: tingzi-hub venues add NAME [--tz ZONE]\n"
 				   "       tingzi-hub venues list\n"
+				   "       tingzi-hub --key-file PATH venues rotate-key VENUE\n"
+				   "       tingzi-hub venues signup VENUE --slug SLUG [--terms TEXT] [--off]\n"
 				   "\n"
 				   "add: a venue (NAME 1 to 159 bytes); prints its id. Days are counted in\n"
-				   "ZONE (default: this machine's zone).\n";
+				   "ZONE (default: this machine's zone).\n"
+				   "rotate-key, signup: see tingzi-hub venues rotate-key --help, venues signup --help.\n";
 
 static const char usage_devices[] =
     "Usage: tingzi-hub devices enroll-code VENUE [--hours N]\n"
@@ -968,6 +982,8 @@ static const command commands[] = {
     {"serve", NULL, usage_serve, serve_opts, 0, cmd_serve},
     {"venues", "add", usage_venues, venues_add_opts, 1, cmd_venues_add},
     {"venues", "list", usage_venues, NULL, 0, cmd_venues_list},
+    {"venues", "rotate-key", hub_usage_rotate, NULL, 1, hub_cmd_venues_rotate_key},
+    {"venues", "signup", hub_usage_signup, hub_signup_opts, 1, hub_cmd_venues_signup},
     {"devices", "enroll-code", usage_devices, enroll_code_opts, 1, cmd_devices_enroll_code},
     {"devices", "list", usage_devices, devices_list_opts, 0, cmd_devices_list},
     {"devices", "revoke", usage_devices, NULL, 1, cmd_devices_revoke},
@@ -985,6 +1001,9 @@ static const command commands[] = {
     {"users", "grant", usage_users, users_grant_opts, 1, cmd_users_grant},
     {"console", "routes", usage_console, NULL, 0, cmd_console_routes},
     {"migrate", NULL, usage_migrate, migrate_opts, 0, cmd_migrate},
+    {"key-file", "new", hub_usage_key_file, NULL, 1, hub_cmd_key_file_new},
+    {"passes", "issue", hub_usage_passes, hub_passes_issue_opts, 0, hub_cmd_passes_issue},
+    {"passes", "revoke", hub_usage_passes, hub_passes_revoke_opts, 0, hub_cmd_passes_revoke},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 
@@ -1041,6 +1060,14 @@ int main(int argc, char **argv)
 			db = argv[i] + 5;
 			continue;
 		}
+		if (strcmp(argv[i], "--key-file") == 0 && i + 1 < argc) {
+			hub_cli_key_file = argv[++i];
+			continue;
+		}
+		if (strncmp(argv[i], "--key-file=", 11) == 0) {
+			hub_cli_key_file = argv[i] + 11;
+			continue;
+		}
 		argv[n++] = argv[i];
 	}
 	argc = n;
@@ -1067,6 +1094,8 @@ int main(int argc, char **argv)
 	}
 	if (c->fn == cmd_migrate) /* its own --from and --to, never --db */
 		return cmd_migrate(NULL, &o, c->usage);
+	if (c->fn == hub_cmd_key_file_new) /* no store */
+		return hub_cmd_key_file_new(NULL, &o, c->usage);
 	hub_store *st = open_store(db);
 	if (!st)
 		return 1;

@@ -20,6 +20,7 @@
 
 #include "sync/hub/hub_store_dash.h"
 #include "sync/members_csv.h"
+#include "sync/pass.h"
 
 #include <jansson.h>
 #include <stddef.h>
@@ -223,6 +224,100 @@ typedef struct hub_queue_state {
 
 typedef struct hub_store hub_store;
 
+/* ---- member passes (sync/pass.h is the token; sync/hub/hub_pass.h makes them) ---- */
+
+#define HUB_SEALED_MAX 128  /* bytes of a sealed signing secret: nonce, ciphertext and tag */
+#define HUB_TERMS_MAX  4096 /* bytes of a venue's sign-up terms */
+
+/* One of a venue's signing keys. The secret is kept sealed (hub_pass.c): the store never sees it. */
+typedef struct hub_pass_key {
+	unsigned kid; /* 1..PASS_KEY_MAX */
+	unsigned char public_key[PASS_PUBLIC_BYTES];
+	unsigned char sealed[HUB_SEALED_MAX];
+	size_t sealed_len;
+	int64_t created_ms, retired_ms; /* retired_ms 0: the key that signs */
+} hub_pass_key;
+
+/* A venue's sign-up page (/m/SLUG). */
+typedef struct hub_signup {
+	char venue_id[HUB_ID_MAX];
+	char slug[HUB_SLUG_MAX]; /* [a-z0-9-], 3 to 32 */
+	int enabled;
+	char terms[HUB_TERMS_MAX];
+	int64_t updated_ms;
+} hub_signup;
+
+/* A pass as issued: its fields, its text and the tier's name. */
+typedef struct hub_pass {
+	char venue_id[HUB_ID_MAX], member_uid[HUB_ID_MAX];
+	pass_fields f;
+	char text[PASS_TEXT_MAX + 1];
+	char tier[STORE_TIER_MAX]; /* the member's tier ("" none), whether or not the pass could carry it */
+	char expires[16];	   /* the member's expiry, YYYY-MM-DD or "" */
+	int64_t issued_ms;
+} hub_pass;
+
+/* A member's pass number and what became of their passes. */
+typedef struct hub_pass_state {
+	uint32_t number;	     /* 0: never had a pass */
+	uint32_t last_issued_min;    /* the newest pass's issued minute */
+	uint32_t revoked_before_min; /* passes issued at or before it are revoked (0: none) */
+	int64_t addresses;	     /* private addresses that still work */
+} hub_pass_state;
+
+/*
+ * What to issue a pass for: an existing member (member_uid), or a new member
+ * signing up (member_uid NULL; name and phone, checked already). The store
+ * gives the member a pass number the first time, the tier its index, the
+ * issued minute (after any revocation), writes the canonical code (pass_canonical_code())
+ * as the member's code when they have none (a kiosk that meets the pass
+ * pushes the member with that code, and the hub merges it into this one),
+ * and calls sign, inside its transaction, with the venue's signing key.
+ */
+typedef struct hub_pass_request {
+	const char *venue_id;
+	const char *member_uid;
+	const char *name, *phone;
+	const unsigned char *address_hash; /* SHA-256 of a new private address's token, or NULL */
+	int64_t now_ms;
+	/* f complete: writes the pass's text; 0, or -1 with why (nothing is kept). */
+	int (*sign)(void *ctx, const char *venue_id, const hub_pass_key *key, const pass_fields *f,
+		    char text[PASS_TEXT_MAX + 1], char *why, size_t len);
+	void *ctx;
+} hub_pass_request;
+
+/*
+ * The passes' operations, a table of their own (hub_store_ops.pass). Errors
+ * as the rest: HUB_NOT_FOUND for no such venue, member, key or address;
+ * errmsg says what a person can do.
+ */
+typedef struct hub_pass_ops {
+	/* The venue's keys, newest first. */
+	hub_err (*keys_each)(hub_store *st, const char *venue_id, int (*fn)(const hub_pass_key *k, void *ctx),
+			     void *ctx);
+	/* k becomes the signing key (k->kid: the venue's last plus one) and every other one is retired.
+	 * HUB_EXISTS: that kid is taken (a rotation came first); HUB_INVALID: kid past PASS_KEY_MAX. */
+	hub_err (*key_add)(hub_store *st, const char *venue_id, const hub_pass_key *k, int64_t now_ms);
+	/* Issue (see hub_pass_request). HUB_NOT_FOUND: no such member, or the venue has no key (errmsg
+	 * says to rotate); HUB_EXISTS: a sign-up's phone is a member's already (nothing is said of whom);
+	 * HUB_INVALID: the member's code cannot be written in a pass, or they were merged or deleted. */
+	hub_err (*issue)(hub_store *st, const hub_pass_request *rq, hub_pass *out);
+	/* Every pass of the member issued until now (or their last pass, if later) is revoked, and every
+	 * private address of theirs stops working. HUB_NOT_FOUND: they never had a pass. */
+	hub_err (*revoke)(hub_store *st, const char *member_uid, int64_t now_ms, hub_pass_state *out);
+	hub_err (*state)(hub_store *st, const char *member_uid, hub_pass_state *out);
+	/* The pass a private address shows: HUB_NOT_FOUND when unknown or revoked. */
+	hub_err (*address_get)(hub_store *st, const unsigned char hash[HUB_HASH_LEN], hub_pass *out);
+	/* A venue's current member by code: their uid. */
+	hub_err (*member_by_code)(hub_store *st, const char *venue_id, const char *code, char uid[HUB_ID_MAX]);
+	/* HUB_EXISTS: another venue has the slug. */
+	hub_err (*signup_set)(hub_store *st, const hub_signup *s);
+	/* By venue (slug NULL) or by slug (venue_id NULL). */
+	hub_err (*signup_get)(hub_store *st, const char *venue_id, const char *slug, hub_signup *out);
+	/* The data set "passes" (sync/PROTOCOL.md), paged by its own sequence as the others are. */
+	hub_err (*pull)(hub_store *st, const char *venue_id, int64_t since, int limit, hub_page *out);
+} hub_pass_ops;
+
 typedef struct hub_store_ops {
 	void (*close)(hub_store *st);
 	hub_err (*venue_add)(hub_store *st, const char *name, const char *tz, int64_t now_ms, hub_venue *out);
@@ -396,6 +491,9 @@ typedef struct hub_store_ops {
 	 * "console". at_ms: when it counts (the first visit or the sign-up). */
 	hub_err (*referral_add)(hub_store *st, const char *member_uid, const char *referrer_uid, const char *via,
 				int64_t at_ms);
+
+	/* ---- member passes ---- */
+	const hub_pass_ops *pass;
 } hub_store_ops;
 
 struct hub_store {

@@ -1087,6 +1087,7 @@ static const hub_store_ops pg_ops = {
     .dash_groups = hpg_dash_groups,
     .dash_tiers = hpg_dash_tiers,
     .referral_add = hpg_referral_add,
+    .pass = &hpg_pass_ops,
 };
 
 /* The version the database's tables are at: 0 when there are none, -1 when it cannot be read. */
@@ -1126,6 +1127,8 @@ static int set_up(pg *s, const char *shown, char *why, size_t len)
 		if (e == HUB_OK)
 			e = hpg_exec(s, hpg_dash_schema);
 		if (e == HUB_OK)
+			e = hpg_exec(s, hpg_pass_schema);
+		if (e == HUB_OK)
 			e = hpg_exec(s, number);
 		e = hpg_end(s, e);
 		if (e != HUB_OK) {
@@ -1146,7 +1149,20 @@ static int set_up(pg *s, const char *shown, char *why, size_t len)
 			 shown, version, HPG_SCHEMA_VERSION);
 		rc = -1;
 	}
-	/* (a version below HPG_SCHEMA_VERSION: upgrades go here, one step per transaction, when there are any) */
+	/* a version below HPG_SCHEMA_VERSION: one step per transaction */
+	if (version == 1 && rc == 0) {
+		hub_err e = hpg_begin(s);
+		if (e == HUB_OK)
+			e = hpg_exec(s, hpg_pass_schema);
+		if (e == HUB_OK)
+			e = hpg_exec(s, "UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+		if ((e = hpg_end(s, e)) != HUB_OK) {
+			snprintf(why, len, "cannot upgrade %s from schema version 1: %s", shown, s->base.errmsg);
+			rc = -1;
+		} else {
+			fprintf(stderr, "tingzi-hub: %s upgraded to schema version 2\n", shown);
+		}
+	}
 	PQclear(PQexec(s->conn, "SELECT pg_advisory_unlock(7587054360829843298)"));
 	return rc;
 }

@@ -12,6 +12,7 @@
  *   hub_store_pg_account.c  the console's accounts, sessions, failed sign-ins, audit log
  *   hub_store_pg_console.c  the venue data the console reads and changes
  *   hub_store_pg_dash.c     the dashboard
+ *   hub_store_pg_pass.c     member passes (as hub_store_sqlite_pass.c)
  *
  * One hub_store is one connection (libpq), used by one thread at a time; a
  * server holds a pool of them (hub_pool.h). A lost connection is opened
@@ -41,12 +42,13 @@
 #include <stdio.h>
 #include <string.h>
 
-enum hpg_part { HPG_CORE, HPG_ADMIN, HPG_ACCOUNT, HPG_CONSOLE, HPG_DASH, HPG_PARTS };
+enum hpg_part { HPG_CORE, HPG_ADMIN, HPG_ACCOUNT, HPG_CONSOLE, HPG_DASH, HPG_PASS, HPG_PARTS };
 #define HPG_PART_STMTS 128
 #define HPG_MAX_ARGS   24
 
-/* The schema version this store writes (meta 'schema_version'). */
-#define HPG_SCHEMA_VERSION 1
+/* The schema version this store writes (meta 'schema_version'): 1 the first, 2 adds member passes'
+ * tables (hpg_pass_schema). */
+#define HPG_SCHEMA_VERSION 2
 
 typedef struct pg {
 	hub_store base;
@@ -70,6 +72,8 @@ typedef struct pg {
 extern const char hpg_schema[];
 /* The dashboard's tables (hub_store_pg_dash.c), made with the others. */
 extern const char hpg_dash_schema[];
+/* Member passes' tables (hub_store_pg_pass.c): made with the others, or added to a version 1 database. */
+extern const char hpg_pass_schema[];
 
 /* ---- statements ---- */
 
@@ -328,5 +332,9 @@ hub_err hpg_dash_tiers(hub_store *b, const hub_period *p, int (*fn)(const hub_da
 		       hub_dash_tiers *out);
 hub_err hpg_referral_add(hub_store *b, const char *member_uid, const char *referrer_uid, const char *via,
 			 int64_t at_ms);
+
+/* ---- hub_store_pg_pass.c ---- */
+
+extern const hub_pass_ops hpg_pass_ops;
 
 #endif

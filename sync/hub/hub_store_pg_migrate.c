@@ -21,6 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The SQLite schema version whose tables this copies (HSQ_SCHEMA_VERSION of hub_store_sqlite_impl.h). */
+#define HSQ_MIGRATE_VERSION 5
+
 typedef struct table {
 	const char *name;
 	const char *from; /* SQLite's select list (FROM the table, or FROM what ' FROM ' in it names) */
@@ -86,6 +89,16 @@ static const table tables[] = {
     {"live_days", "day, slug, venue_id, redirects, missed, with_ref", "day, slug, venue_id, redirects, missed, with_ref",
      NULL},
     {"ref_days", "day, slug, ref, venue_id, n", "day, slug, ref, venue_id, n", NULL},
+    /* member passes: sealed keys move as they are (the same key file opens them) */
+    {"pass_keys", "venue_id, kid, public_key, sealed, created_ms, retired_ms, seq",
+     "venue_id, kid, public_key, sealed, created_ms, retired_ms, seq", NULL},
+    {"pass_venues", "venue_id, tiers_seq, slug, enabled, terms, updated_ms",
+     "venue_id, tiers_seq, slug, enabled, terms, updated_ms", NULL},
+    {"pass_tiers", "venue_id, idx, name", "venue_id, idx, name", NULL},
+    {"pass_members", "venue_id, number, member_uid, last_issued_min, revoked_before, revoked_seq",
+     "venue_id, number, member_uid, last_issued_min, revoked_before, revoked_seq", NULL},
+    {"pass_addresses", "hash, venue_id, number, member_uid, pass, tier, expires, issued_ms, revoked_ms",
+     "hash, venue_id, number, member_uid, pass, tier, expires, issued_ms, revoked_ms", NULL},
 };
 
 /* A growing line of COPY's text format. */
@@ -242,11 +255,11 @@ int hub_store_pg_migrate(const char *sqlite_path, hub_store *to, FILE *progress,
 	if (sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
 		version = sqlite3_column_int(st, 0);
 	sqlite3_finalize(st);
-	if (version != 4 || !sqlite_has(db, "checkins")) {
+	if (version != HSQ_MIGRATE_VERSION || !sqlite_has(db, "checkins")) {
 		snprintf(why, len,
-			 "%s is not a tingzi-hub database at schema version 4 (it is at %d): open it once with this"
+			 "%s is not a tingzi-hub database at schema version %d (it is at %d): open it once with this"
 			 " tingzi-hub (tingzi-hub --db %s venues list) to bring it up to date, then migrate",
-			 sqlite_path, version, sqlite_path);
+			 sqlite_path, HSQ_MIGRATE_VERSION, version, sqlite_path);
 		sqlite3_close(db);
 		return -1;
 	}

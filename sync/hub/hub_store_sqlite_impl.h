@@ -14,6 +14,8 @@
  *                               events, links, kiosks' queues
  *   hub_store_sqlite_dash.c     the dashboard: its summaries, brought up to date lazily, and
  *                               the questions it asks of them; referrals; live codes' days
+ *   hub_store_sqlite_pass.c     member passes: keys, numbers, tiers, revocations, private
+ *                               addresses, sign-up pages, the passes data set
  *
  * Each part keeps its own prepared statements: an enum of its queries, their
  * SQL in an array, and a slot array in sq that stmt() fills on first use.
@@ -53,7 +55,7 @@ typedef struct sq {
 /* ---- the schema (hub_store_sqlite_schema.c) ---- */
 
 /* PRAGMA user_version of the files this store writes. */
-#define HSQ_SCHEMA_VERSION 4
+#define HSQ_SCHEMA_VERSION 5
 
 /* A new file's tables. */
 extern const char hsq_schema[];
@@ -368,5 +370,9 @@ hub_err hsq_dash_tiers(hub_store *b, const hub_period *p, int (*fn)(const hub_da
 		       hub_dash_tiers *out);
 hub_err hsq_referral_add(hub_store *b, const char *member_uid, const char *referrer_uid, const char *via,
 			 int64_t at_ms);
+
+/* ---- hub_store_sqlite_pass.c ---- */
+
+extern const hub_pass_ops hsq_pass_ops;
 
 #endif

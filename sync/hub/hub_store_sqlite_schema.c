@@ -36,11 +36,23 @@
  *   live_days(day, slug, venue_id, redirects, missed, with_ref)   a live code's day
  *   ref_days(day, slug, ref, venue_id, n)       invites followed, per member code
  *
+ * Member passes' (hub_store_sqlite_pass.c):
+ *   pass_keys(venue_id, kid, public_key, sealed, created_ms, retired_ms, seq)
+ *                                               signing keys, the secret sealed (hub_pass.h)
+ *   pass_venues(venue_id, tiers_seq, slug UNIQUE, enabled, terms, updated_ms)
+ *                                               the tier list's place in the passes set,
+ *                                               the sign-up page's settings
+ *   pass_tiers(venue_id, idx, name)             the tiers passes name, 1..15, append-only
+ *   pass_members(venue_id, number, member_uid, last_issued_min, revoked_before, revoked_seq)
+ *                                               each member's pass number, never reused
+ *   pass_addresses(hash, venue_id, number, member_uid, pass, tier, expires, issued_ms, revoked_ms)
+ *                                               private addresses: only hashes of tokens
+ *
  * Schema versions (PRAGMA user_version): 1 the first; 2 keeps records whole
  * (session, action, detail, checkin, reason, seq); 3 adds the console's
  * tables, the kiosks' queue state and rejections, and the indexes a member's
- * or an event's page reads by; 4 adds the dashboard's. A newer file is
- * refused.
+ * or an event's page reads by; 4 adds the dashboard's; 5 member passes'. A
+ * newer file is refused.
  */
 #include "sync/hub/hub_store_sqlite_impl.h"
 
@@ -116,6 +128,24 @@
     "CREATE INDEX members_expires ON members(venue_id, expires)" \
     " WHERE expires <> '' AND deleted = 0 AND merged_into IS NULL;"
 
+/* What version 5 adds, in a new file and in an upgrade alike: member passes. */
+#define SCHEMA_V5 \
+    "CREATE TABLE pass_keys(venue_id TEXT NOT NULL, kid INTEGER NOT NULL, public_key BLOB NOT NULL," \
+    " sealed BLOB NOT NULL, created_ms INTEGER NOT NULL, retired_ms INTEGER NOT NULL DEFAULT 0," \
+    " seq INTEGER NOT NULL, PRIMARY KEY(venue_id, kid)) WITHOUT ROWID;" \
+    "CREATE TABLE pass_venues(venue_id TEXT PRIMARY KEY, tiers_seq INTEGER NOT NULL DEFAULT 0, slug TEXT UNIQUE," \
+    " enabled INTEGER NOT NULL DEFAULT 0, terms TEXT NOT NULL DEFAULT '', updated_ms INTEGER NOT NULL DEFAULT 0);" \
+    "CREATE TABLE pass_tiers(venue_id TEXT NOT NULL, idx INTEGER NOT NULL, name TEXT NOT NULL," \
+    " PRIMARY KEY(venue_id, idx), UNIQUE(venue_id, name)) WITHOUT ROWID;" \
+    "CREATE TABLE pass_members(venue_id TEXT NOT NULL, number INTEGER NOT NULL, member_uid TEXT NOT NULL UNIQUE," \
+    " last_issued_min INTEGER NOT NULL, revoked_before INTEGER NOT NULL DEFAULT 0," \
+    " revoked_seq INTEGER NOT NULL DEFAULT 0, PRIMARY KEY(venue_id, number)) WITHOUT ROWID;" \
+    "CREATE INDEX pass_members_revoked ON pass_members(venue_id, revoked_seq) WHERE revoked_seq > 0;" \
+    "CREATE TABLE pass_addresses(hash BLOB PRIMARY KEY, venue_id TEXT NOT NULL, number INTEGER NOT NULL," \
+    " member_uid TEXT NOT NULL, pass TEXT NOT NULL, tier TEXT NOT NULL, expires TEXT NOT NULL," \
+    " issued_ms INTEGER NOT NULL, revoked_ms INTEGER NOT NULL DEFAULT 0);" \
+    "CREATE INDEX pass_addresses_member ON pass_addresses(venue_id, number);"
+
 const char hsq_schema[] =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE venues(id TEXT PRIMARY KEY, name TEXT NOT NULL, tz TEXT NOT NULL, slug TEXT NOT NULL UNIQUE,"
@@ -160,7 +190,7 @@ const char hsq_schema[] =
     "CREATE TABLE records(id TEXT PRIMARY KEY, kind TEXT NOT NULL, venue_id TEXT NOT NULL,"
     " device_id TEXT NOT NULL, body TEXT NOT NULL, wall_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL,"
     " session TEXT, action TEXT, detail TEXT, checkin TEXT, reason TEXT, seq INTEGER);"
-    "CREATE INDEX records_venue ON records(venue_id);" SCHEMA_V3 SCHEMA_V4;
+    "CREATE INDEX records_venue ON records(venue_id);" SCHEMA_V3 SCHEMA_V4 SCHEMA_V5;
 
 /*
  * From each version to the next; hsq_migrations[v - 1] takes version v to
@@ -188,4 +218,6 @@ const hsq_migration hsq_migrations[] = {
      "SELECT 1 FROM pragma_table_info('devices') WHERE name = 'queue_pending'"},
     /* 3 -> 4: the dashboard. Its summaries start empty; the first dash_refresh reads every check-in. */
     {SCHEMA_V4, "SELECT 1 FROM sqlite_master WHERE name = 'member_stats'"},
+    /* 4 -> 5: member passes. */
+    {SCHEMA_V5, "SELECT 1 FROM sqlite_master WHERE name = 'pass_keys'"},
 };

@@ -14,12 +14,24 @@
 #include <string.h>
 #include <zlib.h>
 
-static QRcode *encode(const char *text)
+static QRcode *encode_as(const char *text, int an)
 {
 	if (!text || !text[0] || strnlen(text, QR_OUT_TEXT_MAX + 1) > QR_OUT_TEXT_MAX)
 		return NULL;
-	/* the whole text as bytes: a URL's case and punctuation are kept as typed */
-	return QRcode_encodeString8bit(text, 0, QR_ECLEVEL_M);
+	if (!an) /* the whole text as bytes: a URL's case and punctuation are kept as typed */
+		return QRcode_encodeString8bit(text, 0, QR_ECLEVEL_M);
+	/* one alphanumeric segment: 5.5 bits a character, where bytes take 8 */
+	QRinput *in = QRinput_new2(0, QR_ECLEVEL_M);
+	QRcode *q = NULL;
+	if (in && QRinput_append(in, QR_MODE_AN, (int)strlen(text), (const unsigned char *)text) == 0)
+		q = QRcode_encodeInput(in);
+	QRinput_free(in);
+	return q;
+}
+
+static QRcode *encode(const char *text)
+{
+	return encode_as(text, 0);
 }
 
 static int dark(const QRcode *q, int x, int y)
@@ -67,11 +79,11 @@ int qr_path(html *h, const char *text, int *modules)
 	return 0;
 }
 
-int qr_svg(html *h, const char *text, int module_px)
+static int svg_of(html *h, const char *text, int module_px, int an)
 {
 	if (module_px < 1 || module_px > QR_OUT_PX_MAX)
 		return -1;
-	QRcode *q = encode(text);
+	QRcode *q = encode_as(text, an);
 	if (!q)
 		return -1;
 	int side = q->width + 2 * QR_OUT_QUIET;
@@ -134,13 +146,13 @@ static void chunk(buf *b, const char type[4], const unsigned char *data, size_t 
 	put32(b, (uint32_t)crc);
 }
 
-int qr_png(const char *text, int module_px, int quiet, unsigned char **out, size_t *len)
+static int png_of(const char *text, int module_px, int quiet, int an, unsigned char **out, size_t *len)
 {
 	*out = NULL;
 	*len = 0;
 	if (module_px < 1 || module_px > QR_OUT_PX_MAX || quiet < 0 || quiet > QR_OUT_QUIET_MAX)
 		return -1;
-	QRcode *q = encode(text);
+	QRcode *q = encode_as(text, an);
 	if (!q)
 		return -1;
 	size_t side = (size_t)(q->width + 2 * quiet) * (size_t)module_px;
@@ -199,4 +211,24 @@ done:
 	free(z);
 	QRcode_free(q);
 	return rc;
+}
+
+int qr_svg(html *h, const char *text, int module_px)
+{
+	return svg_of(h, text, module_px, 0);
+}
+
+int qr_svg_an(html *h, const char *text, int module_px)
+{
+	return svg_of(h, text, module_px, 1);
+}
+
+int qr_png(const char *text, int module_px, int quiet, unsigned char **out, size_t *len)
+{
+	return png_of(text, module_px, quiet, 0, out, len);
+}
+
+int qr_png_an(const char *text, int module_px, int quiet, unsigned char **out, size_t *len)
+{
+	return png_of(text, module_px, quiet, 1, out, len);
 }

@@ -42,4 +42,13 @@ int qr_path(html *h, const char *text, int *modules);
  */
 int qr_png(const char *text, int module_px, int quiet, unsigned char **out, size_t *len);
 
+/*
+ * The same two for text made only of QR alphanumeric characters (0-9 A-Z
+ * space $ % * + - . / :), a member pass: one alphanumeric-mode segment, 5.5
+ * bits a character where bytes take 8, so a pass of 120 characters fits a
+ * smaller symbol. -1 as well when text has another character.
+ */
+int qr_svg_an(html *h, const char *text, int module_px);
+int qr_png_an(const char *text, int module_px, int quiet, unsigned char **out, size_t *len);
+
 #endif
