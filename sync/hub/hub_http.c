@@ -27,6 +27,7 @@
 #include "sync/hub/hub_http.h"
 #include "sync/check.h"
 #include "sync/hub/console/console.h"
+#include "sync/hub/console/member_pages.h"
 #include "sync/hub/hub_guard.h"
 #include "sync/hub/hub_pool.h"
 #include "sync/hub/hub_push.h"
@@ -54,10 +55,11 @@ typedef struct server {
 	size_t max_body;
 	int tls;
 	console *con;
+	member_pages *mp;
 } server;
 
 /* Routes from R_ENROLL on take a token or a code: their refusals count against the client's address. */
-enum route { R_NONE, R_HEALTH, R_LIVE, R_CONSOLE, R_ENROLL, R_PUSH, R_PULL };
+enum route { R_NONE, R_HEALTH, R_LIVE, R_CONSOLE, R_MEMBER, R_ENROLL, R_PUSH, R_PULL };
 
 typedef struct req {
 	enum route route;
@@ -663,6 +665,8 @@ static enum route classify(const char *url, req *rq)
 		return R_PUSH;
 	if (sscanf(url, "/v1/venues/%36[0-9a-f]/pull/%16[a-z]%1s", rq->venue, rq->set, rest) == 2)
 		return R_PULL;
+	if (member_pages_owns(url))
+		return R_MEMBER;
 	return console_owns(url) ? R_CONSOLE : R_NONE;
 }
 
@@ -718,6 +722,8 @@ static void body_chunk(server *sv, req *rq, const char *data, size_t n)
 }
 
 /* ---- the console ---- */
+
+static enum MHD_Result send_page(struct MHD_Connection *c, req *rq, console_response *outp);
 
 typedef struct console_conn {
 	struct MHD_Connection *c;
@@ -789,6 +795,13 @@ static enum MHD_Result console_page(struct MHD_Connection *c, server *sv, req *r
 	rq->answered = 1;
 	console_handle(sv->con, &crq, &out);
 	hub_pool_give(sv->pool, cc.st);
+	return send_page(c, rq, &out);
+}
+
+/* A console's or a member page's answer, with the headers every such page carries. */
+static enum MHD_Result send_page(struct MHD_Connection *c, req *rq, console_response *outp)
+{
+	console_response out = *outp;
 	snprintf(rq->note, sizeof rq->note, "%s", out.note);
 	struct MHD_Response *r = MHD_create_response_from_buffer(
 	    out.len, out.body, out.body_static ? MHD_RESPMEM_PERSISTENT : MHD_RESPMEM_MUST_FREE);
@@ -811,9 +824,61 @@ static enum MHD_Result console_page(struct MHD_Connection *c, server *sv, req *r
 		MHD_add_response_header(r, "Content-Disposition", out.disposition);
 	for (int i = 0; i < out.ncookies; i++)
 		MHD_add_response_header(r, MHD_HTTP_HEADER_SET_COOKIE, out.cookies[i]);
+	if (out.retry_after) {
+		char secs[16];
+		snprintf(secs, sizeof secs, "%u", out.retry_after);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, secs);
+	}
 	enum MHD_Result ret = MHD_queue_response(c, out.status ? out.status : 500, r);
 	MHD_destroy_response(r);
 	return ret;
+}
+
+/*
+ * A member page (member_pages.h): handed over whole, with the pool (it takes
+ * a store only around each call), and sent back as a console page is.
+ */
+static enum MHD_Result member_page(struct MHD_Connection *c, server *sv, req *rq, const char *url,
+				   const char *method, const char *body, size_t len)
+{
+	char client[INET6_ADDRSTRLEN] = "";
+	const struct sockaddr *sa = client_of(rq);
+	if (sa && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, client, sizeof client);
+	else if (sa && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, client, sizeof client);
+	console_conn cc = {c, sv, NULL};
+	console_request crq = {.method = method, .path = url, .get = console_get, .ctx = &cc,
+			       .each_query = console_each_query, .body = body, .len = len,
+			       .body_too_large = rq->too_large, .client = client, .tls = sv->tls,
+			       .now_ms = clock_wall_ms()};
+	console_response out;
+	rq->answered = 1;
+	member_pages_handle(sv->mp, sv->pool, &crq, &out);
+	return send_page(c, rq, &out);
+}
+
+/* A member page as its headers arrive: a GET is answered now; a sign-up's body (small) is gathered. */
+static enum MHD_Result member_begin(struct MHD_Connection *c, server *sv, req *rq, const char *url,
+				    const char *method)
+{
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+		return member_page(c, sv, rq, url, method, NULL, 0);
+	if (strcmp(method, "POST") != 0)
+		return send_error(c, rq, 405, "method_not_allowed", "use GET or POST");
+	snprintf(rq->url, sizeof rq->url, "%s", url);
+	if (strlen(url) >= sizeof rq->url)
+		return send_error(c, rq, 404, "not_found", "no such page");
+	rq->limit = MEMBER_MAX_BODY;
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl) {
+		unsigned long long n = strtoull(cl, NULL, 10);
+		if (n > rq->limit)
+			return send_error(c, rq, 413, "too_large", "the form is larger than %zu bytes", rq->limit);
+		if (n && body_grow(sv, rq, (size_t)n) != 0)
+			return send_later(c, rq, 503, 5, "unavailable", "the hub is receiving too much at once; try again");
+	}
+	return MHD_YES;
 }
 
 /* A console request as its headers arrive: a GET is answered now; a POST's body is gathered. */
@@ -864,6 +929,8 @@ static enum MHD_Result begin(struct MHD_Connection *c, server *sv, req *rq, cons
 		return get ? live(c, sv, rq, url + 3) : send_error(c, rq, 405, "method_not_allowed", "use GET");
 	case R_CONSOLE:
 		return console_begin(c, sv, rq, url, method);
+	case R_MEMBER:
+		return member_begin(c, sv, rq, url, method);
 	default:
 		break;
 	}
@@ -905,6 +972,13 @@ static enum MHD_Result finish(struct MHD_Connection *c, server *sv, req *rq)
 		if (rq->busy)
 			return send_later(c, rq, 503, 5, "unavailable", "the hub is receiving too much at once; try again");
 		return console_page(c, sv, rq, rq->url, "POST", rq->body, rq->len);
+	}
+	if (rq->route == R_MEMBER) {
+		if (rq->busy)
+			return send_later(c, rq, 503, 5, "unavailable", "the hub is receiving too much at once; try again");
+		if (rq->too_large)
+			return send_error(c, rq, 413, "too_large", "the form is larger than %zu bytes", rq->limit);
+		return member_page(c, sv, rq, rq->url, "POST", rq->body, rq->len);
 	}
 	if (rq->too_large)
 		return send_error(c, rq, 413, "too_large", "the body is larger than %zu bytes", rq->limit);
@@ -1130,6 +1204,12 @@ int hub_serve(hub_pool *pool, const hub_serve_config *cfg)
 	hub_store *first = hub_pool_take(pool);
 	sv.con = console_new(first, &cc, why, sizeof why);
 	hub_pool_give(pool, first);
+	member_config mc = {.kek = cfg->kek, .public_url = cfg->public_url, .tls = cert != NULL,
+			    .signups_per_address = cfg->signups_per_address, .signups_per_venue = cfg->signups_per_venue};
+	if (sv.con && !(sv.mp = member_pages_new(&mc, why, sizeof why))) {
+		console_free(sv.con);
+		sv.con = NULL;
+	}
 	if (!sv.con) {
 		fprintf(stderr, "tingzi-hub: %s\n", why);
 		hub_guard_free(sv.guard);
@@ -1137,6 +1217,8 @@ int hub_serve(hub_pool *pool, const hub_serve_config *cfg)
 		free(key);
 		return 1;
 	}
+	if (!cfg->kek)
+		fprintf(stderr, "hub: no key file (--key-file): sign-up pages give no passes\n");
 	/* a thread for each store of the pool, and no fewer than four (parsing, TLS and compressing need no store) */
 	unsigned threads = hub_pool_size(pool) > 4 ? hub_pool_size(pool) : 4;
 	unsigned max_conn = room_for(cfg->max_connections ? cfg->max_connections : HUB_MAX_CONNECTIONS);
@@ -1164,6 +1246,7 @@ int hub_serve(hub_pool *pool, const hub_serve_config *cfg)
 			port, cert ? ", or the certificate and key do not match" : "");
 		hub_guard_free(sv.guard);
 		console_free(sv.con);
+		member_pages_free(sv.mp);
 		free(cert);
 		free(key);
 		return 1;
@@ -1180,6 +1263,7 @@ int hub_serve(hub_pool *pool, const hub_serve_config *cfg)
 	MHD_stop_daemon(d);
 	hub_guard_free(sv.guard);
 	console_free(sv.con);
+	member_pages_free(sv.mp);
 	free(cert);
 	if (key)
 		sodium_memzero(key, strlen(key));

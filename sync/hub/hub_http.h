@@ -43,6 +43,8 @@ typedef struct hub_serve_config {
 	unsigned per_address;	  /* connections per client address; 0: no limit (behind a proxy) */
 	unsigned request_seconds; /* 0: HUB_REQUEST_SECONDS */
 	const char *trusted_proxy; /* the reverse proxy's IPv4 address whose X-Forwarded-For is believed, or NULL */
+	const unsigned char *kek;  /* the key file's key (32 bytes), which passes are signed under, or NULL */
+	unsigned signups_per_address, signups_per_venue; /* sign-ups a minute; 0: member_pages.h's defaults */
 } hub_serve_config;
 
 /* Serve from the pool's stores until SIGINT or SIGTERM. Returns the exit status. */

@@ -282,14 +282,21 @@ static int cmd_serve(hub_store *st, const args *o, const char *usage)
 	cfg.trusted_proxy = o->value[SERVE_TRUSTED_PROXY];
 	if (cfg.trusted_proxy && inet_pton(AF_INET, cfg.trusted_proxy, &proxy) != 1)
 		return usage_error(usage, "--trusted-proxy takes the proxy's IPv4 address, like 127.0.0.1");
+	unsigned char kek[32];
+	int have_kek = 0;
+	if (hub_cli_kek(kek, &have_kek) != 0)
+		return 1;
+	cfg.kek = have_kek ? kek : NULL;
 	char why[512];
 	hub_pool *pool = hub_pool_new(st, store_where, pool_size, why, sizeof why);
 	if (!pool) {
 		fprintf(stderr, "tingzi-hub: %s\n", why);
+		sodium_memzero(kek, sizeof kek);
 		return 1;
 	}
 	int rc = hub_serve(pool, &cfg);
 	hub_pool_free(pool);
+	sodium_memzero(kek, sizeof kek);
 	return rc;
 }
 

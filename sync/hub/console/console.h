@@ -66,6 +66,7 @@ typedef struct console_response {
 	int ncookies;
 	char disposition[256]; /* Content-Disposition, for downloads */
 	char note[200];	       /* what the hub's log line adds */
+	unsigned retry_after;  /* seconds, for a 429 or 503 (0: no Retry-After) */
 } console_response;
 
 /* 1 when path is the console's. */
