@@ -128,8 +128,15 @@ tap_keys() {
 }
 
 # scan CODE: what a wedge scanner does: the code in a burst (2 ms/key) and Enter.
+# A scanner's keys come steadily; xdotool on a busy machine can stall for more
+# than the 30 ms that ends a burst (a signed pass is 119 keys), so where it may
+# (as root) it types at real-time priority.
 scan() {
-	xdotool type --delay 2 "$1"$'\n'
+	if chrt -f 10 true 2>/dev/null; then
+		chrt -f 10 xdotool type --delay 2 "$1"$'\n'
+	else
+		xdotool type --delay 2 "$1"$'\n'
+	fi
 }
 
 shot() {
