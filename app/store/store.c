@@ -252,12 +252,13 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
     " BEGIN UPDATE member_generation SET gen = gen + 1; END;",
     /* 6 -> 7: whether the welcome carried the group's join QR (earlier check-ins: 0, not known) */
     "ALTER TABLE checkins ADD COLUMN join_qr INTEGER NOT NULL DEFAULT 0 CHECK(join_qr IN (0, 1));",
-    /* 7 -> 8: signed passes: the venue's keys, tier names and revocations, and their pull cursor */
-    "CREATE TABLE pass_keys(kid INTEGER PRIMARY KEY CHECK(kid BETWEEN 1 AND 63),"
+    /* 7 -> 8: signed passes: the venue's keys, tier names and revocations, and their pull cursor
+     * (written so that it can run again over its own work: a file whose number was set back) */
+    "CREATE TABLE IF NOT EXISTS pass_keys(kid INTEGER PRIMARY KEY CHECK(kid BETWEEN 1 AND 63),"
     " public_key TEXT NOT NULL CHECK(length(public_key) = 64 AND public_key NOT GLOB '*[^0-9a-f]*'),"
     " retired INTEGER NOT NULL DEFAULT 0 CHECK(retired IN (0, 1)));"
-    "CREATE TABLE pass_tiers(idx INTEGER PRIMARY KEY CHECK(idx BETWEEN 1 AND 15), name TEXT NOT NULL);"
-    "CREATE TABLE pass_revoked(number INTEGER PRIMARY KEY CHECK(number >= 1),"
+    "CREATE TABLE IF NOT EXISTS pass_tiers(idx INTEGER PRIMARY KEY CHECK(idx BETWEEN 1 AND 15), name TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS pass_revoked(number INTEGER PRIMARY KEY CHECK(number >= 1),"
     " before_min INTEGER NOT NULL CHECK(before_min >= 0));"
     "CREATE TABLE pull_cursors_8(data_set TEXT PRIMARY KEY"
     " CHECK(data_set IN ('members', 'events', 'links', 'passes')),"

@@ -1107,6 +1107,9 @@ static int schema_version(pg *s)
 	return v;
 }
 
+/* What each version adds to the one before: steps[v - 2] takes version v - 1 to v. */
+static const char *const steps[HPG_SCHEMA_VERSION - 1] = {hpg_pass_schema, hpg_api_schema};
+
 /* A database without tables gets them, under a lock several starting nodes share. 0, or -1 with why. */
 static int set_up(pg *s, const char *shown, char *why, size_t len)
 {
@@ -1126,8 +1129,8 @@ static int set_up(pg *s, const char *shown, char *why, size_t len)
 			e = hpg_exec(s, hpg_schema);
 		if (e == HUB_OK)
 			e = hpg_exec(s, hpg_dash_schema);
-		if (e == HUB_OK)
-			e = hpg_exec(s, hpg_pass_schema);
+		for (int i = 0; i < (int)(sizeof steps / sizeof *steps) && e == HUB_OK; i++)
+			e = hpg_exec(s, steps[i]);
 		if (e == HUB_OK)
 			e = hpg_exec(s, number);
 		e = hpg_end(s, e);
@@ -1150,17 +1153,19 @@ static int set_up(pg *s, const char *shown, char *why, size_t len)
 		rc = -1;
 	}
 	/* a version below HPG_SCHEMA_VERSION: one step per transaction */
-	if (version == 1 && rc == 0) {
+	for (int v = version; rc == 0 && v >= 1 && v < HPG_SCHEMA_VERSION; v++) {
+		char number[96];
+		snprintf(number, sizeof number, "UPDATE meta SET value = '%d' WHERE key = 'schema_version'", v + 1);
 		hub_err e = hpg_begin(s);
 		if (e == HUB_OK)
-			e = hpg_exec(s, hpg_pass_schema);
+			e = hpg_exec(s, steps[v - 1]);
 		if (e == HUB_OK)
-			e = hpg_exec(s, "UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+			e = hpg_exec(s, number);
 		if ((e = hpg_end(s, e)) != HUB_OK) {
-			snprintf(why, len, "cannot upgrade %s from schema version 1: %s", shown, s->base.errmsg);
+			snprintf(why, len, "cannot upgrade %s from schema version %d: %s", shown, v, s->base.errmsg);
 			rc = -1;
 		} else {
-			fprintf(stderr, "tingzi-hub: %s upgraded to schema version 2\n", shown);
+			fprintf(stderr, "tingzi-hub: %s upgraded to schema version %d\n", shown, v + 1);
 		}
 	}
 	PQclear(PQexec(s->conn, "SELECT pg_advisory_unlock(7587054360829843298)"));

@@ -47,8 +47,8 @@ enum hpg_part { HPG_CORE, HPG_ADMIN, HPG_ACCOUNT, HPG_CONSOLE, HPG_DASH, HPG_PAS
 #define HPG_MAX_ARGS   24
 
 /* The schema version this store writes (meta 'schema_version'): 1 the first, 2 adds member passes'
- * tables (hpg_pass_schema). */
-#define HPG_SCHEMA_VERSION 2
+ * tables (hpg_pass_schema), 3 the open API's tokens and webhooks (hpg_api_schema). */
+#define HPG_SCHEMA_VERSION 3
 
 typedef struct pg {
 	hub_store base;
@@ -74,6 +74,8 @@ extern const char hpg_schema[];
 extern const char hpg_dash_schema[];
 /* Member passes' tables (hub_store_pg_pass.c): made with the others, or added to a version 1 database. */
 extern const char hpg_pass_schema[];
+/* The open API's tokens and webhooks (hub_store_pg_schema.c): made with the others, or added to a version 2. */
+extern const char hpg_api_schema[];
 
 /* ---- statements ---- */
 

@@ -22,7 +22,7 @@
 #include <string.h>
 
 /* The SQLite schema version whose tables this copies (HSQ_SCHEMA_VERSION of hub_store_sqlite_impl.h). */
-#define HSQ_MIGRATE_VERSION 5
+#define HSQ_MIGRATE_VERSION 6
 
 typedef struct table {
 	const char *name;
@@ -99,6 +99,21 @@ static const table tables[] = {
      "venue_id, number, member_uid, last_issued_min, revoked_before, revoked_seq", NULL},
     {"pass_addresses", "hash, venue_id, number, member_uid, pass, tier, expires, issued_ms, revoked_ms",
      "hash, venue_id, number, member_uid, pass, tier, expires, issued_ms, revoked_ms", NULL},
+    /* the open API and webhooks; subscriptions after check-ins and members, whose copies would
+     * otherwise make webhook events through PostgreSQL's triggers; SQLite numbers events across
+     * venues, which keeps each venue's in order */
+    {"api_tokens", "id, venue_id, name, scope, hash, device_id, created_ms, created_by, revoked_ms, last_used_ms",
+     "id, venue_id, name, scope, hash, device_id, created_ms, created_by, revoked_ms, last_used_ms", NULL},
+    {"webhook_events", "venue_id, seq, type, body, created_ms", "venue_id, seq, type, body, created_ms", NULL},
+    {"webhook_deliveries", "id, sub_id, event_seq, type, attempt, at_ms, status, ms, outcome, why",
+     "id, sub_id, event_seq, type, attempt, at_ms, status, ms, outcome, why", "id"},
+    {"webhook_marks", "kind, key, at_ms", "kind, key, at_ms", NULL},
+    {"webhook_subs",
+     "id, venue_id, url, types, secret, created_ms, created_by, disabled_ms, disabled_why, cursor, attempts, next_ms,"
+     " 0, ''",
+     "id, venue_id, url, types, secret, created_ms, created_by, disabled_ms, disabled_why, cursor, attempts, next_ms,"
+     " lease_until, lease_node",
+     NULL},
 };
 
 /* A growing line of COPY's text format. */
@@ -306,6 +321,13 @@ int hub_store_pg_migrate(const char *sqlite_path, hub_store *to, FILE *progress,
 		}
 		if (progress)
 			fprintf(progress, "  %-15s %lld rows, counted the same on both sides\n", t->name, (long long)copied);
+	}
+	/* each venue's webhook events go on numbering after the copied ones */
+	if (hpg_exec(s, "INSERT INTO set_seqs(venue_id, data_set, last) SELECT venue_id, 'webhooks', max(seq)"
+			" FROM webhook_events GROUP BY venue_id ON CONFLICT(venue_id, data_set) DO UPDATE"
+			" SET last = greatest(set_seqs.last, excluded.last)") != HUB_OK) {
+		snprintf(why, len, "webhook events: %s", s->base.errmsg);
+		goto out_pg;
 	}
 	if (hpg_commit(s) != HUB_OK) {
 		snprintf(why, len, "%s", s->base.errmsg);

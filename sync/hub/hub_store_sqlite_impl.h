@@ -55,7 +55,7 @@ typedef struct sq {
 /* ---- the schema (hub_store_sqlite_schema.c) ---- */
 
 /* PRAGMA user_version of the files this store writes. */
-#define HSQ_SCHEMA_VERSION 5
+#define HSQ_SCHEMA_VERSION 6
 
 /* A new file's tables. */
 extern const char hsq_schema[];

@@ -146,6 +146,66 @@
     " issued_ms INTEGER NOT NULL, revoked_ms INTEGER NOT NULL DEFAULT 0);" \
     "CREATE INDEX pass_addresses_member ON pass_addresses(venue_id, number);"
 
+/*
+ * What version 6 adds, in a new file and in an upgrade alike: the open API's
+ * tokens, and webhooks.
+ *  - api_tokens: a token is shown once; the hub keeps the SHA-256 of it. Its
+ *    check-ins are a device of its own (device_id), so they are stored,
+ *    deduplicated and counted exactly as a kiosk's.
+ *  - webhook_subs: a venue's subscriptions: the URL, the event types (a
+ *    comma list), the signing secret (the receiver holds it too), and where
+ *    delivery stands: cursor (the last event delivered or given up),
+ *    attempts and next_ms for the event after it, the node holding the
+ *    subscription (lease_until, lease_node) so that its events go out in
+ *    order from one node at a time.
+ *  - webhook_events: the durable queue: one row a change, written by the
+ *    triggers below in the very transaction that makes the change (a crash
+ *    loses both or neither); only while the venue has a subscription on.
+ *    seq orders a venue's events (one writer at a time in SQLite).
+ *  - webhook_deliveries: every attempt and its answer, for the console.
+ *  - webhook_marks: events made from the clock (an event started, a link
+ *    about to expire, a kiosk gone quiet), each made once.
+ */
+#define WEBHOOK_ON(venue) "EXISTS(SELECT 1 FROM webhook_subs WHERE venue_id = " venue " AND disabled_ms = 0)"
+#define WEBHOOK_MEMBER(uid) \
+    "(SELECT json_object('uid', m.uid, 'name', m.name, 'code', m.code) FROM members m WHERE m.uid = " uid ")"
+#define SCHEMA_V6 \
+    "CREATE TABLE api_tokens(id TEXT PRIMARY KEY, venue_id TEXT NOT NULL, name TEXT NOT NULL," \
+    " scope TEXT NOT NULL CHECK(scope IN ('read', 'write')), hash BLOB NOT NULL UNIQUE, device_id TEXT NOT NULL," \
+    " created_ms INTEGER NOT NULL, created_by TEXT, revoked_ms INTEGER NOT NULL DEFAULT 0," \
+    " last_used_ms INTEGER NOT NULL DEFAULT 0, UNIQUE(venue_id, name));" \
+    "CREATE TABLE webhook_subs(id TEXT PRIMARY KEY, venue_id TEXT NOT NULL, url TEXT NOT NULL, types TEXT NOT NULL," \
+    " secret TEXT NOT NULL, created_ms INTEGER NOT NULL, created_by TEXT, disabled_ms INTEGER NOT NULL DEFAULT 0," \
+    " disabled_why TEXT NOT NULL DEFAULT '', cursor INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 0," \
+    " next_ms INTEGER NOT NULL DEFAULT 0, lease_until INTEGER NOT NULL DEFAULT 0, lease_node TEXT NOT NULL DEFAULT '');" \
+    "CREATE INDEX webhook_subs_venue ON webhook_subs(venue_id, disabled_ms);" \
+    "CREATE TABLE webhook_events(seq INTEGER PRIMARY KEY AUTOINCREMENT, venue_id TEXT NOT NULL, type TEXT NOT NULL," \
+    " body TEXT NOT NULL, created_ms INTEGER NOT NULL);" \
+    "CREATE INDEX webhook_events_venue ON webhook_events(venue_id, seq);" \
+    "CREATE TABLE webhook_deliveries(id INTEGER PRIMARY KEY, sub_id TEXT NOT NULL, event_seq INTEGER NOT NULL," \
+    " type TEXT NOT NULL, attempt INTEGER NOT NULL, at_ms INTEGER NOT NULL, status INTEGER NOT NULL," \
+    " ms INTEGER NOT NULL, outcome TEXT NOT NULL, why TEXT NOT NULL);" \
+    "CREATE INDEX webhook_deliveries_sub ON webhook_deliveries(sub_id, id);" \
+    "CREATE TABLE webhook_marks(kind TEXT NOT NULL, key TEXT NOT NULL, at_ms INTEGER NOT NULL," \
+    " PRIMARY KEY(kind, key)) WITHOUT ROWID;" \
+    "CREATE TRIGGER webhook_checkin_created AFTER INSERT ON checkins WHEN " WEBHOOK_ON("NEW.venue_id") \
+    " BEGIN INSERT INTO webhook_events(venue_id, type, body, created_ms) VALUES(NEW.venue_id, 'checkin.created'," \
+    " json_object('id', NEW.id, 'venue', NEW.venue_id, 'member', json(" WEBHOOK_MEMBER("NEW.member_uid") "), 'event'," \
+    " NEW.event_uid, 'method', NEW.method, 'at_ms', NEW.corrected_ms, 'day', NEW.day, 'device', NEW.device_id," \
+    " 'attendance', CASE WHEN NEW.duplicate_of IS NULL THEN 'new' ELSE 'duplicate' END), NEW.received_ms); END;" \
+    "CREATE TRIGGER webhook_checkin_reversed AFTER UPDATE OF reversed ON checkins" \
+    " WHEN NEW.reversed = 1 AND OLD.reversed = 0 AND " WEBHOOK_ON("NEW.venue_id") \
+    " BEGIN INSERT INTO webhook_events(venue_id, type, body, created_ms) VALUES(NEW.venue_id, 'checkin.reversed'," \
+    " json_object('id', NEW.id, 'venue', NEW.venue_id, 'member', json(" WEBHOOK_MEMBER("NEW.member_uid") ")," \
+    " 'event', NEW.event_uid), CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)); END;" \
+    "CREATE TRIGGER webhook_member_created AFTER INSERT ON members" \
+    " WHEN NEW.merged_into IS NULL AND NEW.deleted = 0 AND " WEBHOOK_ON("NEW.venue_id") \
+    " BEGIN INSERT INTO webhook_events(venue_id, type, body, created_ms) SELECT NEW.venue_id, t.value," \
+    " json_object('uid', NEW.uid, 'venue', NEW.venue_id, 'name', NEW.name, 'code', NEW.code, 'tier', NEW.tier," \
+    " 'expires', NEW.expires, 'provisional', json(CASE NEW.provisional WHEN 0 THEN 'false' ELSE 'true' END))," \
+    " NEW.created_ms FROM json_each(CASE WHEN NEW.origin_device = 'signup'" \
+    " THEN '[\"member.created\",\"member.signed_up\"]' ELSE '[\"member.created\"]' END) t; END;"
+
 const char hsq_schema[] =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE venues(id TEXT PRIMARY KEY, name TEXT NOT NULL, tz TEXT NOT NULL, slug TEXT NOT NULL UNIQUE,"
@@ -190,7 +250,7 @@ const char hsq_schema[] =
     "CREATE TABLE records(id TEXT PRIMARY KEY, kind TEXT NOT NULL, venue_id TEXT NOT NULL,"
     " device_id TEXT NOT NULL, body TEXT NOT NULL, wall_ms INTEGER NOT NULL, received_ms INTEGER NOT NULL,"
     " session TEXT, action TEXT, detail TEXT, checkin TEXT, reason TEXT, seq INTEGER);"
-    "CREATE INDEX records_venue ON records(venue_id);" SCHEMA_V3 SCHEMA_V4 SCHEMA_V5;
+    "CREATE INDEX records_venue ON records(venue_id);" SCHEMA_V3 SCHEMA_V4 SCHEMA_V5 SCHEMA_V6;
 
 /*
  * From each version to the next; hsq_migrations[v - 1] takes version v to
@@ -220,4 +280,6 @@ const hsq_migration hsq_migrations[] = {
     {SCHEMA_V4, "SELECT 1 FROM sqlite_master WHERE name = 'member_stats'"},
     /* 4 -> 5: member passes. */
     {SCHEMA_V5, "SELECT 1 FROM sqlite_master WHERE name = 'pass_keys'"},
+    /* 5 -> 6: the open API's tokens, and webhooks. */
+    {SCHEMA_V6, "SELECT 1 FROM sqlite_master WHERE name = 'api_tokens'"},
 };

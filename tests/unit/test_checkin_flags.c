@@ -299,8 +299,8 @@ static void test_schema_6_upgrades(void **state)
 
 	assert_int_equal(store_open(path, 0, &s, err, sizeof err), STORE_OK);
 	*state = s;
-	assert_int_equal(sql_int("PRAGMA user_version"), 7);
-	assert_int_equal(STORE_SCHEMA_VERSION, 7);
+	assert_int_equal(sql_int("PRAGMA user_version"), STORE_SCHEMA_VERSION);
+	assert_true(STORE_SCHEMA_VERSION >= 7);
 	/* the earlier check-ins: kept, not known to have been shown one */
 	assert_int_equal(testdb_int(path, "SELECT count(*) FROM checkins WHERE join_qr = 0", NULL), 2);
 	char buf[16];

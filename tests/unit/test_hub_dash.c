@@ -1146,7 +1146,7 @@ static void test_upgrade_from_3(void **state)
 	f->st = hub_store_open(f->path, why, sizeof why);
 	if (!f->st)
 		fail_msg("%s", why);
-	assert_int_equal(hubdb_int(f->path, "PRAGMA user_version", NULL), 5);
+	assert_int_equal(hubdb_int(f->path, "PRAGMA user_version", NULL), 6);
 	assert_int_equal(hubdb_int(f->path, "SELECT count(*) FROM member_stats", NULL), 0);
 	assert_int_equal(f->st->ops->dash_refresh(f->st, NULL), HUB_OK);
 	/* as test_attendance and test_funnel worked out */
@@ -1166,7 +1166,7 @@ static void test_upgrade_from_3(void **state)
 	hubdb_exec(f->path, "PRAGMA user_version = 3;");
 	f->st = hub_store_open(f->path, why, sizeof why);
 	assert_non_null(f->st);
-	assert_int_equal(hubdb_int(f->path, "PRAGMA user_version", NULL), 5);
+	assert_int_equal(hubdb_int(f->path, "PRAGMA user_version", NULL), 6);
 	/* M01-M27, M30 and the other venue's X01 */
 	assert_int_equal(hubdb_int(f->path, "SELECT count(*) FROM member_stats", NULL), 29);
 }
