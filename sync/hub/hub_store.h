@@ -318,6 +318,9 @@ typedef struct hub_pass_ops {
 	hub_err (*pull)(hub_store *st, const char *venue_id, int64_t since, int limit, hub_page *out);
 } hub_pass_ops;
 
+/* the open API's part of the interface (hub_store_ops.api) */
+#include "sync/hub/hub_store_api.h"
+
 typedef struct hub_store_ops {
 	void (*close)(hub_store *st);
 	hub_err (*venue_add)(hub_store *st, const char *name, const char *tz, int64_t now_ms, hub_venue *out);
@@ -494,6 +497,8 @@ typedef struct hub_store_ops {
 
 	/* ---- member passes ---- */
 	const hub_pass_ops *pass;
+	/* ---- the open API (hub_store_api.h) ---- */
+	const hub_api_ops *api;
 } hub_store_ops;
 
 struct hub_store {
