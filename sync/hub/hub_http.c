@@ -28,6 +28,7 @@
 #include "sync/check.h"
 #include "sync/hub/console/console.h"
 #include "sync/hub/console/member_pages.h"
+#include "sync/hub/hub_api.h"
 #include "sync/hub/hub_guard.h"
 #include "sync/hub/hub_pool.h"
 #include "sync/hub/hub_push.h"
@@ -56,10 +57,11 @@ typedef struct server {
 	int tls;
 	console *con;
 	member_pages *mp;
+	hub_api *api;
 } server;
 
 /* Routes from R_ENROLL on take a token or a code: their refusals count against the client's address. */
-enum route { R_NONE, R_HEALTH, R_LIVE, R_CONSOLE, R_MEMBER, R_ENROLL, R_PUSH, R_PULL };
+enum route { R_NONE, R_HEALTH, R_LIVE, R_CONSOLE, R_MEMBER, R_API, R_ENROLL, R_PUSH, R_PULL };
 
 typedef struct req {
 	enum route route;
@@ -76,6 +78,7 @@ typedef struct req {
 	struct sockaddr_storage client; /* the client's address (behind a trusted proxy: the one it names) */
 	struct timespec t0;
 	char url[512];	/* a console POST's path, kept for when its body is in */
+	char method[8]; /* an API request's method, kept likewise */
 	char what[160]; /* method and path, escaped */
 	char note[200]; /* what the log line adds */
 } req;
@@ -665,6 +668,8 @@ static enum route classify(const char *url, req *rq)
 		return R_PUSH;
 	if (sscanf(url, "/v1/venues/%36[0-9a-f]/pull/%16[a-z]%1s", rq->venue, rq->set, rest) == 2)
 		return R_PULL;
+	if (hub_api_owns(url))
+		return R_API;
 	if (member_pages_owns(url))
 		return R_MEMBER;
 	return console_owns(url) ? R_CONSOLE : R_NONE;
@@ -881,6 +886,53 @@ static enum MHD_Result member_begin(struct MHD_Connection *c, server *sv, req *r
 	return MHD_YES;
 }
 
+/*
+ * An API request (hub_api.h): handed over whole, with the pool, and sent back
+ * as a console page is. API routes are not counted against the client's
+ * address but a bad token (401) is: tokens cannot be guessed from one address.
+ */
+static enum MHD_Result api_page(struct MHD_Connection *c, server *sv, req *rq, const char *url, const char *method,
+				const char *body, size_t len)
+{
+	console_conn cc = {c, sv, NULL};
+	console_request crq = {.method = method, .path = url, .get = console_get, .ctx = &cc,
+			       .each_query = console_each_query, .body = body, .len = len,
+			       .body_too_large = rq->too_large, .tls = sv->tls, .now_ms = clock_wall_ms()};
+	console_response out;
+	rq->answered = 1;
+	hub_api_handle(sv->api, sv->pool, &crq, &out);
+	if (out.status == 401)
+		hub_guard_failed(sv->guard, client_of(rq), rq->arrived_ms);
+	return send_page(c, rq, &out);
+}
+
+/* An API request as its headers arrive: one without a body is answered now; a write's body is gathered. */
+static enum MHD_Result api_begin(struct MHD_Connection *c, server *sv, req *rq, const char *url, const char *method)
+{
+	unsigned wait = hub_guard_wait(sv->guard, client_of(rq), rq->arrived_ms);
+	if (wait) {
+		rq->quiet = 1;
+		return send_later(c, rq, 429, wait, "rate_limited",
+				  "too many failed tokens from this address; try again in %u s", wait);
+	}
+	if (strcmp(method, "POST") != 0 && strcmp(method, "PATCH") != 0)
+		return api_page(c, sv, rq, url, method, NULL, 0);
+	snprintf(rq->url, sizeof rq->url, "%s", url);
+	snprintf(rq->method, sizeof rq->method, "%s", method);
+	if (strlen(url) >= sizeof rq->url)
+		return send_error(c, rq, 404, "not_found", "no such endpoint");
+	rq->limit = HUB_API_MAX_BODY;
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl) {
+		unsigned long long n = strtoull(cl, NULL, 10);
+		if (n > rq->limit)
+			return send_error(c, rq, 413, "too_large", "the body is larger than %zu bytes", rq->limit);
+		if (n && body_grow(sv, rq, (size_t)n) != 0)
+			return send_later(c, rq, 503, 5, "unavailable", "the hub is receiving too much at once; try again");
+	}
+	return MHD_YES;
+}
+
 /* A console request as its headers arrive: a GET is answered now; a POST's body is gathered. */
 static enum MHD_Result console_begin(struct MHD_Connection *c, server *sv, req *rq, const char *url,
 				     const char *method)
@@ -931,6 +983,8 @@ static enum MHD_Result begin(struct MHD_Connection *c, server *sv, req *rq, cons
 		return console_begin(c, sv, rq, url, method);
 	case R_MEMBER:
 		return member_begin(c, sv, rq, url, method);
+	case R_API:
+		return api_begin(c, sv, rq, url, method);
 	default:
 		break;
 	}
@@ -972,6 +1026,13 @@ static enum MHD_Result finish(struct MHD_Connection *c, server *sv, req *rq)
 		if (rq->busy)
 			return send_later(c, rq, 503, 5, "unavailable", "the hub is receiving too much at once; try again");
 		return console_page(c, sv, rq, rq->url, "POST", rq->body, rq->len);
+	}
+	if (rq->route == R_API) {
+		if (rq->busy)
+			return send_later(c, rq, 503, 5, "unavailable", "the hub is receiving too much at once; try again");
+		if (rq->too_large)
+			return send_error(c, rq, 413, "too_large", "the body is larger than %zu bytes", rq->limit);
+		return api_page(c, sv, rq, rq->url, rq->method, rq->body, rq->len);
 	}
 	if (rq->route == R_MEMBER) {
 		if (rq->busy)
@@ -1219,6 +1280,16 @@ int hub_serve(hub_pool *pool, const hub_serve_config *cfg)
 	}
 	if (!cfg->kek)
 		fprintf(stderr, "hub: no key file (--key-file): sign-up pages give no passes\n");
+	hub_api_config ac = {.public_url = cfg->public_url, .tls = cert != NULL};
+	if (!(sv.api = hub_api_new(&ac))) {
+		fprintf(stderr, "tingzi-hub: cannot start (out of memory)\n");
+		hub_guard_free(sv.guard);
+		console_free(sv.con);
+		member_pages_free(sv.mp);
+		free(cert);
+		free(key);
+		return 1;
+	}
 	/* a thread for each store of the pool, and no fewer than four (parsing, TLS and compressing need no store) */
 	unsigned threads = hub_pool_size(pool) > 4 ? hub_pool_size(pool) : 4;
 	unsigned max_conn = room_for(cfg->max_connections ? cfg->max_connections : HUB_MAX_CONNECTIONS);
@@ -1261,6 +1332,7 @@ int hub_serve(hub_pool *pool, const hub_serve_config *cfg)
 	sigwait(&stop, &sig);
 	fprintf(stderr, "hub: stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	MHD_stop_daemon(d);
+	hub_api_free(sv.api, pool);
 	hub_guard_free(sv.guard);
 	console_free(sv.con);
 	member_pages_free(sv.mp);

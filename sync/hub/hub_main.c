@@ -14,6 +14,7 @@
 #include "sync/check.h"
 #include "sync/csv_out.h"
 #include "sync/hub/console/console.h"
+#include "sync/hub/hub_api_cli.h"
 #include "sync/hub/hub_http.h"
 #include "sync/hub/hub_import.h"
 #include "sync/hub/hub_pass_cli.h"
@@ -89,6 +90,9 @@ static const char usage_text[] =
     "  passes issue --venue VENUE --member CODE|UID [--png FILE]\n"
     "        a signed member pass and a private address to see it again\n"
     "  passes revoke --venue VENUE --member CODE|UID\n"
+    "  tokens add --venue VENUE --name NAME --scope read|write   an API token, shown once\n"
+    "  tokens list [--venue VENUE] | tokens revoke ID|NAME --venue VENUE\n"
+    "  api routes   the open API's routes (/api/v1/, sync/hub/openapi.json)\n"
     "  migrate --from PATH.db --to postgresql://...   move a hub into PostgreSQL\n"
     "\n"
     "  --db PATH   the hub's database: a SQLite file, or PostgreSQL as a libpq\n"
@@ -1011,6 +1015,10 @@ static const command commands[] = {
     {"key-file", "new", hub_usage_key_file, NULL, 1, hub_cmd_key_file_new},
     {"passes", "issue", hub_usage_passes, hub_passes_issue_opts, 0, hub_cmd_passes_issue},
     {"passes", "revoke", hub_usage_passes, hub_passes_revoke_opts, 0, hub_cmd_passes_revoke},
+    {"tokens", "add", hub_usage_tokens, hub_tokens_add_opts, 0, hub_cmd_tokens_add},
+    {"tokens", "list", hub_usage_tokens, hub_tokens_list_opts, 0, hub_cmd_tokens_list},
+    {"tokens", "revoke", hub_usage_tokens, hub_tokens_revoke_opts, 1, hub_cmd_tokens_revoke},
+    {"api", "routes", hub_usage_api, NULL, 0, hub_cmd_api_routes},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 
