@@ -499,8 +499,6 @@ typedef struct hub_store_ops {
 	const hub_pass_ops *pass;
 	/* ---- the open API (hub_store_api.h) ---- */
 	const hub_api_ops *api;
-	/* ---- the open API (hub_store_api.h) ---- */
-	const hub_api_ops *api;
 } hub_store_ops;
 
 struct hub_store {

@@ -1089,7 +1089,6 @@ static const hub_store_ops pg_ops = {
     .referral_add = hpg_referral_add,
     .pass = &hpg_pass_ops,
     .api = &hpg_api_ops,
-    .api = &hpg_api_ops,
 };
 
 /* The version the database's tables are at: 0 when there are none, -1 when it cannot be read. */

@@ -852,7 +852,6 @@ static const hub_store_ops sqlite_ops = {
     .referral_add = hsq_referral_add,
     .pass = &hsq_pass_ops,
     .api = &hsq_api_ops,
-    .api = &hsq_api_ops,
 };
 
 /* Bring an older file up to HSQ_SCHEMA_VERSION, one step per transaction: 0, or -1 with why. */
