@@ -58,6 +58,7 @@ typedef struct server {
 	console *con;
 	member_pages *mp;
 	hub_api *api;
+	hub_webhook_worker *webhooks;
 } server;
 
 /* Routes from R_ENROLL on take a token or a code: their refusals count against the client's address. */
@@ -527,6 +528,8 @@ static enum MHD_Result push(struct MHD_Connection *c, server *sv, req *rq, const
 		hub_batch_free(&b);
 		return store_failed(c, rq, sv, e);
 	}
+	if (stats.ok)
+		hub_webhook_worker_kick(sv->webhooks); /* its check-ins' webhooks, if any, go now */
 	/* "X-Tingzi-Queue: pending=N dead=M": the kiosk's own count, shown in the console, never trusted for more */
 	const char *qh = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-Tingzi-Queue");
 	long long pending, dead;
@@ -1076,7 +1079,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		rq->arrived_ms = clock_wall_ms();
 		client_find(c, sv, &rq->client);
 		char what[sizeof rq->what];
-		snprintf(what, sizeof what, "%s %s", method, url);
+		/* a private address's token stays out of the log: whoever reads it could show the pass */
+		if (strncmp(url, "/p/", 3) == 0)
+			snprintf(what, sizeof what, "%s /p/(token)%s", method, strstr(url, ".png") ? ".png" : "");
+		else
+			snprintf(what, sizeof what, "%s %s", method, url);
 		hub_log_escape(what, rq->what, sizeof rq->what);
 		rq->route = classify(url, rq);
 		*con_cls = rq;
@@ -1322,6 +1329,18 @@ int hub_serve(hub_pool *pool, const hub_serve_config *cfg)
 		free(key);
 		return 1;
 	}
+	hub_webhook_worker_conf wc = {.pool = pool, .allow_private = cfg->webhooks_private,
+				      .senders = (int)cfg->webhook_senders};
+	if (!(sv.webhooks = hub_webhook_worker_start(&wc, why, sizeof why))) {
+		fprintf(stderr, "tingzi-hub: webhooks: %s\n", why);
+		MHD_stop_daemon(d);
+		hub_guard_free(sv.guard);
+		console_free(sv.con);
+		member_pages_free(sv.mp);
+		free(cert);
+		free(key);
+		return 1;
+	}
 	fprintf(stderr,
 		"hub: listening on %s://%s:%u (protocol 1, version %s; %u connections, %u per address; %u threads,"
 		" %u store%s%s%s)\n",
@@ -1333,6 +1352,7 @@ int hub_serve(hub_pool *pool, const hub_serve_config *cfg)
 	fprintf(stderr, "hub: stopping (%s)\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
 	MHD_stop_daemon(d);
 	hub_api_free(sv.api, pool);
+	hub_webhook_worker_stop(sv.webhooks);
 	hub_guard_free(sv.guard);
 	console_free(sv.con);
 	member_pages_free(sv.mp);
