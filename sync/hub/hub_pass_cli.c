@@ -5,6 +5,7 @@
 #include "sync/check.h"
 #include "sync/clock.h"
 #include "sync/hub/hub_pass.h"
+#include "sync/utf8.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -146,6 +147,18 @@ static int slug_ok(const char *s)
 	return n >= 3 && n <= 32 && strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
 }
 
+/* Terms: up to 4000 bytes of UTF-8, line breaks and tabs the only control characters. */
+static int terms_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n > 4000 || !utf8_valid(s, n))
+		return 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if ((*p < 0x20 && *p != '\n' && *p != '\r' && *p != '\t') || *p == 0x7f)
+			return 0;
+	return 1;
+}
+
 int hub_cmd_venues_signup(hub_store *st, const args *o, const char *usage)
 {
 	hub_venue v;
@@ -154,8 +167,8 @@ int hub_cmd_venues_signup(hub_store *st, const args *o, const char *usage)
 		return usage_error(usage, "venues signup needs the VENUE id and --slug SLUG");
 	if (!slug_ok(slug))
 		return usage_error(usage, "--slug %s: 3 to 32 of a-z, 0-9 and -", slug);
-	if (terms && (strlen(terms) > 4000 || !check_text(terms, 4000, 1)))
-		return usage_error(usage, "--terms: up to 4000 bytes of text without control characters");
+	if (terms && !terms_ok(terms))
+		return usage_error(usage, "--terms: up to 4000 bytes of UTF-8 text (line breaks allowed)");
 	if (!venue_of(st, o->word[0], &v))
 		return 1;
 	hub_signup su = {0}, old;

@@ -229,6 +229,13 @@ def spec_table(w):
         ("GET", "/dashboard"): {"ok": {200}},
         ("GET", "/dashboard/members"): {"query": "?list=visited", "ok": {200}},
         ("GET", "/dashboard/referrals/{id}"): {"id": "member", "ok": {303}},
+        # member passes: this hub has no key file, so nothing can be signed (409)
+        ("GET", "/venues/{v}/passes"): {"ok": {200}},
+        ("POST", "/venues/{v}/passes/signup"): {"body": {"slug": "access-test", "terms": "T", "enabled": "1"},
+                                                "ok": {303}},
+        ("POST", "/venues/{v}/passes/rotate"): {"ok": {409}},
+        ("POST", "/venues/{v}/members/{id}/pass"): {"id": "member", "ok": {409}},
+        ("POST", "/venues/{v}/members/{id}/pass/revoke"): {"id": "member", "ok": {404}},
         ("GET", "/static/console.css"): {"ok": {200}},
         ("GET", "/static/console.js"): {"ok": {200}},
     }

@@ -44,11 +44,13 @@ struct console {
 	char public_url[512];
 	int tls;
 	asset assets[2];
+	unsigned char kek[32];
+	int has_kek;
 };
 
 static const console_route *const tables[] = {
     console_routes_account, console_routes_venues, console_routes_members, console_routes_events,
-    console_routes_links, console_routes_dash,
+    console_routes_links, console_routes_dash, console_routes_passes,
 };
 
 /* ---- set-up ---- */
@@ -86,6 +88,10 @@ console *console_new(hub_store *st, const console_config *cfg, char *why, size_t
 	}
 	c->st = st;
 	c->tls = cfg && cfg->tls;
+	if (cfg && cfg->kek) {
+		memcpy(c->kek, cfg->kek, sizeof c->kek);
+		c->has_kek = 1;
+	}
 	if (cfg && cfg->public_url) {
 		snprintf(c->public_url, sizeof c->public_url, "%s", cfg->public_url);
 		size_t n = strlen(c->public_url);
@@ -125,6 +131,7 @@ void console_free(console *c)
 		free(c->assets[i].body);
 	member_index_free_all();
 	console_i18n_free();
+	sodium_memzero(c->kek, sizeof c->kek);
 	free(c);
 }
 
@@ -275,6 +282,7 @@ static const tab tabs[] = {
     {"links", N_("Group links"), "/links", HUB_ROLE_ORGANIZER},
     {"devices", N_("Kiosks"), "/devices", HUB_ROLE_ORGANIZER},
     {"audit", N_("Changes"), "/audit", HUB_ROLE_ORGANIZER},
+    {"passes", N_("Passes"), "/passes", HUB_ROLE_ORGANIZER},
 };
 
 /* A query argument written again into a link (all but the language, which the link sets). */
@@ -468,6 +476,11 @@ int console_audit(cx *c, const char *action, json_t *detail)
 		return -1;
 	}
 	return 0;
+}
+
+const unsigned char *console_kek(const cx *c)
+{
+	return c->con->has_kek ? c->con->kek : NULL;
 }
 
 void console_unlocked(cx *c, void (*fn)(void *arg), void *arg)

@@ -26,6 +26,7 @@ typedef struct console_config {
 	const char *public_url; /* how browsers reach the hub, or NULL (http:// and the Host) */
 	int tls;		/* served over HTTPS: cookies are Secure */
 	const char *assets_dir; /* where console.css etc. are; NULL: found like the catalogs */
+	const unsigned char *kek; /* the key file's key (32 bytes) passes are signed under, or NULL */
 } console_config;
 
 console *console_new(hub_store *st, const console_config *cfg, char *why, size_t len);

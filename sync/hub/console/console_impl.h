@@ -64,6 +64,7 @@ extern const console_route console_routes_members[]; /* console_members.c: membe
 extern const console_route console_routes_events[];  /* console_events.c: events, attendance, live count */
 extern const console_route console_routes_links[];   /* console_links.c: links, live codes, posters */
 extern const console_route console_routes_dash[];    /* console_dash.c: the community dashboard */
+extern const console_route console_routes_passes[];  /* console_passes.c: sign-up page, signing keys, passes */
 
 /* ---- text ---- */
 const char *T(const cx *c, const char *msgid);
@@ -149,6 +150,10 @@ void console_set_session(cx *c, const char *value);
 int console_sign_in(cx *c, const hub_user *u);
 /* The store's lock let go while fn runs (password hashing takes a tenth of a second and 32 MiB). */
 void console_unlocked(cx *c, void (*fn)(void *arg), void *arg);
+/* The key file's key the hub signs passes with, or NULL (started without one). */
+const unsigned char *console_kek(const cx *c);
+/* A member's pass card on their page (console_passes.c): 0, or -1 (page failed). */
+int console_pass_card(cx *c, const hub_member *m);
 
 
 #endif

@@ -513,6 +513,8 @@ static void member_view(cx *c, const hub_member *m, const typed *t)
 		html_f(&c->h, "</section>\n");
 		if (referrals_card(c, m, t) != 0)
 			return;
+		if (console_pass_card(c, m) != 0)
+			return;
 	}
 	html_f(&c->h, "</div>\n");
 
