@@ -102,14 +102,15 @@ async function steps(browser) {
 	await phone.setJavaScriptEnabled(false);
 	await phone.setViewport({ width: 390, height: 844, deviceScaleFactor: 1, isMobile: true, hasTouch: true });
 	await phone.setExtraHTTPHeaders({ 'Accept-Language': 'zh-CN,zh;q=0.9' });
-	let weight = 0;
-	phone.on('response', async (r) => {
-		try {
-			weight += (await r.buffer()).length;
-		} catch {}
-	});
+	// the page's weight: its HTML and everything it loads (its stylesheet; no script, no image)
+	const loads = [];
+	phone.on('response', (resp) => loads.push(resp));
 	let r = await phone.goto(`${BASE}/m/${SLUG}?ref=A-77`, { waitUntil: 'load' });
 	expectEq(r.status(), 200, 'the sign-up page');
+	let weight = 0;
+	for (const resp of loads) weight += (await resp.buffer()).length;
+	expectEq(loads.length, 2, 'requests the sign-up page makes (itself and its stylesheet)');
+	expect(weight < 10000, `the sign-up page weighs ${weight} bytes`);
 	const text = await bodyText(phone);
 	expect(text.includes('成为会员') && text.includes('听雨茶馆'), 'the sign-up page is not in Simplified Chinese');
 	expect(text.includes('请友善对待其他会员'), 'the venue\'s terms are not on the page');
