@@ -17,6 +17,13 @@
 #include <stdint.h>
 
 #define SYNC_BATCH             1000
+/*
+ * Each data set is pulled SYNC_BATCH items a page, and a snapshot (a
+ * new kiosk's first pull, or a reset) SYNC_SNAPSHOT_PAGE a page: the most the
+ * hub gives (sync/PROTOCOL.md), so a first pull of 100 000 members takes 20
+ * round trips rather than 100.
+ */
+#define SYNC_SNAPSHOT_PAGE     5000
 #define SYNC_URL_MAX           256
 #define SYNC_BACKOFF_MS        300000 /* the longest wait between failed rounds */
 #define SYNC_RETRY_AFTER_MAX_S 300    /* a hub's Retry-After is obeyed up to this */

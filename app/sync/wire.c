@@ -711,6 +711,47 @@ static json_t *pass_item(json_t *it)
 	return NULL;
 }
 
+/* Where the value of the last "key" (quotes included) in text[0..len) begins, or NULL. */
+static const char *last_value(const char *text, size_t len, const char *key)
+{
+	size_t k = strlen(key);
+	for (size_t i = len >= k ? len - k + 1 : 0; i-- > 0;) {
+		if (memcmp(text + i, key, k) != 0)
+			continue;
+		size_t j = i + k;
+		while (j < len && (text[j] == ' ' || text[j] == '\t' || text[j] == '\n' || text[j] == '\r'))
+			j++;
+		if (j >= len || text[j] != ':')
+			continue;
+		for (j++; j < len && (text[j] == ' ' || text[j] == '\t' || text[j] == '\n' || text[j] == '\r'); j++)
+			;
+		return text + j;
+	}
+	return NULL;
+}
+
+int wire_pull_peek(const char *text, size_t len, int64_t *next, int *more)
+{
+	const char *n = last_value(text, len, "\"next\""), *m = last_value(text, len, "\"more\"");
+	const char *end = text + len;
+	if (!n || !m || n >= end || *n < '0' || *n > '9')
+		return -1;
+	int64_t v = 0;
+	for (; n < end && *n >= '0' && *n <= '9'; n++) {
+		if (v > (INT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (*n - '0');
+	}
+	if (end - m >= 4 && memcmp(m, "true", 4) == 0)
+		*more = 1;
+	else if (end - m >= 5 && memcmp(m, "false", 5) == 0)
+		*more = 0;
+	else
+		return -1;
+	*next = v;
+	return 0;
+}
+
 int wire_pull_reply(const char *text, size_t len, store_set set, int64_t since, wire_page *page, char *why,
 		    size_t whylen)
 {

@@ -82,6 +82,13 @@ typedef struct wire_page {
 int wire_pull_reply(const char *text, size_t len, store_set set, int64_t since, wire_page *page, char *why,
 		    size_t whylen);
 void wire_page_free(wire_page *page);
+/*
+ * A guess at a pull reply's "next" and "more" without parsing it: the values
+ * of the last keys of those names in the text. 0 when both were found. Only
+ * a hint to ask for the next page early; wire_pull_reply() says what they
+ * are, and a guess it does not confirm is thrown away.
+ */
+int wire_pull_peek(const char *text, size_t len, int64_t *next, int *more);
 
 /* The enrolment request body (malloc'd). */
 char *wire_enroll_body(const char *code, const char *device_id, const char *name, const char *public_key_hex);
