@@ -1258,7 +1258,8 @@ int hub_serve(hub_pool *pool, const hub_serve_config *cfg)
 		return 1;
 	}
 	char why[300];
-	console_config cc = {.public_url = cfg->public_url, .tls = cert != NULL, .kek = cfg->kek};
+	console_config cc = {.public_url = cfg->public_url, .tls = cert != NULL, .kek = cfg->kek,
+			     .webhooks_private = cfg->webhooks_private};
 	if (cfg->trusted_proxy) {
 		sv.proxy.sin_family = AF_INET;
 		if (inet_pton(AF_INET, cfg->trusted_proxy, &sv.proxy.sin_addr) != 1) {

@@ -5,6 +5,7 @@
 #define TINGZI_HUB_HTTP_H
 
 #include "sync/hub/hub_pool.h"
+#include "sync/hub/hub_webhook_worker.h"
 #include "sync/hub/hub_store.h"
 
 #define HUB_MAX_BODY	     (8u << 20)	 /* bytes of a push, as sent and after inflating */
@@ -45,6 +46,8 @@ typedef struct hub_serve_config {
 	const char *trusted_proxy; /* the reverse proxy's IPv4 address whose X-Forwarded-For is believed, or NULL */
 	const unsigned char *kek;  /* the key file's key (32 bytes), which passes are signed under, or NULL */
 	unsigned signups_per_address, signups_per_venue; /* sign-ups a minute; 0: member_pages.h's defaults */
+	int webhooks_private;	  /* webhooks may go to loopback and private addresses (a receiver on this network) */
+	unsigned webhook_senders; /* 0: HUB_WEBHOOK_SENDERS */
 } hub_serve_config;
 
 /* Serve from the pool's stores until SIGINT or SIGTERM. Returns the exit status. */

@@ -18,6 +18,7 @@
 #include "sync/hub/hub_http.h"
 #include "sync/hub/hub_import.h"
 #include "sync/hub/hub_pass_cli.h"
+#include "sync/hub/hub_webhook_cli.h"
 #include "sync/hub/hub_push.h"
 #include "sync/hub/hub_store.h"
 #include "sync/hub/hub_util.h"
@@ -90,6 +91,8 @@ static const char usage_text[] =
     "  passes issue --venue VENUE --member CODE|UID [--png FILE]\n"
     "        a signed member pass and a private address to see it again\n"
     "  passes revoke --venue VENUE --member CODE|UID\n"
+    "  webhooks add --venue VENUE --url URL [--events LIST]   prints its id and secret\n"
+    "  webhooks list [--venue VENUE] | remove ID | enable ID | deliveries ID [--limit N]\n"
     "  tokens add --venue VENUE --name NAME --scope read|write   an API token, shown once\n"
     "  tokens list [--venue VENUE] | tokens revoke ID|NAME --venue VENUE\n"
     "  api routes   the open API's routes (/api/v1/, sync/hub/openapi.json)\n"
@@ -108,6 +111,7 @@ static const char usage_serve[] =
     "                        [--tls-cert PEM --tls-key PEM] [--max-connections N]\n"
     "                        [--per-address N] [--request-timeout SECONDS]\n"
     "                        [--db-pool N] [--trusted-proxy ADDRESS]\n"
+    "                        [--webhooks-private] [--webhook-senders N]\n"
     "\n"
     "Serve HTTP on ADDR:PORT (default 127.0.0.1:8420) until SIGINT/SIGTERM; with a\n"
     "certificate and key, HTTPS. --public-url is how phones reach the hub, for\n"
@@ -120,7 +124,10 @@ static const char usage_serve[] =
     "(haproxy): from it alone, the client's address is the last one in\n"
     "X-Forwarded-For (rate limits and sign-in lockouts count by it).\n"
     "With --key-file (or $TINGZI_HUB_KEY_FILE) members who sign up at /m/SLUG get\n"
-    "a signed pass; without it the sign-up pages say passes are not available.\n";
+    "a signed pass; without it the sign-up pages say passes are not available.\n"
+    "Webhooks (tingzi-hub webhooks --help) are sent by N threads (1 to 16, default\n"
+    "2), never to loopback, private or link-local addresses unless --webhooks-private\n"
+    "says the receivers are on this network.\n";
 
 static const char usage_venues[] = "Usage: tingzi-hub venues add NAME [--tz ZONE]\n"
 				   "       tingzi-hub venues list\n"
@@ -256,12 +263,14 @@ enum {
 	SERVE_PER_ADDRESS,
 	SERVE_REQUEST_TIMEOUT,
 	SERVE_DB_POOL,
-	SERVE_TRUSTED_PROXY
+	SERVE_TRUSTED_PROXY,
+	SERVE_WEBHOOKS_PRIVATE,
+	SERVE_WEBHOOK_SENDERS
 };
 static const args_opt serve_opts[] = {
     {"listen", 1, 0},          {"public-url", 1, 0},  {"tls-cert", 1, 0},        {"tls-key", 1, 0},
     {"max-connections", 1, 0}, {"per-address", 1, 0}, {"request-timeout", 1, 0}, {"db-pool", 1, 0},
-    {"trusted-proxy", 1, 0},   {0}};
+    {"trusted-proxy", 1, 0},   {"webhooks-private", 0, 0}, {"webhook-senders", 1, 0}, {0}};
 
 /* The --db the command was given (serve opens more connections on it). */
 static const char *store_where;
@@ -282,6 +291,9 @@ static int cmd_serve(hub_store *st, const args *o, const char *usage)
 		return usage_error(usage, "--request-timeout takes a number of seconds from 1 to 3600");
 	if (count_arg(o->value[SERVE_DB_POOL], 1, HUB_POOL_MAX, &pool_size) != 0)
 		return usage_error(usage, "--db-pool takes a number of connections from 1 to %d", HUB_POOL_MAX);
+	if (count_arg(o->value[SERVE_WEBHOOK_SENDERS], 1, 16, &cfg.webhook_senders) != 0)
+		return usage_error(usage, "--webhook-senders takes a number from 1 to 16");
+	cfg.webhooks_private = o->value[SERVE_WEBHOOKS_PRIVATE] != NULL;
 	struct in_addr proxy;
 	cfg.trusted_proxy = o->value[SERVE_TRUSTED_PROXY];
 	if (cfg.trusted_proxy && inet_pton(AF_INET, cfg.trusted_proxy, &proxy) != 1)
@@ -1019,6 +1031,11 @@ static const command commands[] = {
     {"tokens", "list", hub_usage_tokens, hub_tokens_list_opts, 0, hub_cmd_tokens_list},
     {"tokens", "revoke", hub_usage_tokens, hub_tokens_revoke_opts, 1, hub_cmd_tokens_revoke},
     {"api", "routes", hub_usage_api, NULL, 0, hub_cmd_api_routes},
+    {"webhooks", "add", hub_usage_webhooks, hub_webhooks_add_opts, 0, hub_cmd_webhooks_add},
+    {"webhooks", "list", hub_usage_webhooks, hub_webhooks_list_opts, 0, hub_cmd_webhooks_list},
+    {"webhooks", "remove", hub_usage_webhooks, NULL, 1, hub_cmd_webhooks_remove},
+    {"webhooks", "enable", hub_usage_webhooks, NULL, 1, hub_cmd_webhooks_enable},
+    {"webhooks", "deliveries", hub_usage_webhooks, hub_webhooks_deliveries_opts, 1, hub_cmd_webhooks_deliveries},
 };
 enum { NCOMMANDS = sizeof commands / sizeof commands[0] };
 

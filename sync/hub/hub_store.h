@@ -46,6 +46,9 @@ typedef enum hub_err {
 	HUB_DOWN = -7,          /* the database server cannot be reached (PostgreSQL): try again later */
 } hub_err;
 
+/* webhooks' part of the interface, which speaks of hub_err */
+#include "sync/hub/hub_store_webhook.h"
+
 /* A sentence for an error (hub_store_errmsg() has the storage's own words). */
 const char *hub_strerror(hub_err e);
 
@@ -497,6 +500,8 @@ typedef struct hub_store_ops {
 
 	/* ---- member passes ---- */
 	const hub_pass_ops *pass;
+	/* ---- webhooks (hub_store_webhook.h) ---- */
+	const hub_webhook_ops *webhook;
 	/* ---- the open API (hub_store_api.h) ---- */
 	const hub_api_ops *api;
 } hub_store_ops;

@@ -42,7 +42,7 @@
 #include <stdio.h>
 #include <string.h>
 
-enum hpg_part { HPG_CORE, HPG_ADMIN, HPG_ACCOUNT, HPG_CONSOLE, HPG_DASH, HPG_PASS, HPG_PARTS };
+enum hpg_part { HPG_CORE, HPG_ADMIN, HPG_ACCOUNT, HPG_CONSOLE, HPG_DASH, HPG_PASS, HPG_WEBHOOK, HPG_PARTS };
 #define HPG_PART_STMTS 128
 #define HPG_MAX_ARGS   24
 
@@ -338,5 +338,6 @@ hub_err hpg_referral_add(hub_store *b, const char *member_uid, const char *refer
 /* ---- hub_store_pg_pass.c ---- */
 
 extern const hub_pass_ops hpg_pass_ops;
+extern const hub_webhook_ops hpg_webhook_ops;
 
 #endif

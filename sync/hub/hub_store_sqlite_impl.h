@@ -374,5 +374,6 @@ hub_err hsq_referral_add(hub_store *b, const char *member_uid, const char *refer
 /* ---- hub_store_sqlite_pass.c ---- */
 
 extern const hub_pass_ops hsq_pass_ops;
+extern const hub_webhook_ops hsq_webhook_ops;
 
 #endif

@@ -197,6 +197,25 @@ static int resolve(const char *host, const char *port, int allow_private, char *
 	return rc;
 }
 
+int hub_webhook_url_allowed(const char *url, int allow_private, char *why, size_t len)
+{
+	if (hub_webhook_url_check(url, why, len) != 0)
+		return -1;
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL, pin[512];
+	int rc = -1;
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+		rc = resolve(host, port, allow_private, pin, sizeof pin, why, len);
+	else
+		say(why, len, "the webhook URL cannot be read");
+	curl_free(host);
+	curl_free(port);
+	curl_url_cleanup(u);
+	return rc;
+}
+
 static double mono_ms(void)
 {
 	struct timespec t;

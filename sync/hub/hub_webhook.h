@@ -39,6 +39,10 @@ int hub_webhook_secret_bytes(const char *text, uint8_t out[64]);
 /* A subscription's URL as given: 0, or -1 with a sentence in why. */
 int hub_webhook_url_check(const char *url, char *why, size_t len);
 
+/* A subscription's URL checked as the hub will send to it: url_check, then its host resolved now and
+ * refused when it leads to an address the hub may not send to (allow_private 0). 0, or -1 with why. */
+int hub_webhook_url_allowed(const char *url, int allow_private, char *why, size_t len);
+
 /* 1 when a webhook may reach addr only with the operator's leave. */
 int hub_webhook_addr_private(const struct sockaddr *addr);
 

@@ -87,9 +87,10 @@ sync_exit() {
 trap sync_exit EXIT
 
 # hub_start [PORT]: the hub serving on loopback; waits until it answers.
+# HUB_SERVE_ARGS (an array, may be unset): more options for serve.
 hub_start() {
 	PORT=${1:-${PORT:-$(free_port)}}
-	"$HUB" serve --listen "127.0.0.1:$PORT" --db "$HUBDB" 2>>"$HUBLOG" &
+	"$HUB" serve --listen "127.0.0.1:$PORT" --db "$HUBDB" ${HUB_SERVE_ARGS[@]+"${HUB_SERVE_ARGS[@]}"} 2>>"$HUBLOG" &
 	HPID=$!
 	for _ in $(seq 100); do
 		curl -sf "http://127.0.0.1:$PORT/v1/health" >/dev/null 2>&1 && return 0

@@ -46,11 +46,12 @@ struct console {
 	asset assets[2];
 	unsigned char kek[32];
 	int has_kek;
+	int webhooks_private;
 };
 
 static const console_route *const tables[] = {
     console_routes_account, console_routes_venues, console_routes_members, console_routes_events,
-    console_routes_links, console_routes_dash, console_routes_passes,
+    console_routes_links, console_routes_dash, console_routes_passes, console_routes_webhooks,
 };
 
 /* ---- set-up ---- */
@@ -88,6 +89,8 @@ console *console_new(hub_store *st, const console_config *cfg, char *why, size_t
 	}
 	c->st = st;
 	c->tls = cfg && cfg->tls;
+	if (cfg)
+		c->webhooks_private = cfg->webhooks_private;
 	if (cfg && cfg->kek) {
 		memcpy(c->kek, cfg->kek, sizeof c->kek);
 		c->has_kek = 1;
@@ -283,6 +286,7 @@ static const tab tabs[] = {
     {"devices", N_("Kiosks"), "/devices", HUB_ROLE_ORGANIZER},
     {"audit", N_("Changes"), "/audit", HUB_ROLE_ORGANIZER},
     {"passes", N_("Passes"), "/passes", HUB_ROLE_ORGANIZER},
+    {"webhooks", N_("Webhooks"), "/webhooks", HUB_ROLE_ORGANIZER},
 };
 
 /* A query argument written again into a link (all but the language, which the link sets). */
@@ -481,6 +485,11 @@ int console_audit(cx *c, const char *action, json_t *detail)
 const unsigned char *console_kek(const cx *c)
 {
 	return c->con->has_kek ? c->con->kek : NULL;
+}
+
+int console_webhooks_private(const cx *c)
+{
+	return c->con->webhooks_private;
 }
 
 void console_unlocked(cx *c, void (*fn)(void *arg), void *arg)

@@ -27,6 +27,7 @@ typedef struct console_config {
 	int tls;		/* served over HTTPS: cookies are Secure */
 	const char *assets_dir; /* where console.css etc. are; NULL: found like the catalogs */
 	const unsigned char *kek; /* the key file's key (32 bytes) passes are signed under, or NULL */
+	int webhooks_private;	  /* webhooks may go to loopback and private addresses (serve --webhooks-private) */
 } console_config;
 
 console *console_new(hub_store *st, const console_config *cfg, char *why, size_t len);

@@ -65,6 +65,7 @@ extern const console_route console_routes_events[];  /* console_events.c: events
 extern const console_route console_routes_links[];   /* console_links.c: links, live codes, posters */
 extern const console_route console_routes_dash[];    /* console_dash.c: the community dashboard */
 extern const console_route console_routes_passes[];  /* console_passes.c: sign-up page, signing keys, passes */
+extern const console_route console_routes_webhooks[]; /* console_webhooks.c: subscriptions, deliveries */
 
 /* ---- text ---- */
 const char *T(const cx *c, const char *msgid);
@@ -152,6 +153,8 @@ int console_sign_in(cx *c, const hub_user *u);
 void console_unlocked(cx *c, void (*fn)(void *arg), void *arg);
 /* The key file's key the hub signs passes with, or NULL (started without one). */
 const unsigned char *console_kek(const cx *c);
+/* Whether webhooks may go to private addresses (serve --webhooks-private). */
+int console_webhooks_private(const cx *c);
 /* A member's pass card on their page (console_passes.c): 0, or -1 (page failed). */
 int console_pass_card(cx *c, const hub_member *m);
 
