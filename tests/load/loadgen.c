@@ -65,7 +65,6 @@
 #define MAX_PIDS        16
 #define MEMBER_SAMPLE   5000 /* member uids a kiosk keeps to check in (of its roster) */
 #define EVENT_SAMPLE    64
-#define PULL_LIMIT      SYNC_BATCH
 #define CONNECT_TIMEOUT 5
 #define TOTAL_TIMEOUT   60
 #define WEEK_MS         (7LL * 24 * 3600 * 1000)
@@ -514,6 +513,7 @@ typedef struct kiosk {
 	int set;
 	int64_t cursor[STORE_SET_COUNT];
 	int64_t since;
+	int snapshot; /* the set's pull under way is a snapshot (its pages come SYNC_SNAPSHOT_PAGE at a time) */
 	int rounds; /* rounds finished */
 	double pull_t0, pull_ms;
 	/* the round under way */
@@ -791,7 +791,8 @@ static void start_pull(kiosk *k)
 {
 	char url[SYNC_URL_MAX + 160];
 	snprintf(url, sizeof url, "%s/v1/venues/%s/pull/%s?since=%lld&limit=%d", opt.hub, k->venue,
-		 store_set_name((store_set)k->set), (long long)k->since, PULL_LIMIT);
+		 store_set_name((store_set)k->set), (long long)k->since,
+		 k->since == 0 || k->snapshot ? SYNC_SNAPSHOT_PAGE : SYNC_BATCH); /* as the kiosk asks */
 	start(k, X_PULL, url, NULL, 0, 0, NULL);
 }
 
@@ -951,12 +952,15 @@ static void on_pulled(kiosk *k, long status)
 	}
 	if (k->rounds == 0)
 		take_roster(k, (store_set)k->set, pg.items);
+	if (pg.reset)
+		k->snapshot = 1;
 	k->since = pg.next;
 	int more = pg.more;
 	wire_page_free(&pg);
 	if (more)
 		return; /* the next page */
 	k->cursor[k->set] = k->since;
+	k->snapshot = 0;
 	if (++k->set < STORE_SET_COUNT) {
 		k->since = k->cursor[k->set];
 		return;
@@ -1307,6 +1311,7 @@ static void begin_round(kiosk *k)
 	}
 	k->set = 0;
 	k->since = k->cursor[0];
+	k->snapshot = 0;
 }
 
 /* The round is over: its connection closes; the next one comes after a back-off if it failed. */
