@@ -45,65 +45,65 @@ enum {
 
 static const char *const sql[Q_COUNT] = {
     [Q_ADD] = "INSERT INTO webhook_subs(id, venue_id, url, types, secret, created_ms, created_by, cursor)"
-	      " SELECT $1, $2, $3, $4, $5, $6, nullif($7, ''), coalesce((SELECT last FROM set_seqs"
-	      " WHERE venue_id = $2 AND data_set = 'webhooks'), 0) WHERE EXISTS(SELECT 1 FROM venues WHERE id = $2)",
-    [Q_GET] = "SELECT " SUB_COLS " FROM webhook_subs WHERE id = $1",
+	      " SELECT $1::text, $2::text, $3::text, $4::text, $5::text, $6::bigint, nullif($7::text, ''), coalesce((SELECT last FROM set_seqs"
+	      " WHERE venue_id = $2::text AND data_set = 'webhooks'), 0) WHERE EXISTS(SELECT 1 FROM venues WHERE id = $2::text)",
+    [Q_GET] = "SELECT " SUB_COLS " FROM webhook_subs WHERE id = $1::text",
     [Q_EACH] = "SELECT " SUB_COLS ", (SELECT count(*) FROM webhook_events e WHERE e.venue_id = s.venue_id"
-	       " AND e.seq > s.cursor) FROM webhook_subs s WHERE $1::text IS NULL OR venue_id = $1"
+	       " AND e.seq > s.cursor) FROM webhook_subs s WHERE $1::text IS NULL OR venue_id = $1::text"
 	       " ORDER BY created_ms DESC, id",
-    [Q_SET_DISABLED] = "UPDATE webhook_subs SET disabled_ms = $2, disabled_why = $3,"
-		       " attempts = CASE WHEN $2 = 0 THEN 0 ELSE attempts END,"
-		       " next_ms = CASE WHEN $2 = 0 THEN 0 ELSE next_ms END WHERE id = $1",
-    [Q_DEL_DELIVERIES] = "DELETE FROM webhook_deliveries WHERE sub_id = $1",
-    [Q_DEL_SUB] = "DELETE FROM webhook_subs WHERE id = $1",
+    [Q_SET_DISABLED] = "UPDATE webhook_subs SET disabled_ms = $2::bigint, disabled_why = $3::text,"
+		       " attempts = CASE WHEN $2::bigint = 0 THEN 0 ELSE attempts END,"
+		       " next_ms = CASE WHEN $2::bigint = 0 THEN 0 ELSE next_ms END WHERE id = $1::text",
+    [Q_DEL_DELIVERIES] = "DELETE FROM webhook_deliveries WHERE sub_id = $1::text",
+    [Q_DEL_SUB] = "DELETE FROM webhook_subs WHERE id = $1::text",
     [Q_PRUNE] = "DELETE FROM webhook_events ev WHERE ev.seq <= coalesce((SELECT min(w.cursor) FROM webhook_subs w"
 		" WHERE w.venue_id = ev.venue_id), ev.seq)",
-    [Q_LEASE] = "UPDATE webhook_subs SET lease_until = $2 + $3, lease_node = $1 WHERE id = ("
-		"SELECT s.id FROM webhook_subs s WHERE s.disabled_ms = 0 AND s.next_ms <= $2"
-		" AND (s.lease_until < $2 OR s.lease_node = $1)"
+    [Q_LEASE] = "UPDATE webhook_subs SET lease_until = $2::bigint + $3::bigint, lease_node = $1::text WHERE id = ("
+		"SELECT s.id FROM webhook_subs s WHERE s.disabled_ms = 0 AND s.next_ms <= $2::bigint"
+		" AND (s.lease_until < $2::bigint OR s.lease_node = $1::text)"
 		" AND EXISTS(SELECT 1 FROM webhook_events e WHERE e.venue_id = s.venue_id AND e.seq > s.cursor)"
 		" ORDER BY s.next_ms, s.id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING " SUB_COLS,
-    [Q_RELEASE] = "UPDATE webhook_subs SET lease_until = 0 WHERE id = $1 AND lease_node = $2",
-    [Q_EVENTS] = "SELECT seq, type, body, created_ms FROM webhook_events WHERE venue_id = $1 AND seq > $2"
-		 " ORDER BY seq LIMIT $3",
-    [Q_PROGRESS] = "UPDATE webhook_subs SET cursor = greatest(cursor, $3), attempts = $4, next_ms = $5,"
-		   " disabled_ms = CASE WHEN $6 > 0 THEN $6 ELSE disabled_ms END,"
-		   " disabled_why = CASE WHEN $6 > 0 THEN $7 ELSE disabled_why END WHERE id = $1 AND lease_node = $2",
+    [Q_RELEASE] = "UPDATE webhook_subs SET lease_until = 0 WHERE id = $1::text AND lease_node = $2::text",
+    [Q_EVENTS] = "SELECT seq, type, body, created_ms FROM webhook_events WHERE venue_id = $1::text AND seq > $2::bigint"
+		 " ORDER BY seq LIMIT $3::bigint",
+    [Q_PROGRESS] = "UPDATE webhook_subs SET cursor = greatest(cursor, $3::bigint), attempts = $4::integer, next_ms = $5::bigint,"
+		   " disabled_ms = CASE WHEN $6::bigint > 0 THEN $6::bigint ELSE disabled_ms END,"
+		   " disabled_why = CASE WHEN $6::bigint > 0 THEN $7::text ELSE disabled_why END WHERE id = $1::text AND lease_node = $2::text",
     [Q_DELIVERY_ADD] = "INSERT INTO webhook_deliveries(sub_id, event_seq, type, attempt, at_ms, status, ms, outcome,"
-		       " why) VALUES($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+		       " why) VALUES($1::text, $2::bigint, $3::text, $4::integer, $5::bigint, $6::integer, $7::bigint, $8::text, $9::text)",
     [Q_DELIVERIES] = "SELECT id, event_seq, at_ms, ms, attempt, status, type, outcome, why FROM webhook_deliveries"
-		     " WHERE sub_id = $1 ORDER BY id DESC LIMIT $2",
+		     " WHERE sub_id = $1::text ORDER BY id DESC LIMIT $2::bigint",
     [Q_CLOCK_STARTED] =
 	"INSERT INTO webhook_events(venue_id, seq, type, body, created_ms) SELECT e.venue_id,"
 	" webhook_seq(e.venue_id, 1), 'event.started', jsonb_build_object('uid', e.uid, 'venue', e.venue_id,"
-	" 'title', e.title, 'start_ms', e.start_ms, 'end_ms', e.end_ms)::text, $1 FROM (SELECT * FROM events e"
-	" WHERE e.deleted = 0 AND e.start_ms <= $1 AND e.start_ms > $1 - 3600000 AND e.end_ms > $1"
+	" 'title', e.title, 'start_ms', e.start_ms, 'end_ms', e.end_ms)::text, $1::bigint FROM (SELECT * FROM events e"
+	" WHERE e.deleted = 0 AND e.start_ms <= $1::bigint AND e.start_ms > $1::bigint - 3600000 AND e.end_ms > $1::bigint"
 	" AND " ON_SUBS("e.venue_id") " AND NOT EXISTS(SELECT 1 FROM webhook_marks m WHERE m.kind = 'event.started'"
 	" AND m.key = e.uid) ORDER BY e.start_ms, e.uid) e",
-    [Q_MARK_STARTED] = "INSERT INTO webhook_marks(kind, key, at_ms) SELECT 'event.started', e.uid, $1 FROM events e"
-		       " WHERE e.deleted = 0 AND e.start_ms <= $1 AND e.start_ms > $1 - 3600000 AND e.end_ms > $1"
+    [Q_MARK_STARTED] = "INSERT INTO webhook_marks(kind, key, at_ms) SELECT 'event.started', e.uid, $1::bigint FROM events e"
+		       " WHERE e.deleted = 0 AND e.start_ms <= $1::bigint AND e.start_ms > $1::bigint - 3600000 AND e.end_ms > $1::bigint"
 		       " AND " ON_SUBS("e.venue_id") " ON CONFLICT DO NOTHING",
     [Q_CLOCK_EXPIRING] =
 	"INSERT INTO webhook_events(venue_id, seq, type, body, created_ms) SELECT l.venue_id,"
 	" webhook_seq(l.venue_id, 1), 'link.expiring', jsonb_build_object('uid', l.uid, 'venue', l.venue_id,"
-	" 'platform', l.platform, 'label', l.label, 'expires_ms', l.expires_ms, 'slug', l.slug)::text, $1 FROM"
-	" (SELECT * FROM links l WHERE l.deleted = 0 AND l.expires_ms > $1 AND l.expires_ms <= $1 + 172800000"
+	" 'platform', l.platform, 'label', l.label, 'expires_ms', l.expires_ms, 'slug', l.slug)::text, $1::bigint FROM"
+	" (SELECT * FROM links l WHERE l.deleted = 0 AND l.expires_ms > $1::bigint AND l.expires_ms <= $1::bigint + 172800000"
 	" AND " ON_SUBS("l.venue_id") " AND NOT EXISTS(SELECT 1 FROM webhook_marks m WHERE m.kind = 'link.expiring'"
 	" AND m.key = l.uid || ':' || l.expires_ms) ORDER BY l.expires_ms, l.uid) l",
     [Q_MARK_EXPIRING] = "INSERT INTO webhook_marks(kind, key, at_ms) SELECT 'link.expiring', l.uid || ':' ||"
-			" l.expires_ms, $1 FROM links l WHERE l.deleted = 0 AND l.expires_ms > $1"
-			" AND l.expires_ms <= $1 + 172800000 AND " ON_SUBS("l.venue_id") " ON CONFLICT DO NOTHING",
+			" l.expires_ms, $1::bigint FROM links l WHERE l.deleted = 0 AND l.expires_ms > $1::bigint"
+			" AND l.expires_ms <= $1::bigint + 172800000 AND " ON_SUBS("l.venue_id") " ON CONFLICT DO NOTHING",
     [Q_CLOCK_OFFLINE] =
 	"INSERT INTO webhook_events(venue_id, seq, type, body, created_ms) SELECT d.venue_id,"
 	" webhook_seq(d.venue_id, 1), 'device.offline', jsonb_build_object('id', d.id, 'venue', d.venue_id,"
-	" 'name', d.name, 'last_seen_ms', d.last_seen_ms, 'waiting', d.queue_pending)::text, $1 FROM"
+	" 'name', d.name, 'last_seen_ms', d.last_seen_ms, 'waiting', d.queue_pending)::text, $1::bigint FROM"
 	" (SELECT * FROM devices d WHERE d.revoked_ms IS NULL AND d.last_seen_ms > 0"
-	" AND d.last_seen_ms < $1 - 1800000 AND " ON_SUBS("d.venue_id") " AND NOT EXISTS(SELECT 1 FROM webhook_marks m"
+	" AND d.last_seen_ms < $1::bigint - 1800000 AND " ON_SUBS("d.venue_id") " AND NOT EXISTS(SELECT 1 FROM webhook_marks m"
 	" WHERE m.kind = 'device.offline' AND m.key = d.id || ':' || d.last_seen_ms) ORDER BY d.last_seen_ms, d.id) d",
     [Q_MARK_OFFLINE] = "INSERT INTO webhook_marks(kind, key, at_ms) SELECT 'device.offline', d.id || ':' ||"
-		       " d.last_seen_ms, $1 FROM devices d WHERE d.revoked_ms IS NULL AND d.last_seen_ms > 0"
-		       " AND d.last_seen_ms < $1 - 1800000 AND " ON_SUBS("d.venue_id") " ON CONFLICT DO NOTHING",
-    [Q_MARKS_OLD] = "DELETE FROM webhook_marks WHERE at_ms < $1 - 30 * 86400000::bigint",
+		       " d.last_seen_ms, $1::bigint FROM devices d WHERE d.revoked_ms IS NULL AND d.last_seen_ms > 0"
+		       " AND d.last_seen_ms < $1::bigint - 1800000 AND " ON_SUBS("d.venue_id") " ON CONFLICT DO NOTHING",
+    [Q_MARKS_OLD] = "DELETE FROM webhook_marks WHERE at_ms < $1::bigint - 30 * 86400000::bigint",
 };
 _Static_assert(Q_COUNT <= HPG_PART_STMTS, "more statements than slots");
 
