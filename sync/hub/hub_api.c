@@ -544,7 +544,7 @@ static void r_checkins(ax *x)
 	if (!cursor_read(x, 'c', &after) || !query_int(x, "limit", 1, PAGE_MAX, PAGE_DEFAULT, &limit) ||
 	    !query_int(x, "from", 0, TIME_MAX, 0, &from) || !query_int(x, "to", 0, TIME_MAX, 0, &to))
 		return;
-	if (event && !event_of_venue(x, event, &ev, "event"))
+	if (event && !event_of_venue(x, event, &ev, NULL))
 		return;
 	hub_api_checkins_query q = {.venue_id = x->venue.id, .event_uid = event, .from_ms = from, .to_ms = to,
 				    .after = after, .limit = (int)limit + 1};
@@ -994,7 +994,7 @@ static int path_match(const char *pattern, const char *path, char uid[33])
 	while (*p) {
 		if (strncmp(p, "{uid}", 5) == 0) {
 			size_t n = strcspn(s, "/");
-			if (n != 32 || !check_hex(s, 32))
+			if (n != 32 || strspn(s, "0123456789abcdef") < 32)
 				return 0;
 			memcpy(uid, s, 32);
 			uid[32] = 0;
