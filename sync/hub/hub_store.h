@@ -500,8 +500,6 @@ typedef struct hub_store_ops {
 
 	/* ---- member passes ---- */
 	const hub_pass_ops *pass;
-	/* ---- the open API (hub_store_api.h) ---- */
-	const hub_api_ops *api;
 	/* ---- webhooks (hub_store_webhook.h) ---- */
 	const hub_webhook_ops *webhook;
 	/* ---- the open API (hub_store_api.h) ---- */

@@ -1088,7 +1088,6 @@ static const hub_store_ops pg_ops = {
     .dash_tiers = hpg_dash_tiers,
     .referral_add = hpg_referral_add,
     .pass = &hpg_pass_ops,
-    .api = &hpg_api_ops,
     .webhook = &hpg_webhook_ops,
     .api = &hpg_api_ops,
 };

@@ -851,7 +851,6 @@ static const hub_store_ops sqlite_ops = {
     .dash_tiers = hsq_dash_tiers,
     .referral_add = hsq_referral_add,
     .pass = &hsq_pass_ops,
-    .api = &hsq_api_ops,
     .webhook = &hsq_webhook_ops,
     .api = &hsq_api_ops,
 };
