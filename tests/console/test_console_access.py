@@ -236,6 +236,11 @@ def spec_table(w):
         ("POST", "/venues/{v}/passes/rotate"): {"ok": {409}},
         ("POST", "/venues/{v}/members/{id}/pass"): {"id": "member", "ok": {409}},
         ("POST", "/venues/{v}/members/{id}/pass/revoke"): {"id": "member", "ok": {404}},
+        # the open API's tokens
+        ("GET", "/venues/{v}/tokens"): {"ok": {200}},
+        ("POST", "/venues/{v}/tokens"): {"body": lambda role: {"name": "made by %s %d" % (role, time.time_ns()),
+                                                               "scope": "read"}, "ok": {200}},
+        ("POST", "/venues/{v}/tokens/{id}/revoke"): {"id": "token", "fresh": True, "ok": {303}},
         ("GET", "/static/console.css"): {"ok": {200}},
         ("GET", "/static/console.js"): {"ok": {200}},
     }
@@ -267,12 +272,18 @@ def fresh_id(w, kind):
     if kind == "link":
         hub("links", "add", "--venue", A, "https://t.me/+throwaway%d" % time.time_ns(), "--label", "Throwaway")
         return q1(HUBDB, "SELECT uid FROM links WHERE venue_id = ? ORDER BY rowid DESC LIMIT 1", A)
+    if kind == "token":
+        hub("tokens", "add", "--venue", A, "--name", "throwaway %d" % time.time_ns(), "--scope", "read")
+        return q1(HUBDB, "SELECT id FROM api_tokens WHERE venue_id = ? ORDER BY rowid DESC LIMIT 1", A)
     fail("no fresh %s" % kind)
 
 
 def id_of(w, kind, venue):
     if kind == "user":
         return w.victim_id
+    if kind == "token":
+        held = q1(HUBDB, "SELECT id FROM api_tokens WHERE venue_id = ? ORDER BY rowid LIMIT 1", venue)
+        return held or fresh_id(w, "token")
     return {"member": w.member, "event": w.event, "link": w.link, "device": w.device}[kind][venue]
 
 

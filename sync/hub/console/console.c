@@ -52,6 +52,7 @@ struct console {
 static const console_route *const tables[] = {
     console_routes_account, console_routes_venues, console_routes_members, console_routes_events,
     console_routes_links, console_routes_dash, console_routes_passes, console_routes_webhooks,
+    console_routes_tokens,
 };
 
 /* ---- set-up ---- */
@@ -287,6 +288,7 @@ static const tab tabs[] = {
     {"audit", N_("Changes"), "/audit", HUB_ROLE_ORGANIZER},
     {"passes", N_("Passes"), "/passes", HUB_ROLE_ORGANIZER},
     {"webhooks", N_("Webhooks"), "/webhooks", HUB_ROLE_ORGANIZER},
+    {"tokens", N_("API tokens"), "/tokens", HUB_ROLE_ORGANIZER},
 };
 
 /* A query argument written again into a link (all but the language, which the link sets). */

@@ -66,6 +66,7 @@ extern const console_route console_routes_links[];   /* console_links.c: links, 
 extern const console_route console_routes_dash[];    /* console_dash.c: the community dashboard */
 extern const console_route console_routes_passes[];  /* console_passes.c: sign-up page, signing keys, passes */
 extern const console_route console_routes_webhooks[]; /* console_webhooks.c: subscriptions, deliveries */
+extern const console_route console_routes_tokens[];   /* console_tokens.c: the open API's tokens */
 
 /* ---- text ---- */
 const char *T(const cx *c, const char *msgid);
