@@ -1128,6 +1128,8 @@ int main(int argc, char **argv)
 		return cmd_migrate(NULL, &o, c->usage);
 	if (c->fn == hub_cmd_key_file_new) /* no store */
 		return hub_cmd_key_file_new(NULL, &o, c->usage);
+	if (c->fn == hub_cmd_api_routes) /* the server's own table: no store */
+		return hub_cmd_api_routes(NULL, &o, c->usage);
 	hub_store *st = open_store(db);
 	if (!st)
 		return 1;
