@@ -100,9 +100,11 @@ static int sync_forever(store *s, const sync_conf *conf)
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
 	int failures = 0;
+	sync_conf c = *conf;
+	c.conn = sync_conn_new(); /* one connection from round to round (NULL: one a round) */
 	while (!stopping) {
 		sync_report r;
-		sync_result res = sync_round(s, conf, &r);
+		sync_result res = sync_round(s, &c, &r);
 		print_report(&r);
 		fflush(stdout);
 		if (res != SYNC_BUSY)
@@ -112,6 +114,7 @@ static int sync_forever(store *s, const sync_conf *conf)
 		for (int64_t t = 0; t < wait && !stopping; t += 100)
 			nanosleep(&(struct timespec){0, 100000000L}, NULL);
 	}
+	sync_conn_free(c.conn);
 	return 0;
 }
 

@@ -243,13 +243,15 @@ static int on_progress(void *ctx, curl_off_t dt, curl_off_t dn, curl_off_t ut, c
 }
 
 /*
- * A connection kept for the requests of one round: libcurl keeps it open
- * (HTTP keep-alive) between them, so the 100 pushes of a long queue and the
- * pulls after them connect once, not once each.
+ * A connection kept for the requests of a round (and, as a sync_conn, from
+ * one round to the next): libcurl keeps it open (HTTP keep-alive) between
+ * them, so the 100 pushes of a long queue and the pulls after them connect
+ * once, not once each.
  */
-typedef struct conn {
+struct sync_conn {
 	CURL *c;
-} conn;
+};
+typedef struct sync_conn conn;
 
 static void conn_close(conn *k)
 {
@@ -257,6 +259,18 @@ static void conn_close(conn *k)
 	if (k->c && curl)
 		curl->easy_cleanup(k->c);
 	k->c = NULL;
+}
+
+sync_conn *sync_conn_new(void)
+{
+	return calloc(1, sizeof(sync_conn));
+}
+
+void sync_conn_free(sync_conn *c)
+{
+	if (c)
+		conn_close(c);
+	free(c);
 }
 
 /*
@@ -898,15 +912,15 @@ sync_result sync_round(store *s, const sync_conf *conf, sync_report *r)
 		r->waiting = store_outbox_count(s);
 		return r->result;
 	}
-	conn k = {0};
-	sync_result res = push(s, conf, &k, r);
+	conn own = {0}, *k = conf->conn ? conf->conn : &own;
+	sync_result res = push(s, conf, k, r);
 	if (res != SYNC_AUTH) {
 		/* pulling goes on while an upload is failing */
 		char first[sizeof r->error];
 		long status = r->http_status;
 		snprintf(first, sizeof first, "%s", r->error);
 		for (int set = 0; set < STORE_SET_COUNT; set++) {
-			sync_result p = pull_set(s, conf, &k, (store_set)set, r);
+			sync_result p = pull_set(s, conf, k, (store_set)set, r);
 			if (p != SYNC_OK) {
 				if (res == SYNC_OK)
 					res = p;
@@ -917,7 +931,7 @@ sync_result sync_round(store *s, const sync_conf *conf, sync_report *r)
 			}
 		}
 	}
-	conn_close(&k);
+	conn_close(&own);
 	store_sync_unlock(s);
 	r->result = res;
 	r->waiting = store_outbox_count(s);
@@ -1021,6 +1035,7 @@ static void *worker_main(void *arg)
 	store *s = NULL;
 	char err[256];
 	int failures = 0;
+	sync_conn *keep = sync_conn_new(); /* NULL: a connection a round */
 	for (;;) {
 		sync_conf conf;
 		sync_report r = {0};
@@ -1032,6 +1047,7 @@ static void *worker_main(void *arg)
 		} else {
 			enrolled = sync_conf_load(s, &conf) == 0;
 			conf.cancel = &w->stop;
+			conf.conn = keep;
 			if (enrolled)
 				res = sync_round(s, &conf, &r);
 		}
@@ -1073,6 +1089,7 @@ static void *worker_main(void *arg)
 		if (stop)
 			break;
 	}
+	sync_conn_free(keep);
 	store_close(s);
 	return NULL;
 }

@@ -28,12 +28,23 @@
 #define SYNC_BACKOFF_MS        300000 /* the longest wait between failed rounds */
 #define SYNC_RETRY_AFTER_MAX_S 300    /* a hub's Retry-After is obeyed up to this */
 
+/*
+ * A connection to the hub kept from one round to the next (HTTP keep-alive,
+ * and the TLS session with it): a kiosk that syncs every few seconds makes
+ * one TCP and TLS handshake, not one a round. One that the hub or a proxy
+ * closed meanwhile is opened again by itself. Used by one round at a time.
+ */
+typedef struct sync_conn sync_conn;
+sync_conn *sync_conn_new(void);
+void sync_conn_free(sync_conn *c);
+
 /* What enrolment saved in the kiosk's settings. */
 typedef struct sync_conf {
 	char hub_url[SYNC_URL_MAX]; /* http(s)://host[:port], no trailing slash */
 	char token[WIRE_TOKEN_MAX];
 	char venue_id[WIRE_VENUE_ID_MAX];
 	const atomic_int *cancel; /* when set and non-zero, requests stop at once */
+	sync_conn *conn;          /* kept between rounds; NULL: the round's own, closed at its end */
 } sync_conf;
 
 /* 0 when this kiosk is enrolled (conf filled, cancel NULL), -1 when not. */

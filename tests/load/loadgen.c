@@ -5,8 +5,10 @@
  * Each kiosk does what a real one does, through the kiosk's own protocol
  * code (app/sync/wire.c: the push body by column, the reply checks, the
  * pull pages): it enrols with a single-use code, then syncs in rounds as
- * the kiosk's client does (app/sync/client.c): a round opens one connection
- * (kept alive for the round's requests, closed at its end), pushes the
+ * the kiosk's client does (app/sync/client.c): one connection, kept alive
+ * from round to round as the kiosk's worker keeps it (its TLS handshake
+ * made once, not each round; one the hub or haproxy closed meanwhile is
+ * opened again), a round pushes the
  * queue in batches of up to 1000 check-ins (gzip level 1, one request at a
  * time; X-Tingzi-Queue with the round's first and last push and at most
  * once a second between), then pulls members, events and links page by
@@ -523,7 +525,7 @@ typedef struct kiosk {
 	int round_retry_after;
 	int pushes_this_round;
 	double queue_said;
-	CURLSH *conn; /* the round's connection, closed with it */
+	CURLSH *conn; /* the kiosk's connection, kept from round to round */
 	/* check-ins */
 	long total, made;
 	uint8_t *st;
@@ -740,7 +742,7 @@ static void start(kiosk *k, int kind, const char *url, char *body, size_t len, i
 	curl_easy_setopt(e, CURLOPT_TIMEOUT, (long)TOTAL_TIMEOUT);
 	curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "gzip");
 	if (k->in_round)
-		curl_easy_setopt(e, CURLOPT_SHARE, k->conn); /* the round's one connection */
+		curl_easy_setopt(e, CURLOPT_SHARE, k->conn); /* the kiosk's one connection */
 	else
 		curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L); /* enrolment: a connection of its own */
 	if (opt.cacert)
@@ -1296,8 +1298,11 @@ static int wants(const kiosk *k)
 
 static void begin_round(kiosk *k)
 {
-	if (!(k->conn = curl_share_init()) || curl_share_setopt(k->conn, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT))
-		die("cannot keep a connection for a round (libcurl's share)");
+	/* the connection and the TLS session, as the kiosk's one libcurl handle keeps both */
+	if (!k->conn && (!(k->conn = curl_share_init()) ||
+			 curl_share_setopt(k->conn, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) ||
+			 curl_share_setopt(k->conn, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION)))
+		die("cannot keep a connection for the kiosk (libcurl's share)");
 	k->in_round = 1;
 	k->round_failed = 0;
 	k->round_retry_after = 0;
@@ -1314,11 +1319,9 @@ static void begin_round(kiosk *k)
 	k->snapshot = 0;
 }
 
-/* The round is over: its connection closes; the next one comes after a back-off if it failed. */
+/* The round is over (its connection stays open); the next one comes after a back-off if it failed. */
 static void end_round(kiosk *k)
 {
-	curl_share_cleanup(k->conn);
-	k->conn = NULL;
 	k->in_round = 0;
 	double t = now_ms();
 	if (k->state == ST_FAILED)
@@ -1513,6 +1516,11 @@ int main(int argc, char **argv)
 		curl_multi_poll(multi, NULL, 0, wait, NULL);
 	}
 	double t_end = now_ms();
+	for (long i = 0; i < NK; i++)
+		if (!K[i].busy && K[i].conn) { /* a share still in use by a request cut short stays */
+			curl_share_cleanup(K[i].conn);
+			K[i].conn = NULL;
+		}
 	if (timed_out) {
 		fprintf(stderr, "loadgen: the time limit (%g s) was reached in the %s phase\n", opt.time_limit_s,
 			phase == PHASE_ENROL ? "enrol" : phase == PHASE_PULL ? "pull" : "push");
