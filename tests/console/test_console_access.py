@@ -241,6 +241,13 @@ def spec_table(w):
         ("POST", "/venues/{v}/tokens"): {"body": lambda role: {"name": "made by %s %d" % (role, time.time_ns()),
                                                                "scope": "read"}, "ok": {200}},
         ("POST", "/venues/{v}/tokens/{id}/revoke"): {"id": "token", "fresh": True, "ok": {303}},
+        # webhooks (a documentation address: public, never reached in this test)
+        ("GET", "/venues/{v}/webhooks"): {"ok": {200}},
+        ("POST", "/venues/{v}/webhooks"): {"body": {"url": "https://198.51.100.7/hook", "event.checkin.created": "1"},
+                                           "ok": {200}},
+        ("GET", "/venues/{v}/webhooks/{id}"): {"id": "webhook", "ok": {200}},
+        ("POST", "/venues/{v}/webhooks/{id}/enable"): {"id": "webhook", "ok": {303}},
+        ("POST", "/venues/{v}/webhooks/{id}/remove"): {"id": "webhook", "fresh": True, "ok": {303}},
         ("GET", "/static/console.css"): {"ok": {200}},
         ("GET", "/static/console.js"): {"ok": {200}},
     }
@@ -275,6 +282,10 @@ def fresh_id(w, kind):
     if kind == "token":
         hub("tokens", "add", "--venue", A, "--name", "throwaway %d" % time.time_ns(), "--scope", "read")
         return q1(HUBDB, "SELECT id FROM api_tokens WHERE venue_id = ? ORDER BY rowid DESC LIMIT 1", A)
+    if kind == "webhook":
+        hub("webhooks", "add", "--venue", A, "--url", "https://198.51.100.7/hook%d" % time.time_ns())
+        return q1(HUBDB, "SELECT id FROM webhook_subs WHERE venue_id = ? ORDER BY created_ms DESC, rowid DESC LIMIT 1",
+                  A)
     fail("no fresh %s" % kind)
 
 
@@ -284,6 +295,9 @@ def id_of(w, kind, venue):
     if kind == "token":
         held = q1(HUBDB, "SELECT id FROM api_tokens WHERE venue_id = ? ORDER BY rowid LIMIT 1", venue)
         return held or fresh_id(w, "token")
+    if kind == "webhook":
+        held = q1(HUBDB, "SELECT id FROM webhook_subs WHERE venue_id = ? ORDER BY rowid LIMIT 1", venue)
+        return held or fresh_id(w, "webhook")
     return {"member": w.member, "event": w.event, "link": w.link, "device": w.device}[kind][venue]
 
 

@@ -67,8 +67,8 @@ hub_dump() {
 # one's stays there for a person to look into, with its URL printed.
 sync_exit() {
 	local rc=$? var pid
+	set +e # a failed test's status is kept in rc; cleanup must run whatever it is
 	if on_pg; then
-		set +e
 		if [ $rc -eq 0 ]; then
 			for var in $LIB_PIDS; do
 				pid=${!var:-}

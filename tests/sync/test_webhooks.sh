@@ -57,7 +57,7 @@ code=$(hub devices enroll-code "$venue" | tail -n 1)
 kiosk "$K" enroll "http://127.0.0.1:$PORT" "$code" --name door >/dev/null || fail "enroll"
 kiosk "$K" sync --once >/dev/null || fail "first sync"
 # times in the venue's zone
-start=$(TZ=Asia/Shanghai date -d '-1 hour' '+%Y-%m-%d %H:%M')
+start=$(TZ=Asia/Shanghai date -d '-30 minutes' '+%Y-%m-%d %H:%M')
 end=$(TZ=Asia/Shanghai date -d '+3 hours' '+%Y-%m-%d %H:%M')
 hub events add --venue "$venue" --title "周末茶话会" --start "$start" --end "$end" >/dev/null || fail "events add"
 kiosk "$K" sync --once >/dev/null || fail "sync (event)"
@@ -71,6 +71,18 @@ wait_unique 6000 120
 [ "$(stats | jq .bad)" = 0 ] || fail "messages whose signature the receiver refused: $(stats | jq -c 'del(.ids)')"
 [ "$(stats | jq .in_order)" = true ] || fail "messages came out of order"
 [ "$(stats | jq .phones)" = 0 ] || fail "a message carried a phone number"
+
+# --- a second subscription, for members and the clock's events: members imported, an event under way ---
+hub webhooks add --venue "$venue" --url "http://127.0.0.1:$RPORT/hook" --events member.created,event.started \
+	--webhooks-private >"$WORK/add2.out" || fail "webhooks add (members)"
+sed -n 2p "$WORK/add2.out" >>"$RSTATE/secret"
+printf 'name,phone,code\n新会员甲,13700000001,N001\n新会员乙,13700000002,N002\n' >"$WORK/new.csv"
+hub members import "$WORK/new.csv" --venue "$venue" >/dev/null || fail "members import (2 new)"
+for _ in $(seq 100); do
+	[ "$(stats | jq '.by_type["member.created"] // 0')" = 2 ] && break
+	sleep 0.1
+done
+expect_eq "$(stats | jq '.by_type["member.created"] // 0')" 2 "member.created messages for 2 members imported"
 
 # --- the receiver down; 2 000 more check-ins; back up: all of them, late, in order ---
 echo down >"$RSTATE/mode"
@@ -96,7 +108,10 @@ done
 hub_stop KILL
 hub_start "$PORT"
 wait_unique 10000 90
-expect_eq "$(stats | jq .unique)" 10000 "messages the receiver keeps (once each)"
+expect_eq "$(stats | jq '.unique - .by_type["member.created"] - (.by_type["event.started"] // 0)')" 10000 \
+	"checkin.created messages the receiver keeps (once each)"
+# the restarted hub's clock told of the event under way
+expect_eq "$(stats | jq '.by_type["event.started"] // 0')" 1 "event.started messages"
 echo "duplicates after kill -9: $(stats | jq .duplicates)"
 # each check-in the hub holds, and no other, was told of
 hubsql "SELECT id FROM checkins ORDER BY id" >"$WORK/hub_ids"

@@ -8,7 +8,8 @@ not kept twice).
     webhook_receiver.py PORT_FILE STATE_DIR
 
 It writes the port it listens on to PORT_FILE. STATE_DIR/secret holds the
-subscription's secret ("whsec_..."), STATE_DIR/mode how it answers: "ok"
+subscriptions' secrets ("whsec_...", one a line: a request signed with any
+of them is taken), STATE_DIR/mode how it answers: "ok"
 (204), "down" (503), "gone" (410); both are read at each request.
 GET /stats answers what it holds: received (requests), unique (messages),
 duplicates, bad (signature or timestamp refused), by_type, in_order (each
@@ -33,11 +34,9 @@ stats = {"received": 0, "unique": 0, "duplicates": 0, "bad": 0, "by_type": {}, "
 checkin_ids = []
 
 
-def secret():
+def secrets():
     with open(os.path.join(state, "secret")) as f:
-        text = f.read().strip()
-    assert text.startswith("whsec_")
-    return base64.b64decode(text[len("whsec_"):])
+        return [base64.b64decode(t[len("whsec_"):]) for t in f.read().split() if t.startswith("whsec_")]
 
 
 def mode():
@@ -77,9 +76,11 @@ class Handler(BaseHTTPRequestHandler):
         mid = self.headers.get("webhook-id", "")
         ts = self.headers.get("webhook-timestamp", "")
         sig = self.headers.get("webhook-signature", "")
-        want = "v1," + base64.b64encode(
-            hmac.new(secret(), f"{mid}.{ts}.".encode() + body, hashlib.sha256).digest()).decode()
-        ok = any(hmac.compare_digest(want, s) for s in sig.split(" "))
+        ok = False
+        for key in secrets():
+            want = "v1," + base64.b64encode(
+                hmac.new(key, f"{mid}.{ts}.".encode() + body, hashlib.sha256).digest()).decode()
+            ok = ok or any(hmac.compare_digest(want, s) for s in sig.split(" "))
         fresh = ts.isdigit() and abs(int(ts) - time.time()) < 300
         with lock:
             stats["received"] += 1

@@ -1122,7 +1122,7 @@ static void test_upgrade_from_2(void **state)
 
 	f->st = open_store(f->path);
 	hub_store *st = f->st;
-	assert_int_equal(db_int(f, "PRAGMA user_version", NULL), 5);
+	assert_int_equal(db_int(f, "PRAGMA user_version", NULL), 6);
 	/* the data is all there, and the console's operations read it */
 	hub_member m;
 	assert_int_equal(st->ops->member_get(st, ID("101"), &m), HUB_OK);
