@@ -188,6 +188,16 @@ static int pack(const pass_fields *f, uint8_t out[PASS_FIELDS_MAX])
 		return PASS_E_TOO_LONG;
 	size_t room = (8 * PASS_FIELDS_MAX - base) / 8;
 	size_t g = whole_chars(f->greeting, glen, room < glen ? room : glen);
+	char initial[3];
+	const char *greet = f->greeting;
+	if (g < glen && (unsigned char)greet[0] < 0x80) {
+		/* a word of letters cut short reads oddly ("Alic"): its initial, or nothing */
+		initial[0] = greet[0];
+		initial[1] = '.';
+		initial[2] = '\0';
+		greet = initial;
+		g = room >= 2 ? 2 : 0;
+	}
 
 	memset(out, 0, PASS_FIELDS_MAX);
 	bits w = {out, 8 * PASS_FIELDS_MAX, 0};
@@ -207,7 +217,7 @@ static int pack(const pass_fields *f, uint8_t out[PASS_FIELDS_MAX])
 	}
 	put(&w, (uint32_t)g, 4);
 	for (size_t i = 0; i < g; i++)
-		put(&w, (unsigned char)f->greeting[i], 8);
+		put(&w, (unsigned char)greet[i], 8);
 	return (int)((w.pos + 7) / 8);
 }
 

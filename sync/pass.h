@@ -92,7 +92,8 @@ void pass_greeting(const char *name, char *out, size_t max);
 
 /* Encode and sign. f->code that equals the canonical code is written as the
  * one bit; f->greeting is cut (at a whole character) to what still fits, and
- * dropped if need be: the code never is. Returns the length written into out
+ * dropped if need be (a word of letters that does not fit whole becomes its
+ * initial and a dot): the code never is. Returns the length written into out
  * (NUL-terminated), or PASS_E_FIELD / PASS_E_TOO_LONG. */
 int pass_encode(const pass_fields *f, const uint8_t venue_uid[PASS_VENUE_BYTES],
                 const uint8_t secret[PASS_SECRET_BYTES], char out[PASS_TEXT_MAX + 1]);
