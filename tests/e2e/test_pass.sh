@@ -84,7 +84,7 @@ expect_eq "$(sql "SELECT count(*) FROM pass_keys")" 1 "keys the kiosk pulled"
 
 # --- from now on the kiosk is offline; at the hub a member joins and passes are issued ---
 unserve
-printf 'name,phone,code\n王小明,13700003333,\n' >"$WORK/new.csv"
+printf 'name,phone,code,tier,expires\n王小明,13700003333,,,2025-01-31\n' >"$WORK/new.csv"
 hub members import "$WORK/new.csv" --venue "$venue" >/dev/null || fail "hub members import (new member)"
 new_uid=$(sqlite3 "$HUBDB" "SELECT uid FROM members WHERE phone='13700003333'")
 new_pass=$(pass_of "$venue" "$new_uid")
@@ -108,6 +108,9 @@ wait_log 'select(.event=="layout" and .screen=="welcome")' 1
 shot pass-new-member
 expect_eq "$(sql "SELECT name || '|' || provisional FROM members WHERE code='$new_code'")" "小明|1" "the member the pass brought"
 expect_eq "$(sql "SELECT count(*) FROM checkins c JOIN members m ON m.id=c.member_id WHERE m.code='$new_code'")" 1 "check-ins of the new member"
+# the pass said the membership ended: checked in all the same, flagged, and the welcome says so
+expect_eq "$(sql "SELECT m.expires || '|' || c.expired FROM checkins c JOIN members m ON m.id=c.member_id WHERE m.code='$new_code'")" \
+	"2025-01-31|1" "the new member's expiry and the check-in's flag"
 tap dismiss
 # the same pass again: already checked in, nothing added
 scan_pass "$new_pass"

@@ -97,6 +97,22 @@ static void test_verdicts(void **state)
 	assert_int_equal(pass_scan_check(s, t, &r), PASS_VALID);
 	make(t, 2, sk2, venue, 8, 900);
 	assert_int_equal(pass_scan_check(s, t, &r), PASS_VALID);
+	/* a membership that ended is no reason to refuse the pass: the check-in is flagged instead */
+	{
+		pass_fields f = {0};
+		f.key_id = 2;
+		f.venue_tag = pass_venue_tag(venue);
+		f.issued_min = 1100;
+		f.expires_day = (uint32_t)pass_day_from_date("2024-03-01");
+		f.number = 8;
+		pass_canonical_code(8, f.code);
+		char old[PASS_TEXT_MAX + 1];
+		assert_true(pass_encode(&f, venue, sk2, old) > 0);
+		assert_int_equal(pass_scan_check(s, old, &r), PASS_VALID);
+		char day[11];
+		pass_date_from_day(r.f.expires_day, day);
+		assert_string_equal(day, "2024-03-01");
+	}
 	/* a revocation never moves back */
 	assert_int_equal(store_pass_revoke_set(s, 7, 10), STORE_OK);
 	make(t, 1, sk1, venue, 7, 1000);
