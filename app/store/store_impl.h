@@ -144,6 +144,9 @@ store_err store_tx_end(store *s, store_err err);
 store_err store_new_id(store *s, char *out);
 /* Take this device's next sequence number, inside the caller's transaction. */
 store_err store_next_seq(store *s, int64_t *seq);
+/* A provisional member made at this kiosk (name, phone, code, tier, expires of m) and its outbox row, in the
+ * caller's transaction; *out read back (store_member.c). */
+store_err store_member_add_provisional(store *s, const store_member *m, int64_t now_ms, store_member *out);
 
 /* 1 when s is a non-empty string of digits shorter than STORE_PHONE_MAX. */
 int store_phone_valid(const char *s);

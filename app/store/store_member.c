@@ -199,13 +199,40 @@ void store_import_rollback(store *s)
 
 /* ---- walk-ins ---- */
 
-store_err store_member_register(store *s, const char *name, const char *phone, int64_t now_ms,
-				store_member *out)
+store_err store_member_add_provisional(store *s, const store_member *m, int64_t now_ms, store_member *out)
 {
 	char uid[STORE_ID_MAX];
 	int64_t seq;
+	store_err err = store_new_id(s, uid);
+	if (err != STORE_OK)
+		return err;
+	sqlite3_stmt *st = store_stmt(s, Q_MEMBER_INSERT);
+	store_bind_text(st, 1, uid);
+	store_bind_text(st, 2, m->name);
+	store_bind_text(st, 3, m->phone);
+	store_bind_text(st, 4, m->code);
+	store_bind_text(st, 5, m->tier);
+	store_bind_text(st, 6, m->expires);
+	sqlite3_bind_int(st, 7, 1);
+	sqlite3_bind_int64(st, 8, now_ms);
+	if ((err = store_step_done(s, st)) != STORE_OK)
+		return err;
+	int64_t id = sqlite3_last_insert_rowid(s->db);
+	if ((err = store_next_seq(s, &seq)) != STORE_OK)
+		return err;
+	st = store_stmt(s, Q_OUTBOX_MEMBER);
+	sqlite3_bind_int64(st, 1, id);
+	store_bind_text(st, 2, s->device_id);
+	sqlite3_bind_int64(st, 3, seq);
+	if ((err = store_step_done(s, st)) != STORE_OK)
+		return err;
+	return store_member_get(s, id, out);
+}
+
+store_err store_member_register(store *s, const char *name, const char *phone, int64_t now_ms,
+				store_member *out)
+{
 	store_err err;
-	sqlite3_stmt *st;
 
 	if (!store_fits(name, STORE_NAME_MAX) || !name[0] || !store_phone_valid(phone))
 		return invalid(s, "a walk-in needs a name and a phone of digits");
@@ -218,27 +245,10 @@ store_err store_member_register(store *s, const char *name, const char *phone, i
 	}
 	if (err != STORE_ERR_NOT_FOUND)
 		goto fail;
-	if ((err = store_new_id(s, uid)) != STORE_OK)
-		goto fail;
-	st = store_stmt(s, Q_MEMBER_INSERT);
-	store_bind_text(st, 1, uid);
-	store_bind_text(st, 2, name);
-	store_bind_text(st, 3, phone);
-	store_bind_text(st, 4, "");
-	store_bind_text(st, 5, "");
-	store_bind_text(st, 6, "");
-	sqlite3_bind_int(st, 7, 1);
-	sqlite3_bind_int64(st, 8, now_ms);
-	if ((err = store_step_done(s, st)) != STORE_OK)
-		goto fail;
-	int64_t id = sqlite3_last_insert_rowid(s->db);
-	if ((err = store_next_seq(s, &seq)) != STORE_OK)
-		goto fail;
-	st = store_stmt(s, Q_OUTBOX_MEMBER);
-	sqlite3_bind_int64(st, 1, id);
-	store_bind_text(st, 2, s->device_id);
-	sqlite3_bind_int64(st, 3, seq);
-	if ((err = store_step_done(s, st)) != STORE_OK || (err = store_member_get(s, id, out)) != STORE_OK)
+	store_member m = {0};
+	snprintf(m.name, sizeof m.name, "%s", name);
+	snprintf(m.phone, sizeof m.phone, "%s", phone);
+	if ((err = store_member_add_provisional(s, &m, now_ms, out)) != STORE_OK)
 		goto fail;
 	return store_tx_commit(s);
 fail:

@@ -97,8 +97,7 @@ static store_err id_by_code(store *s, const char *code, int64_t *id)
 store_err store_pass_member(store *s, const char *code, const char *name, const char *tier, const char *expires,
 			    int64_t now_ms, store_member *out, int *added)
 {
-	int64_t id, seq;
-	char uid[STORE_ID_MAX];
+	int64_t id;
 	store_err err;
 	*added = 0;
 	if (!code[0] || !store_fits(code, STORE_CODE_MAX) || !name[0] || !store_fits(name, STORE_NAME_MAX) ||
@@ -119,27 +118,12 @@ store_err store_pass_member(store *s, const char *code, const char *name, const 
 		store_tx_rollback(s);
 		return store_member_get(s, id, out);
 	}
-	if ((err = store_new_id(s, uid)) != STORE_OK)
-		goto fail;
-	sqlite3_stmt *st = store_stmt(s, Q_MEMBER_INSERT);
-	store_bind_text(st, 1, uid);
-	store_bind_text(st, 2, name);
-	store_bind_text(st, 3, "");
-	store_bind_text(st, 4, code);
-	store_bind_text(st, 5, tier);
-	store_bind_text(st, 6, expires);
-	sqlite3_bind_int(st, 7, 1);
-	sqlite3_bind_int64(st, 8, now_ms);
-	if ((err = store_step_done(s, st)) != STORE_OK)
-		goto fail;
-	id = sqlite3_last_insert_rowid(s->db);
-	if ((err = store_next_seq(s, &seq)) != STORE_OK)
-		goto fail;
-	st = store_stmt(s, Q_OUTBOX_MEMBER);
-	sqlite3_bind_int64(st, 1, id);
-	store_bind_text(st, 2, s->device_id);
-	sqlite3_bind_int64(st, 3, seq);
-	if ((err = store_step_done(s, st)) != STORE_OK || (err = store_member_get(s, id, out)) != STORE_OK)
+	store_member m = {0};
+	snprintf(m.name, sizeof m.name, "%s", name);
+	snprintf(m.code, sizeof m.code, "%s", code);
+	snprintf(m.tier, sizeof m.tier, "%s", tier);
+	snprintf(m.expires, sizeof m.expires, "%s", expires);
+	if ((err = store_member_add_provisional(s, &m, now_ms, out)) != STORE_OK)
 		goto fail;
 	if ((err = store_tx_commit(s)) == STORE_OK)
 		*added = 1;
