@@ -21,6 +21,26 @@ LIB_LOG_NAME="kiosk log"
 LIB_LOG_LINES=40
 export SDL_AUDIODRIVER=dummy
 
+# hub_serve: tingzi-hub ($HUB_BIN) serving $HUBDB on 127.0.0.1:$PORT (with
+# --key-file $KEYFILE when the test set one), its pid in HPID; waits until it
+# answers. hub_unserve: it stops, as if the kiosk's network went away.
+hub_serve() {
+	"$HUB_BIN" serve --listen "127.0.0.1:$PORT" --db "$HUBDB" ${KEYFILE:+--key-file "$KEYFILE"} \
+		2>>"$WORK/hub.log" &
+	HPID=$!
+	for _ in $(seq 100); do
+		curl -sf "http://127.0.0.1:$PORT/v1/health" >/dev/null 2>&1 && return 0
+		kill -0 "$HPID" 2>/dev/null || fail "the hub exited"
+		sleep 0.05
+	done
+	fail "the hub did not answer"
+}
+hub_unserve() {
+	kill "$HPID"
+	wait "$HPID" || true
+	HPID=""
+}
+
 # start_x WIDTH HEIGHT: a fresh Xvfb on a free display.
 start_x() {
 	local n

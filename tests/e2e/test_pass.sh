@@ -57,23 +57,7 @@ hub venues rotate-key "$other" >/dev/null || fail "rotate-key (other venue)"
 
 PORT=$(free_port)
 URL="http://127.0.0.1:$PORT"
-serve() {
-	"$HUB_BIN" serve --listen "127.0.0.1:$PORT" --db "$HUBDB" --key-file "$KEYFILE" 2>>"$WORK/hub.log" &
-	HPID=$!
-	for _ in $(seq 100); do
-		curl -sf "$URL/v1/health" >/dev/null 2>&1 && return 0
-		kill -0 "$HPID" 2>/dev/null || fail "the hub exited"
-		sleep 0.05
-	done
-	fail "the hub did not answer"
-}
-# the network goes: the hub is out of the kiosk's reach
-unserve() {
-	kill "$HPID"
-	wait "$HPID" || true
-	HPID=""
-}
-serve
+hub_serve
 
 # --- the kiosk enrolls and pulls once: members, and the venue's key ---
 seed
@@ -83,7 +67,7 @@ code=$(hub devices enroll-code "$venue" | tail -n 1)
 expect_eq "$(sql "SELECT count(*) FROM pass_keys")" 1 "keys the kiosk pulled"
 
 # --- from now on the kiosk is offline; at the hub a member joins and passes are issued ---
-unserve
+hub_unserve
 printf 'name,phone,code,tier,expires\n王小明,13700003333,,,2025-01-31\n' >"$WORK/new.csv"
 hub members import "$WORK/new.csv" --venue "$venue" >/dev/null || fail "hub members import (new member)"
 new_uid=$(sqlite3 "$HUBDB" "SELECT uid FROM members WHERE phone='13700003333'")
@@ -147,7 +131,7 @@ expect_eq "$(sql "SELECT count(*) FROM checkins")" 2 "check-ins after the refusa
 stop_kiosk
 
 # --- back online: the check-ins count for the hub's members ---
-serve
+hub_serve
 "$TINGZI" --db "$DB" sync --once >/dev/null 2>>"$LOG" || fail "sync after the event"
 expect_eq "$(sql "SELECT count(*) FROM outbox")" 0 "records left to upload"
 hub checkins export --venue "$venue" --format json >"$WORK/checkins.json" || fail "checkins export"
@@ -161,7 +145,7 @@ expect_eq "$(sql "SELECT count(*) FROM pass_keys")" 2 "keys after the rotation w
 # --- revoked at the hub, pulled: the pass is refused; the rotated key's pass is now valid ---
 hub passes revoke --venue "$venue" --member TZ1002 >/dev/null || fail "passes revoke"
 "$TINGZI" --db "$DB" sync --once >/dev/null 2>>"$LOG" || fail "sync after the revocation"
-unserve
+hub_unserve
 start_kiosk --lang zh-Hans
 refused "$known_pass" revoked
 scan_pass "$rotated_pass"

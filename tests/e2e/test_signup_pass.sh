@@ -28,21 +28,6 @@ KEYFILE=$WORK/pass.key
 hub() { "$HUB_BIN" --db "$HUBDB" --key-file "$KEYFILE" "$@" 2>>"$WORK/hub.log"; }
 PORT=$(free_port)
 URL="http://127.0.0.1:$PORT"
-serve() {
-	"$HUB_BIN" serve --listen "127.0.0.1:$PORT" --db "$HUBDB" --key-file "$KEYFILE" 2>>"$WORK/hub.log" &
-	HPID=$!
-	for _ in $(seq 100); do
-		curl -sf "$URL/v1/health" >/dev/null 2>&1 && return 0
-		kill -0 "$HPID" 2>/dev/null || fail "the hub exited"
-		sleep 0.05
-	done
-	fail "the hub did not answer"
-}
-unserve() {
-	kill "$HPID"
-	wait "$HPID" || true
-	HPID=""
-}
 
 "$HUB_BIN" key-file new "$KEYFILE" >/dev/null 2>>"$WORK/hub.log" || fail "key-file new"
 venue=$(hub venues add "听雨茶馆" --tz Asia/Shanghai | grep -oE '[0-9a-f]{32}' | head -n 1)
@@ -50,7 +35,7 @@ printf 'name,phone,code\n张三,13800005678,TZ1001\n' >"$WORK/members.csv"
 hub members import "$WORK/members.csv" --venue "$venue" >/dev/null || fail "members import"
 hub venues rotate-key "$venue" >/dev/null || fail "rotate-key"
 hub venues signup "$venue" --slug tingyu --terms "请友善对待其他会员。" || fail "venues signup"
-serve
+hub_serve
 
 # --- the kiosk pulls once (its venue's key), then loses the network ---
 seed
@@ -65,7 +50,7 @@ pass=$(node "$HERE/signup.mjs" 2>"$WORK/node.err" | tail -n 1) || fail "the sign
 [ ${#pass} -ge 100 ] || fail "no pass read from the pass page's screenshot: \"$pass\""
 member=$(sqlite3 "$HUBDB" "SELECT uid FROM members WHERE phone = '13900000031'")
 [ -n "$member" ] || fail "the sign-up made no member at the hub"
-unserve
+hub_unserve
 
 # --- at the door: the kiosk has not heard of her ---
 expect_eq "$(sql "SELECT count(*) FROM members WHERE name LIKE '%雨桐%'")" 0 "the kiosk knows the new member before the scan"
@@ -85,7 +70,7 @@ expect_eq "$(sql "SELECT name FROM members m JOIN checkins c ON c.member_id = m.
 stop_kiosk
 
 # --- back online: the check-in is hers at the hub, and 张三 brought her ---
-serve
+hub_serve
 "$TINGZI" --db "$DB" sync --once >/dev/null 2>>"$LOG" || fail "sync after the door"
 expect_eq "$(sqlite3 "$HUBDB" "SELECT count(*) FROM checkins WHERE member_uid = '$member'")" 1 "her check-ins at the hub"
 expect_eq "$(sqlite3 "$HUBDB" "SELECT b.code FROM referrals r JOIN members m ON m.rowid = r.member_rid
@@ -96,7 +81,7 @@ expect_eq "$(sql "SELECT name || '|' || uid FROM members WHERE code = (SELECT co
 # --- revoked at the hub, pulled: refused ---
 hub passes revoke --venue "$venue" --member "$member" || fail "passes revoke"
 "$TINGZI" --db "$DB" sync --once >/dev/null 2>>"$LOG" || fail "sync after the revocation"
-unserve
+hub_unserve
 start_kiosk --lang zh-Hans
 for try in 1 2 3; do
 	scan "$pass"
