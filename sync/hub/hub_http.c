@@ -1035,7 +1035,9 @@ static enum MHD_Result finish(struct MHD_Connection *c, server *sv, req *rq)
 			return send_later(c, rq, 503, 5, "unavailable", "the hub is receiving too much at once; try again");
 		if (rq->too_large)
 			return send_error(c, rq, 413, "too_large", "the body is larger than %zu bytes", rq->limit);
-		return api_page(c, sv, rq, rq->url, rq->method, rq->body, rq->len);
+		enum MHD_Result r = api_page(c, sv, rq, rq->url, rq->method, rq->body, rq->len);
+		hub_webhook_worker_kick(sv->webhooks); /* a write's webhooks, if any, go now rather than at the next look */
+		return r;
 	}
 	if (rq->route == R_MEMBER) {
 		if (rq->busy)
