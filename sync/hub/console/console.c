@@ -484,6 +484,20 @@ int console_audit(cx *c, const char *action, json_t *detail)
 	return 0;
 }
 
+static const char *const methods[][2] = {
+    {"scan", N_("code scanned")}, {"phone", N_("phone")},       {"name", N_("name search")},
+    {"walkin", N_("walk-in")},    {"cli", N_("command line")}, {"staff", N_("by staff")},
+    {"api", N_("API")},
+};
+
+const char *cx_method_name(cx *c, const char *method)
+{
+	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+		if (strcmp(method, methods[i][0]) == 0)
+			return T(c, methods[i][1]);
+	return method;
+}
+
 const unsigned char *console_kek(const cx *c)
 {
 	return c->con->has_kek ? c->con->kek : NULL;

@@ -336,18 +336,6 @@ static int64_t changed_stamp(const attendance *a)
 	return (int64_t)(a->rows + a->reversed);
 }
 
-static const char *const methods[][2] = {
-    {"scan", N_("code scanned")}, {"phone", N_("phone")},      {"name", N_("name search")},
-    {"walkin", N_("walk-in")},    {"cli", N_("command line")},
-};
-
-static const char *method_name(cx *c, const char *m)
-{
-	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-		if (strcmp(m, methods[i][0]) == 0)
-			return T(c, methods[i][1]);
-	return m;
-}
 
 static void event_view(cx *c, const hub_event *ev, const event_form *f)
 {
@@ -435,7 +423,7 @@ static void event_view(cx *c, const hub_event *ev, const event_form *f)
 			if (s->duplicate)
 				html_f(&rows, " <span class=\"badge warn\">%s</span>", dup);
 			html_f(&rows, "</td><td data-label=\"%s\">%s</td><td data-label=\"%s\">", lh,
-			       method_name(c, s->method), lk);
+			       cx_method_name(c, s->method), lk);
 			html_user(&rows, kiosk_name(&kn, s->device));
 			html_f(&rows, "</td></tr>\n");
 		}
@@ -618,7 +606,7 @@ static int csv_row(const hub_checkin_row *r, void *ctx)
 			     : r->duplicate_of ? T(c, "duplicate")
 					       : T(c, "counted");
 	const char *cells[5] = {cx_time(c, r->corrected_ms ? r->corrected_ms : r->wall_ms, when),
-				r->member_name, phone, method_name(c, r->method ? r->method : ""), status};
+				r->member_name, phone, cx_method_name(c, r->method ? r->method : ""), status};
 	csv_out_row(x->f, cells, 5);
 	return 0;
 }

@@ -134,6 +134,8 @@ int console_audit(cx *c, const char *action, json_t *detail);
 int cx_append(void **items, size_t *n, size_t *cap, const void *item, size_t size);
 /* A time in the venue's zone ("2026-12-06 19:30"); into a buffer of 17. */
 const char *cx_time(cx *c, int64_t ms, char out[17]);
+/* How a check-in was made, in words: "code scanned", "walk-in", "API", ... (the method itself when unknown). */
+const char *cx_method_name(cx *c, const char *method);
 /* A phone masked for the screen ("138****5678"). */
 void cx_mask_phone(const char *phone, char *out, size_t len);
 /* The address the hub is reached at ("https://hub.example"), without a trailing slash. */

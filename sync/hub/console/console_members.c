@@ -185,18 +185,6 @@ static void members_page(cx *c)
 
 /* ---- one member ---- */
 
-static const char *const methods[][2] = {
-    {"scan", N_("code scanned")}, {"phone", N_("phone")},      {"name", N_("name search")},
-    {"walkin", N_("walk-in")},    {"cli", N_("command line")},
-};
-
-static const char *method_name(cx *c, const char *m)
-{
-	for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
-		if (strcmp(m, methods[i][0]) == 0)
-			return T(c, methods[i][1]);
-	return m;
-}
 
 typedef struct visits {
 	cx *c;
@@ -222,7 +210,7 @@ static int visit_row(const hub_checkin_row *r, void *ctx)
 	if (r->event_uid)
 		html_f(&c->h, "</a>");
 	html_f(&c->h, "</td><td data-label=\"%s\">%s</td><td data-label=\"%s\">%s</td><td data-label=\"%s\">",
-	       T(c, "Method"), method_name(c, r->method ? r->method : ""), T(c, "Kiosk"), dev,
+	       T(c, "Method"), cx_method_name(c, r->method ? r->method : ""), T(c, "Kiosk"), dev,
 	       T(c, "Status"));
 	if (r->reversed)
 		html_f(&c->h, "<span class=\"badge bad\">%s</span> ", T(c, "undone"));
