@@ -14,39 +14,10 @@
  */
 #include "sync/check.h"
 #include "sync/clock.h"
-#include "sync/hub/hub_store_sqlite_impl.h"
+#include "sync/hub/hub_store_sqlite_calls.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct calls {
-	sq *s;
-	sqlite3_stmt *st[8];
-	int n;
-} calls;
-
-static sqlite3_stmt *prep(calls *c, const char *text)
-{
-	sqlite3_stmt *st = NULL;
-	if (c->n == (int)(sizeof c->st / sizeof c->st[0])) {
-		snprintf(c->s->base.errmsg, sizeof c->s->base.errmsg, "too many statements in one call");
-		return NULL;
-	}
-	if (sqlite3_prepare_v2(c->s->db, text, -1, &st, NULL) != SQLITE_OK) {
-		snprintf(c->s->base.errmsg, sizeof c->s->base.errmsg, "%s", sqlite3_errmsg(c->s->db));
-		sqlite3_finalize(st);
-		return NULL;
-	}
-	return c->st[c->n++] = st;
-}
-
-static hub_err calls_end(calls *c, hub_err e)
-{
-	for (int i = 0; i < c->n; i++)
-		sqlite3_finalize(c->st[i]);
-	c->n = 0;
-	return e;
-}
 
 /* ---- tokens ---- */
 

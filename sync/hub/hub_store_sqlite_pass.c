@@ -15,40 +15,11 @@
  */
 #include "sync/clock.h"
 #include "sync/hub/hub_pass.h"
-#include "sync/hub/hub_store_sqlite_impl.h"
+#include "sync/hub/hub_store_sqlite_calls.h"
 
 #include <sodium.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* The statements of one call, finalized together. */
-typedef struct calls {
-	sq *s;
-	sqlite3_stmt *st[16];
-	int n;
-} calls;
-
-static sqlite3_stmt *prep(calls *c, const char *text)
-{
-	sqlite3_stmt *st = NULL;
-	if (c->n == (int)(sizeof c->st / sizeof c->st[0])) {
-		snprintf(c->s->base.errmsg, sizeof c->s->base.errmsg, "too many statements in one call");
-		return NULL;
-	}
-	if (sqlite3_prepare_v2(c->s->db, text, -1, &st, NULL) != SQLITE_OK) {
-		snprintf(c->s->base.errmsg, sizeof c->s->base.errmsg, "%s", sqlite3_errmsg(c->s->db));
-		sqlite3_finalize(st);
-		return NULL;
-	}
-	return c->st[c->n++] = st;
-}
-
-static void calls_done(calls *c)
-{
-	for (int i = 0; i < c->n; i++)
-		sqlite3_finalize(c->st[i]);
-	c->n = 0;
-}
 
 /* The next value of the venue's passes sequence. */
 static int64_t next_seq(calls *c, const char *venue, hub_err *e)

@@ -6,37 +6,10 @@
  * One writer at a time: an event's seq (AUTOINCREMENT) is in commit order,
  * so a cursor never passes an event that commits later.
  */
-#include "sync/hub/hub_store_sqlite_impl.h"
+#include "sync/hub/hub_store_sqlite_calls.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-/* The statements of one call, finalized together. */
-typedef struct calls {
-	sq *s;
-	sqlite3_stmt *st[8];
-	int n;
-} calls;
-
-static sqlite3_stmt *prep(calls *c, const char *text)
-{
-	sqlite3_stmt *st = NULL;
-	if (c->n == (int)(sizeof c->st / sizeof c->st[0]) ||
-	    sqlite3_prepare_v2(c->s->db, text, -1, &st, NULL) != SQLITE_OK) {
-		snprintf(c->s->base.errmsg, sizeof c->s->base.errmsg, "%s", sqlite3_errmsg(c->s->db));
-		sqlite3_finalize(st);
-		return NULL;
-	}
-	return c->st[c->n++] = st;
-}
-
-static hub_err calls_end(calls *c, hub_err e)
-{
-	for (int i = 0; i < c->n; i++)
-		sqlite3_finalize(c->st[i]);
-	c->n = 0;
-	return e;
-}
 
 #define SUB_COLS                                                                                             \
 	"id, venue_id, url, types, secret, ifnull(created_by, ''), created_ms, disabled_ms, disabled_why, cursor," \
