@@ -152,20 +152,28 @@ static hub_err pw_add(hub_store *b, hub_webhook *w)
 	return e;
 }
 
+/* The one subscription statement which answers: HUB_OK, HUB_NOT_FOUND or an error. */
+static hub_err one_sub(pg *s, int which, const hpg_args *a, hub_webhook *out)
+{
+	hub_err e;
+	PGresult *r = q(s, which, a, &e);
+	if (!r)
+		return e;
+	e = PQntuples(r) == 1 ? HUB_OK : HUB_NOT_FOUND;
+	if (e == HUB_OK)
+		sub_of(r, 0, out);
+	PQclear(r);
+	return e;
+}
+
 static hub_err pw_get(hub_store *b, const char *id, hub_webhook *out)
 {
 	pg *s = (pg *)b;
 	hpg_args a = {0};
 	hpg_t(&a, id);
-	hub_err e;
-	PGresult *r = q(s, Q_GET, &a, &e);
-	if (!r)
-		return e;
-	if (PQntuples(r) == 1)
-		sub_of(r, 0, out);
-	else
-		e = hpg_refuse(s, HUB_NOT_FOUND, "no webhook %s", id);
-	PQclear(r);
+	hub_err e = one_sub(s, Q_GET, &a, out);
+	if (e == HUB_NOT_FOUND)
+		hpg_refuse(s, e, "no webhook %s", id);
 	return e;
 }
 
@@ -229,15 +237,7 @@ static hub_err pw_lease(hub_store *b, const char *node, int64_t now, int64_t lea
 	hpg_t(&a, node);
 	hpg_i(&a, now);
 	hpg_i(&a, lease_ms);
-	hub_err e;
-	PGresult *r = q(s, Q_LEASE, &a, &e);
-	if (!r)
-		return e;
-	e = PQntuples(r) == 1 ? HUB_OK : HUB_NOT_FOUND;
-	if (e == HUB_OK)
-		sub_of(r, 0, out);
-	PQclear(r);
-	return e;
+	return one_sub(s, Q_LEASE, &a, out);
 }
 
 static hub_err pw_release(hub_store *b, const char *id, const char *node)

@@ -125,38 +125,37 @@ static int one_id(hub_store *st, const args *o, const char *usage, const char *w
 	return 0;
 }
 
-int hub_cmd_webhooks_remove(hub_store *st, const args *o, const char *usage)
+/* remove or enable (the store's change), audited; 0, or 1 after saying why. */
+static int change(hub_store *st, const args *o, const char *usage, int removing)
 {
 	hub_webhook w;
-	int rc = one_id(st, o, usage, "remove", &w);
+	int rc = one_id(st, o, usage, removing ? "remove" : "enable", &w);
 	if (rc)
 		return rc;
-	if (st->ops->webhook->remove(st, w.id) != HUB_OK) {
+	hub_err e = removing ? st->ops->webhook->remove(st, w.id) : st->ops->webhook->set_disabled(st, w.id, 0, NULL);
+	if (e != HUB_OK) {
 		fprintf(stderr, "tingzi-hub: %s\n", hub_store_errmsg(st));
 		return 1;
 	}
 	char detail[160];
 	snprintf(detail, sizeof detail, "{\"webhook\":\"%s\"}", w.id);
-	st->ops->audit_add(st, NULL, w.venue_id, "webhook.remove.cli", detail, clock_wall_ms());
-	fprintf(stderr, "webhook %s removed\n", w.id);
+	st->ops->audit_add(st, NULL, w.venue_id, removing ? "webhook.remove.cli" : "webhook.enable.cli", detail,
+			   clock_wall_ms());
+	if (removing)
+		fprintf(stderr, "webhook %s removed\n", w.id);
+	else
+		fprintf(stderr, "webhook %s on again%s\n", w.id, w.disabled_ms ? "" : " (it was on)");
 	return 0;
+}
+
+int hub_cmd_webhooks_remove(hub_store *st, const args *o, const char *usage)
+{
+	return change(st, o, usage, 1);
 }
 
 int hub_cmd_webhooks_enable(hub_store *st, const args *o, const char *usage)
 {
-	hub_webhook w;
-	int rc = one_id(st, o, usage, "enable", &w);
-	if (rc)
-		return rc;
-	if (st->ops->webhook->set_disabled(st, w.id, 0, NULL) != HUB_OK) {
-		fprintf(stderr, "tingzi-hub: %s\n", hub_store_errmsg(st));
-		return 1;
-	}
-	char detail[160];
-	snprintf(detail, sizeof detail, "{\"webhook\":\"%s\"}", w.id);
-	st->ops->audit_add(st, NULL, w.venue_id, "webhook.enable.cli", detail, clock_wall_ms());
-	fprintf(stderr, "webhook %s on again%s\n", w.id, w.disabled_ms ? "" : " (it was on)");
-	return 0;
+	return change(st, o, usage, 0);
 }
 
 static int print_delivery(const hub_webhook_delivery *d, void *ctx)

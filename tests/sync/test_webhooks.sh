@@ -134,4 +134,16 @@ for _ in $(seq 100); do
 done
 hub webhooks list --venue "$venue" | grep -q 'OFF: the receiver answered 410' ||
 	fail "a 410 did not turn the subscription off: $(hub webhooks list --venue "$venue")"
+hub webhooks deliveries "$sub" --limit 1 | grep -Eq 'disabled +410' ||
+	fail "the 410 is not in the deliveries: $(hub webhooks deliveries "$sub" --limit 1)"
+# on again from where it stood: the check-in told at the 410 goes out now
+echo ok >"$RSTATE/mode"
+hub webhooks enable "$sub" 2>/dev/null || fail "webhooks enable"
+wait_unique 10001 30
+hub webhooks list --venue "$venue" | grep -q OFF && fail "still off after enable: $(hub webhooks list --venue "$venue")"
+sub2=$(sed -n 1p "$WORK/add2.out")
+hub webhooks remove "$sub2" 2>/dev/null || fail "webhooks remove"
+expect_eq "$(hub webhooks list --venue "$venue" | wc -l)" 1 "subscriptions after one is removed"
+hub webhooks remove "$sub2" 2>"$WORK/rm.err" && fail "a removed subscription removed again"
+grep -q "no webhook" "$WORK/rm.err" || fail "removing it again does not say why: $(cat "$WORK/rm.err")"
 echo "PASS"
