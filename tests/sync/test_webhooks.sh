@@ -73,7 +73,7 @@ wait_unique 6000 120
 [ "$(stats | jq .phones)" = 0 ] || fail "a message carried a phone number"
 
 # --- a second subscription, for members and the clock's events: members imported, an event under way ---
-hub webhooks add --venue "$venue" --url "http://127.0.0.1:$RPORT/hook" --events member.created,event.started \
+hub webhooks add --venue "$venue" --url "http://127.0.0.1:$RPORT/hook" --events member.created,event.started,link.expiring,device.offline \
 	--webhooks-private >"$WORK/add2.out" || fail "webhooks add (members)"
 sed -n 2p "$WORK/add2.out" >>"$RSTATE/secret"
 printf 'name,phone,code\n新会员甲,13700000001,N001\n新会员乙,13700000002,N002\n' >"$WORK/new.csv"
@@ -106,12 +106,21 @@ for _ in $(seq 200); do
 	sleep 0.02
 done
 hub_stop KILL
+# while it is down: a link that ends tomorrow, the kiosk last seen an hour ago (as if it had gone quiet), and a
+# check-in undone (as a kiosk's reversal record marks it): the restarted hub tells of all three
+hub links add --venue "$venue" "https://t.me/+tingyu-week" --label "本周群" --expires +1d >/dev/null || fail "links add"
+hubsql "UPDATE devices SET last_seen_ms = last_seen_ms - 3600000" >/dev/null
+hubsql "UPDATE checkins SET reversed = 1 WHERE id = (SELECT min(id) FROM checkins)" >/dev/null
 hub_start "$PORT"
 wait_unique 10000 90
-expect_eq "$(stats | jq '.unique - .by_type["member.created"] - (.by_type["event.started"] // 0)')" 10000 \
-	"checkin.created messages the receiver keeps (once each)"
-# the restarted hub's clock told of the event under way
-expect_eq "$(stats | jq '.by_type["event.started"] // 0')" 1 "event.started messages"
+expect_eq "$(stats | jq '.by_type["checkin.created"]')" 10000 "checkin.created messages the receiver keeps (once each)"
+# the restarted hub's clock told of the event under way, the link and the quiet kiosk; the undone check-in told
+for _ in $(seq 100); do
+	[ "$(stats | jq '[.by_type["event.started","link.expiring","device.offline","checkin.reversed"] // 0] | add')" = 4 ] && break
+	sleep 0.1
+done
+expect_eq "$(stats | jq -c '[.by_type["event.started","link.expiring","device.offline","checkin.reversed"]]')" \
+	"[1,1,1,1]" "event.started, link.expiring, device.offline, checkin.reversed messages"
 echo "duplicates after kill -9: $(stats | jq .duplicates)"
 # each check-in the hub holds, and no other, was told of
 hubsql "SELECT id FROM checkins ORDER BY id" >"$WORK/hub_ids"
