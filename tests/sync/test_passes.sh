@@ -57,11 +57,22 @@ expect_eq "$(hubsql "SELECT count(*) FROM pass_keys WHERE length(sealed) = 104")
 hub_dump "$WORK/dump.sql"
 grep -qi "$(head -c 64 "$KEY")" "$WORK/dump.sql" && fail "the key file's key is in the database"
 
+# --- a webhook receiver told of sign-ups (member.signed_up) ---
+RSTATE=$WORK/receiver
+mkdir -p "$RSTATE"
+RPID=""
+LIB_PIDS="$LIB_PIDS RPID"
+python3 "$HERE/webhook_receiver.py" "$RSTATE/port" "$RSTATE" &
+RPID=$!
+for _ in $(seq 100); do [ -s "$RSTATE/port" ] && break; sleep 0.05; done
+hub webhooks add --venue "$venue" --url "http://127.0.0.1:$(cat "$RSTATE/port")/hook" --events member.signed_up \
+	--webhooks-private 2>/dev/null | sed -n 2p >"$RSTATE/secret" || fail "webhooks add"
+
 # --- the passes data set, pulled by a real kiosk's token ---
 hub_start_keyed() {
 	PORT=$(free_port)
 	"$HUB" serve --listen "127.0.0.1:$PORT" --db "$HUBDB" --key-file "$KEY" --trusted-proxy 127.0.0.1 \
-		2>>"$HUBLOG" &
+		--webhooks-private 2>>"$HUBLOG" &
 	HPID=$!
 	for _ in $(seq 100); do
 		curl -sf "http://127.0.0.1:$PORT/v1/health" >/dev/null 2>&1 && return 0
@@ -146,6 +157,13 @@ else
 fi
 expect_eq "$by" "$uid_a" "who brought the new member"
 expect_eq "$via" signup "how"
+# the webhook told of her: her uid and name, signed, and no phone
+for _ in $(seq 100); do
+	[ "$(curl -sf "http://127.0.0.1:$(cat "$RSTATE/port")/stats" | jq '.by_type["member.signed_up"] // 0')" = 1 ] && break
+	sleep 0.1
+done
+expect_eq "$(curl -sf "http://127.0.0.1:$(cat "$RSTATE/port")/stats" | jq -c '[.by_type["member.signed_up"], .bad, .phones]')" \
+	"[1,0,0]" "member.signed_up messages (told, refused signatures, phones)"
 curl -sf -b "$WORK/jar.10.1.0.1" "$addr_l" >"$WORK/pl.html" || fail "the new member's pass page"
 grep -q '欢迎' "$WORK/pl.html" || fail "no welcome on the new member's pass page"
 grep -q '美玲' "$WORK/pl.html" || fail "no greeting name on the pass page"
