@@ -26,11 +26,13 @@ hub() { "$HUB" --db "$HUBDB" "$@"; }
 sql() { sqlite3 "$HUBDB" "$1"; }
 
 # hub_start [ARGS...]: the hub serving on loopback at a free port (BASE is its
-# address); waits until it answers. ARGS go to serve (--tls-cert ...).
+# address); waits until it answers. ARGS go to serve (--tls-cert ...). Webhooks
+# a test makes point at this machine (a closed port), which only
+# --webhooks-private allows: nothing of a test ever leaves the machine.
 hub_start() {
 	PORT=${PORT:-$(free_port)}
 	BASE=http://127.0.0.1:$PORT
-	"$HUB" serve --listen "127.0.0.1:$PORT" --db "$HUBDB" "$@" 2>>"$HUBLOG" &
+	"$HUB" serve --listen "127.0.0.1:$PORT" --db "$HUBDB" --webhooks-private "$@" 2>>"$HUBLOG" &
 	HPID=$!
 	for _ in $(seq 200); do
 		curl -sk "${BASE/http:/${HUB_SCHEME:-http}:}/v1/health" >/dev/null 2>&1 && return 0

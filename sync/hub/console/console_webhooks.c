@@ -29,6 +29,17 @@ static const char *type_label(const cx *c, const char *type)
 	return type;
 }
 
+/* Why a subscription was turned off, in the page's language when it is one of the hub's own reasons. */
+static const char *why_text(cx *c, const char *why)
+{
+	if (strstr(why, "410 Gone"))
+		return T(c, "the receiver answered 410 Gone");
+	if (strstr(why, "private, loopback or link-local"))
+		return T(c, "its address is a private, loopback or link-local one, where the hub does not send unless "
+			    "started with --webhooks-private");
+	return why;
+}
+
 static int sub_row(const hub_webhook *w, void *ctx)
 {
 	cx *c = ctx;
@@ -37,10 +48,12 @@ static int sub_row(const hub_webhook *w, void *ctx)
 	for (int i = 0; hub_webhook_types[i]; i++)
 		if (hub_webhook_wants(w->types, hub_webhook_types[i]))
 			html_f(&c->h, "<code>%s</code> ", hub_webhook_types[i]);
-	html_f(&c->h, "</td><td>%s</td><td>", cx_num(w->waiting, n1));
+	html_f(&c->h, "</td><td>");
+	SAY(c, "%1$s waiting", cx_num(w->waiting, n1));
+	html_f(&c->h, "</td><td>");
 	if (w->disabled_ms) {
 		html_f(&c->h, "<span class=\"bad\">%s</span> %s: %s", T(c, "off"), cx_time(c, w->disabled_ms, when),
-		       w->disabled_why);
+		       why_text(c, w->disabled_why));
 	} else if (w->attempts) {
 		html_f(&c->h, "<span class=\"warn\">");
 		SAY(c, "retrying (%1$s failed attempts)", cx_num(w->attempts, n1));
@@ -62,7 +75,7 @@ static void webhooks_page(cx *c)
 	html_f(&c->h,
 	       "<table class=\"data\" id=\"webhooks\"><thead><tr><th>%s</th><th>%s</th><th>%s</th><th>%s</th></tr>"
 	       "</thead><tbody>",
-	       T(c, "Address"), T(c, "Events"), T(c, "Waiting"), T(c, "State"));
+	       T(c, "Address"), T(c, "Event types"), T(c, "Waiting"), T(c, "State"));
 	hub_err e = c->st->ops->webhook->each(c->st, c->venue.id, sub_row, c);
 	if (e != HUB_OK) {
 		page_store_failed(c, e);
@@ -74,7 +87,7 @@ static void webhooks_page(cx *c)
 	html_f(&c->h,
 	       "<div class=\"field\"><label for=\"url\">%s</label><input id=\"url\" name=\"url\" type=\"url\""
 	       " maxlength=\"1024\" placeholder=\"https://\" required></div><fieldset><legend>%s</legend>",
-	       T(c, "The receiver's address (https://)"), T(c, "Events"));
+	       T(c, "The receiver's address (https://)"), T(c, "Event types"));
 	for (int i = 0; hub_webhook_types[i]; i++)
 		html_f(&c->h,
 		       "<label class=\"check\"><input type=\"checkbox\" name=\"event.%s\" value=\"1\" checked> %s"
@@ -178,7 +191,7 @@ static void webhook_page(cx *c)
 	SAY(c, "%1$s events waiting.", cx_num(w.waiting, n1));
 	html_f(&c->h, "</p>");
 	if (w.disabled_ms) {
-		html_f(&c->h, "<p class=\"alert bad\">%s: %s</p>", T(c, "Off"), w.disabled_why);
+		html_f(&c->h, "<p class=\"alert bad\">%s: %s</p>", T(c, "Off"), why_text(c, w.disabled_why));
 		snprintf(action, sizeof action, "/venues/%s/webhooks/%s/enable", c->venue.id, w.id);
 		form_open(c, action, 0);
 		html_f(&c->h, "<button class=\"primary\">%s</button>", T(c, "Turn on again"));
