@@ -35,6 +35,12 @@ int clock_parse_date(const char *s);
  * (out must hold 33 bytes). Returns 0, or -1 if the system has no randomness. */
 int clock_new_id(char *out);
 
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back (Howard Hinnant's algorithms). */
+int64_t clock_days_from_civil(int64_t y, unsigned m, unsigned d);
+void clock_civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
+/* The same day as "YYYY-MM-DD" (a year outside 0..9999 is cut to its last four digits). */
+void clock_day_text(int64_t days, char out[11]);
+
 /*
  * A record id made of this process's random 80-bit prefix (20 hex digits,
  * drawn once per run) and the low 48 bits of seq (12 hex digits), 32 in

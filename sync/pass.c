@@ -1,5 +1,6 @@
 /* pass — the signed member pass (format in pass.h). */
 #include "sync/pass.h"
+#include "sync/clock.h"
 #include "sync/utf8.h"
 
 #include <sodium.h>
@@ -388,17 +389,6 @@ int64_t pass_minutes_unix(uint32_t min)
 	return PASS_EPOCH_S + (int64_t)min * 60;
 }
 
-/* Days from 1970-01-01 of a civil date (H. Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
 #define EPOCH_DAYS 19723 /* 2024-01-01 */
 
 int64_t pass_day_from_date(const char *ymd)
@@ -413,7 +403,7 @@ int64_t pass_day_from_date(const char *ymd)
 	unsigned leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	if (d > mdays[m - 1] + (m == 2 ? leap : 0))
 		return -1;
-	int64_t day = days_from_civil(y, m, d) - EPOCH_DAYS + 1;
+	int64_t day = clock_days_from_civil(y, m, d) - EPOCH_DAYS + 1;
 	if (day < 1)
 		day = 1; /* ended before 2024: ended all the same */
 	if (day >= 1 << 15)
@@ -427,18 +417,7 @@ void pass_date_from_day(uint32_t day, char out[11])
 		out[0] = '\0';
 		return;
 	}
-	/* civil_from_days */
-	int64_t z = (int64_t)day - 1 + EPOCH_DAYS + 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t y = (int64_t)yoe + era * 400;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	unsigned d = doy - (153 * mp + 2) / 5 + 1;
-	unsigned m = mp < 10 ? mp + 3 : mp - 9;
-	y += m <= 2;
-	snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000, m % 100, d % 100);
+	clock_day_text((int64_t)day - 1 + EPOCH_DAYS, out);
 }
 
 int pass_uid_bytes(const char *hex, uint8_t out[PASS_VENUE_BYTES])

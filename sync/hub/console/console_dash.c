@@ -14,6 +14,7 @@
  * section's question once, after one dash_refresh, and never asks the store
  * per row; lists are capped on the page and whole in the CSV.
  */
+#include "sync/clock.h"
 #include "sync/hub/console/console_impl.h"
 #include "sync/hub/console/member_index.h"
 #include "sync/hub/console/svg_chart.h"
@@ -44,40 +45,13 @@
 
 /* ---- days ---- */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-static void civil_from_days(int64_t z, char out[11])
-{
-	z += 719468;
-	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t y = (int64_t)yoe + era * 400;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	unsigned d = doy - (153 * mp + 2) / 5 + 1;
-	unsigned m = mp < 10 ? mp + 3 : mp - 9;
-	char buf[48];
-	snprintf(buf, sizeof buf, "%04lld-%02u-%02u", (long long)(y + (m <= 2)), m % 100, d % 100);
-	snprintf(out, 11, "%.10s", buf);
-}
-
 /* A checked YYYY-MM-DD as days since 1970. */
 static int64_t day_num(const char *day)
 {
 	unsigned y = 0, m = 0, d = 0;
 	if (sscanf(day, "%4u-%2u-%2u", &y, &m, &d) != 3)
 		return 0;
-	return days_from_civil(y, m, d);
+	return clock_days_from_civil(y, m, d);
 }
 
 static int check_month(const char *s)
@@ -142,9 +116,9 @@ static void preset(const dash *d, int which, char from[11])
 {
 	int64_t t = day_num(d->today);
 	if (which == 0)
-		civil_from_days(t - 29, from);
+		clock_day_text(t - 29, from);
 	else if (which == 1)
-		civil_from_days(t - (DEFAULT_DAYS - 1), from);
+		clock_day_text(t - (DEFAULT_DAYS - 1), from);
 	else if (which == 2) { /* 12 whole months: from the first of the month 11 months back */
 		int y = atoi(d->today), m = atoi(d->today + 5) - 11;
 		if (m <= 0) {
@@ -495,8 +469,8 @@ static void attendance_section(dash *d, const hub_dash_attendance *at, const eve
 			/* the week's first-timers and returning members are those lists over the week (cut by the period) */
 			char a[11], z[11], fh[200], rh[200];
 			int64_t mon = day_num(w->monday);
-			civil_from_days(mon, a);
-			civil_from_days(mon + 6, z);
+			clock_day_text(mon, a);
+			clock_day_text(mon + 6, z);
 			const char *from = strcmp(a, d->p.from) < 0 ? d->p.from : a, *to = strcmp(z, d->p.to) > 0 ? d->p.to : z;
 			snprintf(fh, sizeof fh, "dashboard/members?list=first_timers&from=%s&to=%s", from, to);
 			snprintf(rh, sizeof rh, "dashboard/members?list=returning&from=%s&to=%s", from, to);
@@ -1069,7 +1043,7 @@ static void groups_section(dash *d, const redirs *rd, const slug_sum *sums, size
 	}
 	for (size_t i = 0; i < nx; i++) {
 		char day[11];
-		civil_from_days(weekly ? first_monday + (int64_t)i * 7 : d0 + (int64_t)i, day);
+		clock_day_text(weekly ? first_monday + (int64_t)i * 7 : d0 + (int64_t)i, day);
 		snprintf(labels[i], sizeof labels[i], "%.5s", day + 5);
 		lp[i] = labels[i];
 	}
