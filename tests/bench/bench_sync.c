@@ -44,10 +44,14 @@
 #define RUNS    5
 #define ROUNDS  3
 /*
- * sync_once_100k_s, process start included. The target is 1.0 s; measured
- * 1.24-1.31 s (median, busy machine; was ~3 s): held at 2.0 s so it cannot
- * grow back unseen while the rest (the hub's insert and index work, its
- * checkpoint in the request path) is open work.
+ * sync_once_100k_s, process start included. The target is 1.0 s. With the
+ * hub's files in pages of 8 KB the round measured 0.76-0.95 s on a quiet
+ * machine (0.98-1.01 s in pages of 4 KB); the webhook trigger on check-ins
+ * (hub schema 6) then added ~0.3 s of the hub's CPU to the 100 pushes, and
+ * this benchmark measured medians of 1.10-1.14 s at load averages of 1.4,
+ * 1.57-1.82 s at 3-3.6 (other jobs on the 2 cores). Held at 2.0 s, what
+ * such a machine holds with the best of three rounds; the 1.0 s target is
+ * open work (the hub's time a push: its inserts, indexes and that trigger).
  */
 #define ONCE_BUDGET_S 2.0
 
