@@ -375,5 +375,8 @@ hub_err hsq_referral_add(hub_store *b, const char *member_uid, const char *refer
 
 extern const hub_pass_ops hsq_pass_ops;
 extern const hub_webhook_ops hsq_webhook_ops;
+/* The webhook queue's triggers (hub_store_sqlite_schema.c): made with the hub's first subscription, dropped
+ * with its last. */
+extern const char hsq_webhook_triggers[], hsq_webhook_untriggers[];
 
 #endif

@@ -4,7 +4,8 @@
  * hub_store_sqlite_schema.c, version 6).
  *
  * One writer at a time: an event's seq (AUTOINCREMENT) is in commit order,
- * so a cursor never passes an event that commits later.
+ * so a cursor never passes an event that commits later. The queue's
+ * triggers exist only while a subscription does (see triggers_match()).
  */
 #include "sync/hub/hub_store_sqlite_calls.h"
 
@@ -32,15 +33,32 @@ static void sub_of(sqlite3_stmt *st, hub_webhook *w)
 	w->next_ms = sqlite3_column_int64(st, 11);
 }
 
+/* The queue's triggers there when the hub has a subscription, else not (a trigger costs every push). */
+static hub_err triggers_match(sq *s)
+{
+	int64_t n = 0;
+	calls c = {.s = s};
+	sqlite3_stmt *st = prep(&c, "SELECT EXISTS(SELECT 1 FROM webhook_subs)");
+	hub_err e = st ? int_of(s, st, &n) : HUB_ERR;
+	calls_done(&c);
+	if (e == HUB_OK)
+		e = exec(s, n ? hsq_webhook_triggers : hsq_webhook_untriggers);
+	return e;
+}
+
 static hub_err sw_add(hub_store *b, hub_webhook *w)
 {
-	calls c = {.s = (sq *)b};
+	sq *s = (sq *)b;
+	hub_err e = begin(s);
+	if (e != HUB_OK)
+		return e;
+	calls c = {.s = s};
 	sqlite3_stmt *st = prep(&c, "INSERT INTO webhook_subs(id, venue_id, url, types, secret, created_ms, created_by,"
 				    " cursor) SELECT ?1, ?2, ?3, ?4, ?5, ?6, nullif(?7, ''),"
 				    " (SELECT ifnull(max(seq), 0) FROM webhook_events WHERE venue_id = ?2)"
 				    " WHERE EXISTS(SELECT 1 FROM venues WHERE id = ?2)");
 	if (!st)
-		return calls_end(&c, HUB_ERR);
+		return calls_end(&c, rollback(s, HUB_ERR));
 	bt(st, 1, w->id);
 	bt(st, 2, w->venue_id);
 	bt(st, 3, w->url);
@@ -48,7 +66,11 @@ static hub_err sw_add(hub_store *b, hub_webhook *w)
 	bt(st, 5, w->secret);
 	bi(st, 6, w->created_ms);
 	bt(st, 7, w->created_by);
-	return calls_end(&c, change(c.s, st, "venue", w->venue_id));
+	e = change(c.s, st, "venue", w->venue_id);
+	calls_done(&c);
+	if (e == HUB_OK)
+		e = triggers_match(s);
+	return end_tx(s, e);
 }
 
 static hub_err sw_get(hub_store *b, const char *id, hub_webhook *out)
@@ -120,7 +142,10 @@ static hub_err sw_remove(hub_store *b, const char *id)
 	if (e == HUB_OK)
 		e = exec(s, "DELETE FROM webhook_events WHERE seq <= ifnull((SELECT min(s.cursor) FROM webhook_subs s"
 			    " WHERE s.venue_id = webhook_events.venue_id), seq)");
-	return calls_end(&c, end_tx(s, e));
+	calls_done(&c);
+	if (e == HUB_OK)
+		e = triggers_match(s);
+	return end_tx(s, e);
 }
 
 static hub_err sw_lease(hub_store *b, const char *node, int64_t now, int64_t lease_ms, hub_webhook *out)
@@ -298,6 +323,9 @@ static hub_err sw_clock(hub_store *b, int64_t now, int *made)
 		}
 		calls_end(&c, HUB_OK);
 	}
+	/* triggers as the subscriptions say (a file from before they came and went with them) */
+	if (e == HUB_OK)
+		e = triggers_match(s);
 	/* events every subscription of their venue is past, and marks older than what they mark */
 	if (e == HUB_OK)
 		e = exec(s, "DELETE FROM webhook_events WHERE seq <= ifnull((SELECT min(w.cursor) FROM webhook_subs w"
