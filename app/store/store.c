@@ -377,39 +377,8 @@ static const char *const sql[Q_COUNT] = {
     [Q_STAGE_ADD] = "INSERT INTO pull_stage(data_set, page, items) VALUES(?1, ?2, ?3)"
 		    " ON CONFLICT(data_set, page) DO UPDATE SET items = excluded.items",
     [Q_STAGE_PAGES] = "SELECT items FROM pull_stage WHERE data_set = ?1 ORDER BY page",
-    /* members: a local member with the phone or code of a hub member becomes that member */
-    [Q_PULL_M_ADOPT] =
-	"UPDATE members SET uid = j.uid, origin = 'hub' FROM (SELECT json_extract(value, '$.uid') AS uid,"
-	" json_extract(value, '$.phone') AS phone, json_extract(value, '$.code') AS code FROM json_each(?1)"
-	" WHERE json_extract(value, '$.deleted') = 0 AND json_extract(value, '$.merged_into') IS NULL) AS j"
-	" WHERE members.origin = 'local' AND members.uid <> j.uid"
-	" AND (members.phone = j.phone OR members.code = j.code)"
-	" AND NOT EXISTS (SELECT 1 FROM members x WHERE x.uid = j.uid)",
-    [Q_PULL_M_MERGED] =
-	"UPDATE members SET uid = j.survivor, origin = 'hub' FROM (SELECT json_extract(value, '$.uid') AS uid,"
-	" json_extract(value, '$.merged_into') AS survivor FROM json_each(?1)"
-	" WHERE json_extract(value, '$.merged_into') IS NOT NULL) AS j"
-	" WHERE members.uid = j.uid AND NOT EXISTS (SELECT 1 FROM members x WHERE x.uid = j.survivor)",
-    [Q_PULL_M_GONE] = "UPDATE members SET active = 0 WHERE uid IN (SELECT json_extract(value, '$.uid')"
-		      " FROM json_each(?1) WHERE json_extract(value, '$.deleted') = 1"
-		      " OR json_extract(value, '$.merged_into') IS NOT NULL)",
-    [Q_PULL_M_FREE_PHONE] =
-	"UPDATE members SET phone = NULL WHERE phone IN (SELECT json_extract(value, '$.phone') FROM json_each(?1)"
-	" WHERE json_extract(value, '$.deleted') = 0) AND uid NOT IN (SELECT json_extract(value, '$.uid')"
-	" FROM json_each(?1) WHERE json_extract(value, '$.phone') = members.phone)",
-    [Q_PULL_M_FREE_CODE] =
-	"UPDATE members SET code = NULL WHERE code IN (SELECT json_extract(value, '$.code') FROM json_each(?1)"
-	" WHERE json_extract(value, '$.deleted') = 0) AND uid NOT IN (SELECT json_extract(value, '$.uid')"
-	" FROM json_each(?1) WHERE json_extract(value, '$.code') = members.code)",
-    [Q_PULL_M_UPSERT] =
-	"INSERT INTO members(uid, name, phone, code, tier, expires, provisional, origin, uploaded, active,"
-	" created_ms, updated_ms) SELECT json_extract(value, '$.uid'), json_extract(value, '$.name'),"
-	" json_extract(value, '$.phone'), json_extract(value, '$.code'), json_extract(value, '$.tier'),"
-	" json_extract(value, '$.expires'), 0, 'hub', 1, 1, ?2, ?2 FROM json_each(?1)"
-	" WHERE json_extract(value, '$.deleted') = 0 AND json_extract(value, '$.merged_into') IS NULL"
-	" ON CONFLICT(uid) DO UPDATE SET name = excluded.name, phone = excluded.phone, code = excluded.code,"
-	" tier = excluded.tier, expires = excluded.expires, provisional = 0, origin = 'hub', uploaded = 1,"
-	" active = 1, updated_ms = excluded.updated_ms",
+    /* members: a page is applied by store_sync.c's statements over a temporary table; a snapshot retires
+     * the hub's members it does not name */
     [Q_PULL_M_SNAPSHOT] =
 	"UPDATE members SET active = 0 WHERE origin = 'hub' AND uid NOT IN (SELECT json_extract(i.value, '$.uid')"
 	" FROM pull_stage p, json_each(p.items) i WHERE p.data_set = 'members'"
