@@ -18,27 +18,6 @@ HUB_BIN=$(dirname "$TINGZI")/tingzi-hub
 HUBDB=$WORK/hub.db
 KEYFILE=$WORK/pass.key
 hub() { "$HUB_BIN" --db "$HUBDB" --key-file "$KEYFILE" "$@" 2>>"$WORK/hub.log"; }
-# scan_pass TEXT: scan a pass until the kiosk reads it whole. On a loaded
-# machine xdotool or Xvfb can stall longer than the 30 ms that ends a burst,
-# and 119 keys give them the chance: the kiosk then reads pieces (unknown
-# codes, nothing stored, which is checked), and the pass is scanned again.
-scan_pass() {
-	local try passes unknown
-	for try in 1 2 3; do
-		passes=$(count 'select(.event|test("^pass[.]"))')
-		unknown=$(count 'select(.event=="checkin.unknown")')
-		scan "$1"
-		for _ in $(seq 200); do
-			[ "$(count 'select(.event|test("^pass[.]"))')" -gt "$passes" ] && return 0
-			[ "$(count 'select(.event=="checkin.unknown")')" -gt "$unknown" ] && break
-			sleep 0.05
-		done
-		echo "scan_pass: the pass was read in pieces (try $try); scanning again" >&2
-		sleep 0.5
-		tap dismiss
-	done
-	fail "the pass was never read whole"
-}
 # pass_of VENUE MEMBER: the pass text the hub issues (the line of pass characters)
 pass_of() {
 	hub passes issue --venue "$1" --member "$2" | grep -E '^[0-9A-Z$%*+./:-]{100,120}$' | head -n 1

@@ -56,12 +56,7 @@ hub_unserve
 expect_eq "$(sql "SELECT count(*) FROM members WHERE name LIKE '%雨桐%'")" 0 "the kiosk knows the new member before the scan"
 start_x 800 480
 start_kiosk --lang zh-Hans
-for try in 1 2 3; do
-	scan "$pass"
-	poll_log 'select(.event=="pass.valid")' 1 5 && break
-	echo "the pass was read in pieces (try $try): scanning again" >&2
-	tap dismiss
-done
+scan_pass "$pass"
 wait_log 'select(.event=="pass.valid" and .member_added==true)' 1
 wait_log 'select(.event=="checkin.recorded" and .method=="scan")' 1
 wait_log 'select(.event=="layout" and .screen=="welcome")' 1
@@ -83,11 +78,7 @@ hub passes revoke --venue "$venue" --member "$member" || fail "passes revoke"
 "$TINGZI" --db "$DB" sync --once >/dev/null 2>>"$LOG" || fail "sync after the revocation"
 hub_unserve
 start_kiosk --lang zh-Hans
-for try in 1 2 3; do
-	scan "$pass"
-	poll_log 'select(.event=="pass.refused")' 1 5 && break
-	tap dismiss
-done
+scan_pass "$pass"
 wait_log 'select(.event=="pass.refused" and .reason=="revoked")' 1
 wait_log 'select(.event=="layout" and .screen=="pass_refused")' 1
 shot signup-pass-revoked
