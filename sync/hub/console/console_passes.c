@@ -219,8 +219,9 @@ static void passes_signup(cx *c)
 	}
 	hub_signup su = {.enabled = form_get(&c->form, "enabled") != NULL, .updated_ms = c->rq->now_ms};
 	snprintf(su.venue_id, sizeof su.venue_id, "%s", c->venue.id);
-	snprintf(su.slug, sizeof su.slug, "%s", slug);
-	snprintf(su.terms, sizeof su.terms, "%s", terms);
+	/* both checked for length above */
+	snprintf(su.slug, sizeof su.slug, "%.*s", (int)sizeof su.slug - 1, slug);
+	snprintf(su.terms, sizeof su.terms, "%.*s", (int)sizeof su.terms - 1, terms);
 	hub_err e = c->st->ops->pass->signup_set(c->st, &su);
 	if (e == HUB_EXISTS) {
 		page_fail(c, 409, T(c, "Another venue uses this address. Choose another."));
