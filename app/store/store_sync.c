@@ -660,8 +660,9 @@ static const char *const pm_sql[PM_COUNT] = {
 		  " ON CONFLICT(uid) DO UPDATE SET name = excluded.name, phone = excluded.phone,"
 		  " code = excluded.code, tier = excluded.tier, expires = excluded.expires, provisional = 0,"
 		  " origin = 'hub', uploaded = 1, active = 1, updated_ms = excluded.updated_ms",
-    [PM_GONE] = "UPDATE members SET active = 0 WHERE uid IN"
-		" (SELECT uid FROM temp.pulled_members WHERE deleted = 1 OR merged_into IS NOT NULL)",
+    /* in parentheses: one string made of two (clang asks, in an array of strings) */
+    [PM_GONE] = ("UPDATE members SET active = 0 WHERE uid IN"
+		 " (SELECT uid FROM temp.pulled_members WHERE deleted = 1 OR merged_into IS NOT NULL)"),
 };
 
 /* The statements of member pages, prepared for one apply or swap. */
