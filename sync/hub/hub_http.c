@@ -1310,6 +1310,18 @@ int hub_serve(hub_pool *pool, const hub_serve_config *cfg)
 	sigaddset(&stop, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &stop, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	/* the webhook senders before the server: a push's worker threads read sv.webhooks from the first request */
+	hub_webhook_worker_conf wc = {.pool = pool, .allow_private = cfg->webhooks_private,
+				      .senders = (int)cfg->webhook_senders};
+	if (!(sv.webhooks = hub_webhook_worker_start(&wc, why, sizeof why))) {
+		fprintf(stderr, "tingzi-hub: webhooks: %s\n", why);
+		hub_guard_free(sv.guard);
+		console_free(sv.con);
+		member_pages_free(sv.mp);
+		free(cert);
+		free(key);
+		return 1;
+	}
 	/*
 	 * epoll, not select: select stops at 1024 descriptors. Each connection's
 	 * headers and buffers live in a pool of HUB_CONNECTION_MEMORY bytes.
@@ -1325,18 +1337,7 @@ int hub_serve(hub_pool *pool, const hub_serve_config *cfg)
 	if (!d) {
 		fprintf(stderr, "tingzi-hub: cannot listen on %s:%u (in use, not this machine's address%s)\n", host,
 			port, cert ? ", or the certificate and key do not match" : "");
-		hub_guard_free(sv.guard);
-		console_free(sv.con);
-		member_pages_free(sv.mp);
-		free(cert);
-		free(key);
-		return 1;
-	}
-	hub_webhook_worker_conf wc = {.pool = pool, .allow_private = cfg->webhooks_private,
-				      .senders = (int)cfg->webhook_senders};
-	if (!(sv.webhooks = hub_webhook_worker_start(&wc, why, sizeof why))) {
-		fprintf(stderr, "tingzi-hub: webhooks: %s\n", why);
-		MHD_stop_daemon(d);
+		hub_webhook_worker_stop(sv.webhooks);
 		hub_guard_free(sv.guard);
 		console_free(sv.con);
 		member_pages_free(sv.mp);
