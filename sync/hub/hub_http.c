@@ -867,6 +867,22 @@ static enum MHD_Result member_page(struct MHD_Connection *c, server *sv, req *rq
 }
 
 /* A member page as its headers arrive: a GET is answered now; a sign-up's body (small) is gathered. */
+/* A body of at most limit bytes to gather: refused now when its Content-Length says more (413), or when the
+ * shared budget cannot take it (503); what names it in the refusal ("form", "body"). */
+static enum MHD_Result body_expected(struct MHD_Connection *c, server *sv, req *rq, size_t limit, const char *what)
+{
+	rq->limit = limit;
+	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	if (cl) {
+		unsigned long long n = strtoull(cl, NULL, 10);
+		if (n > rq->limit)
+			return send_error(c, rq, 413, "too_large", "the %s is larger than %zu bytes", what, rq->limit);
+		if (n && body_grow(sv, rq, (size_t)n) != 0)
+			return send_later(c, rq, 503, 5, "unavailable", "the hub is receiving too much at once; try again");
+	}
+	return MHD_YES;
+}
+
 static enum MHD_Result member_begin(struct MHD_Connection *c, server *sv, req *rq, const char *url,
 				    const char *method)
 {
@@ -877,16 +893,7 @@ static enum MHD_Result member_begin(struct MHD_Connection *c, server *sv, req *r
 	snprintf(rq->url, sizeof rq->url, "%s", url);
 	if (strlen(url) >= sizeof rq->url)
 		return send_error(c, rq, 404, "not_found", "no such page");
-	rq->limit = MEMBER_MAX_BODY;
-	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl) {
-		unsigned long long n = strtoull(cl, NULL, 10);
-		if (n > rq->limit)
-			return send_error(c, rq, 413, "too_large", "the form is larger than %zu bytes", rq->limit);
-		if (n && body_grow(sv, rq, (size_t)n) != 0)
-			return send_later(c, rq, 503, 5, "unavailable", "the hub is receiving too much at once; try again");
-	}
-	return MHD_YES;
+	return body_expected(c, sv, rq, MEMBER_MAX_BODY, "form");
 }
 
 /*
@@ -924,16 +931,7 @@ static enum MHD_Result api_begin(struct MHD_Connection *c, server *sv, req *rq, 
 	snprintf(rq->method, sizeof rq->method, "%s", method);
 	if (strlen(url) >= sizeof rq->url)
 		return send_error(c, rq, 404, "not_found", "no such endpoint");
-	rq->limit = HUB_API_MAX_BODY;
-	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-	if (cl) {
-		unsigned long long n = strtoull(cl, NULL, 10);
-		if (n > rq->limit)
-			return send_error(c, rq, 413, "too_large", "the body is larger than %zu bytes", rq->limit);
-		if (n && body_grow(sv, rq, (size_t)n) != 0)
-			return send_later(c, rq, 503, 5, "unavailable", "the hub is receiving too much at once; try again");
-	}
-	return MHD_YES;
+	return body_expected(c, sv, rq, HUB_API_MAX_BODY, "body");
 }
 
 /* A console request as its headers arrive: a GET is answered now; a POST's body is gathered. */
